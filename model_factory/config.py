@@ -1,0 +1,68 @@
+"""Run configuration: one YAML file per pipeline, read by both ZenML and `model-factory`.
+
+The file is a ZenML run config (`zenml pipeline run -c`), so its top level holds ZenML's keys and
+our pipeline parameters sit under `parameters.config`. ZenML alone checks only `parameters`;
+`load_run_config` validates the whole file strictly before anything runs.
+"""
+
+from pathlib import Path
+from typing import Any, Generic, TypeVar
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from model_factory.errors import InputError
+
+
+class StrictModel(BaseModel):
+    """Base for every config section: unknown keys and wrong types are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+P = TypeVar("P", bound=StrictModel)
+
+
+class _Parameters(StrictModel, Generic[P]):
+    config: P
+
+
+class RunConfig(StrictModel, Generic[P]):
+    """The ZenML run-config keys we use, plus our typed parameters."""
+
+    enable_cache: bool | None = None
+    run_name: str | None = None
+    model: dict[str, Any] | None = None
+    settings: dict[str, Any] | None = None
+    steps: dict[str, Any] | None = None
+    parameters: _Parameters[P]
+
+
+def describe(error: ValidationError, source: str) -> str:
+    """One line naming the first offending key, e.g. `f.yaml: parameters.config.seed: ...`."""
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "<root>"
+    more = f" (+{error.error_count() - 1} more)" if error.error_count() > 1 else ""
+    return f"{source}: {where}: {first['msg']}{more}"
+
+
+def load_run_config(path: str | Path, params: type[P]) -> RunConfig[P]:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"config file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
+    try:
+        return RunConfig[params].model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(describe(exc, str(path))) from exc
+
+
+def parse(params: type[P], values: dict[str, Any], source: str = "config") -> P:
+    """Validate a parameters mapping (e.g. from a KFP component input) with one-line errors."""
+    try:
+        return params.model_validate(values)
+    except ValidationError as exc:
+        raise InputError(describe(exc, source)) from exc
