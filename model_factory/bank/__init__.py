@@ -1,0 +1,1 @@
+"""Bank marketing term-deposit classification (UCI bank marketing, imbalanced)."""

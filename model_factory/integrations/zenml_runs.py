@@ -1,0 +1,29 @@
+"""Run a pipeline exactly as `zenml pipeline run -c FILE` would, with a validated config."""
+
+import tempfile
+from typing import Any
+
+import yaml
+from zenml.client import Client
+from zenml.models import PipelineRunResponse
+from zenml.pipelines.pipeline_definition import Pipeline
+
+from model_factory.config import RunConfig, StrictModel
+
+
+def run_with_config(
+    pipeline: Pipeline, run_config: RunConfig, config: StrictModel
+) -> PipelineRunResponse:
+    """Write the run config with `config` as its parameters and hand it to ZenML."""
+    raw = run_config.model_dump(mode="json", exclude_none=True)
+    raw["parameters"] = {"config": config.model_dump(mode="json")}
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml") as handle:
+        yaml.safe_dump(raw, handle)
+        handle.flush()
+        run = pipeline.with_options(config_path=handle.name)()
+    return Client().get_pipeline_run(run.id)
+
+
+def step_output(run: PipelineRunResponse, step: str, name: str) -> Any:
+    """Load one named output artifact of a finished run."""
+    return run.steps[step].outputs[name][0].load()

@@ -1,0 +1,78 @@
+"""Input checks shared by every use case: each failure is one line naming the problem."""
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+from pandas.api import types
+
+from model_factory.errors import InputError
+
+
+def read_table(path: str | Path, **csv_options) -> pd.DataFrame:
+    """Read a CSV or Parquet file; missing, empty or unreadable files are InputErrors."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"data file not found: {path}")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: file is empty")
+    try:
+        if path.suffix.lower() in {".parquet", ".pq"}:
+            return pd.read_parquet(path)
+        return pd.read_csv(path, **csv_options)
+    except (ValueError, OSError, pd.errors.ParserError) as exc:
+        raise InputError(f"{path}: cannot be read as a table ({exc})") from exc
+
+
+def require_rows(frame: pd.DataFrame, source: str) -> None:
+    if frame.empty:
+        raise InputError(f"{source}: no rows")
+
+
+def require_columns(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise InputError(f"{source}: missing column(s) {', '.join(missing)}")
+
+
+def require_no_nulls(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
+    for column in columns:
+        if n := int(frame[column].isna().sum()):
+            raise InputError(f"{source}: column {column} has {n} missing value(s)")
+
+
+def require_numeric(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
+    for column in columns:
+        if not types.is_numeric_dtype(frame[column]) or types.is_bool_dtype(frame[column]):
+            sample = frame[column].dropna().astype(str).head(1).tolist()
+            raise InputError(
+                f"{source}: column {column} must be numeric, got {frame[column].dtype} "
+                f"(e.g. {sample[0]!r})"
+                if sample
+                else f"{source}: column {column} must be numeric"
+            )
+
+
+def require_positive(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
+    for column in columns:
+        if n := int((frame[column] <= 0).sum()):
+            raise InputError(f"{source}: column {column} must be > 0 ({n} row(s) are not)")
+
+
+def require_unique(frame: pd.DataFrame, columns: list[str], source: str) -> None:
+    duplicated = frame.duplicated(subset=columns, keep=False)
+    if duplicated.any():
+        first = frame.loc[duplicated, columns].iloc[0].tolist()
+        raise InputError(
+            f"{source}: duplicate {'/'.join(columns)} ({int(duplicated.sum())} rows, e.g. {first})"
+        )
+
+
+def require_values_in(frame: pd.DataFrame, column: str, allowed: Iterable, source: str) -> None:
+    allowed = set(allowed)
+    bad = sorted(set(frame[column].dropna().unique()) - allowed, key=str)
+    if bad:
+        raise InputError(
+            f"{source}: column {column} has unexpected value(s) {bad[:5]}; "
+            f"allowed: {sorted(allowed, key=str)}"
+        )

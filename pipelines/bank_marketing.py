@@ -1,0 +1,25 @@
+"""Bank marketing training: ingest, validate, split, train (search + threshold), evaluate."""
+
+from zenml import Model, pipeline
+
+from model_factory.bank.config import BankTrainingConfig
+from steps import bank_marketing as s
+
+MODEL = Model(
+    name="bank_marketing_classifier",
+    description="Term-deposit subscription (UCI bank marketing), SMOTE + gradient boosting",
+    tags=["bank_marketing", "classification"],
+)
+
+
+@pipeline(model=MODEL, enable_cache=False)
+def bank_training(config: BankTrainingConfig) -> None:
+    raw = s.ingest(config)
+    dataset = s.validate(raw, config)
+    train_set, test_set = s.split(dataset, config)
+    classifier, summary = s.train(train_set, config)
+    s.evaluate_model(classifier, test_set, dataset, summary, config)
+
+
+TRAINING = bank_training
+METRICS_STEP = "evaluate_model"

@@ -1,0 +1,71 @@
+"""ZenML steps of the bank marketing pipelines: adapters over `model_factory.bank`."""
+
+from typing import Annotated
+
+import pandas as pd
+from PIL import Image
+from sklearn.base import BaseEstimator
+from zenml import step
+from zenml.integrations.sklearn.materializers.sklearn_materializer import SklearnMaterializer
+
+from model_factory import plots, provenance, splits
+from model_factory.bank import data, evaluate, model
+from model_factory.bank.config import BankTrainingConfig
+from model_factory.integrations.zenml_models import record_training
+from model_factory.paths import output_dir
+
+
+@step
+def ingest(config: BankTrainingConfig) -> Annotated[pd.DataFrame, "raw_data"]:
+    return data.load(config)
+
+
+@step
+def validate(raw: pd.DataFrame, config: BankTrainingConfig) -> Annotated[pd.DataFrame, "dataset"]:
+    return data.validate(raw, config)
+
+
+@step
+def split(
+    dataset: pd.DataFrame, config: BankTrainingConfig
+) -> tuple[Annotated[pd.DataFrame, "train_set"], Annotated[pd.DataFrame, "test_set"]]:
+    # ZenML counts outputs from the literal tuple in the return statement.
+    train_set, test_set = splits.hash_split(
+        dataset, config.features, config.test_fraction, config.split_salt
+    )
+    return train_set, test_set
+
+
+@step(output_materializers={"classifier": SklearnMaterializer})
+def train(
+    train_set: pd.DataFrame, config: BankTrainingConfig
+) -> tuple[Annotated[BaseEstimator, "classifier"], Annotated[dict, "search_summary"]]:
+    trained = model.train(train_set, config)
+    summary = {
+        "cv_roc_auc": trained.cv_roc_auc,
+        "n_candidates": trained.n_candidates,
+        "n_fits": trained.n_fits,
+        "best_params": trained.best_params,
+    }
+    return trained.model, summary
+
+
+@step
+def evaluate_model(
+    classifier: BaseEstimator,
+    test_set: pd.DataFrame,
+    dataset: pd.DataFrame,
+    search_summary: dict,
+    config: BankTrainingConfig,
+) -> tuple[Annotated[dict, "metrics"], Annotated[Image.Image, "evaluation_plot"]]:
+    metrics = evaluate.evaluate(classifier, test_set, config)
+    figure = evaluate.evaluation_figure(classifier, test_set, config)
+    image = plots.save(figure, output_dir("bank_marketing") / "evaluation.png")
+    version = record_training(
+        metrics,
+        config,
+        provenance.data_fingerprint(dataset),
+        search=search_summary,
+        n_train=len(dataset) - len(test_set),
+    )
+    return {**metrics, "model_version": version}, image
