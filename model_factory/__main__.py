@@ -1,0 +1,3 @@
+from model_factory.cli import main
+
+main()
