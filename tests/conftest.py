@@ -5,14 +5,13 @@ empty folder so the developer's own `.zen` repository and global store are never
 """
 
 import os
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+from support import PROJECT_ROOT, run_cli
+
 _SCRATCH = Path(tempfile.mkdtemp(prefix="model-factory-tests-"))
 (_SCRATCH / "no-repo").mkdir()
 os.environ.update(
@@ -32,18 +31,6 @@ os.environ.pop("MODEL_FACTORY_DB_URL", None)
 def scratch() -> Path:
     """This process's scratch folder (ZenML store, outputs)."""
     return _SCRATCH
-
-
-def run_cli(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
-    """`model-factory ARGS` in a subprocess, as a user would type it."""
-    return subprocess.run(
-        [sys.executable, "-m", "model_factory", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=PROJECT_ROOT,
-        env=os.environ.copy(),
-    )
 
 
 @pytest.fixture
