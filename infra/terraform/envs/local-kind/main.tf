@@ -2,8 +2,10 @@ locals {
   kube_context    = "kind-${var.cluster_name}"
   kubeconfig_path = "${path.root}/.kube/config"
   registry_name   = "kind-registry"
-  registry_uri    = "localhost:${var.registry_host_port}"
-  kfp_node_port   = 30080
+  # 127.0.0.1 rather than localhost: ZenML's Kubeflow orchestrator refuses a registry spelt
+  # localhost:PORT as local, and Docker pushes to 127.0.0.0/8 without TLS all the same.
+  registry_uri  = "127.0.0.1:${var.registry_host_port}"
+  kfp_node_port = 30080
 }
 
 resource "kind_cluster" "this" {
@@ -43,7 +45,7 @@ resource "kind_cluster" "this" {
   }
 }
 
-# Local registry (kind's documented recipe): the laptop pushes to localhost:PORT, nodes pull
+# Local registry (kind's documented recipe): the laptop pushes to 127.0.0.1:PORT, nodes pull
 # the same name through a mirror pointing at the registry container on the kind network.
 resource "docker_image" "registry" {
   name         = "registry:2.8.3"
@@ -103,9 +105,6 @@ module "zenml_stack" {
   kubeflow = {
     kubernetes_context = module.kubeflow_pipelines.kube_context
     kubeflow_namespace = module.kubeflow_pipelines.namespace
-    # The registry is localhost:PORT, which ZenML treats as local; the node mirror makes it
-    # reachable from the pods, so the orchestrator's local-component check is skipped.
-    skip_local_validations = true
   }
   artifact_store = var.zenml_stack.artifact_store
   container_registry = {

@@ -24,7 +24,7 @@ output "kfp_version" {
 }
 
 output "image_registry" {
-  description = "Registry to push pipeline images to (docker push localhost:PORT/IMAGE:TAG); nodes pull the same name."
+  description = "Registry to push pipeline images to (docker push 127.0.0.1:PORT/IMAGE:TAG); nodes pull the same name."
   value       = local.registry_uri
 }
 

@@ -55,7 +55,7 @@ variable "kfp_host_port" {
 
 variable "registry_host_port" {
   type        = number
-  description = "Port on 127.0.0.1 of the local image registry; images pushed to localhost:<port>/... are pulled by the nodes under the same name."
+  description = "Port on 127.0.0.1 of the local image registry; images pushed to 127.0.0.1:<port>/... are pulled by the nodes under the same name."
   default     = 5001
 
   validation {

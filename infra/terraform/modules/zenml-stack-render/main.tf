@@ -6,12 +6,11 @@ locals {
       name   = "${var.stack_name}-kubeflow"
       flavor = "kubeflow"
       configuration = { for k, v in {
-        kubernetes_context     = var.kubeflow.kubernetes_context
-        kubeflow_hostname      = var.kubeflow.kubeflow_hostname
-        kubeflow_namespace     = var.kubeflow.kubeflow_namespace
-        synchronous            = var.kubeflow.synchronous
-        timeout                = var.kubeflow.timeout
-        skip_local_validations = var.kubeflow.skip_local_validations
+        kubernetes_context = var.kubeflow.kubernetes_context
+        kubeflow_hostname  = var.kubeflow.kubeflow_hostname
+        kubeflow_namespace = var.kubeflow.kubeflow_namespace
+        synchronous        = var.kubeflow.synchronous
+        timeout            = var.kubeflow.timeout
       } : k => v if v != null }
     }
     artifact_store = {

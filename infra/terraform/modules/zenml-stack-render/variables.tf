@@ -20,12 +20,11 @@ variable "zenml_version" {
 
 variable "kubeflow" {
   type = object({
-    kubernetes_context     = optional(string)
-    kubeflow_hostname      = optional(string)
-    kubeflow_namespace     = optional(string, "kubeflow")
-    synchronous            = optional(bool, true)
-    timeout                = optional(number, 1200)
-    skip_local_validations = optional(bool, false)
+    kubernetes_context = optional(string)
+    kubeflow_hostname  = optional(string)
+    kubeflow_namespace = optional(string, "kubeflow")
+    synchronous        = optional(bool, true)
+    timeout            = optional(number, 1200)
   })
   description = "Kubeflow orchestrator settings. Standalone (single-tenant) KFP is reached through a kubeconfig context (kubernetes_context); kubeflow_hostname is for a KFP endpoint exposed behind its own authentication."
 
@@ -68,7 +67,7 @@ variable "container_registry" {
     flavor = string
     uri    = string
   })
-  description = "Container registry the image builder pushes to and the cluster pulls from: flavor 'gcp' (Artifact Registry, e.g. europe-west1-docker.pkg.dev/PROJECT/REPO) or 'default' (any registry, e.g. a kind local registry localhost:5001)."
+  description = "Container registry the image builder pushes to and the cluster pulls from: flavor 'gcp' (Artifact Registry, e.g. europe-west1-docker.pkg.dev/PROJECT/REPO) or 'default' (any registry, e.g. a kind local registry 127.0.0.1:5001; ZenML's Kubeflow orchestrator rejects the spelling localhost:PORT as a local registry)."
 
   validation {
     condition     = contains(["gcp", "default"], var.container_registry.flavor)

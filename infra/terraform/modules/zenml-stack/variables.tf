@@ -13,12 +13,11 @@ variable "zenml_version" {
 
 variable "kubeflow" {
   type = object({
-    kubernetes_context     = optional(string)
-    kubeflow_hostname      = optional(string)
-    kubeflow_namespace     = optional(string, "kubeflow")
-    synchronous            = optional(bool, true)
-    timeout                = optional(number, 1200)
-    skip_local_validations = optional(bool, false)
+    kubernetes_context = optional(string)
+    kubeflow_hostname  = optional(string)
+    kubeflow_namespace = optional(string, "kubeflow")
+    synchronous        = optional(bool, true)
+    timeout            = optional(number, 1200)
   })
   description = "Kubeflow orchestrator settings (see zenml-stack-render)."
 }

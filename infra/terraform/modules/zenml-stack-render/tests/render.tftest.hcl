@@ -71,8 +71,7 @@ run "kind_stack_with_kaniko_and_local_registry" {
   variables {
     stack_name = "mf-kind"
     kubeflow = {
-      kubernetes_context     = "kind-model-factory"
-      skip_local_validations = true
+      kubernetes_context = "kind-model-factory"
     }
     artifact_store = {
       flavor = "s3"
@@ -80,7 +79,7 @@ run "kind_stack_with_kaniko_and_local_registry" {
     }
     container_registry = {
       flavor = "default"
-      uri    = "localhost:5001"
+      uri    = "127.0.0.1:5001"
     }
     image_builder = {
       flavor             = "kaniko"
@@ -94,8 +93,8 @@ run "kind_stack_with_kaniko_and_local_registry" {
   }
 
   assert {
-    condition     = output.components.orchestrator.configuration.skip_local_validations == true
-    error_message = "A localhost registry needs skip_local_validations on the orchestrator."
+    condition     = output.components.container_registry.configuration.uri == "127.0.0.1:5001"
+    error_message = "The kind registry must pass through unchanged."
   }
 }
 
