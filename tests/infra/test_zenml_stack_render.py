@@ -157,6 +157,7 @@ def test_the_provider_strings_mean_the_same_configuration(
         assert from_strings == _validated(flavor, typed["configuration"]).model_dump()
 
 
+@pytest.mark.slow  # a fresh interpreter and SQLite store: ~15-20 s
 def test_zenml_stack_import_accepts_the_rendered_yaml(
     rendered: dict[str, Any], tmp_path: Path
 ) -> None:
