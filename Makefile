@@ -11,7 +11,11 @@ export ZENML_ANALYTICS_OPT_IN := false
 export ZENML_LOGGING_VERBOSITY ?= WARN
 export AUTO_OPEN_DASHBOARD := false
 
-.PHONY: help env demo test test-fast lint format compile bench clean
+CHECKOV_VERSION := 3.3.30
+# checkov pins an old `packaging`, so it lives in its own environment, never in .venv.
+CHECKOV := $(TOOLS)/checkov/bin/checkov
+
+.PHONY: help env demo test test-fast lint format compile bench clean checkov check-terraform
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,10 +37,10 @@ env: $(VENV)/.synced  ## create .venv from uv.lock
 demo: env .zen  ## run every pipeline on bundled/synthetic data, print metrics and where outputs are
 	$(RUN) model-factory demo
 
-test: env  ## the whole suite, slow tests included (what CI runs)
+test: env $(CHECKOV)  ## the whole suite, slow tests included (what CI runs)
 	$(RUN) pytest -n 2 --dist loadgroup
 
-test-fast: env  ## the suite without slow tests
+test-fast: env $(CHECKOV)  ## the suite without slow tests
 	$(RUN) pytest -n 2 --dist loadgroup -m "not slow"
 
 lint: env  ## ruff
@@ -46,6 +50,25 @@ lint: env  ## ruff
 format: env
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
+
+$(CHECKOV): | $(UV)
+	$(UV) venv --quiet --python 3.11 $(TOOLS)/checkov
+	$(UV) pip install --quiet --python $(TOOLS)/checkov/bin/python checkov==$(CHECKOV_VERSION)
+
+checkov: $(CHECKOV)  ## install checkov into .tools/checkov
+
+check-terraform: $(CHECKOV)  ## terraform fmt, terraform test of provider-free modules, checkov (offline)
+	terraform fmt -check -recursive infra/terraform
+	@set -e; for dir in infra/terraform/modules/*/; do \
+	  if ls $$dir/tests/*.tftest.hcl >/dev/null 2>&1; then \
+	    data=$$(mktemp -d); \
+	    echo "terraform test $$dir"; \
+	    TF_DATA_DIR=$$data terraform -chdir=$$dir init -backend=false -input=false >/dev/null; \
+	    TF_DATA_DIR=$$data terraform -chdir=$$dir test; \
+	    rm -rf $$data; \
+	  fi; \
+	done
+	$(CHECKOV) -d infra/terraform --framework terraform --skip-download --compact --quiet
 
 clean:  ## remove environments and outputs
 	rm -rf $(VENV) $(TOOLS) outputs build .zen

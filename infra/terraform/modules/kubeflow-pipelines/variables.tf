@@ -1,0 +1,81 @@
+variable "pipelines_version" {
+  type        = string
+  description = "Kubeflow Pipelines backend release whose standalone manifests are applied (a git tag of kubeflow/pipelines). Must be listed as compatible with the project's KFP SDK in tests/infra/kfp_compatibility.json."
+  default     = "2.17.0"
+
+  validation {
+    condition     = can(regex("^2\\.[0-9]+\\.[0-9]+$", var.pipelines_version))
+    error_message = "pipelines_version must be a KFP 2.x release tag such as 2.17.0."
+  }
+}
+
+variable "kube_context" {
+  type        = string
+  description = "kubeconfig context of the target cluster; kubectl runs with --context so a wrong current context can never receive the install."
+
+  validation {
+    condition     = length(trimspace(var.kube_context)) > 0
+    error_message = "kube_context must not be empty."
+  }
+}
+
+variable "kubeconfig_path" {
+  type        = string
+  description = "kubeconfig file holding kube_context; null uses kubectl's default ($KUBECONFIG or ~/.kube/config)."
+  default     = null
+}
+
+variable "ui_node_port" {
+  type        = number
+  description = "Expose the KFP UI (which also proxies the API) on this NodePort, for kind clusters that map it to a host port. null keeps KFP private (ClusterIP only): standalone KFP has no authentication, so it must not be exposed on a shared network."
+  default     = null
+
+  validation {
+    condition     = var.ui_node_port == null || (coalesce(var.ui_node_port, 0) >= 30000 && coalesce(var.ui_node_port, 0) <= 32767)
+    error_message = "ui_node_port must be in the Kubernetes NodePort range 30000-32767."
+  }
+}
+
+variable "local_port" {
+  type        = number
+  description = "Port on the operator's machine where the KFP UI answers: the kind host port mapped to ui_node_port, or the local end of `kubectl port-forward` for a private cluster."
+  default     = 8080
+
+  validation {
+    condition     = var.local_port >= 1024 && var.local_port <= 65535 && floor(var.local_port) == var.local_port
+    error_message = "local_port must be an unprivileged port (1024-65535)."
+  }
+}
+
+variable "public_endpoint" {
+  type        = string
+  description = "URL of KFP behind your own authenticating proxy (e.g. IAP), reported as the endpoint instead of the local one. null when there is none."
+  default     = null
+
+  validation {
+    condition     = var.public_endpoint == null || can(regex("^https://", coalesce(var.public_endpoint, "-")))
+    error_message = "public_endpoint must be an https URL."
+  }
+}
+
+variable "pipeline_runner_annotations" {
+  type        = map(string)
+  description = "Annotations put on the pipeline-runner service account that runs pipeline pods, e.g. { \"iam.gke.io/gcp-service-account\" = \"runner@PROJECT.iam.gserviceaccount.com\" } for GKE Workload Identity."
+  default     = {}
+
+  validation {
+    condition     = alltrue([for k, v in var.pipeline_runner_annotations : can(regex("^[A-Za-z0-9./_-]+$", k)) && !can(regex("\\s", v))])
+    error_message = "Annotation keys must be DNS-style names and values must not contain whitespace."
+  }
+}
+
+variable "ready_timeout_seconds" {
+  type        = number
+  description = "How long to wait for every KFP deployment to become available and the API to answer before the apply fails."
+  default     = 900
+
+  validation {
+    condition     = var.ready_timeout_seconds >= 60 && var.ready_timeout_seconds <= 3600
+    error_message = "ready_timeout_seconds must be between 60 and 3600."
+  }
+}
