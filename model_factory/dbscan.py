@@ -1,8 +1,9 @@
 """Exact DBSCAN on a grid of cells: scikit-learn's answer, orders of magnitude faster (issue 15).
 
-scikit-learn builds every eps-neighbourhood as a list (quadratic memory on dense data: 100k
-rides take ~35 s and ~9.5 GB). Here, for up to 3 features, points are bucketed into cells of side
-eps / sqrt(d) (slightly less), so any two points of one cell are within eps:
+scikit-learn builds every eps-neighbourhood as a list, so time and memory grow with the number of
+neighbour pairs: on the book's taxi-ride shape 100k rides took 54 s and 11.7 GB here, against
+11 ms for this module (benchmarks/dbscan_bench.py). For up to 3 features, points are bucketed
+into cells of side eps / sqrt(d) (slightly less), so any two points of one cell are within eps:
 
 1. a cell holding >= min_samples points is all core, no neighbour counting needed;
 2. only points of sparse cells count neighbours, over the (2R+1)^d surrounding cells, stopping
@@ -32,14 +33,13 @@ from __future__ import annotations
 import math
 import os
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numba as nb
 import numpy as np
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
 
 # Grid above this many features: the (2R+1)^d stencil (625 cells at d=4) outgrows a tree.
 GRID_MAX_FEATURES = 3
@@ -48,13 +48,6 @@ GRID_MAX_FEATURES = 3
 _SIDE_SHRINK = 1.0 - 1e-9
 # Linear cell keys are int64; grids with more cells than this go to the tree path.
 _MAX_GRID_CELLS = 2**62
-
-# numba prefers OpenMP when libgomp is installed; on 2 vCPUs its spin-then-sleep default cost
-# ~10 ms per parallel call (measured), numba's own workqueue pool ~0.1 ms, and it is fork-safe.
-# It is not thread-safe, so calls are serialised by _LOCK. An explicit env setting wins.
-if "NUMBA_THREADING_LAYER" not in os.environ:
-    nb.config.THREADING_LAYER = "workqueue"
-_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -69,32 +62,39 @@ class DBSCANResult:
         return int(self.labels.max()) + 1 if self.labels.size else 0
 
 
-def dbscan(X: np.ndarray, eps: float, min_samples: int) -> DBSCANResult:
+def dbscan(
+    X: np.ndarray, eps: float, min_samples: int, *, n_jobs: int | None = None
+) -> DBSCANResult:
     """Cluster X (n_samples, n_features) exactly as sklearn.cluster.DBSCAN(eps, min_samples).
 
     Euclidean metric; a point is core when at least min_samples points (itself included) lie at
-    distance <= eps. Raises ValueError with a one-line message on bad input.
+    distance <= eps. n_jobs threads (default: every CPU this process may use) share the work.
+    Raises ValueError with a one-line message on bad input.
     """
-    X = _validate(X, eps, min_samples)
-    eps = float(eps)
+    X = _validate(X, eps, min_samples, n_jobs)
+    eps, min_samples = float(eps), int(min_samples)
+    n_parts = len(os.sched_getaffinity(0)) if n_jobs is None else int(n_jobs)
     if X.shape[0] == 0:
         return DBSCANResult(np.empty(0, np.intp), np.empty(0, bool))
-    with _LOCK:
-        lo, hi = _finite_bounds(X)
-        if X.shape[1] <= GRID_MAX_FEATURES:
-            side = eps / math.sqrt(X.shape[1]) * _SIDE_SHRINK
-            result = _grid_dbscan(X, lo, hi, eps, int(min_samples), side)
-            if result is not None:
-                return result
-    return _tree_dbscan(X, eps, int(min_samples))
+    lo, hi = _finite_bounds(X, n_parts)
+    if X.shape[1] <= GRID_MAX_FEATURES:
+        side = eps / math.sqrt(X.shape[1]) * _SIDE_SHRINK
+        result = _grid_dbscan(X, lo, hi, eps, min_samples, side, n_parts)
+        if result is not None:
+            return result
+    return _tree_dbscan(X, eps, min_samples)
 
 
-def _validate(X: np.ndarray, eps: float, min_samples: int) -> np.ndarray:
+def _validate(X: np.ndarray, eps: float, min_samples: int, n_jobs: int | None) -> np.ndarray:
     """Reject what scikit-learn would reject (or silently mis-cluster), one line per problem."""
     if isinstance(eps, bool) or not isinstance(eps, Real) or not math.isfinite(eps) or eps <= 0:
         raise ValueError(f"eps must be a finite number > 0, got {eps!r}")
     if isinstance(min_samples, bool) or not isinstance(min_samples, Integral) or min_samples < 1:
         raise ValueError(f"min_samples must be an integer >= 1, got {min_samples!r}")
+    if n_jobs is not None and (
+        isinstance(n_jobs, bool) or not isinstance(n_jobs, Integral) or n_jobs < 1
+    ):
+        raise ValueError(f"n_jobs must be None or an integer >= 1, got {n_jobs!r}")
     try:
         X = np.ascontiguousarray(X, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -106,44 +106,72 @@ def _validate(X: np.ndarray, eps: float, min_samples: int) -> np.ndarray:
     return X
 
 
-def _finite_bounds(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+# ------------------------------------------------------------------------- threads
+# Kernels are plain nogil numba functions run on a few Python threads, part t of n_parts each.
+# numba's parallel=True would do the same, but its parfor compilation roughly tripled the cold
+# start, and its OpenMP layer cost ~10 ms per launch here (workqueue: not thread-safe).
+
+_pool_lock = threading.Lock()
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The module's thread pool, recreated in a forked child (its threads did not survive)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(thread_name_prefix="dbscan"))
+        return _pool[1]
+
+
+def _in_parts(n_parts: int, kernel: Callable[..., None], *args: object) -> None:
+    """kernel(*args, t, n_parts) for every t: t >= 1 on the pool, t = 0 in this thread."""
+    futures = [_executor().submit(kernel, *args, t, n_parts) for t in range(1, n_parts)]
+    kernel(*args, 0, n_parts)
+    for future in futures:
+        future.result()
+
+
+def _finite_bounds(X: np.ndarray, n_parts: int) -> tuple[np.ndarray, np.ndarray]:
     """Per-feature min and max in one parallel pass (numpy's axis-0 reductions are slow here)."""
-    lo, hi, finite = _bounds(X, nb.get_num_threads())
+    lo = np.full((n_parts, X.shape[1]), np.inf)
+    hi = np.full((n_parts, X.shape[1]), -np.inf)
+    finite = np.ones(n_parts, bool)
+    _in_parts(n_parts, _bounds_part, X, lo, hi, finite)
     if not finite.all():
         raise ValueError("X contains NaN or infinity")
     return lo.min(axis=0), hi.max(axis=0)
 
 
-@nb.njit(parallel=True, cache=True)
-def _bounds(X, n_parts):
-    """Per thread: min and max per feature over finite values, and whether all were finite."""
+@nb.njit(nogil=True, cache=True)
+def _bounds_part(X, lo, hi, finite, t, n_parts):
+    """Row t of lo/hi: min and max per feature over finite values; finite[t]: all were finite."""
     n, d = X.shape
-    lo = np.full((n_parts, d), np.inf)
-    hi = np.full((n_parts, d), -np.inf)
-    finite = np.ones(n_parts, np.bool_)
-    for t in nb.prange(n_parts):
-        part_lo = np.full(d, np.inf)  # thread-local: no false sharing in the hot loop
-        part_hi = np.full(d, -np.inf)
-        ok = True
-        for i in range(t * n // n_parts, (t + 1) * n // n_parts):
-            for k in range(d):
-                x = X[i, k]
-                if not np.isfinite(x):
-                    ok = False
-                else:
-                    part_lo[k] = min(part_lo[k], x)
-                    part_hi[k] = max(part_hi[k], x)
-        lo[t] = part_lo
-        hi[t] = part_hi
-        finite[t] = ok
-    return lo, hi, finite
+    part_lo = lo[t].copy()  # local copies: no false sharing with the other threads' rows
+    part_hi = hi[t].copy()
+    for i in range(t * n // n_parts, (t + 1) * n // n_parts):
+        for k in range(d):
+            x = X[i, k]
+            if not np.isfinite(x):
+                finite[t] = False
+            else:
+                part_lo[k] = min(part_lo[k], x)
+                part_hi[k] = max(part_hi[k], x)
+    lo[t] = part_lo
+    hi[t] = part_hi
 
 
 # --------------------------------------------------------------------------- grid path
 
 
 def _grid_dbscan(
-    X: np.ndarray, lo: np.ndarray, hi: np.ndarray, eps: float, min_samples: int, side: float
+    X: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    eps: float,
+    min_samples: int,
+    side: float,
+    n_parts: int,
 ) -> DBSCANResult | None:
     """Grid DBSCAN with cells of the given side (<= eps / sqrt(d)); None if the grid is too big.
 
@@ -151,7 +179,7 @@ def _grid_dbscan(
     """
     n, d = X.shape
     eps2 = eps * eps
-    extent = np.floor((hi - lo) / side)  # same float ops as _cell_keys: same cells
+    extent = np.floor((hi - lo) / side)  # same float ops as _cell_keys_part: same cells
     if not np.isfinite(extent).all():
         return None
     shape = [int(e) + 1 for e in extent]
@@ -165,15 +193,19 @@ def _grid_dbscan(
     offsets = _stencil(d, reach)
 
     index_dtype = np.int32 if n < 2**31 else np.int64
-    keys = _cell_keys(X, lo, side, strides)
-    n_parts = nb.get_num_threads()
+    keys = np.empty(n, np.int64)
+    _in_parts(n_parts, _cell_keys_part, X, lo, side, strides, keys)
     # After sorting, keys[i] holds point i's cell index: the output pass streams through it.
-    if n_grid <= max(2 * n, 2**16):  # counting sort, O(n + n_grid); sequential reads of X
-        perm = np.empty(n, index_dtype)
+    perm = np.empty(n, index_dtype)
+    if n_grid <= max(n // 2, 2**16):  # counting sort: O(n + n_grid), n_parts * n_grid counters
+        counts = np.zeros((n_parts, n_grid), index_dtype)
+        _in_parts(n_parts, _histogram_part, keys, counts)
+        cell_keys, cell_start, cell_of_key = _prefix_sums(counts)
         Xs = np.empty_like(X)
-        cell_keys, cell_start = _counting_sort(X, keys, n_grid, n_parts, perm, Xs)
+        _in_parts(n_parts, _scatter_part, X, keys, counts, cell_of_key, perm, Xs)
+        del counts, cell_of_key
     else:  # sparse grid (tiny eps or far outliers): comparison sort
-        perm = np.argsort(keys, kind="stable").astype(index_dtype)
+        perm[:] = np.argsort(keys, kind="stable")
         sorted_keys = keys[perm]
         cell_start = np.flatnonzero(np.diff(sorted_keys)) + 1
         cell_start = np.concatenate(([0], cell_start, [n])).astype(np.int64)
@@ -182,14 +214,34 @@ def _grid_dbscan(
         keys[perm] = np.repeat(np.arange(cell_keys.size), np.diff(cell_start))
         Xs = X[perm]
     grid = (cell_keys, cell_start, np.array(shape, np.int64), strides, offsets)
-    box_lo, box_hi, tight = _cell_boxes(Xs, cell_start, eps2)
-    core = _core_flags(Xs, *grid, box_lo, box_hi, tight, eps2, min_samples, n_parts)
-    parent, rep = _components(Xs, perm, core, *grid, box_lo, box_hi, tight, eps2)
-    lab = _label_cores(parent, perm, core, cell_start, rep, tight)
+    n_cells = cell_keys.size
+
+    box_lo = np.empty((n_cells, d))
+    box_hi = np.empty((n_cells, d))
+    tight = np.empty(n_cells, bool)
+    _in_parts(n_parts, _cell_boxes_part, Xs, cell_start, eps2, box_lo, box_hi, tight)
+    boxes = (box_lo, box_hi, tight)
+
+    core = np.empty(n, bool)
+    _in_parts(n_parts, _core_part, Xs, *grid, *boxes, eps2, min_samples, core)
+    parent = np.empty(n, index_dtype)
+    rep = np.empty(n_cells, np.int64)
+    _in_parts(n_parts, _union_find_init_part, core, cell_start, tight, parent, rep)
+    _components(Xs, perm, core, parent, rep, *grid, *boxes, eps2)
+    lab = _number_clusters(parent, perm, core, cell_start, rep, tight)
+    _in_parts(n_parts, _core_labels_part, parent, core, cell_start, rep, tight, lab)
     del parent
-    _border_labels(Xs, core, lab, rep, *grid, box_lo, box_hi, tight, eps2, n_parts)
+    _in_parts(n_parts, _border_part, Xs, core, lab, rep, *grid, *boxes, eps2)
     del Xs
-    labels, core_out = _output(keys, perm, lab, core, cell_start, n_parts)
+
+    cell_lab = np.empty(n_cells, np.intp)
+    cell_core = np.empty(n_cells, bool)
+    mixed = np.empty(n_cells, bool)
+    _in_parts(n_parts, _cell_summary_part, lab, core, cell_start, cell_lab, cell_core, mixed)
+    labels = np.empty(n, np.intp)
+    core_out = np.empty(n, bool)
+    _in_parts(n_parts, _stream_part, keys, cell_lab, cell_core, labels, core_out)
+    _in_parts(n_parts, _patch_part, perm, lab, core, cell_start, mixed, labels, core_out)
     return DBSCANResult(labels, core_out)
 
 
@@ -201,30 +253,29 @@ def _stencil(d: int, reach: int) -> np.ndarray:
     return np.ascontiguousarray(grid[order], dtype=np.int64)
 
 
-@nb.njit(parallel=True, cache=True)
-def _cell_keys(X, lo, side, strides):
+@nb.njit(nogil=True, cache=True)
+def _cell_keys_part(X, lo, side, strides, keys, t, n_parts):
     """Linear cell key per point: sum_k floor((x_k - lo_k) / side) * stride_k."""
     n, d = X.shape
-    keys = np.empty(n, np.int64)
-    for i in nb.prange(n):
+    for i in range(t * n // n_parts, (t + 1) * n // n_parts):
         key = 0
         for k in range(d):
             key += np.int64(math.floor((X[i, k] - lo[k]) / side)) * strides[k]
         keys[i] = key
-    return keys
 
 
-@nb.njit(parallel=True, cache=True)
-def _counting_sort(X, keys, n_grid, n_parts, perm, Xs):
-    """Stable parallel counting sort of X by cell key into perm and Xs; returns CSR cell ranges.
+@nb.njit(nogil=True, cache=True)
+def _histogram_part(keys, counts, t, n_parts):
+    """Row t of counts: points per cell key in part t."""
+    n = keys.size
+    for i in range(t * n // n_parts, (t + 1) * n // n_parts):
+        counts[t, keys[i]] += 1
 
-    Also overwrites keys[i] with point i's cell index (for the streaming output pass).
-    """
-    n, d = X.shape
-    counts = np.zeros((n_parts, n_grid), perm.dtype)
-    for t in nb.prange(n_parts):
-        for i in range(t * n // n_parts, (t + 1) * n // n_parts):
-            counts[t, keys[i]] += 1
+
+@nb.njit(nogil=True, cache=True)
+def _prefix_sums(counts):
+    """Turn counts into each part's first slot per key (a stable order); CSR ranges of cells."""
+    n_parts, n_grid = counts.shape
     n_cells = 0
     for g in range(n_grid):
         for t in range(n_parts):
@@ -233,7 +284,7 @@ def _counting_sort(X, keys, n_grid, n_parts, perm, Xs):
                 break
     cell_keys = np.empty(n_cells, np.int64)
     cell_start = np.empty(n_cells + 1, np.int64)
-    cell_of_key = np.empty(n_grid, perm.dtype)
+    cell_of_key = np.empty(n_grid, counts.dtype)
     c = 0
     run = 0
     for g in range(n_grid):
@@ -247,28 +298,32 @@ def _counting_sort(X, keys, n_grid, n_parts, perm, Xs):
             cell_keys[c] = g
             cell_start[c] = first
             c += 1
-    cell_start[n_cells] = n
-    for t in nb.prange(n_parts):  # writes go to one run per cell: sequential-ish, unlike a gather
-        for i in range(t * n // n_parts, (t + 1) * n // n_parts):
-            g = keys[i]
-            pos = counts[t, g]
-            counts[t, g] = pos + 1
-            perm[pos] = i
-            for k in range(d):
-                Xs[pos, k] = X[i, k]
-            keys[i] = cell_of_key[g]
-    return cell_keys, cell_start
+    cell_start[n_cells] = run
+    return cell_keys, cell_start, cell_of_key
 
 
-@nb.njit(parallel=True, cache=True)
-def _cell_boxes(Xs, cell_start, eps2):
+@nb.njit(nogil=True, cache=True)
+def _scatter_part(X, keys, counts, cell_of_key, perm, Xs, t, n_parts):
+    """Place part t's points in cell order; keys[i] becomes point i's cell index.
+
+    Writes go to one run per cell, nearly sequential, unlike a gather X[perm] (random reads).
+    """
+    n, d = X.shape
+    for i in range(t * n // n_parts, (t + 1) * n // n_parts):
+        g = keys[i]
+        pos = counts[t, g]
+        counts[t, g] = pos + 1
+        perm[pos] = i
+        for k in range(d):
+            Xs[pos, k] = X[i, k]
+        keys[i] = cell_of_key[g]
+
+
+@nb.njit(nogil=True, cache=True)
+def _cell_boxes_part(Xs, cell_start, eps2, lo, hi, tight, t, n_parts):
     """Bounding box per cell and whether its computed diagonal is <= eps (all pairs within)."""
-    n_cells = cell_start.size - 1
     d = Xs.shape[1]
-    lo = np.empty((n_cells, d))
-    hi = np.empty((n_cells, d))
-    tight = np.empty(n_cells, np.bool_)
-    for c in nb.prange(n_cells):
+    for c in range(t, cell_start.size - 1, n_parts):
         for k in range(d):
             lo[c, k] = Xs[cell_start[c], k]
             hi[c, k] = Xs[cell_start[c], k]
@@ -278,13 +333,12 @@ def _cell_boxes(Xs, cell_start, eps2):
                 hi[c, k] = max(hi[c, k], Xs[p, k])
         diag2 = 0.0
         for k in range(d):
-            t = hi[c, k] - lo[c, k]
-            diag2 += t * t
+            step = hi[c, k] - lo[c, k]
+            diag2 += step * step
         tight[c] = diag2 <= eps2
-    return lo, hi, tight
 
 
-@nb.njit(cache=True)
+@nb.njit(nogil=True, cache=True)
 def _dist2(Xs, p, q):
     """Squared distance exactly as scikit-learn's euclidean rdist: feature order, float64."""
     s = 0.0
@@ -294,7 +348,7 @@ def _dist2(Xs, p, q):
     return s
 
 
-@nb.njit(cache=True)
+@nb.njit(nogil=True, cache=True)
 def _point_box_gap2(Xs, p, lo, hi, c):
     """Lower bound (same rounding) of _dist2 from point p to any point of cell c."""
     s = 0.0
@@ -305,7 +359,7 @@ def _point_box_gap2(Xs, p, lo, hi, c):
     return s
 
 
-@nb.njit(cache=True)
+@nb.njit(nogil=True, cache=True)
 def _point_box_far2(Xs, p, lo, hi, c):
     """Upper bound (same rounding) of _dist2 from point p to any point of cell c."""
     s = 0.0
@@ -316,7 +370,7 @@ def _point_box_far2(Xs, p, lo, hi, c):
     return s
 
 
-@nb.njit(cache=True)
+@nb.njit(nogil=True, cache=True)
 def _box_gap2(lo, hi, a, b):
     """Lower bound of _dist2 between any point of cell a and any point of cell b."""
     s = 0.0
@@ -326,7 +380,7 @@ def _box_gap2(lo, hi, a, b):
     return s
 
 
-@nb.njit(cache=True)
+@nb.njit(nogil=True, cache=True)
 def _box_far2(lo, hi, a, b):
     """Upper bound of _dist2 between any point of cell a and any point of cell b."""
     s = 0.0
@@ -336,7 +390,7 @@ def _box_far2(lo, hi, a, b):
     return s
 
 
-@nb.njit(cache=True)
+@nb.njit(nogil=True, cache=True)
 def _neighbours(c, cell_keys, shape, strides, offsets, o_start, o_stop, lo, hi, eps2, out):
     """Non-empty cells at offsets[o_start:o_stop] from cell c whose box is within eps; count."""
     key = cell_keys[c]
@@ -360,43 +414,55 @@ def _neighbours(c, cell_keys, shape, strides, offsets, o_start, o_stop, lo, hi, 
     return m
 
 
-@nb.njit(parallel=True, cache=True)
-def _core_flags(
-    Xs, cell_keys, cell_start, shape, strides, offsets, lo, hi, tight, eps2, min_samples, n_parts
+@nb.njit(nogil=True, cache=True)
+def _core_part(
+    Xs,
+    cell_keys,
+    cell_start,
+    shape,
+    strides,
+    offsets,
+    lo,
+    hi,
+    tight,
+    eps2,
+    min_samples,
+    core,
+    t,
+    n_parts,
 ):
-    """Core mask in cell order: tight dense cells wholesale, other points by counting to min."""
-    n_cells = cell_start.size - 1
-    core = np.zeros(Xs.shape[0], np.bool_)
+    """Core mask in cell order: tight dense cells wholesale, other points by counting to min.
+
+    Cells are striped over the parts, which balances dense and sparse regions.
+    """
     n_off = offsets.shape[0]
-    for t in nb.prange(n_parts):  # cells striped over threads: balances dense and sparse areas
-        nbrs = np.empty(n_off, np.int64)
-        for c in range(t, n_cells, n_parts):
-            start, stop = cell_start[c], cell_start[c + 1]
-            if tight[c] and stop - start >= min_samples:
-                core[start:stop] = True
-                continue
-            m = _neighbours(c, cell_keys, shape, strides, offsets, 0, n_off, lo, hi, eps2, nbrs)
-            for p in range(start, stop):
-                count = 0
-                for j in range(m):
-                    cj = nbrs[j]
-                    if _point_box_gap2(Xs, p, lo, hi, cj) > eps2:
-                        continue
-                    if _point_box_far2(Xs, p, lo, hi, cj) <= eps2:
-                        count += cell_start[cj + 1] - cell_start[cj]
-                    else:
-                        for q in range(cell_start[cj], cell_start[cj + 1]):
-                            if _dist2(Xs, p, q) <= eps2:
-                                count += 1
-                                if count >= min_samples:
-                                    break
-                    if count >= min_samples:
-                        break
-                core[p] = count >= min_samples
-    return core
+    nbrs = np.empty(n_off, np.int64)
+    for c in range(t, cell_start.size - 1, n_parts):
+        start, stop = cell_start[c], cell_start[c + 1]
+        if tight[c] and stop - start >= min_samples:
+            core[start:stop] = True
+            continue
+        m = _neighbours(c, cell_keys, shape, strides, offsets, 0, n_off, lo, hi, eps2, nbrs)
+        for p in range(start, stop):
+            count = 0
+            for j in range(m):
+                cj = nbrs[j]
+                if _point_box_gap2(Xs, p, lo, hi, cj) > eps2:
+                    continue
+                if _point_box_far2(Xs, p, lo, hi, cj) <= eps2:
+                    count += cell_start[cj + 1] - cell_start[cj]
+                else:
+                    for q in range(cell_start[cj], cell_start[cj + 1]):
+                        if _dist2(Xs, p, q) <= eps2:
+                            count += 1
+                            if count >= min_samples:
+                                break
+                if count >= min_samples:
+                    break
+            core[p] = count >= min_samples
 
 
-@nb.njit(cache=True)
+@nb.njit(nogil=True, cache=True)
 def _find(parent, x):
     """Union-find root with path halving."""
     while parent[x] != x:
@@ -405,7 +471,7 @@ def _find(parent, x):
     return x
 
 
-@nb.njit(cache=True)
+@nb.njit(nogil=True, cache=True)
 def _union(parent, perm, a, b):
     """Join two components; the root stays the member with the lowest original index."""
     ra = _find(parent, a)
@@ -418,7 +484,7 @@ def _union(parent, perm, a, b):
         parent[ra] = rb
 
 
-@nb.njit(cache=True)
+@nb.njit(nogil=True, cache=True)
 def _join_cells(Xs, perm, core, parent, cell_start, lo, hi, a, b, first_only, eps2):
     """Union core pairs within eps between cells a and b; stop at the first if first_only.
 
@@ -434,23 +500,29 @@ def _join_cells(Xs, perm, core, parent, cell_start, lo, hi, a, b, first_only, ep
                     return
 
 
-@nb.njit(cache=True)
-def _components(
-    Xs, perm, core, cell_keys, cell_start, shape, strides, offsets, lo, hi, tight, eps2
-):
-    """Union-find over core points (serial). Returns parents and each cell's first core (-1)."""
-    n = Xs.shape[0]
-    n_cells = cell_start.size - 1
-    parent = np.empty(n, perm.dtype)
-    rep = np.full(n_cells, -1, np.int64)
-    for c in range(n_cells):
+@nb.njit(nogil=True, cache=True)
+def _union_find_init_part(core, cell_start, tight, parent, rep, t, n_parts):
+    """Each point its own set, except a tight cell's cores (pairwise within eps): one set.
+
+    rep[c] is the cell's first core point (-1 if none), its lowest original index.
+    """
+    for c in range(t, cell_start.size - 1, n_parts):
+        rep[c] = -1
         for p in range(cell_start[c], cell_start[c + 1]):
             parent[p] = p
             if core[p]:
                 if rep[c] < 0:
-                    rep[c] = p  # lowest original index of the cell's cores (stable sort)
+                    rep[c] = p
                 elif tight[c]:
-                    parent[p] = rep[c]  # a tight cell's cores are pairwise within eps
+                    parent[p] = rep[c]
+
+
+@nb.njit(nogil=True, cache=True)
+def _components(
+    Xs, perm, core, parent, rep, cell_keys, cell_start, shape, strides, offsets, lo, hi, tight, eps2
+):
+    """Union-find over core points across cells (serial); roots are lowest-index members."""
+    n_cells = cell_start.size - 1
     for c in range(n_cells):  # a loose cell's cores are joined pair by pair
         if rep[c] >= 0 and not tight[c]:
             _join_cells(Xs, perm, core, parent, cell_start, lo, hi, c, c, False, eps2)
@@ -476,112 +548,124 @@ def _components(
                         _join_cells(Xs, perm, core, parent, cell_start, lo, hi, c, cj, True, eps2)
                 else:
                     _join_cells(Xs, perm, core, parent, cell_start, lo, hi, c, cj, False, eps2)
-    return parent, rep
 
 
-@nb.njit(parallel=True, cache=True)
-def _label_cores(parent, perm, core, cell_start, rep, tight):
-    """Label per core point (cell order), clusters numbered by lowest core index; others -1.
+@nb.njit(nogil=True, cache=True)
+def _number_clusters(parent, perm, core, cell_start, rep, tight):
+    """Cluster numbers of the union-find roots, by lowest core index (sklearn's order).
 
-    Roots are the lowest-index members, so ordering roots by index numbers clusters like sklearn.
-    Only cell representatives and loose cells need the serial find; the rest is per cell.
+    Roots are their component's lowest-index member. Only cell representatives and loose cells
+    need the serial find; _core_labels_part spreads the numbers.
     """
-    n_cells = cell_start.size - 1
-    lab = np.full(parent.size, -1, parent.dtype)
+    lab = np.empty(parent.size, parent.dtype)  # every entry is written by a later pass
     n_roots = 0
-    for c in range(n_cells):
-        if rep[c] < 0:
-            continue
-        for p in range(rep[c], cell_start[c + 1]):
-            if core[p] and (p == rep[c] or not tight[c]):
-                parent[p] = _find(parent, p)
-                n_roots += parent[p] == p
+    for c in range(cell_start.size - 1):
+        if rep[c] >= 0:
+            for p in range(rep[c], rep[c] + 1 if tight[c] else cell_start[c + 1]):
+                if core[p]:
+                    parent[p] = _find(parent, p)
+                    n_roots += parent[p] == p
     roots = np.empty(n_roots, np.int64)
     r = 0
-    for c in range(n_cells):
-        if rep[c] < 0:
-            continue
-        for p in range(rep[c], cell_start[c + 1]):
-            if core[p] and (p == rep[c] or not tight[c]) and parent[p] == p:
-                roots[r] = p
-                r += 1
+    for c in range(cell_start.size - 1):
+        if rep[c] >= 0:
+            for p in range(rep[c], rep[c] + 1 if tight[c] else cell_start[c + 1]):
+                if core[p] and parent[p] == p:
+                    roots[r] = p
+                    r += 1
     order = np.argsort(perm[roots])
     for k in range(n_roots):
         lab[roots[order[k]]] = k
-    for c in nb.prange(n_cells):
+    return lab
+
+
+@nb.njit(nogil=True, cache=True)
+def _core_labels_part(parent, core, cell_start, rep, tight, lab, t, n_parts):
+    """Every core point takes its root's number (a tight cell shares its representative's)."""
+    for c in range(t, cell_start.size - 1, n_parts):
         if rep[c] < 0:
             continue
         cell_root = parent[rep[c]]
         for p in range(rep[c], cell_start[c + 1]):
             if core[p]:
                 lab[p] = lab[cell_root if tight[c] else parent[p]]
-    return lab
 
 
-@nb.njit(parallel=True, cache=True)
-def _border_labels(
-    Xs, core, lab, rep, cell_keys, cell_start, shape, strides, offsets, lo, hi, tight, eps2, n_parts
+@nb.njit(nogil=True, cache=True)
+def _border_part(
+    Xs,
+    core,
+    lab,
+    rep,
+    cell_keys,
+    cell_start,
+    shape,
+    strides,
+    offsets,
+    lo,
+    hi,
+    tight,
+    eps2,
+    t,
+    n_parts,
 ):
     """Non-core points take the lowest label of a core point within eps (sklearn's BFS order)."""
-    n_cells = cell_start.size - 1
     n_off = offsets.shape[0]
     no_label = Xs.shape[0]  # above every cluster label
-    for t in nb.prange(n_parts):
-        nbrs = np.empty(n_off, np.int64)
-        for c in range(t, n_cells, n_parts):
-            start, stop = cell_start[c], cell_start[c + 1]
-            if np.all(core[start:stop]):
+    nbrs = np.empty(n_off, np.int64)
+    for c in range(t, cell_start.size - 1, n_parts):
+        start, stop = cell_start[c], cell_start[c + 1]
+        if np.all(core[start:stop]):
+            continue
+        m = _neighbours(c, cell_keys, shape, strides, offsets, 0, n_off, lo, hi, eps2, nbrs)
+        for p in range(start, stop):
+            if core[p]:
                 continue
-            m = _neighbours(c, cell_keys, shape, strides, offsets, 0, n_off, lo, hi, eps2, nbrs)
-            for p in range(start, stop):
-                if core[p]:
+            best = no_label
+            for j in range(m):
+                cj = nbrs[j]
+                if rep[cj] < 0 or _point_box_gap2(Xs, p, lo, hi, cj) > eps2:
                     continue
-                best = no_label
-                for j in range(m):
-                    cj = nbrs[j]
-                    if rep[cj] < 0 or _point_box_gap2(Xs, p, lo, hi, cj) > eps2:
-                        continue
-                    if tight[cj] and _point_box_far2(Xs, p, lo, hi, cj) <= eps2:
-                        best = min(best, lab[rep[cj]])  # one cluster per tight cell
-                        continue
-                    for q in range(cell_start[cj], cell_start[cj + 1]):
-                        if core[q] and lab[q] < best and _dist2(Xs, p, q) <= eps2:
-                            best = lab[q]
-                lab[p] = best if best != no_label else -1
+                if tight[cj] and _point_box_far2(Xs, p, lo, hi, cj) <= eps2:
+                    best = min(best, lab[rep[cj]])  # one cluster per tight cell
+                    continue
+                for q in range(cell_start[cj], cell_start[cj + 1]):
+                    if core[q] and lab[q] < best and _dist2(Xs, p, q) <= eps2:
+                        best = lab[q]
+            lab[p] = best if best != no_label else -1
 
 
-@nb.njit(parallel=True, cache=True)
-def _output(cell_of, perm, lab, core, cell_start, n_parts):
-    """Back to input order: stream per-cell values, then patch cells whose points differ.
-
-    A permutation scatter of every point is random access (~0.2 s at 10M); almost all cells are
-    uniform (all core, one label), so only the few mixed cells are scattered.
-    """
-    n_cells = cell_start.size - 1
-    cell_lab = np.empty(n_cells, np.intp)
-    cell_core = np.empty(n_cells, np.bool_)
-    mixed = np.zeros(n_cells, np.bool_)
-    for c in nb.prange(n_cells):
+@nb.njit(nogil=True, cache=True)
+def _cell_summary_part(lab, core, cell_start, cell_lab, cell_core, mixed, t, n_parts):
+    """Per cell: its first point's label and core flag, and whether any point differs."""
+    for c in range(t, cell_start.size - 1, n_parts):
         start = cell_start[c]
         cell_lab[c] = lab[start]
         cell_core[c] = core[start]
+        mixed[c] = False
         for p in range(start + 1, cell_start[c + 1]):
             if lab[p] != lab[start] or core[p] != core[start]:
                 mixed[c] = True
                 break
-    n = perm.size
-    labels = np.empty(n, np.intp)
-    core_out = np.empty(n, np.bool_)
-    for i in nb.prange(n):
+
+
+@nb.njit(nogil=True, cache=True)
+def _stream_part(cell_of, cell_lab, cell_core, labels, core_out, t, n_parts):
+    """Input-order output from per-cell values: sequential, unlike scattering every point."""
+    n = cell_of.size
+    for i in range(t * n // n_parts, (t + 1) * n // n_parts):
         labels[i] = cell_lab[cell_of[i]]
         core_out[i] = cell_core[cell_of[i]]
-    for t in nb.prange(n_parts):
-        for c in range(t, n_cells, n_parts):
-            if mixed[c]:
-                for p in range(cell_start[c], cell_start[c + 1]):
-                    labels[perm[p]] = lab[p]
-                    core_out[perm[p]] = core[p]
-    return labels, core_out
+
+
+@nb.njit(nogil=True, cache=True)
+def _patch_part(perm, lab, core, cell_start, mixed, labels, core_out, t, n_parts):
+    """Scatter the points of the (few) mixed cells, whose per-cell value is not theirs."""
+    for c in range(t, cell_start.size - 1, n_parts):
+        if mixed[c]:
+            for p in range(cell_start[c], cell_start[c + 1]):
+                labels[perm[p]] = lab[p]
+                core_out[perm[p]] = core[p]
 
 
 # --------------------------------------------------------------------------- tree path
@@ -589,6 +673,11 @@ def _output(cell_of, perm, lab, core, cell_start, n_parts):
 
 def _tree_dbscan(X: np.ndarray, eps: float, min_samples: int) -> DBSCANResult:
     """Exact DBSCAN from all neighbour pairs (KD-tree candidates, exact test); O(pairs) memory."""
+    # Imported here: the grid path never needs scipy, and it adds ~0.5 s to a cold import.
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
     n = X.shape[0]
     eps2 = eps * eps
     # The tree's own rounding may differ by ulps: widen, then apply the exact rule below.

@@ -85,23 +85,32 @@ def test_duplicates_and_rounded_values(seed):
     check_against_sklearn(X, 0.35, 1)
 
 
-@pytest.mark.parametrize(("eps", "min_samples"), [(0.25, 5), (0.25, 4), (0.5, 9), (0.5, 13)])
-def test_distances_exactly_eps(eps, min_samples):
+@pytest.mark.parametrize("d", [1, 2, 3, 4])
+@pytest.mark.parametrize("eps", [0.25, 0.5])
+def test_distances_exactly_eps(d, eps):
     """A lattice of spacing 0.25 with holes: many pairs sit at exactly eps (<= counts them).
 
     0.25 and its multiples are exact in binary, so the squared test and scikit-learn's
-    square-root node bounds agree; neighbour counts land exactly on min_samples.
+    square-root node bounds agree. One eps-step below, those pairs must drop out. d = 4 checks
+    the tree path's exact filter, which sees them as candidates either way.
     """
-    rng = np.random.default_rng(7)
-    ij = np.stack(np.meshgrid(np.arange(-20, 20), np.arange(-15, 25)), -1).reshape(-1, 2)
-    ij = ij[rng.random(len(ij)) < 0.8]
-    X = ij * 0.25 + 3.0
-    result = dbscan(X, eps, min_samples)
-    check_against_sklearn(X, eps, min_samples, result)
-    # The boundary matters here: a hair less eps must lose exactly-eps neighbours.
-    shrunk = dbscan(X, np.nextafter(eps, 0), min_samples)
-    assert not np.array_equal(shrunk.core, result.core)
-    check_against_sklearn(X, np.nextafter(eps, 0), min_samples, shrunk)
+    rng = np.random.default_rng(d)
+    side = {1: 400, 2: 40, 3: 12, 4: 9}[d]
+    ij = np.stack(np.meshgrid(*[np.arange(side)] * d), -1).reshape(-1, d) - side // 2
+    X = ij[rng.random(len(ij)) < 0.9] * 0.25 + 3.0
+    # A full lattice point has n_below neighbours closer than eps and n_at_most within eps:
+    # min_samples above n_below makes core-ness hinge on the pairs at exactly eps.
+    r = round(eps / 0.25)
+    offsets = np.stack(np.meshgrid(*[np.arange(-r, r + 1)] * d), -1).reshape(-1, d)
+    norm2 = (offsets**2).sum(axis=1)
+    n_below, n_at_most = int((norm2 < r * r).sum()), int((norm2 <= r * r).sum())
+    for min_samples in (n_below + 1, (n_below + 1 + n_at_most) // 2):
+        result = dbscan(X, eps, min_samples)
+        check_against_sklearn(X, eps, min_samples, result)
+        below = np.nextafter(eps, 0)
+        shrunk = dbscan(X, below, min_samples)
+        assert not np.array_equal(shrunk.core, result.core)
+        check_against_sklearn(X, below, min_samples, shrunk)
 
 
 def test_tiny_eps_sparse_grid():
@@ -132,7 +141,8 @@ def test_tree_path_beyond_three_features(d):
 def test_grid_too_large_falls_back_to_tree():
     """A far outlier makes the grid exceed int64 keys: the tree path must still be exact."""
     X = np.vstack([blobs_with_noise(2, n=2000), [[1e20, -1e20]]])
-    assert grid_dbscan_module._grid_dbscan(X, X.min(0), X.max(0), 0.3, 10, 0.3 / 2**0.5) is None
+    lo, hi = X.min(0), X.max(0)
+    assert grid_dbscan_module._grid_dbscan(X, lo, hi, 0.3, 10, 0.3 / 2**0.5, 2) is None
     check_against_sklearn(X, 0.3, 10)
 
 
@@ -144,7 +154,7 @@ def test_loose_cells_stay_exact(side_factor):
     """
     X = rides(4, 5000)
     eps = 0.3
-    result = grid_dbscan_module._grid_dbscan(X, X.min(0), X.max(0), eps, 10, eps * side_factor)
+    result = grid_dbscan_module._grid_dbscan(X, X.min(0), X.max(0), eps, 10, eps * side_factor, 2)
     check_against_sklearn(X, eps, 10, result)
 
 
@@ -172,14 +182,23 @@ def test_input_order_does_not_change_the_partition():
     check_against_sklearn(X[perm], 0.3, 10)
 
 
-def test_concurrent_calls_are_serialised():
-    """numba's workqueue layer aborts the process on concurrent use; the module lock prevents it."""
+@pytest.mark.parametrize("n_jobs", [1, 3])
+def test_thread_count_does_not_change_the_result(n_jobs):
+    X = rides(2, 30_000)
+    np.testing.assert_array_equal(
+        dbscan(X, 0.3, 10, n_jobs=n_jobs).labels, dbscan(X, 0.3, 10).labels
+    )
+    with pytest.raises(ValueError, match="n_jobs must be"):
+        dbscan(X, 0.3, 10, n_jobs=0)
+
+
+def test_concurrent_calls_share_the_thread_pool_safely():
+    """Calls from several threads at once (e.g. a threaded orchestrator) give the same answer."""
     X = rides(1, 20_000)
     expected = dbscan(X, 0.3, 10).labels
     results: list[np.ndarray] = []
     threads = [
-        threading.Thread(target=lambda: results.append(dbscan(X, 0.3, 10).labels))
-        for _ in range(4)
+        threading.Thread(target=lambda: results.append(dbscan(X, 0.3, 10).labels)) for _ in range(4)
     ]
     for t in threads:
         t.start()
