@@ -182,19 +182,20 @@ def _grid_dbscan(
     extent = np.floor((hi - lo) / side)  # same float ops as _cell_keys_part: same cells
     if not np.isfinite(extent).all():
         return None
-    shape = [int(e) + 1 for e in extent]
+    # Two neighbours differ by at most eps / side cells per axis, plus rounding of floor(x / side)
+    # that grows with the coordinate (in cells): reach R covers both.
+    reach = math.ceil(eps / side + 1e-6 + float(extent.max()) * 2.0**-50)
+    # R empty cells of padding per side: a neighbour's key is key + delta, never out of the grid.
+    shape = [int(e) + 1 + 2 * reach for e in extent]
     n_grid = math.prod(shape)
     if n_grid >= _MAX_GRID_CELLS:
         return None
     strides = np.array([math.prod(shape[k + 1 :]) for k in range(d)], np.int64)
-    # Two neighbours differ by at most eps / side cells per axis, plus rounding of floor(x / side)
-    # that grows with the coordinate (in cells): reach R covers both.
-    reach = math.ceil(eps / side + 1e-6 + float(extent.max()) * 2.0**-50)
-    offsets = _stencil(d, reach)
+    deltas = _stencil(d, reach) @ strides
 
     index_dtype = np.int32 if n < 2**31 else np.int64
     keys = np.empty(n, np.int64)
-    _in_parts(n_parts, _cell_keys_part, X, lo, side, strides, keys)
+    _in_parts(n_parts, _cell_keys_part, X, lo, side, reach, strides, keys)
     # After sorting, keys[i] holds point i's cell index: the output pass streams through it.
     perm = np.empty(n, index_dtype)
     if n_grid <= max(n // 2, 2**16):  # counting sort: O(n + n_grid), n_parts * n_grid counters
@@ -203,7 +204,7 @@ def _grid_dbscan(
         cell_keys, cell_start, cell_of_key = _prefix_sums(counts)
         Xs = np.empty_like(X)
         _in_parts(n_parts, _scatter_part, X, keys, counts, cell_of_key, perm, Xs)
-        del counts, cell_of_key
+        del counts
     else:  # sparse grid (tiny eps or far outliers): comparison sort
         perm[:] = np.argsort(keys, kind="stable")
         sorted_keys = keys[perm]
@@ -213,7 +214,13 @@ def _grid_dbscan(
         del sorted_keys
         keys[perm] = np.repeat(np.arange(cell_keys.size), np.diff(cell_start))
         Xs = X[perm]
-    grid = (cell_keys, cell_start, np.array(shape, np.int64), strides, offsets)
+        # A dense key -> cell table (4 bytes per grid cell) beats binary search when it fits.
+        if n_grid <= 4 * n:
+            gaps = np.diff(cell_keys, prepend=-1, append=n_grid - 1)
+            cell_of_key = np.repeat(np.arange(cell_keys.size + 1, dtype=index_dtype), gaps)
+        else:
+            cell_of_key = np.empty(0, index_dtype)
+    grid = (cell_keys, cell_of_key, cell_start, deltas)
     n_cells = cell_keys.size
 
     box_lo = np.empty((n_cells, d))
@@ -254,13 +261,13 @@ def _stencil(d: int, reach: int) -> np.ndarray:
 
 
 @nb.njit(nogil=True, cache=True)
-def _cell_keys_part(X, lo, side, strides, keys, t, n_parts):
-    """Linear cell key per point: sum_k floor((x_k - lo_k) / side) * stride_k."""
+def _cell_keys_part(X, lo, side, reach, strides, keys, t, n_parts):
+    """Linear cell key per point: sum_k (floor((x_k - lo_k) / side) + reach) * stride_k."""
     n, d = X.shape
     for i in range(t * n // n_parts, (t + 1) * n // n_parts):
         key = 0
         for k in range(d):
-            key += np.int64(math.floor((X[i, k] - lo[k]) / side)) * strides[k]
+            key += (np.int64(math.floor((X[i, k] - lo[k]) / side)) + reach) * strides[k]
         keys[i] = key
 
 
@@ -391,24 +398,17 @@ def _box_far2(lo, hi, a, b):
 
 
 @nb.njit(nogil=True, cache=True)
-def _neighbours(c, cell_keys, shape, strides, offsets, o_start, o_stop, lo, hi, eps2, out):
-    """Non-empty cells at offsets[o_start:o_stop] from cell c whose box is within eps; count."""
-    key = cell_keys[c]
-    d = shape.size
+def _neighbours(c, cell_keys, cell_of_key, deltas, o_start, o_stop, lo, hi, eps2, out):
+    """Non-empty cells at key offsets deltas[o_start:o_stop] from cell c within eps; count.
+
+    cell_of_key (key -> index of the first cell at or after it) makes a lookup O(1); empty
+    (grid too large for such a table), a binary search over cell_keys does the same.
+    """
     m = 0
     for o in range(o_start, o_stop):
-        nkey = key
-        inside = True
-        for k in range(d):
-            coord = (key // strides[k]) % shape[k] + offsets[o, k]
-            if coord < 0 or coord >= shape[k]:
-                inside = False
-                break
-            nkey += offsets[o, k] * strides[k]
-        if not inside:
-            continue
-        j = np.searchsorted(cell_keys, nkey)
-        if j < cell_keys.size and cell_keys[j] == nkey and _box_gap2(lo, hi, c, j) <= eps2:
+        key = cell_keys[c] + deltas[o]
+        j = cell_of_key[key] if cell_of_key.size else np.searchsorted(cell_keys, key)
+        if j < cell_keys.size and cell_keys[j] == key and _box_gap2(lo, hi, c, j) <= eps2:
             out[m] = j
             m += 1
     return m
@@ -418,10 +418,9 @@ def _neighbours(c, cell_keys, shape, strides, offsets, o_start, o_stop, lo, hi, 
 def _core_part(
     Xs,
     cell_keys,
+    cell_of_key,
     cell_start,
-    shape,
-    strides,
-    offsets,
+    deltas,
     lo,
     hi,
     tight,
@@ -435,14 +434,14 @@ def _core_part(
 
     Cells are striped over the parts, which balances dense and sparse regions.
     """
-    n_off = offsets.shape[0]
+    n_off = deltas.size
     nbrs = np.empty(n_off, np.int64)
     for c in range(t, cell_start.size - 1, n_parts):
         start, stop = cell_start[c], cell_start[c + 1]
         if tight[c] and stop - start >= min_samples:
             core[start:stop] = True
             continue
-        m = _neighbours(c, cell_keys, shape, strides, offsets, 0, n_off, lo, hi, eps2, nbrs)
+        m = _neighbours(c, cell_keys, cell_of_key, deltas, 0, n_off, lo, hi, eps2, nbrs)
         for p in range(start, stop):
             count = 0
             for j in range(m):
@@ -519,21 +518,42 @@ def _union_find_init_part(core, cell_start, tight, parent, rep, t, n_parts):
 
 @nb.njit(nogil=True, cache=True)
 def _components(
-    Xs, perm, core, parent, rep, cell_keys, cell_start, shape, strides, offsets, lo, hi, tight, eps2
+    Xs,
+    perm,
+    core,
+    parent,
+    rep,
+    cell_keys,
+    cell_of_key,
+    cell_start,
+    deltas,
+    lo,
+    hi,
+    tight,
+    eps2,
 ):
     """Union-find over core points across cells (serial); roots are lowest-index members."""
     n_cells = cell_start.size - 1
     for c in range(n_cells):  # a loose cell's cores are joined pair by pair
         if rep[c] >= 0 and not tight[c]:
             _join_cells(Xs, perm, core, parent, cell_start, lo, hi, c, c, False, eps2)
-    nbrs = np.empty(offsets.shape[0], np.int64)
-    near = 3**shape.size  # the 3^d ring first: later, farther pairs are mostly joined already
-    for o_start, o_stop in ((0, near), (near, offsets.shape[0])):
+    nbrs = np.empty(deltas.size, np.int64)
+    near = 3 ** lo.shape[1]  # the 3^d ring first: later, farther pairs are mostly joined already
+    for o_start, o_stop in ((0, near), (near, deltas.size)):
         for c in range(n_cells):
             if rep[c] < 0:
                 continue
             m = _neighbours(
-                c, cell_keys, shape, strides, offsets, o_start, o_stop, lo, hi, eps2, nbrs
+                c,
+                cell_keys,
+                cell_of_key,
+                deltas,
+                o_start,
+                o_stop,
+                lo,
+                hi,
+                eps2,
+                nbrs,
             )
             for j in range(m):
                 cj = nbrs[j]
@@ -598,10 +618,9 @@ def _border_part(
     lab,
     rep,
     cell_keys,
+    cell_of_key,
     cell_start,
-    shape,
-    strides,
-    offsets,
+    deltas,
     lo,
     hi,
     tight,
@@ -610,14 +629,14 @@ def _border_part(
     n_parts,
 ):
     """Non-core points take the lowest label of a core point within eps (sklearn's BFS order)."""
-    n_off = offsets.shape[0]
+    n_off = deltas.size
     no_label = Xs.shape[0]  # above every cluster label
     nbrs = np.empty(n_off, np.int64)
     for c in range(t, cell_start.size - 1, n_parts):
         start, stop = cell_start[c], cell_start[c + 1]
         if np.all(core[start:stop]):
             continue
-        m = _neighbours(c, cell_keys, shape, strides, offsets, 0, n_off, lo, hi, eps2, nbrs)
+        m = _neighbours(c, cell_keys, cell_of_key, deltas, 0, n_off, lo, hi, eps2, nbrs)
         for p in range(start, stop):
             if core[p]:
                 continue
