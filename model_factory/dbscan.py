@@ -22,7 +22,9 @@ for euclidean data with up to 15 features): two points are neighbours when
 checked with the same rounded arithmetic, which is monotone, so "whole cell within eps" and
 "whole cell beyond eps" shortcuts never change an answer, even where floor(x / side) put a point
 in a neighbouring cell through rounding. The KD-tree decides some whole nodes with a square-root
-bound instead, so for pairs within one ulp of eps scikit-learn itself can go either way.
+bound instead, so for pairs within one ulp of eps scikit-learn itself can go either way. X is
+converted to float64; scikit-learn keeps float32 input and subtracts in float32, so there too
+only pairs within a float32 ulp of eps can differ.
 
 Beyond 3 features (or for a grid too large to index) a KD-tree pair search finds candidates and
 the same exact test filters them; memory is then O(number of neighbour pairs).
