@@ -13,13 +13,15 @@ from sklearn.cluster import DBSCAN
 from sklearn.preprocessing import StandardScaler
 
 from model_factory import dbscan as grid_dbscan_module
-from model_factory.dbscan import dbscan
+from model_factory.dbscan import DBSCANResult, dbscan
 
 # One xdist worker compiles the numba kernels once for the whole file.
 pytestmark = pytest.mark.xdist_group("dbscan")
 
 
-def check_against_sklearn(X: np.ndarray, eps: float, min_samples: int, result=None) -> None:
+def check_against_sklearn(
+    X: np.ndarray, eps: float, min_samples: int, result: DBSCANResult | None = None
+) -> None:
     """Fail unless our result is scikit-learn's (partition-level checks first, then labels)."""
     ours = dbscan(X, eps, min_samples) if result is None else result
     ref = DBSCAN(eps=eps, min_samples=min_samples).fit(X)
@@ -113,13 +115,20 @@ def test_distances_exactly_eps(d, eps):
         check_against_sklearn(X, below, min_samples, shrunk)
 
 
-def test_tiny_eps_sparse_grid():
-    """eps far below the data spread: ~10^8 grid cells, the comparison-sort path."""
+@pytest.mark.parametrize(
+    ("eps", "min_samples"),
+    [
+        (1e-3, 2),  # ~2e8 grid cells for 3,400 points: comparison sort, binary-search lookups
+        (1e-3, 3),
+        (0.14, 3),  # ~11k cells, 1.7k to 14k is comparison sort with a key -> cell table
+    ],
+)
+def test_tiny_eps_sparse_grid(eps, min_samples):
+    """eps far below the data spread: far more grid cells than points."""
     rng = np.random.default_rng(3)
     base = rng.uniform(-5, 5, (3000, 2))
     X = np.vstack([base, base[:300] + rng.normal(0, 1e-4, (300, 2)), base[:100]])
-    check_against_sklearn(X, 1e-3, 2)
-    check_against_sklearn(X, 1e-3, 3)
+    check_against_sklearn(X, eps, min_samples)
 
 
 @pytest.mark.parametrize("eps", [3.0, 100.0])
@@ -172,7 +181,9 @@ def test_empty_and_single_point():
     empty = dbscan(np.empty((0, 2)), 0.3, 5)
     assert empty.labels.shape == empty.core.shape == (0,) and empty.n_clusters == 0
     one = np.array([[1.0, 2.0]])
-    assert dbscan(one, 0.3, 1).labels.tolist() == [0] and dbscan(one, 0.3, 1).core.tolist() == [1]
+    assert dbscan(one, 0.3, 1).labels.tolist() == [0] and dbscan(one, 0.3, 1).core.tolist() == [
+        True
+    ]
     assert dbscan(one, 0.3, 2).labels.tolist() == [-1] and dbscan(one, 0.3, 2).n_clusters == 0
 
 
@@ -232,5 +243,5 @@ def test_invalid_input_raises_one_line_value_error(X, eps, min_samples, message)
 @pytest.mark.slow
 @pytest.mark.parametrize("n", [50_000, 100_000])
 def test_book_ride_shape_at_sklearn_limit(n):
-    """The issue's sizes where sklearn still runs (100k: ~35 s and ~9.5 GB in sklearn)."""
+    """The issue's sizes where sklearn still runs (100k: ~55 s and ~12 GB in sklearn here)."""
     check_against_sklearn(rides(n, n), 0.3, 10)
