@@ -1,8 +1,8 @@
 """Exact DBSCAN on a grid of cells: scikit-learn's answer, orders of magnitude faster (issue 15).
 
 scikit-learn builds every eps-neighbourhood as a list, so time and memory grow with the number of
-neighbour pairs: on the book's taxi-ride shape 100k rides took 54 s and 11.7 GB here, against
-11 ms for this module (benchmarks/dbscan_bench.py). For up to 3 features, points are bucketed
+neighbour pairs: on the book's taxi-ride shape 100k rides took 54-58 s and 11.7 GB here, against
+5-11 ms for this module (benchmarks/dbscan_bench.py). For up to 3 features, points are bucketed
 into cells of side eps / sqrt(d) (slightly less), so any two points of one cell are within eps:
 
 1. a cell holding >= min_samples points is all core, no neighbour counting needed;
