@@ -43,6 +43,9 @@ test: env $(CHECKOV)  ## the whole suite, slow tests included (what CI runs)
 test-fast: env $(CHECKOV)  ## the suite without slow tests
 	$(RUN) pytest -n 2 --dist loadgroup -m "not slow"
 
+bench: env  ## DBSCAN vs scikit-learn, 10k..25M rides (~4 min, sklearn peaks ~12 GB; BENCH_ARGS=--quick)
+	$(RUN) python benchmarks/dbscan_bench.py $(BENCH_ARGS)
+
 lint: env  ## ruff
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
