@@ -6,8 +6,11 @@ from model_factory.integrations.zenml_lookup import production_version, version_
 from model_factory.taxi.config import TaxiDetectionConfig
 from steps import taxi_anomalies as s
 
-MODEL_NAME = "taxi_anomaly_detector"
-DETECTOR_ARTIFACT = "taxi_detector"
+MODEL = Model(
+    name="taxi_anomaly_detector",
+    description="Taxi ride anomalies: a scaler fitted on a reference window + DBSCAN parameters",
+    tags=["taxi", "anomaly_detection"],
+)
 
 
 @pipeline(enable_cache=False)
@@ -20,16 +23,11 @@ def taxi_detection(config: TaxiDetectionConfig) -> None:
     make every run create an empty version.
     """
     rides = s.validate(s.ingest(config), config)
-    production = production_version(MODEL_NAME)
+    production = production_version(MODEL.name)
     if production is None:
-        fit = s.fit_detector.with_options(model=Model(
-            name=MODEL_NAME,
-            description="Taxi ride anomalies: scaler on a reference window + DBSCAN parameters",
-            tags=["taxi", "anomaly_detection"],
-        ))  # fmt: skip
-        detector = fit(config)
+        detector = s.fit_detector.with_options(model=MODEL)(config)
     else:
-        detector = version_artifact(production, DETECTOR_ARTIFACT)
+        detector = version_artifact(production, s.DETECTOR_ARTIFACT)
     labels, _ = s.label(rides, detector, config)
     s.write_labels(labels, config)
 

@@ -1,5 +1,6 @@
 """ZenML steps of the taxi detection pipeline: adapters over `model_factory.taxi`."""
 
+import logging
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -15,9 +16,12 @@ from model_factory.taxi import data, evaluate, model, simulate, sink
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.model import TaxiDetector
 
+logger = logging.getLogger(__name__)
+
+DETECTOR_ARTIFACT = "taxi_detector"
 # Typed as a model artifact, so the model version lists it among its models, not its data.
 DetectorArtifact = Annotated[
-    TaxiDetector, ArtifactConfig(name="taxi_detector", artifact_type=ArtifactType.MODEL)
+    TaxiDetector, ArtifactConfig(name=DETECTOR_ARTIFACT, artifact_type=ArtifactType.MODEL)
 ]
 
 
@@ -52,12 +56,14 @@ def fit_detector(config: TaxiDetectionConfig) -> DetectorArtifact:
 def label(
     rides: pd.DataFrame, detector: TaxiDetector, config: TaxiDetectionConfig
 ) -> tuple[Annotated[pd.DataFrame, "labels"], Annotated[Image.Image, "anomaly_plot"]]:
+    if detector.params() != config.detector:
+        logger.warning(
+            "Using model version %s as registered (%s); the run config's detector section "
+            "(%s) applies only when a version is fitted.",
+            detector.version, detector.params(), config.detector,
+        )  # fmt: skip
     labels = model.label(rides, detector)
-    summary = evaluate.summarise(labels)
-    title = f"Taxi rides {config.run_date}: {summary['n_anomalies']:,} anomalies of " + (
-        f"{summary['n_rides']:,} (model version {detector.version})"
-    )
-    figure = evaluate.anomaly_figure(labels, title)
+    figure = evaluate.anomaly_figure(labels, config.run_date)
     image = plots.save(figure, evaluate.plot_path(config.run_date))
     return labels, image
 

@@ -42,8 +42,15 @@ def score(detector: TaxiDetector, evaluation: pd.DataFrame) -> dict:
     return summarise(label(data.validate(evaluation, "evaluation set"), detector))
 
 
-def anomaly_figure(labels: pd.DataFrame, title: str) -> Figure:
+def anomaly_figure(labels: pd.DataFrame, run_date: str) -> Figure:
     """Distance against time: typical rides small and grey, anomalies red; planted ringed."""
+    summary = summarise(labels)
+    title = (
+        f"Taxi rides {run_date} (model version {labels['model_version'].iloc[0]}): "
+        f"{summary['n_anomalies']:,} anomalies, {summary['anomaly_rate']:.2%}"
+    )
+    if "f1" in summary:
+        title += f"; F1 {summary['f1']:.3f} on planted"
     fig = Figure(figsize=(8, 6), layout="constrained")
     ax = fig.subplots()
     normal = labels.loc[~labels["is_anomaly"]]

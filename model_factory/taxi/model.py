@@ -27,6 +27,10 @@ class TaxiDetector(StrictModel):
     n_reference: int
     version: str = "unregistered"
 
+    def params(self) -> DetectorConfig:
+        """The configuration this detector was fitted with."""
+        return DetectorConfig(eps=self.eps, min_samples=self.min_samples, features=self.features)
+
     def standardise(self, rides: pd.DataFrame) -> np.ndarray:
         return (rides[self.features].to_numpy(dtype=float) - self.mean) / self.scale
 
