@@ -87,11 +87,11 @@ def detect_taxi_anomalies(
     from model_factory.taxi.config import TaxiDetectionConfig
 
     run_config = load_run_config(_config_path(config, "taxi_detection.yaml"), TaxiDetectionConfig)
-    overrides = {"run_date": run_date} | ({"data_path": str(data)} if data else {})
+    overrides = {"run_date": run_date} | ({"data_path": str(data.resolve())} if data else {})
     settings = parse(
         TaxiDetectionConfig, {**run_config.parameters.config.model_dump(), **overrides}, "options"
     )
-    taxi_data.validate(taxi_data.load(settings), settings.data_path or "synthetic rides")
+    taxi_data.validate(taxi_data.load(settings), taxi_data.source(settings))
     if settings.reference_path:
         taxi_data.validate(taxi_data.load_reference(settings), settings.reference_path)
     sink.check_connection(resolve_db_url(db, settings.db_url))

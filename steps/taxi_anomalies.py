@@ -32,7 +32,7 @@ def ingest(config: TaxiDetectionConfig) -> Annotated[pd.DataFrame, "raw_rides"]:
 
 @step
 def validate(raw: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated[pd.DataFrame, "rides"]:
-    return data.validate(raw, config.data_path or f"synthetic rides {config.run_date}")
+    return data.validate(raw, data.source(config))
 
 
 @step
@@ -45,9 +45,13 @@ def fit_detector(config: TaxiDetectionConfig) -> DetectorArtifact:
     """
     reference = data.validate(data.load_reference(config), config.reference_path or "reference")
     detector = model.fit(reference, config.detector)
-    metrics = evaluate.score(detector, simulate.evaluation_rides(config.simulator, config.seed))
+    evaluation = simulate.evaluation_rides(config.simulator, config.seed)
     version = record_training(
-        metrics, config, provenance.data_fingerprint(reference), n_reference=len(reference)
+        evaluate.score(detector, evaluation),
+        config,
+        provenance.data_fingerprint(reference),
+        n_reference=len(reference),
+        evaluation_fingerprint=provenance.data_fingerprint(evaluation),
     )
     return detector.model_copy(update={"version": version})
 

@@ -92,6 +92,12 @@ def test_inserts_are_batched_not_row_by_row(engine):
     assert 1 <= len(inserts) <= N // 500
 
 
+def test_urls_in_metrics_and_errors_hide_the_password():
+    assert sink.safe_url("postgresql://etl:s3cret@db:5432/staging") == (
+        "postgresql://etl:***@db:5432/staging"
+    )
+
+
 def test_bad_urls_are_input_errors():
     from model_factory.errors import InputError
 

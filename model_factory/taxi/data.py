@@ -33,6 +33,11 @@ def read_rides(path: str) -> pd.DataFrame:
     return read_table(path, dtype={"ride_id": str})
 
 
+def source(config: TaxiDetectionConfig) -> str:
+    """How errors name the run's rides: the file, or the synthetic date."""
+    return config.data_path or f"synthetic rides {config.run_date}"
+
+
 def load(config: TaxiDetectionConfig) -> pd.DataFrame:
     """The run date's rides: the configured file, else the simulator's rides for that date."""
     if config.data_path:

@@ -26,7 +26,9 @@ EXTRA_TIME_MIN = (30.0, 90.0)  # uniform delay added to a ride's time
 _DAY, _REFERENCE, _EVALUATION = 0, 1, 2
 
 
-def simulate(n_rides: int, anomaly_fraction: float, rng: np.random.Generator, prefix: str):
+def simulate(
+    n_rides: int, anomaly_fraction: float, rng: np.random.Generator, prefix: str
+) -> pd.DataFrame:
     """`n_rides` rides in random order, `round(n * fraction)` of them planted anomalies.
 
     Anomalies cycle through three kinds: long distance, long time, long distance and time.
