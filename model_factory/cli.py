@@ -86,7 +86,10 @@ def detect_taxi_anomalies(
     from model_factory.taxi import sink
     from model_factory.taxi.config import TaxiDetectionConfig
 
-    run_config = load_run_config(_config_path(config, "taxi_detection.yaml"), TaxiDetectionConfig)
+    config_path = _config_path(config, "taxi_detection.yaml")
+    run_config = load_run_config(config_path, TaxiDetectionConfig)
+    if run_config.model is not None:  # it would make every run create an (empty) model version
+        raise InputError(f"{config_path}: model: is not allowed; the pipeline picks the version")
     overrides = {"run_date": run_date} | ({"data_path": str(data.resolve())} if data else {})
     settings = parse(
         TaxiDetectionConfig, {**run_config.parameters.config.model_dump(), **overrides}, "options"

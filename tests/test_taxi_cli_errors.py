@@ -41,6 +41,8 @@ def staging(tmp_path) -> str:
         pytest.param(GOOD, ["--db", "not a url"], "database URL", id="bad-db-url"),
         pytest.param(GOOD, ["--config", "{tmp}/bad.yaml"], "parameters.config.detector.eps",
                      id="bad-config"),
+        pytest.param(GOOD, ["--config", "{tmp}/model.yaml"], "model: is not allowed",
+                     id="model-in-config"),
     ],
 )  # fmt: skip
 def test_bad_input_exits_2_and_writes_nothing(cli, tmp_path, staging, content, options, message):
@@ -49,6 +51,9 @@ def test_bad_input_exits_2_and_writes_nothing(cli, tmp_path, staging, content, o
         rides.write_text(content)
     (tmp_path / "bad.yaml").write_text(
         "parameters:\n  config:\n    run_date: '2024-06-01'\n    detector: {eps: -1}\n"
+    )
+    (tmp_path / "model.yaml").write_text(
+        "model: {name: taxi_anomaly_detector}\nparameters:\n  config:\n    run_date: '2024-06-01'\n"
     )
     options = [o.format(tmp=tmp_path) for o in options]
     if "--run-date" not in options:
