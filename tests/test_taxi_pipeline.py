@@ -19,9 +19,9 @@ from model_factory.taxi import sink
 from model_factory.taxi.config import SimulatorConfig
 from model_factory.taxi.evaluate import plot_path
 from model_factory.taxi.simulate import GROUND_TRUTH, rides_for_day
+from support import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow]
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MODEL = "taxi_anomaly_detector"
 
 

@@ -1,7 +1,5 @@
 """The rides contract and the run date: each violation is one InputError line, nothing else."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,6 +8,7 @@ from model_factory.config import load_run_config
 from model_factory.errors import InputError
 from model_factory.taxi import data
 from model_factory.taxi.config import TaxiDetectionConfig, parse_run_date
+from support import PROJECT_ROOT
 
 
 def rides(**columns) -> pd.DataFrame:
@@ -95,6 +94,6 @@ def test_detector_config_is_strict(tmp_path, detector, message):
 
 
 def test_shipped_run_config_is_valid():
-    shipped = Path(__file__).parents[1] / "zenml_config" / "taxi_detection.yaml"
+    shipped = PROJECT_ROOT / "zenml_config" / "taxi_detection.yaml"
     settings = load_run_config(shipped, TaxiDetectionConfig)
     assert settings.parameters.config == TaxiDetectionConfig(run_date="2024-06-01")
