@@ -12,8 +12,8 @@ import yaml
 
 from model_factory.forecasting import synthetic
 from model_factory.forecasting.config import SyntheticConfig
+from support import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SMALL_PARAMETERS = {
     "holdout_days": 28,
     "validation_days": 28,
@@ -98,6 +98,8 @@ def _model_version(number: str):
 @pytest.mark.slow
 @pytest.mark.xdist_group("store_forecasting_zenml")
 def test_train_command_then_zenml_pipeline_run(cli, tmp_path, scratch):
+    from zenml.utils import source_utils
+
     train_path, store_path = _write_data(tmp_path)
     config = _write_config(tmp_path)
     metrics_path = tmp_path / "metrics.json"
@@ -126,6 +128,7 @@ def test_train_command_then_zenml_pipeline_run(cli, tmp_path, scratch):
     artifact = version.get_model_artifact("store_forecaster")
     files = [Path(root) / f for root, _, names in os.walk(artifact.uri) for f in names]
     assert files and all(f.suffix == ".json" for f in files)  # no pickles
+    source_utils.set_custom_source_root(str(PROJECT_ROOT))  # as run_with_config does
     forecaster = artifact.load()
     future = forecaster.predict(2, horizon_days=7)
     assert future["Date"].iloc[0] == pd.Timestamp("2014-02-25")
@@ -133,7 +136,7 @@ def test_train_command_then_zenml_pipeline_run(cli, tmp_path, scratch):
     zenml = Path(sys.executable).parent / "zenml"
     run = subprocess.run(
         [str(zenml), "pipeline", "run", "pipelines.store_forecasting.store_forecasting_training",
-         "-c", str(_write_config(tmp_path, data_path=str(train_path)))],
+         "-c", str(_write_config(tmp_path, data_path=str(train_path), n_jobs=1))],
         capture_output=True, text=True, cwd=PROJECT_ROOT, env=os.environ.copy(), timeout=600,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]

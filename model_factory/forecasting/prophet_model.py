@@ -28,7 +28,7 @@ HOLIDAY_PREFIX = "state_holiday_"
 
 
 def quiet_logs() -> None:
-    """Silence cmdstanpy's and Prophet's INFO lines (call in every worker process)."""
+    """Silence cmdstanpy's and Prophet's INFO lines."""
     logging.getLogger("cmdstanpy").disabled = True
     logging.getLogger("prophet").setLevel(logging.WARNING)
 
@@ -52,6 +52,7 @@ def fit_prophet(
     history: pd.DataFrame, variant: str, config: ForecastTrainingConfig, intervals: bool = True
 ) -> Prophet:
     """Fit one variant on a store's history (all its rows; closed days only feed holidays)."""
+    quiet_logs()  # also in worker processes, whatever imported Prophet first
     mode, log_target = VARIANTS[variant]
     settings = config.prophet
     holidays = holiday_table(history, settings.holiday_windows)

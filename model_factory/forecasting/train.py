@@ -22,12 +22,7 @@ from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.forecasting.data import Windows, windows
 from model_factory.forecasting.forecaster import StoreForecaster, StoreModel, store_seed
 from model_factory.forecasting.metrics import ErrorSums, scored_rows
-from model_factory.forecasting.prophet_model import (
-    fit_prophet,
-    predict_prophet,
-    quiet_logs,
-    to_json,
-)
+from model_factory.forecasting.prophet_model import fit_prophet, predict_prophet, to_json
 
 CALENDAR_COLUMNS = ["Date", "Open", "Promo", "StateHoliday", "SchoolHoliday"]
 
@@ -37,12 +32,11 @@ def backtest(
 ) -> tuple[pd.DataFrame, StoreForecaster]:
     """(holdout forecasts with baselines, the models that made them) for every store."""
     window = windows(sales, config)
-    results = run_per_store(
-        _backtest_store, sales, "backtest (choose on validation, forecast holdout)",
-        config.n_jobs, config=config, window=window,
-    )  # fmt: skip
-    holdout = pd.concat([frame for _, frame in results], ignore_index=True)
-    models = {model.store: model for model, _ in results}
+    tasks = {store: (frame, config, window) for store, frame in _by_store(sales)}
+    label = "backtest (choose on validation, forecast holdout)"
+    results = run_per_store(_backtest_store, tasks, label, config.n_jobs)
+    holdout = pd.concat([frame for _, frame in results.values()], ignore_index=True)
+    models = {store: model for store, (model, _) in results.items()}
     return holdout, StoreForecaster(models, config.seed, config.interval_width)
 
 
@@ -52,11 +46,13 @@ def refit(
     """The model to register: each store's chosen candidate on all data (or as evaluated)."""
     if not config.refit_on_all_data:
         return evaluated
-    results = run_per_store(
-        _refit_store, sales, "refit on all data", config.n_jobs,
-        evaluated=evaluated, config=config,
-    )  # fmt: skip
-    return StoreForecaster({m.store: m for m in results}, config.seed, config.interval_width)
+    last = windows(sales, config).last_date
+    tasks = {}
+    for store, frame in _by_store(sales):
+        chosen = evaluated.model(store)  # only its name and scores travel to the worker
+        tasks[store] = (frame, chosen.candidate, last, config, chosen.validation_rmspe)
+    models = run_per_store(fit_store_model, tasks, "refit on all data", config.n_jobs)
+    return StoreForecaster(models, config.seed, config.interval_width)
 
 
 def cutoffs(window: Windows, config: ForecastTrainingConfig) -> dict[str, str]:
@@ -127,7 +123,6 @@ def choose(scores: dict[str, float], candidates: list[str]) -> str:
 def _backtest_store(
     history: pd.DataFrame, config: ForecastTrainingConfig, window: Windows
 ) -> tuple[StoreModel, pd.DataFrame]:
-    quiet_logs()
     scores = validation_scores(history, window, config)
     chosen = choose(scores, config.candidates)
     model = fit_store_model(history, chosen, window.evaluation_cutoff, config, scores)
@@ -156,27 +151,21 @@ def _backtest_store(
     return model, frame
 
 
-def _refit_store(
-    history: pd.DataFrame, evaluated: StoreForecaster, config: ForecastTrainingConfig
-) -> StoreModel:
-    quiet_logs()
-    chosen = evaluated.model(int(history["Store"].iloc[0]))
-    return fit_store_model(
-        history, chosen.candidate, history["Date"].max(), config, chosen.validation_rmspe
-    )
-
-
-def run_per_store(work: Callable, sales: pd.DataFrame, label: str, n_jobs: int, **shared) -> list:
-    """`work(store_frame, **shared)` for every store in worker processes, in store order."""
-    groups = [frame.reset_index(drop=True) for _, frame in sales.groupby("Store", sort=True)]
-    tasks = (delayed(_indexed)(i, work, frame, shared) for i, frame in enumerate(groups))
+def run_per_store(work: Callable, tasks: dict[int, tuple], label: str, n_jobs: int) -> dict:
+    """{store: work(*arguments)} over worker processes, with progress, in store order."""
+    jobs = (delayed(_keyed)(store, work, arguments) for store, arguments in tasks.items())
     parallel = Parallel(n_jobs=n_jobs, return_as="generator_unordered")
-    results = dict(_with_progress(parallel(tasks), len(groups), label))
-    return [results[i] for i in range(len(groups))]
+    results = dict(_with_progress(parallel(jobs), len(tasks), label))
+    return {store: results[store] for store in tasks}
 
 
-def _indexed(index: int, work: Callable, frame: pd.DataFrame, shared: dict):
-    return index, work(frame, **shared)
+def _by_store(sales: pd.DataFrame) -> Iterable[tuple[int, pd.DataFrame]]:
+    for store, frame in sales.groupby("Store", sort=True):
+        yield int(store), frame.reset_index(drop=True)
+
+
+def _keyed(store: int, work: Callable, arguments: tuple):
+    return store, work(*arguments)
 
 
 def _with_progress(items: Iterable, total: int, label: str) -> Iterable:
