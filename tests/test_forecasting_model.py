@@ -60,6 +60,11 @@ def demo_sales() -> pd.DataFrame:
     return data.validate(raw, TINY)
 
 
+@pytest.fixture(scope="module")
+def backtested(demo_sales) -> tuple[pd.DataFrame, StoreForecaster]:
+    return train.backtest(demo_sales, TINY)
+
+
 @pytest.mark.parametrize("candidate", PROPHETS)
 def test_promo_effect_is_learnt_where_history_shows_one(candidate):
     for store, effect in ((1, 0.4), (2, 0.0)):
@@ -95,8 +100,8 @@ def test_closed_days_forecast_zero(candidate):
     assert (defaults.loc[~expected_closed, "forecast"] > 0).all()
 
 
-def test_backtest_chooses_on_validation_and_scores_the_holdout(demo_sales):
-    holdout, evaluated = train.backtest(demo_sales, TINY)
+def test_backtest_chooses_on_validation_and_scores_the_holdout(demo_sales, backtested):
+    holdout, evaluated = backtested
     window = data.windows(demo_sales, TINY)
     assert holdout["Date"].min() == window.holdout_start
     assert len(holdout) == 3 * TINY.holdout_days
@@ -112,6 +117,20 @@ def test_backtest_chooses_on_validation_and_scores_the_holdout(demo_sales):
     assert 0 < metrics["rmspe"] < 0.5 and 0 < metrics["coverage"] <= 1
 
 
+def test_holdout_actuals_never_influence_the_choice_or_the_forecast(demo_sales, backtested):
+    holdout, evaluated = backtested
+    start = data.windows(demo_sales, TINY).holdout_start
+    in_holdout = demo_sales["Date"] >= start
+    factors = np.random.default_rng(0).uniform(0.5, 2.0, int(in_holdout.sum()))
+    changed = demo_sales.copy()
+    changed.loc[in_holdout, "Sales"] = (changed.loc[in_holdout, "Sales"] * factors).round()
+    holdout_b, evaluated_b = train.backtest(changed, TINY)
+    assert evaluated_b.to_files() == evaluated.to_files()
+    columns = ["forecast", "lower", "upper", "naive_52w"]
+    pd.testing.assert_frame_equal(holdout_b[columns], holdout[columns])
+    assert not holdout_b["Sales"].equals(holdout["Sales"])
+
+
 def test_runs_are_deterministic_across_worker_counts(demo_sales):
     config = TINY.model_copy(update={"candidates": ["prophet_multiplicative", "seasonal_naive"]})
     serial = train.backtest(demo_sales, config)
@@ -120,8 +139,8 @@ def test_runs_are_deterministic_across_worker_counts(demo_sales):
     assert serial[1].to_files() == parallel[1].to_files()
 
 
-def test_predictions_repeat_and_survive_json_round_trip(demo_sales):
-    _, evaluated = train.backtest(demo_sales, TINY)
+def test_predictions_repeat_and_survive_json_round_trip(backtested):
+    _, evaluated = backtested
     files = evaluated.to_files()
     assert all(json.loads(text) for text in files.values())  # every file is plain JSON
     restored = StoreForecaster.from_files(files.__getitem__)
@@ -136,8 +155,8 @@ def test_predictions_repeat_and_survive_json_round_trip(demo_sales):
     assert not a["lower"].equals(b["lower"])
 
 
-def test_refit_uses_all_data_and_forecasts_from_the_next_day(demo_sales):
-    _, evaluated = train.backtest(demo_sales, TINY)
+def test_refit_uses_all_data_and_forecasts_from_the_next_day(demo_sales, backtested):
+    _, evaluated = backtested
     final = train.refit(demo_sales, evaluated, TINY)
     last = demo_sales["Date"].max()
     assert final.cutoff == last
