@@ -1,0 +1,152 @@
+"""Fair comparison: score the incumbent on the candidate's held-out rows, unseen by both models.
+
+DESIGN §4, in order of cost:
+- reuse: holdout and data fingerprint are identical, so the incumbent's recorded metrics were
+  computed on exactly the candidate's held-out rows;
+- rescore: the incumbent's training data cannot contain any of those rows, so its fitted model is
+  scored on them;
+- refit: otherwise the incumbent's recorded config is refitted on the candidate's training rows
+  and then scored on its held-out rows.
+
+Every training run records, beside `metrics` and `config`, a `data_fingerprint` and a `holdout`
+(`HashHoldout` or `TimeHoldout` as a dict). Re-scoring and refitting need a use case's own code:
+a module registered in `RESCORERS` that exposes `RESCORER` (a `Rescorer`).
+
+Wiring a use case (taxi and forecasting are not wired yet): record `holdout=...` in its training
+step, add `model_factory/<use_case>/comparison.py` with `RESCORER`, and register it below. Until
+then its versions compare only when holdout and fingerprint are identical (reuse); any other
+comparison stops with `MissingRescorer` rather than compare unfairly. What each needs:
+- `taxi_anomaly_detector`: holdout = the planted-anomaly evaluation batch (generator seed and
+  parameters); score = F1 on the candidate's planted anomalies with the incumbent's scaler, eps,
+  min_samples and features; refit = fit the incumbent's scaler config on the candidate's
+  reference window.
+- `store_sales_forecaster`: holdout = `TimeHoldout` of the last 6 weeks; score = the metrics of the
+  incumbent's forecasts over the candidate's holdout rows (rescore when the incumbent's
+  `train_end` precedes the candidate's `test_start`); refit = fit the incumbent's config on the
+  candidate's history before `test_start`.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from importlib import import_module
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from model_factory.config import StrictModel
+
+Mode = Literal["reuse", "rescore", "refit"]
+
+# Model name -> module exposing `RESCORER`; imported only when a comparison needs it.
+RESCORERS: dict[str, str] = {
+    "bank_marketing_classifier": "model_factory.bank.comparison",
+}
+
+
+class HashHoldout(StrictModel):
+    """Rows whose keyed hash falls below `test_fraction` (`model_factory.splits.hash_split`)."""
+
+    kind: Literal["hash"] = "hash"
+    key_columns: list[str]
+    salt: int
+    test_fraction: float
+
+
+class TimeHoldout(StrictModel):
+    """Dates `test_start`..`test_end` held out; the model saw dates up to `train_end` only."""
+
+    kind: Literal["time"] = "time"
+    train_end: date
+    test_start: date
+    test_end: date
+
+
+_HOLDOUT = TypeAdapter(Annotated[HashHoldout | TimeHoldout, Field(discriminator="kind")])
+
+
+class NotComparable(Exception):
+    """The incumbent cannot be scored on the candidate's data (e.g. a column it needs is absent)."""
+
+
+class MissingRescorer(RuntimeError):
+    """A comparison needs a use case's re-score/refit code and none is registered."""
+
+
+class VersionView(Protocol):
+    """A registered model version as fair comparison sees it."""
+
+    name: str
+    metadata: Mapping[str, Any]
+
+    def load(self, artifact: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Rescorer:
+    """A use case's artifacts (names on a model version) and how to score or refit its model."""
+
+    model_artifact: str
+    train_artifact: str
+    holdout_artifact: str
+    score: Callable[[Any, Any, Mapping], Mapping[str, float]]  # (model, holdout, config)
+    refit: Callable[[Mapping, Any], Any]  # (recorded config, training rows) -> model
+
+
+def comparison_mode(candidate: Mapping, incumbent: Mapping) -> Mode:
+    """How to score the incumbent fairly, from the two versions' recorded metadata."""
+    ours, theirs = _holdout(candidate), _holdout(incumbent)
+    if ours is None or theirs is None:
+        return "refit"
+    fingerprint = candidate.get("data_fingerprint")
+    if ours == theirs and fingerprint and fingerprint == incumbent.get("data_fingerprint"):
+        return "reuse"
+    return "rescore" if _unseen(ours, theirs) else "refit"
+
+
+def incumbent_metrics(
+    model: str, mode: Mode, candidate: VersionView, incumbent: VersionView
+) -> Mapping[str, float]:
+    """The incumbent's metrics on the candidate's held-out rows, by `mode`."""
+    if mode == "reuse":
+        return incumbent.metadata.get("metrics", {})
+    rescorer = _rescorer(model, mode)
+    config = incumbent.metadata.get("config")
+    if not isinstance(config, Mapping):
+        raise NotComparable(f"version {incumbent.name} has no recorded config")
+    if mode == "rescore":
+        fitted = incumbent.load(rescorer.model_artifact)
+    else:
+        fitted = rescorer.refit(config, candidate.load(rescorer.train_artifact))
+    return rescorer.score(fitted, candidate.load(rescorer.holdout_artifact), config)
+
+
+def _holdout(metadata: Mapping) -> HashHoldout | TimeHoldout | None:
+    try:
+        return _HOLDOUT.validate_python(metadata.get("holdout"))
+    except ValidationError:
+        return None
+
+
+def _unseen(candidate: HashHoldout | TimeHoldout, incumbent: HashHoldout | TimeHoldout) -> bool:
+    """True when no row held out by the candidate can be in the incumbent's training data."""
+    if isinstance(candidate, HashHoldout) and isinstance(incumbent, HashHoldout):
+        # Same key and salt: every row gets the same bucket in both runs, and the candidate's
+        # test buckets are a subset of the incumbent's when its test fraction is not larger.
+        return (
+            candidate.key_columns == incumbent.key_columns
+            and candidate.salt == incumbent.salt
+            and incumbent.test_fraction >= candidate.test_fraction
+        )
+    if isinstance(candidate, TimeHoldout) and isinstance(incumbent, TimeHoldout):
+        return incumbent.train_end < candidate.test_start
+    return False
+
+
+def _rescorer(model: str, mode: Mode) -> Rescorer:
+    if model not in RESCORERS:
+        raise MissingRescorer(
+            f"{model}: a fair comparison needs to {mode} the incumbent, but no rescorer is "
+            "registered (model_factory.fair_comparison.RESCORERS)"
+        )
+    return import_module(RESCORERS[model]).RESCORER
