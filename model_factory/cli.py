@@ -6,14 +6,16 @@ Imports of heavy libraries (zenml, sklearn, prophet, kfp) happen inside commands
 
 import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 
 import click
 import typer
 
 from model_factory.errors import InputError, PromotionRejected
+from model_factory.paths import config_dir
 
-CONFIG_DIR = Path(os.environ.get("MODEL_FACTORY_CONFIG_DIR", Path.cwd() / "zenml_config"))
+CONFIG_DIR = config_dir()
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 train_app = typer.Typer(
@@ -93,9 +95,18 @@ def _train_and_report(use_case: str, run_config, settings, metrics_out: Path | N
 
     pipeline_module = import_module(f"pipelines.{use_case}")
     run = run_with_config(pipeline_module.TRAINING, run_config, settings)
-    metrics = {**step_output(run, pipeline_module.METRICS_STEP, "metrics"), "promotion": "skipped"}
+    promotion = (
+        step_output(run, "promote", "promotion")
+        if "promote" in run.steps
+        else {"decision": "skipped", "reason": "this pipeline has no promote step"}
+    )
+    metrics = {
+        **step_output(run, pipeline_module.METRICS_STEP, "metrics"),
+        "promotion": promotion["decision"],
+    }
     write_metrics(metrics, metrics_out)
     print_metrics(f"{use_case} (run {run.name})", metrics)
+    print(f"promotion: {promotion['decision']}: {promotion['reason']}")
     return metrics
 
 
@@ -139,6 +150,120 @@ def detect_taxi_anomalies(
     return metrics
 
 
+class StageName(StrEnum):
+    staging = "staging"
+    production = "production"
+
+
+@app.command()
+def promote(
+    model: str = typer.Argument(..., help="Model name, e.g. bank_marketing_classifier"),
+    to: StageName = typer.Option(..., "--to", help="Target stage"),
+    version: str | None = typer.Option(
+        None, "--version", help="Version name or number (default: latest / the staging holder)"
+    ),
+) -> None:
+    """Promote a version if it beats the stage's incumbent on the same data (exit 3 if not).
+
+    To staging the incumbent is the staging holder, else the production holder; only the staging
+    holder may go to production. Policies: zenml_config/promotion.yaml.
+    """
+    from model_factory.integrations import zenml_stages
+
+    record = zenml_stages.promote(model, to.value, _policy(model), version)
+    _print_decision(record)
+    if record.decision == "rejected":
+        raise PromotionRejected(record.reason)
+
+
+@app.command()
+def rollback(model: str = typer.Argument(..., help="Model name")) -> None:
+    """Give production back to the version that held it before the current holder."""
+    from model_factory.integrations import zenml_stages
+
+    _print_decision(zenml_stages.rollback(model, _policy(model)))
+
+
+@app.command()
+def models(
+    model: str | None = typer.Argument(None, help="One model (default: all)"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+) -> None:
+    """List model versions: stage, key metrics, created time and the last decision."""
+    import json
+
+    from rich.table import Table
+
+    from model_factory.integrations import zenml_stages
+    from model_factory.promotion import POLICY_FILE, load_policies
+    from model_factory.reporting import console
+
+    rows = zenml_stages.catalog(model)
+    if as_json:
+        print(json.dumps(rows, indent=2, default=str))
+        return
+    if not rows:
+        console.print("no models registered yet (train one: `model-factory train ...`)")
+    policies = load_policies(CONFIG_DIR / POLICY_FILE)
+    for name in dict.fromkeys(row["model"] for row in rows):
+        versions = [row for row in rows if row["model"] == name]
+        policy = policies.get(name)
+        keys = [policy.metric, *policy.must_beat] if policy else sorted(versions[-1]["metrics"])
+        table = Table(title=name + (f" ({policy.metric}, {policy.direction})" if policy else ""))
+        for column in ["version", "stage", *keys, "created", "last decision"]:
+            table.add_column(column, justify="right" if column in keys else "left")
+        for row in versions:
+            last = row["last_decision"]
+            table.add_row(
+                row["version"],
+                row["stage"] or "-",
+                *(_cell(row["metrics"].get(key)) for key in keys),
+                row["created"],
+                _last(last),
+            )
+        console.print(table)
+
+
+def _policy(model: str):
+    from model_factory.promotion import POLICY_FILE, policy_for
+
+    return policy_for(model, CONFIG_DIR / POLICY_FILE)
+
+
+def _last(decision: dict | None) -> str:
+    if decision is None:
+        return "-"
+    label = "rolled back" if decision["action"] == "rollback" else decision["decision"]
+    return f"{label} ({decision['stage']})"
+
+
+def _cell(value) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else "-" if value is None else str(value)
+
+
+def _print_decision(record) -> None:
+    """The decision in a few lines: outcome, both scores, margin, comparison, reason."""
+    from model_factory.reporting import console
+
+    console.print(
+        f"[bold]{record.model}[/] version {record.candidate_version} -> {record.stage} "
+        f"({record.action}): [bold]{record.decision}[/]"
+    )
+    if record.candidate_score is not None:
+        versus = "no incumbent"
+        if record.incumbent_version is not None:
+            score = "n/a" if record.incumbent_score is None else f"{record.incumbent_score:.4f}"
+            how = f" ({record.comparison})" if record.comparison else ""
+            versus = f"incumbent version {record.incumbent_version} {score}{how}"
+        console.print(
+            f"  {record.metric} ({record.direction}): candidate {record.candidate_score:.4f}, "
+            f"{versus}; margin {record.margin:g}, floor {record.floor:g}"
+        )
+    console.print(f"  reason: {record.reason}")
+    if record.archived:
+        console.print(f"  archived: version {', '.join(record.archived)}")
+
+
 @app.command()
 def demo() -> None:
     """Run every pipeline on bundled or synthetic data and say where the outputs are."""
@@ -146,7 +271,7 @@ def demo() -> None:
     from model_factory.reporting import console
 
     headline = {
-        "bank_marketing": ("roc_auc", "pr_auc", "f1", "model_version"),
+        "bank_marketing": ("roc_auc", "pr_auc", "f1", "model_version", "promotion"),
         "taxi_anomalies": ("run_date", "n_rides", "n_anomalies", "f1", "model_version"),
         "store_forecasting": ("rmspe", "naive_rmspe", "coverage", "model_version"),
     }

@@ -10,6 +10,11 @@ def home() -> Path:
     return Path(os.environ.get("MODEL_FACTORY_HOME", "outputs")).resolve()
 
 
+def config_dir() -> Path:
+    """Run configs and the promotion policy: $MODEL_FACTORY_CONFIG_DIR, else ./zenml_config."""
+    return Path(os.environ.get("MODEL_FACTORY_CONFIG_DIR", Path.cwd() / "zenml_config"))
+
+
 def output_dir(use_case: str) -> Path:
     path = home() / use_case
     path.mkdir(parents=True, exist_ok=True)

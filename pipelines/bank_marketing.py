@@ -1,9 +1,10 @@
-"""Bank marketing training: ingest, validate, split, train (search + threshold), evaluate."""
+"""Bank marketing training: ingest, validate, split, train, evaluate, promote to staging."""
 
 from zenml import Model, pipeline
 
 from model_factory.bank.config import BankTrainingConfig
 from steps import bank_marketing as s
+from steps.promotion import promote
 
 MODEL = Model(
     name="bank_marketing_classifier",
@@ -18,7 +19,8 @@ def bank_training(config: BankTrainingConfig) -> None:
     dataset = s.validate(raw, config)
     train_set, test_set = s.split(dataset, config)
     classifier, summary = s.train(train_set, config)
-    s.evaluate_model(classifier, test_set, dataset, summary, config)
+    metrics, _ = s.evaluate_model(classifier, test_set, dataset, summary, config)
+    promote(metrics, enabled=config.promote)
 
 
 TRAINING = bank_training

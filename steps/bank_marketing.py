@@ -9,7 +9,7 @@ from zenml import step
 from zenml.integrations.sklearn.materializers.sklearn_materializer import SklearnMaterializer
 
 from model_factory import plots, provenance, splits
-from model_factory.bank import data, evaluate, model
+from model_factory.bank import comparison, data, evaluate, model
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.integrations.zenml_models import record_training
 from model_factory.paths import output_dir
@@ -67,5 +67,6 @@ def evaluate_model(
         provenance.data_fingerprint(dataset),
         search=search_summary,
         n_train=len(dataset) - len(test_set),
+        holdout=comparison.holdout(config),
     )
     return {**metrics, "model_version": version}, image

@@ -36,6 +36,7 @@ class BankTrainingConfig(StrictModel):
     seed: int = 42
     sampler: Literal["smote", "none"] = "smote"
     search: SearchConfig = SearchConfig()
+    promote: bool = Field(True, description="offer the new version for staging (promotion.yaml)")
 
     @model_validator(mode="after")
     def _features(self) -> "BankTrainingConfig":
