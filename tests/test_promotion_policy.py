@@ -2,7 +2,6 @@
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 
@@ -20,8 +19,8 @@ from model_factory.promotion import (
     metric_value,
     policy_for,
 )
+from support import PROJECT_ROOT
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
 POLICIES = load_policies(PROJECT_ROOT / "zenml_config" / POLICY_FILE)
 MODELS = ["bank_marketing_classifier", "taxi_anomaly_detector", "store_sales_forecaster"]
 

@@ -8,7 +8,6 @@ of the three real ones and is judged by that model's policy from zenml_config/pr
 
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from zenml import log_metadata
@@ -18,8 +17,9 @@ from zenml.enums import ModelStages
 from model_factory.errors import InputError
 from model_factory.integrations import zenml_stages
 from model_factory.promotion import POLICY_FILE, PromotionPolicy, load_policies
+from support import PROJECT_ROOT
 
-POLICIES = load_policies(Path(__file__).resolve().parents[1] / "zenml_config" / POLICY_FILE)
+POLICIES = load_policies(PROJECT_ROOT / "zenml_config" / POLICY_FILE)
 MODELS = ["bank_marketing_classifier", "taxi_anomaly_detector", "store_sales_forecaster"]
 HOLDOUTS = {
     "bank_marketing_classifier": {
