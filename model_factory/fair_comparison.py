@@ -1,25 +1,27 @@
 """Fair comparison: score the incumbent on the candidate's held-out rows, unseen by both models.
 
 DESIGN §4, in order of cost:
-- reuse: holdout and data fingerprint are identical, so the incumbent's recorded metrics were
-  computed on exactly the candidate's held-out rows;
+- reuse: holdout and data fingerprint are identical (or both versions were scored on the same
+  fixed evaluation set), so the incumbent's recorded metrics were computed on exactly the
+  candidate's held-out rows;
 - rescore: the incumbent's training data cannot contain any of those rows, so its fitted model is
   scored on them;
 - refit: otherwise the incumbent's recorded config is refitted on the candidate's training rows
   and then scored on its held-out rows.
 
 Every training run records, beside `metrics` and `config`, a `data_fingerprint` and a `holdout`
-(`HashHoldout` or `TimeHoldout` as a dict). Re-scoring and refitting need a use case's own code:
-a module registered in `RESCORERS` that exposes `RESCORER` (a `Rescorer`).
+(`HashHoldout`, `TimeHoldout` or `FixedHoldout` as a dict). Re-scoring and refitting need a use
+case's own code: a module registered in `RESCORERS` that exposes `RESCORER` (a `Rescorer`).
 
-Wiring a use case (taxi and forecasting are not wired yet): record `holdout=...` in its training
-step, add `model_factory/<use_case>/comparison.py` with `RESCORER`, and register it below. Until
-then its versions compare only when holdout and fingerprint are identical (reuse); any other
+Wiring a use case (taxi and forecasting are not wired yet): record `holdout=...` where it calls
+`record_training`, add `model_factory/<use_case>/comparison.py` with `RESCORER`, and register it
+below. Until then its versions compare only by reuse (which needs recorded holdouts); any other
 comparison stops with `MissingRescorer` rather than compare unfairly. What each needs:
-- `taxi_anomaly_detector`: holdout = the planted-anomaly evaluation batch (generator seed and
-  parameters); score = F1 on the candidate's planted anomalies with the incumbent's scaler, eps,
-  min_samples and features; refit = fit the incumbent's scaler config on the candidate's
-  reference window.
+- `taxi_anomaly_detector`: holdout = `FixedHoldout` with the `evaluation_fingerprint` its fit
+  step records (versions scored on the same seeded evaluation rides then compare by their
+  recorded F1, whatever their reference windows); score = F1 of the incumbent's `taxi_detector`
+  on the candidate's evaluation rides; refit is never chosen between two fixed holdouts (it may
+  raise `NotComparable`).
 - `store_sales_forecaster`: holdout = `TimeHoldout` of the last 6 weeks; score = the metrics of the
   incumbent's forecasts over the candidate's holdout rows (rescore when the incumbent's
   `train_end` precedes the candidate's `test_start`); refit = fit the incumbent's config on the
@@ -62,7 +64,15 @@ class TimeHoldout(StrictModel):
     test_end: date
 
 
-_HOLDOUT = TypeAdapter(Annotated[HashHoldout | TimeHoldout, Field(discriminator="kind")])
+class FixedHoldout(StrictModel):
+    """A separate evaluation set that no model trains on (e.g. seeded synthetic rides)."""
+
+    kind: Literal["fixed"] = "fixed"
+    fingerprint: str
+
+
+Holdout = HashHoldout | TimeHoldout | FixedHoldout
+_HOLDOUT = TypeAdapter(Annotated[Holdout, Field(discriminator="kind")])
 
 
 class NotComparable(Exception):
@@ -99,8 +109,9 @@ def comparison_mode(candidate: Mapping, incumbent: Mapping) -> Mode:
     if ours is None or theirs is None:
         return "refit"
     fingerprint = candidate.get("data_fingerprint")
-    if ours == theirs and fingerprint and fingerprint == incumbent.get("data_fingerprint"):
-        return "reuse"
+    same_data = bool(fingerprint) and fingerprint == incumbent.get("data_fingerprint")
+    if ours == theirs and (same_data or isinstance(ours, FixedHoldout)):
+        return "reuse"  # the same rows (a fixed set does not depend on the training data)
     return "rescore" if _unseen(ours, theirs) else "refit"
 
 
@@ -121,14 +132,14 @@ def incumbent_metrics(
     return rescorer.score(fitted, candidate.load(rescorer.holdout_artifact), config)
 
 
-def _holdout(metadata: Mapping) -> HashHoldout | TimeHoldout | None:
+def _holdout(metadata: Mapping) -> Holdout | None:
     try:
         return _HOLDOUT.validate_python(metadata.get("holdout"))
     except ValidationError:
         return None
 
 
-def _unseen(candidate: HashHoldout | TimeHoldout, incumbent: HashHoldout | TimeHoldout) -> bool:
+def _unseen(candidate: Holdout, incumbent: Holdout) -> bool:
     """True when no row held out by the candidate can be in the incumbent's training data."""
     if isinstance(candidate, HashHoldout) and isinstance(incumbent, HashHoldout):
         # Same key and salt: every row gets the same bucket in both runs, and the candidate's
@@ -140,7 +151,7 @@ def _unseen(candidate: HashHoldout | TimeHoldout, incumbent: HashHoldout | TimeH
         )
     if isinstance(candidate, TimeHoldout) and isinstance(incumbent, TimeHoldout):
         return incumbent.train_end < candidate.test_start
-    return False
+    return isinstance(candidate, FixedHoldout) and isinstance(incumbent, FixedHoldout)
 
 
 def _rescorer(model: str, mode: Mode) -> Rescorer:

@@ -127,6 +127,10 @@ def hashed(salt=0, fraction=0.2, keys=("age", "job")) -> dict:
     return {"kind": "hash", "key_columns": list(keys), "salt": salt, "test_fraction": fraction}
 
 
+def fixed(fingerprint: str) -> dict:
+    return {"kind": "fixed", "fingerprint": fingerprint}
+
+
 def timed(train_end: str, test_start: str, test_end: str) -> dict:
     return {"kind": "time", "train_end": train_end, "test_start": test_start, "test_end": test_end}
 
@@ -150,9 +154,13 @@ def timed(train_end: str, test_start: str, test_end: str) -> dict:
          (timed("2015-06-19", "2015-06-20", "2015-07-31"), "a"), "rescore"),
         ((timed("2015-06-19", "2015-06-20", "2015-07-31"), "a"),
          (timed("2015-07-31", "2015-08-01", "2015-09-11"), "b"), "refit"),
+        # a fixed evaluation set (taxi's seeded rides): nobody trains on it, whatever the data
+        ((fixed("e1"), "b"), (fixed("e1"), "a"), "reuse"),
+        ((fixed("e2"), "a"), (fixed("e1"), "a"), "rescore"),
         # unknown or mixed holdouts: refit is always fair
         ((None, "a"), (hashed(), "a"), "refit"),
         (({"kind": "planted"}, "a"), ({"kind": "planted"}, "a"), "refit"),
+        ((fixed("e1"), "a"), (hashed(), "a"), "refit"),
         ((hashed(), "a"), (timed("2015-01-01", "2015-01-02", "2015-02-01"), "a"), "refit"),
     ],
 )  # fmt: skip

@@ -25,9 +25,7 @@ HOLDOUTS = {
     "bank_marketing_classifier": {
         "kind": "hash", "key_columns": ["age", "job"], "salt": 0, "test_fraction": 0.2,
     },
-    "taxi_anomaly_detector": {
-        "kind": "hash", "key_columns": ["ride_id"], "salt": 3, "test_fraction": 0.25,
-    },
+    "taxi_anomaly_detector": {"kind": "fixed", "fingerprint": "e0e1e2e3e4e5e6e7"},
     "store_sales_forecaster": {
         "kind": "time", "train_end": "2015-06-19", "test_start": "2015-06-20",
         "test_end": "2015-07-31",
