@@ -13,15 +13,15 @@ Every training run records, beside `metrics` and `config`, a `data_fingerprint` 
 (`HashHoldout`, `TimeHoldout` or `FixedHoldout` as a dict). Re-scoring and refitting need a use
 case's own code: a module registered in `RESCORERS` that exposes `RESCORER` (a `Rescorer`).
 
-Wiring a use case (taxi and forecasting are not wired yet): record `holdout=...` where it calls
-`record_training`, add `model_factory/<use_case>/comparison.py` with `RESCORER`, and register it
-below. Until then its versions compare only by reuse (which needs recorded holdouts); any other
-comparison stops with `MissingRescorer` rather than compare unfairly. What each needs:
-- `taxi_anomaly_detector`: holdout = `FixedHoldout` with the `evaluation_fingerprint` its fit
-  step records (versions scored on the same seeded evaluation rides then compare by their
-  recorded F1, whatever their reference windows); score = F1 of the incumbent's `taxi_detector`
-  on the candidate's evaluation rides; refit is never chosen between two fixed holdouts (it may
-  raise `NotComparable`).
+Wiring a use case: record `holdout=...` where it calls `record_training` (bank and taxi do), add
+`model_factory/<use_case>/comparison.py` with `RESCORER`, and register it below (bank only so
+far). Without a rescorer, versions compare only by reuse; any other comparison stops with
+`MissingRescorer` rather than compare unfairly. What the others need:
+- `taxi_anomaly_detector`: its holdout is a `FixedHoldout` of the seeded evaluation rides, so
+  versions scored on the same rides compare by their recorded F1 whatever their reference
+  windows. Missing: a rescorer whose score is the F1 of the incumbent's `taxi_detector` on the
+  candidate's evaluation rides (for a changed simulator); refit is never chosen between two
+  fixed holdouts.
 - `store_sales_forecaster`: holdout = `TimeHoldout` of the last 6 weeks; score = the metrics of the
   incumbent's forecasts over the candidate's holdout rows (rescore when the incumbent's
   `train_end` precedes the candidate's `test_start`); refit = fit the incumbent's config on the

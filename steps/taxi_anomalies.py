@@ -10,6 +10,7 @@ from zenml import ArtifactConfig, step
 from zenml.enums import ArtifactType
 
 from model_factory import plots, provenance
+from model_factory.fair_comparison import FixedHoldout
 from model_factory.integrations.zenml_models import record_training
 from model_factory.paths import resolve_db_url
 from model_factory.taxi import data, evaluate, model, simulate, sink
@@ -46,12 +47,15 @@ def fit_detector(config: TaxiDetectionConfig) -> DetectorArtifact:
     reference = data.validate(data.load_reference(config), config.reference_path or "reference")
     detector = model.fit(reference, config.detector)
     evaluation = simulate.evaluation_rides(config.simulator, config.seed)
+    evaluation_fingerprint = provenance.data_fingerprint(evaluation)
     version = record_training(
         evaluate.score(detector, evaluation),
         config,
         provenance.data_fingerprint(reference),
         n_reference=len(reference),
-        evaluation_fingerprint=provenance.data_fingerprint(evaluation),
+        evaluation_fingerprint=evaluation_fingerprint,
+        # Promotion compares versions scored on the same evaluation rides by their recorded F1.
+        holdout=FixedHoldout(fingerprint=evaluation_fingerprint).model_dump(),
     )
     return detector.model_copy(update={"version": version})
 
