@@ -13,7 +13,7 @@ Every training run records, beside `metrics` and `config`, a `data_fingerprint` 
 (`HashHoldout`, `TimeHoldout` or `FixedHoldout` as a dict). Re-scoring and refitting need a use
 case's own code: a module registered in `RESCORERS` that exposes `RESCORER` (a `Rescorer`).
 
-Wiring a use case: record `holdout=...` where it calls `record_training` (bank and taxi do), add
+Wiring a use case: record `holdout=...` where it calls `record_training` (all three do), add
 `model_factory/<use_case>/comparison.py` with `RESCORER`, and register it below (bank only so
 far). Without a rescorer, versions compare only by reuse; any other comparison stops with
 `MissingRescorer` rather than compare unfairly. What the others need:
@@ -22,10 +22,12 @@ far). Without a rescorer, versions compare only by reuse; any other comparison s
   windows. Missing: a rescorer whose score is the F1 of the incumbent's `taxi_detector` on the
   candidate's evaluation rides (for a changed simulator); refit is never chosen between two
   fixed holdouts.
-- `store_sales_forecaster`: holdout = `TimeHoldout` of the last 6 weeks; score = the metrics of the
-  incumbent's forecasts over the candidate's holdout rows (rescore when the incumbent's
-  `train_end` precedes the candidate's `test_start`); refit = fit the incumbent's config on the
-  candidate's history before `test_start`.
+- `store_sales_forecaster`: its holdout is a `TimeHoldout` (the last 6 weeks; `train_end` is
+  the registered model's `training_cutoff`). Missing: score = the pooled metrics of the
+  incumbent's `store_forecaster` over the candidate's holdout rows (used when that cutoff
+  precedes the candidate's `test_start`); refit = the incumbent's config fitted on the
+  candidate's history before `test_start`, then scored the same way. Its training pipeline
+  then ends with `steps.promotion.promote` like bank's.
 """
 
 from collections.abc import Callable, Mapping

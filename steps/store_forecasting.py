@@ -8,6 +8,7 @@ from zenml import ArtifactConfig, step
 from zenml.enums import ArtifactType
 
 from model_factory import plots, provenance
+from model_factory.fair_comparison import TimeHoldout
 from model_factory.forecasting import data, evaluate, train
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.forecasting.forecaster import StoreForecaster
@@ -66,13 +67,21 @@ def evaluate_forecasts(
     figure = evaluate.forecast_figure(holdout_forecasts, sales, store_metrics, shown)
     forecast_plot = plots.save(figure, out / "forecast.png")
     window = data.windows(sales, config)
+    cutoffs = train.cutoffs(window, config)
+    # For promotion: metrics cover the holdout; the registered model saw data up to its cutoff.
+    holdout = TimeHoldout(
+        train_end=cutoffs["training_cutoff"],
+        test_start=window.holdout_start.date(),
+        test_end=window.last_date.date(),
+    )
     version = record_training(
         metrics,
         config,
         provenance.data_fingerprint(sales),
         **window.as_metadata(),
-        **train.cutoffs(window, config),
+        **cutoffs,
         candidates=evaluated_forecaster.candidate_counts(),
+        holdout=holdout.model_dump(mode="json"),
     )
     return {**metrics, "model_version": version}, store_metrics, forecast_plot
 
