@@ -180,4 +180,3 @@ def bank_training(
         cpu="1", memory="1Gi", cpu_limit="1", memory_limit="2Gi",
     )  # fmt: skip
     return scored.outputs["metrics_json"]
-
