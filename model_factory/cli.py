@@ -71,10 +71,11 @@ def compile_pipelines(
     ),
 ) -> None:
     """Compile every Kubeflow pipeline to IR YAML; input defaults come from zenml_config/."""
+    from components import PIPELINES
     from components.platform import PROJECT_IMAGE
     from model_factory.integrations.kfp_compile import compile_all
 
-    for path in compile_all(out, image or PROJECT_IMAGE, CONFIG_DIR):
+    for path in compile_all(PIPELINES, out, image or PROJECT_IMAGE, CONFIG_DIR):
         print(path)
 
 
