@@ -167,7 +167,7 @@ def bank_training(
     parts = split(config_json=config, dataset=dataset)
     fit = resources(
         train(config_json=config, train_set=parts.outputs["train_set"]),
-        cpu="2", memory="2Gi", cpu_limit="2", memory_limit="4Gi",
+        cpu="2", memory="2Gi", cpu_limit=2, memory_limit="4Gi",
     )  # fmt: skip
     scored = resources(
         evaluate(
@@ -177,6 +177,6 @@ def bank_training(
             dataset=dataset,
             search_summary=fit.outputs["Output"],
         ),
-        cpu="1", memory="1Gi", cpu_limit="1", memory_limit="2Gi",
+        cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
     )  # fmt: skip
     return scored.outputs["metrics_json"]

@@ -32,8 +32,6 @@ HEAVY = {"bank_training": {"train", "evaluate"}}
 EXTERNAL = {"bank_training": {"ingest"}}
 CREDENTIALS = re.compile(r"://[^/\s:@]+:[^/\s@]+@|password|postgres(ql)?(\+\w+)?://|sqlite://")
 
-pytestmark = pytest.mark.xdist_group("kfp_compile")  # one worker compiles once for all tests
-
 
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory) -> dict[str, tuple[str, str]]:
@@ -141,6 +139,9 @@ def test_heavy_tasks_have_requests_and_limits(compiled, name):
         assert resources.resource_cpu_request and resources.resource_memory_request, task
         assert 0 < resources.cpu_request <= resources.cpu_limit, task
         assert 0 < resources.memory_request <= resources.memory_limit, task
+        env = {v.name: v.value for v in deployment.executors[label].container.env}
+        assert env["OMP_NUM_THREADS"] == f"{resources.cpu_limit:g}", task
+        assert env["OMP_WAIT_POLICY"] == "PASSIVE", task
 
 
 @pytest.mark.parametrize("name", PIPELINES)
