@@ -43,9 +43,13 @@ test: env $(CHECKOV)  ## the whole suite, slow tests included (what CI runs)
 test-fast: env $(CHECKOV)  ## the suite without slow tests
 	$(RUN) pytest -n 2 --dist loadgroup -m "not slow"
 
-lint: env  ## ruff
+lint: env  ## ruff, hadolint
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) hadolint Dockerfile
+
+compile: env  ## Kubeflow pipelines to build/kfp/<pipeline>.yaml (IMAGE=ref for the tasks' image)
+	$(RUN) model-factory compile $(if $(IMAGE),--image $(IMAGE))
 
 format: env
 	$(RUN) ruff check --fix .
