@@ -25,7 +25,7 @@ $(TOOLS)/bin/uv:
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
 $(VENV)/.synced: pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
 	@touch $@
 
 env: $(VENV)/.synced  ## create .venv from uv.lock
@@ -42,6 +42,9 @@ test: env $(CHECKOV)  ## the whole suite, slow tests included (what CI runs)
 
 test-fast: env $(CHECKOV)  ## the suite without slow tests
 	$(RUN) pytest -n 2 --dist loadgroup -m "not slow"
+
+bench: env  ## DBSCAN vs scikit-learn, 10k..25M rides (~4 min, sklearn peaks ~12 GB; BENCH_ARGS=--quick)
+	$(RUN) python benchmarks/dbscan_bench.py $(BENCH_ARGS)
 
 lint: env  ## ruff, hadolint
 	$(RUN) ruff check .

@@ -26,6 +26,7 @@ def resolve_config(
     search_n_candidates: int,
     search_cv_folds: int,
     search_factor: int,
+    search_min_rows: int,
     search_n_jobs: int,
 ) -> str:
     """Validate the run's inputs once; every later task reads the config from this JSON."""
@@ -158,6 +159,7 @@ def bank_training(
     search_n_candidates: int,
     search_cv_folds: int,
     search_factor: int,
+    search_min_rows: int,
     search_n_jobs: int,
 ) -> dsl.Artifact:
     """Inputs are `parameters.config` of zenml_config/bank_training.yaml, flattened."""

@@ -20,10 +20,21 @@ train_app = typer.Typer(
     no_args_is_help=True, help="Train a model, evaluate it, register a version."
 )
 app.add_typer(train_app, name="train")
+detect_app = typer.Typer(
+    no_args_is_help=True, help="Batch-score one run date into the staging database."
+)
+app.add_typer(detect_app, name="detect")
 
 ConfigOption = typer.Option(None, "--config", help="Run config YAML (default: zenml_config/...)")
 DataOption = typer.Option(None, "--data", help="Input data (default: bundled or synthetic)")
 MetricsOption = typer.Option(None, "--metrics-out", help="Write the metrics as a flat JSON file")
+DbOption = typer.Option(
+    None, "--db", help="SQLAlchemy URL of the staging DB (default: $MODEL_FACTORY_DB_URL, config, "
+    "then a SQLite file in the outputs folder)",
+)  # fmt: skip
+RunDateOption = typer.Option(
+    ..., "--run-date", help="YYYY-MM-DD: keys the rows, seeds synthetic rides"
+)
 
 
 def _config_path(given: Path | None, default_name: str) -> Path:
@@ -48,6 +59,31 @@ def train_bank_marketing(
     return _train_and_report("bank_marketing", run_config, settings, metrics_out)
 
 
+@train_app.command("store-forecasting")
+def train_store_forecasting(
+    data: Path | None = DataOption,
+    stores: Path | None = typer.Option(None, "--stores", help="Rossmann store.csv (optional)"),
+    config: Path | None = ConfigOption,
+    metrics_out: Path | None = MetricsOption,
+) -> dict:
+    """Train one sales forecaster per store (Prophet variants or seasonal naive, chosen on a
+    validation window) and score the last 6 weeks against the seasonal-naive baseline."""
+    from model_factory.config import load_run_config
+    from model_factory.forecasting import data as forecast_data
+    from model_factory.forecasting.config import ForecastTrainingConfig
+
+    run_config = load_run_config(
+        _config_path(config, "forecast_training.yaml"), ForecastTrainingConfig
+    )
+    settings = run_config.parameters.config
+    given = {"data_path": data, "store_path": stores}
+    settings = settings.model_copy(update={k: str(v) for k, v in given.items() if v is not None})
+    raw_sales, raw_stores = forecast_data.load(settings)
+    sales = forecast_data.validate(raw_sales, settings, source=settings.data_path or "synthetic")
+    forecast_data.validate_stores(raw_stores, sales, source=settings.store_path or "stores")
+    return _train_and_report("store_forecasting", run_config, settings, metrics_out)
+
+
 def _train_and_report(use_case: str, run_config, settings, metrics_out: Path | None) -> dict:
     """Run a training pipeline and report the metrics its `metrics` output holds."""
     from importlib import import_module
@@ -60,6 +96,46 @@ def _train_and_report(use_case: str, run_config, settings, metrics_out: Path | N
     metrics = {**step_output(run, pipeline_module.METRICS_STEP, "metrics"), "promotion": "skipped"}
     write_metrics(metrics, metrics_out)
     print_metrics(f"{use_case} (run {run.name})", metrics)
+    return metrics
+
+
+@detect_app.command("taxi-anomalies")
+def detect_taxi_anomalies(
+    run_date: str = RunDateOption, data: Path | None = DataOption, db: str | None = DbOption,
+    config: Path | None = ConfigOption, metrics_out: Path | None = MetricsOption,
+) -> dict:  # fmt: skip
+    """Label a day's taxi rides (DBSCAN noise = anomaly) into the taxi_ride_labels table."""
+    from model_factory.config import load_run_config, parse
+    from model_factory.paths import resolve_db_url
+    from model_factory.taxi import data as taxi_data
+    from model_factory.taxi import sink
+    from model_factory.taxi.config import TaxiDetectionConfig
+
+    config_path = _config_path(config, "taxi_detection.yaml")
+    run_config = load_run_config(config_path, TaxiDetectionConfig)
+    if run_config.model is not None:  # it would make every run create an (empty) model version
+        raise InputError(f"{config_path}: model: is not allowed; the pipeline picks the version")
+    overrides = {"run_date": run_date} | ({"data_path": str(data.resolve())} if data else {})
+    settings = parse(
+        TaxiDetectionConfig, {**run_config.parameters.config.model_dump(), **overrides}, "options"
+    )
+    taxi_data.validate(taxi_data.load(settings), taxi_data.source(settings))
+    if settings.reference_path:
+        taxi_data.validate(taxi_data.load_reference(settings), settings.reference_path)
+    sink.check_connection(resolve_db_url(db, settings.db_url))
+    if db:  # steps resolve the URL at run time: credentials stay out of ZenML's run records
+        os.environ["MODEL_FACTORY_DB_URL"] = db
+
+    from model_factory.integrations.zenml_runs import run_with_config, step_output
+    from model_factory.reporting import console, print_metrics, write_metrics
+    from model_factory.taxi.evaluate import plot_path
+    from pipelines import taxi_anomalies
+
+    run = run_with_config(taxi_anomalies.DETECTION, run_config, settings)
+    metrics = step_output(run, taxi_anomalies.METRICS_STEP, "metrics")
+    write_metrics(metrics, metrics_out)
+    print_metrics(f"taxi_anomalies {settings.run_date} (run {run.name})", metrics)
+    console.print(f"Plot: {plot_path(settings.run_date)}")
     return metrics
 
 
@@ -85,10 +161,20 @@ def demo() -> None:
     from model_factory.paths import home, output_dir
     from model_factory.reporting import console
 
-    headline = {"bank_marketing": ("roc_auc", "pr_auc", "f1", "model_version")}
+    headline = {
+        "bank_marketing": ("roc_auc", "pr_auc", "f1", "model_version"),
+        "taxi_anomalies": ("run_date", "n_rides", "n_anomalies", "f1", "model_version"),
+        "store_forecasting": ("rmspe", "naive_rmspe", "coverage", "model_version"),
+    }
     metrics = {
         "bank_marketing": train_bank_marketing(
             None, None, output_dir("bank_marketing") / "metrics.json"
+        ),
+        "taxi_anomalies": detect_taxi_anomalies(
+            "2024-06-01", None, None, None, output_dir("taxi_anomalies") / "metrics.json"
+        ),
+        "store_forecasting": train_store_forecasting(
+            None, None, None, output_dir("store_forecasting") / "metrics.json"
         ),
     }
     console.rule("model-factory demo")
@@ -112,7 +198,7 @@ def main() -> None:
         _fail(f"rejected: {exc}", 3)
     except click.exceptions.Abort:
         _fail("aborted", 1)
-    except click.ClickException as exc:
+    except (click.ClickException, typer.TyperException) as exc:  # typer vendors its own click
         exc.show()
         sys.exit(2)
     except click.exceptions.Exit as exc:

@@ -3,6 +3,7 @@
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pandas.api import types
 
@@ -76,3 +77,9 @@ def require_values_in(frame: pd.DataFrame, column: str, allowed: Iterable, sourc
             f"{source}: column {column} has unexpected value(s) {bad[:5]}; "
             f"allowed: {sorted(allowed, key=str)}"
         )
+
+
+def require_finite(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
+    for column in columns:
+        if n := int((~np.isfinite(frame[column].to_numpy(dtype=float))).sum()):
+            raise InputError(f"{source}: column {column} has {n} non-finite value(s)")

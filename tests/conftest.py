@@ -5,7 +5,11 @@ empty folder so the developer's own `.zen` repository and global store are never
 """
 
 import os
+import shutil
+import socket
+import subprocess
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
@@ -36,3 +40,72 @@ def scratch() -> Path:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def _postgres_bindir() -> Path | None:
+    """Where initdb and pg_ctl live: PATH, /usr/local/bin, or Debian's versioned folders."""
+    candidates = [Path(p).parent for p in [shutil.which("initdb")] if p]
+    candidates += [Path("/usr/local/bin"), *sorted(Path("/usr/lib/postgresql").glob("*/bin"))]
+    found = [d for d in candidates if (d / "initdb").is_file() and (d / "pg_ctl").is_file()]
+    return found[0] if found else None
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for this test process; yields its superuser URL.
+
+    Missing binaries FAIL the test (CI has them; a skip would hide that the SQL sink went
+    untested). initdb refuses root, so as root the server runs as user `postgres`.
+    """
+    bindir = _postgres_bindir()
+    if bindir is None:
+        pytest.fail(
+            "PostgreSQL server binaries (initdb, pg_ctl) not found on PATH, in /usr/local/bin or "
+            "/usr/lib/postgresql/*/bin: install PostgreSQL 15 to run the postgres tests",
+            pytrace=False,
+        )
+    run_as = []
+    if os.geteuid() == 0:
+        if subprocess.run(["id", "postgres"], capture_output=True).returncode != 0:
+            subprocess.run(["useradd", "--system", "--no-create-home", "postgres"], check=True)
+        run_as = ["runuser", "-u", "postgres", "--"]
+    root = Path(tempfile.mkdtemp(prefix="model-factory-pg-"))
+    if run_as:
+        shutil.chown(root, "postgres")
+    data, port = root / "data", _free_port()
+
+    def pg_command(*args: str) -> None:
+        done = subprocess.run([*run_as, *args], capture_output=True, text=True, timeout=120)
+        if done.returncode != 0:
+            pytest.fail(f"{' '.join(args[:2])} failed: {done.stderr or done.stdout}", pytrace=False)
+
+    pg_command(str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
+               "-E", "UTF8", "--no-sync")  # fmt: skip
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    pg_command(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"),
+               "-o", options, "-w", "start")  # fmt: skip
+    try:
+        yield f"postgresql+psycopg2://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        pg_command(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """A fresh, empty database on the session's PostgreSQL server."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    engine = create_engine(postgres_server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return make_url(postgres_server).set(database=name).render_as_string(hide_password=False)

@@ -19,6 +19,7 @@ class SearchConfig(StrictModel):
     n_candidates: int = Field(32, ge=1)
     cv_folds: int = Field(3, ge=2)
     factor: int = Field(3, ge=2)
+    min_rows: int = Field(600, ge=50, description="rows per candidate in the first halving rung")
     n_jobs: int = Field(2, ge=1)
 
 

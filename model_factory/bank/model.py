@@ -4,6 +4,7 @@ SMOTE sits inside the pipeline, so cross-validation resamples only the training 
 validation folds stay real. The decision threshold is tuned on training folds, never on test.
 """
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,19 +73,28 @@ def split_xy(frame: pd.DataFrame, config: BankTrainingConfig) -> tuple[pd.DataFr
 
 
 def train(frame: pd.DataFrame, config: BankTrainingConfig) -> TrainedClassifier:
-    """Search hyper-parameters by CV ROC-AUC, then tune the F1 threshold on training folds."""
+    """Search hyper-parameters by CV ROC-AUC, then tune the F1 threshold on training folds.
+
+    Successive halving starts every candidate on a stratified subsample of rows; the floor of
+    `min_rows` keeps enough positives in each training fold for SMOTE's neighbours.
+    """
     x, y = split_xy(frame, config)
+    first_rung = len(x) // config.search.factor ** math.floor(
+        math.log(config.search.n_candidates, config.search.factor)
+    )
     folds = StratifiedKFold(config.search.cv_folds, shuffle=True, random_state=config.seed)
     search = HalvingRandomSearchCV(
         build_pipeline(config),
         SEARCH_SPACE,
         n_candidates=config.search.n_candidates,
         factor=config.search.factor,
-        min_resources="exhaust",
+        min_resources=min(len(x), max(first_rung, config.search.min_rows)),
+        error_score="raise",  # a failed fit is a bug, not a candidate to skip
         cv=folds,
         scoring="roc_auc",
         random_state=config.seed,
         n_jobs=config.search.n_jobs,
+        verbose=1,  # progress: candidates and fits per halving iteration
     ).fit(x, y)
     tuned = TunedThresholdClassifierCV(
         search.best_estimator_, scoring="f1", cv=folds, n_jobs=config.search.n_jobs

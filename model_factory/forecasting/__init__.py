@@ -1,0 +1,1 @@
+"""Store sales forecasting (Rossmann contract): one model per store, chosen on validation."""

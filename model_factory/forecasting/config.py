@@ -1,0 +1,75 @@
+"""Parameters of the store sales forecasting pipelines (`parameters.config` in zenml_config/)."""
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from model_factory.config import StrictModel
+
+Candidate = Literal["prophet_additive", "prophet_multiplicative", "prophet_log", "seasonal_naive"]
+CANDIDATES: tuple[Candidate, ...] = (
+    "prophet_additive", "prophet_multiplicative", "prophet_log", "seasonal_naive",
+)  # fmt: skip
+HolidayType = Literal["a", "b", "c"]
+
+
+class HolidayWindow(StrictModel):
+    """Days before and after a state holiday that get their own effect (stores close on the day)."""
+
+    before: int = Field(0, ge=0, le=14)
+    after: int = Field(0, ge=0, le=14)
+
+
+class ProphetConfig(StrictModel):
+    yearly_fourier_order: int = Field(10, ge=1)
+    changepoint_prior_scale: float = Field(0.05, gt=0)
+    seasonality_prior_scale: float = Field(10.0, gt=0)
+    holidays_prior_scale: float = Field(10.0, gt=0)
+    regressor_prior_scale: float = Field(10.0, gt=0)
+    uncertainty_samples: int = Field(1000, ge=100)
+    holiday_windows: dict[HolidayType, HolidayWindow] = Field(
+        default_factory=lambda: {
+            "a": HolidayWindow(before=1, after=1),
+            "b": HolidayWindow(before=2, after=1),
+            "c": HolidayWindow(before=3, after=1),
+        }
+    )
+
+
+class SyntheticConfig(StrictModel):
+    """The seeded Rossmann-shaped generator used when no data file is given."""
+
+    n_stores: int = Field(20, ge=1)
+    n_days: int = Field(942, ge=1)
+    start_date: dt.date = dt.date(2013, 1, 1)
+    seed: int = 7
+
+
+class ForecastTrainingConfig(StrictModel):
+    data_path: str | None = Field(None, description="Rossmann train.csv; null: synthetic data")
+    store_path: str | None = Field(None, description="Rossmann store.csv (optional)")
+    synthetic: SyntheticConfig = SyntheticConfig()
+    store_ids: list[int] | None = Field(None, min_length=1, description="null: every store")
+    holdout_days: int = Field(42, ge=7)
+    validation_days: int = Field(42, ge=7)
+    min_train_days: int = Field(
+        364, ge=28, description="history each store needs before validation"
+    )
+    candidates: list[Candidate] = Field(list(CANDIDATES), min_length=1)
+    interval_width: float = Field(0.95, gt=0, lt=1)
+    prophet: ProphetConfig = ProphetConfig()
+    refit_on_all_data: bool = True
+    seed: int = 42
+    n_jobs: int = Field(2, ge=-1, description="worker processes; -1: one per core")
+    plot_stores: int = Field(4, ge=0, le=12)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> "ForecastTrainingConfig":
+        if len(set(self.candidates)) != len(self.candidates):
+            raise ValueError("candidates must be distinct")
+        if self.store_ids is not None and len(set(self.store_ids)) != len(self.store_ids):
+            raise ValueError("store_ids must be distinct")
+        if self.n_jobs == 0:
+            raise ValueError("n_jobs must be -1 or >= 1")
+        return self

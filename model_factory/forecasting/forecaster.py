@@ -1,0 +1,152 @@
+"""The trained artifact: one chosen model per store, JSON all the way down (no pickles).
+
+`StoreForecaster` maps store id to a `StoreModel`: the candidate chosen on the validation window,
+its training cutoff, its usual weekday opening, and either Prophet's own JSON serialisation or the
+seasonal-naive state. `predict(store, calendar)` is what batch scoring and the forecast service
+call; closed days forecast 0 and intervals are seeded per store, so equal calls give equal output.
+"""
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from model_factory.errors import InputError
+from model_factory.forecasting import calendar as calendars
+from model_factory.forecasting.naive import SeasonalNaive
+from model_factory.forecasting.prophet_model import from_json, predict_prophet
+
+FORMAT = "store-forecaster/1"
+INDEX_FILE = "index.json"
+OUTPUT_COLUMNS = ["Store", "Date", "Open", "forecast", "lower", "upper"]
+
+
+def store_seed(seed: int, store: int) -> int:
+    """The interval-sampling seed of one store: independent of worker and order."""
+    return int(np.random.SeedSequence([seed, store]).generate_state(1)[0])
+
+
+@dataclass(frozen=True)
+class StoreModel:
+    store: int
+    candidate: str
+    cutoff: pd.Timestamp
+    open_pattern: tuple[float, ...]
+    validation_rmspe: dict[str, float]
+    prophet_json: str | None = None
+    naive: SeasonalNaive | None = None
+
+    def predict(self, calendar: pd.DataFrame, seed: int) -> pd.DataFrame:
+        """Forecast and interval per calendar day; 0 on closed days."""
+        days = calendars.complete(calendar, self.open_pattern)
+        forecast, lower, upper = (np.zeros(len(days)) for _ in range(3))
+        is_open = days["Open"].to_numpy() == 1
+        if is_open.any():
+            open_days = days[is_open].reset_index(drop=True)
+            if self.naive is not None:
+                values = self.naive.predict(pd.DatetimeIndex(open_days["Date"]))
+            else:
+                model = from_json(self.prophet_json)
+                values = predict_prophet(model, self.candidate, open_days, seed)
+            for target, value in zip((forecast, lower, upper), values, strict=True):
+                target[is_open] = value
+        return pd.DataFrame(
+            {"Store": self.store, "Date": days["Date"], "Open": days["Open"],
+             "forecast": forecast, "lower": lower, "upper": upper}
+        )  # fmt: skip
+
+    def describe(self) -> dict:
+        """JSON-ready state except the Prophet model (stored in a file of its own)."""
+        return {
+            "store": self.store,
+            "candidate": self.candidate,
+            "cutoff": self.cutoff.strftime("%Y-%m-%d"),
+            "open_pattern": list(self.open_pattern),
+            "validation_rmspe": {k: _finite(v) for k, v in self.validation_rmspe.items()},
+            "naive": self.naive.to_dict() if self.naive is not None else None,
+            "prophet_file": prophet_file(self.store) if self.prophet_json is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class StoreForecaster:
+    """Per-store models plus the seed and interval width they were trained with."""
+
+    models: dict[int, StoreModel]
+    seed: int
+    interval_width: float
+
+    @property
+    def stores(self) -> list[int]:
+        return sorted(self.models)
+
+    @property
+    def cutoff(self) -> pd.Timestamp:
+        """The latest training cutoff (all stores share it when trained by one run)."""
+        return max(m.cutoff for m in self.models.values())
+
+    def model(self, store: int) -> StoreModel:
+        if store not in self.models:
+            raise InputError(f"unknown store {store}; this model knows {len(self.models)} stores")
+        return self.models[store]
+
+    def predict(
+        self, store: int, calendar: pd.DataFrame | None = None, horizon_days: int = 42
+    ) -> pd.DataFrame:
+        """Forecast one store on `calendar`, or on the `horizon_days` after its cutoff."""
+        model = self.model(store)
+        if calendar is None:
+            calendar = calendars.future_dates(model.cutoff, horizon_days)
+        return model.predict(calendar, store_seed(self.seed, store))
+
+    def candidate_counts(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for model in self.models.values():
+            counts[model.candidate] = counts.get(model.candidate, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def to_files(self) -> dict[str, str]:
+        """Relative path -> JSON text: an index plus one Prophet JSON file per store."""
+        index = {
+            "format": FORMAT,
+            "seed": self.seed,
+            "interval_width": self.interval_width,
+            "stores": [self.models[s].describe() for s in self.stores],
+        }
+        files = {INDEX_FILE: json.dumps(index, indent=1)}
+        for store in self.stores:
+            if (text := self.models[store].prophet_json) is not None:
+                files[prophet_file(store)] = text
+        return files
+
+    @classmethod
+    def from_files(cls, read: Callable[[str], str]) -> "StoreForecaster":
+        """Rebuild from `to_files` output; `read(relative_path)` returns a file's text."""
+        index = json.loads(read(INDEX_FILE))
+        if index.get("format") != FORMAT:
+            raise InputError(f"not a {FORMAT} artifact (format {index.get('format')!r})")
+        models = {}
+        for entry in index["stores"]:
+            models[int(entry["store"])] = StoreModel(
+                store=int(entry["store"]),
+                candidate=entry["candidate"],
+                cutoff=pd.Timestamp(entry["cutoff"]),
+                open_pattern=tuple(entry["open_pattern"]),
+                validation_rmspe={
+                    k: math.nan if v is None else v for k, v in entry["validation_rmspe"].items()
+                },
+                prophet_json=read(entry["prophet_file"]) if entry["prophet_file"] else None,
+                naive=SeasonalNaive.from_dict(entry["naive"]) if entry["naive"] else None,
+            )
+        return cls(models, int(index["seed"]), float(index["interval_width"]))
+
+
+def prophet_file(store: int) -> str:
+    return f"prophet/store_{store}.json"
+
+
+def _finite(value: float) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)

@@ -1,0 +1,123 @@
+"""Prophet candidates for one store: additive, multiplicative, or additive on log Sales.
+
+Promo and SchoolHoliday are regressors; state holidays are Prophet holidays, one per type, with
+windows around them (stores are closed on the day itself, so the effect lives on the days next
+to it). Only open days with Sales > 0 are fitted. Intervals are sampled with numpy's global RNG,
+so `predict` seeds it first and equal inputs give equal output.
+"""
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from model_factory.forecasting.config import ForecastTrainingConfig, HolidayWindow
+
+# Prophet logs an error when plotly is missing and cmdstanpy logs every fit at INFO.
+logging.getLogger("prophet.plot").disabled = True
+from prophet import Prophet  # noqa: E402
+from prophet.serialize import model_from_json, model_to_json  # noqa: E402
+
+VARIANTS: dict[str, tuple[str, bool]] = {  # name -> (seasonality mode, fit on log Sales)
+    "prophet_additive": ("additive", False),
+    "prophet_multiplicative": ("multiplicative", False),
+    "prophet_log": ("additive", True),
+}
+REGRESSORS = ("Promo", "SchoolHoliday")
+HOLIDAY_PREFIX = "state_holiday_"
+
+
+def quiet_logs() -> None:
+    """Silence cmdstanpy's and Prophet's INFO lines."""
+    logging.getLogger("cmdstanpy").disabled = True
+    logging.getLogger("prophet").setLevel(logging.WARNING)
+
+
+def holiday_table(calendar: pd.DataFrame, windows: dict[str, HolidayWindow]) -> pd.DataFrame:
+    """Prophet's holidays frame from the StateHoliday column: one holiday name per type."""
+    days = calendar.loc[calendar["StateHoliday"] != "0", ["Date", "StateHoliday"]]
+    codes = days["StateHoliday"]
+    no_window = HolidayWindow()
+    return pd.DataFrame(
+        {
+            "holiday": HOLIDAY_PREFIX + codes,
+            "ds": days["Date"],
+            "lower_window": [-windows.get(c, no_window).before for c in codes],
+            "upper_window": [windows.get(c, no_window).after for c in codes],
+        }
+    ).reset_index(drop=True)
+
+
+def fit_prophet(
+    history: pd.DataFrame, variant: str, config: ForecastTrainingConfig, intervals: bool = True
+) -> Prophet:
+    """Fit one variant on a store's history (all its rows; closed days only feed holidays)."""
+    quiet_logs()  # also in worker processes, whatever imported Prophet first
+    mode, log_target = VARIANTS[variant]
+    settings = config.prophet
+    holidays = holiday_table(history, settings.holiday_windows)
+    model = Prophet(
+        growth="linear",
+        yearly_seasonality=settings.yearly_fourier_order,
+        weekly_seasonality=True,
+        daily_seasonality=False,
+        seasonality_mode=mode,
+        holidays=holidays if len(holidays) else None,
+        changepoint_prior_scale=settings.changepoint_prior_scale,
+        seasonality_prior_scale=settings.seasonality_prior_scale,
+        holidays_prior_scale=settings.holidays_prior_scale,
+        interval_width=config.interval_width,
+        uncertainty_samples=settings.uncertainty_samples if intervals else 0,
+    )
+    for regressor in REGRESSORS:
+        model.add_regressor(
+            regressor, prior_scale=settings.regressor_prior_scale, standardize=False
+        )
+    fitted = history[(history["Open"] == 1) & (history["Sales"] > 0)]
+    sales = fitted["Sales"].to_numpy(float)
+    frame = pd.DataFrame(
+        {"ds": fitted["Date"], "y": np.log(sales) if log_target else sales}
+        | {r: fitted[r].to_numpy(float) for r in REGRESSORS}
+    )
+    return model.fit(frame)
+
+
+def predict_prophet(
+    model: Prophet, variant: str, calendar: pd.DataFrame, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(forecast, lower, upper) on the Sales scale for the calendar's rows; never negative.
+
+    Holidays of a known type in the calendar are added to the model first, so future holidays
+    get the effect learnt for their type.
+    """
+    _, log_target = VARIANTS[variant]
+    if model.holidays is not None:
+        model.holidays = _with_calendar_holidays(model.holidays, calendar)
+    frame = pd.DataFrame(
+        {"ds": calendar["Date"].to_numpy()} | {r: calendar[r].to_numpy(float) for r in REGRESSORS}
+    )
+    np.random.seed(seed)
+    out = model.predict(frame)
+    columns = ["yhat", "yhat_lower", "yhat_upper"] if model.uncertainty_samples else ["yhat"] * 3
+    values = [out[c].to_numpy(float) for c in columns]
+    values = [np.exp(v) if log_target else v for v in values]
+    return tuple(np.clip(v, 0, None) for v in values)
+
+
+def to_json(model: Prophet) -> str:
+    """Prophet's own JSON serialisation (parameters, history, holidays): no pickle."""
+    return model_to_json(model)
+
+
+def from_json(text: str) -> Prophet:
+    return model_from_json(text)
+
+
+def _with_calendar_holidays(known: pd.DataFrame, calendar: pd.DataFrame) -> pd.DataFrame:
+    windows = known.groupby("holiday")[["lower_window", "upper_window"]].first()
+    days = calendar.loc[calendar["StateHoliday"] != "0", ["Date", "StateHoliday"]]
+    names = HOLIDAY_PREFIX + days["StateHoliday"]
+    new = pd.DataFrame({"holiday": names.to_numpy(), "ds": days["Date"].to_numpy()})
+    new = new[new["holiday"].isin(windows.index)].join(windows, on="holiday")
+    combined = pd.concat([known, new], ignore_index=True)
+    return combined.drop_duplicates(["holiday", "ds"], ignore_index=True)

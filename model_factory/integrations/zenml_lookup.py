@@ -1,0 +1,28 @@
+"""Read-only lookups in the Model Control Plane (promotion itself lives elsewhere)."""
+
+from zenml.client import Client
+from zenml.enums import ModelStages
+from zenml.models import ArtifactVersionResponse, ModelVersionResponse
+
+
+def production_version(model_name: str) -> ModelVersionResponse | None:
+    """The version of `model_name` in the production stage, or None (no model or no stage).
+
+    Lists by stage rather than `Client().get_model_version(name, "production")`: inside a
+    pipeline body ZenML turns the latter into a lazy lookup that runs (and fails) only when a
+    step starts, so the pipeline could not branch on the answer.
+    """
+    versions = Client().list_model_versions(
+        model=model_name, stage=ModelStages.PRODUCTION, size=1, hydrate=True
+    )
+    return versions.items[0] if versions.items else None
+
+
+def version_artifact(version: ModelVersionResponse, name: str) -> ArtifactVersionResponse:
+    """The artifact `name` linked to a model version; a clear error if the version lacks it."""
+    artifact = version.get_artifact(name)
+    if artifact is None:
+        raise LookupError(
+            f"model {version.model.name} version {version.name} has no artifact {name!r}"
+        )
+    return artifact

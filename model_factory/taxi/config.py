@@ -1,0 +1,75 @@
+"""Parameters of the taxi detection pipeline (`parameters.config` in zenml_config/)."""
+
+import re
+from datetime import date
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from model_factory.config import StrictModel
+from model_factory.errors import InputError
+
+Feature = Literal["ride_dist", "ride_time", "ride_speed"]
+DEFAULT_FEATURES: list[Feature] = ["ride_dist", "ride_time"]
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_run_date(value: str) -> date:
+    """`YYYY-MM-DD` (nothing else: no `20240601`, no time part) as a date, else an InputError."""
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise InputError(f"run date must be YYYY-MM-DD, got {value!r}")
+    try:
+        return date.fromisoformat(value)
+    except ValueError as exc:
+        raise InputError(f"run date {value!r} is not a calendar date ({exc})") from exc
+
+
+class SimulatorConfig(StrictModel):
+    """Size of each synthetic set (a day's rides, the reference window, the evaluation set).
+
+    DBSCAN's eps and min_samples are densities: keep the sets about as large as a real day.
+    """
+
+    n_rides: int = Field(10_000, ge=100)
+    anomaly_fraction: float = Field(0.01, gt=0, lt=0.5)
+
+
+class DetectorConfig(StrictModel):
+    """DBSCAN semantics on standardised features: noise (-1) is an anomaly."""
+
+    eps: float = Field(0.3, gt=0)
+    min_samples: int = Field(10, ge=1)
+    features: list[Feature] = DEFAULT_FEATURES
+
+    @field_validator("features")
+    @classmethod
+    def _distinct(cls, features: list[str]) -> list[str]:
+        if not features or len(set(features)) != len(features):
+            raise ValueError("features must be a non-empty list without repeats")
+        return features
+
+
+class TaxiDetectionConfig(StrictModel):
+    run_date: str = Field(description="YYYY-MM-DD; seeds the synthetic rides and keys the rows")
+    data_path: str | None = Field(
+        None, description="CSV or Parquet with ride_id, ride_dist, ride_time; null = synthetic"
+    )
+    reference_path: str | None = Field(
+        None, description="rides to fit the scaler on; null = the synthetic reference window"
+    )
+    db_url: str | None = Field(
+        None, description="SQLAlchemy URL; --db and $MODEL_FACTORY_DB_URL take precedence"
+    )
+    seed: int = 42
+    simulator: SimulatorConfig = SimulatorConfig()
+    detector: DetectorConfig = DetectorConfig()
+
+    @field_validator("run_date")
+    @classmethod
+    def _iso_date(cls, value: str) -> str:
+        parse_run_date(value)
+        return value
+
+    @property
+    def day(self) -> date:
+        return parse_run_date(self.run_date)

@@ -1,0 +1,79 @@
+"""The rides contract (DESIGN.md section 2): read a file or simulate a day, then validate.
+
+A valid frame has `ride_id` (string, unique), `ride_dist` (km, > 0), `ride_time` (minutes, > 0),
+the derived `ride_speed` (km/h) and, from the simulator, the ground truth `is_planted_anomaly`.
+Other input columns are dropped; a `ride_speed` in the input is recomputed, not trusted.
+"""
+
+import pandas as pd
+
+from model_factory.errors import InputError
+from model_factory.taxi import simulate
+from model_factory.taxi.config import TaxiDetectionConfig
+from model_factory.taxi.simulate import GROUND_TRUTH
+from model_factory.validation import (
+    read_table,
+    require_columns,
+    require_finite,
+    require_no_nulls,
+    require_numeric,
+    require_positive,
+    require_rows,
+    require_unique,
+    require_values_in,
+)
+
+REQUIRED = ["ride_id", "ride_dist", "ride_time"]
+MEASURES = ["ride_dist", "ride_time"]
+MAX_ID_LENGTH = 255  # the sink's key column is VARCHAR(255)
+
+
+def read_rides(path: str) -> pd.DataFrame:
+    """A CSV (ride_id read as text, so `007` stays `007`) or a Parquet file."""
+    return read_table(path, dtype={"ride_id": str})
+
+
+def source(config: TaxiDetectionConfig) -> str:
+    """How errors name the run's rides: the file, or the synthetic date."""
+    return config.data_path or f"synthetic rides {config.run_date}"
+
+
+def load(config: TaxiDetectionConfig) -> pd.DataFrame:
+    """The run date's rides: the configured file, else the simulator's rides for that date."""
+    if config.data_path:
+        return read_rides(config.data_path)
+    return simulate.rides_for_day(config.simulator, config.seed, config.day)
+
+
+def load_reference(config: TaxiDetectionConfig) -> pd.DataFrame:
+    """The reference window the scaler is fitted on: the configured file, else synthetic."""
+    if config.reference_path:
+        return read_rides(config.reference_path)
+    return simulate.reference_rides(config.simulator, config.seed)
+
+
+def validate(frame: pd.DataFrame, source: str = "rides") -> pd.DataFrame:
+    """Check the contract; return the contract columns plus `ride_speed` (and ground truth)."""
+    require_rows(frame, source)
+    require_columns(frame, REQUIRED, source)
+    require_no_nulls(frame, REQUIRED, source)
+    require_numeric(frame, MEASURES, source)
+    require_finite(frame, MEASURES, source)
+    require_positive(frame, MEASURES, source)
+    ids = frame["ride_id"].astype(str)
+    if (ids.str.len() > MAX_ID_LENGTH).any() or (ids.str.strip() == "").any():
+        raise InputError(f"{source}: ride_id must be 1 to {MAX_ID_LENGTH} characters")
+    out = pd.DataFrame(
+        {
+            "ride_id": ids,
+            "ride_dist": frame["ride_dist"].astype(float),
+            "ride_time": frame["ride_time"].astype(float),
+        }
+    )
+    require_unique(out, ["ride_id"], source)
+    out["ride_speed"] = out["ride_dist"] / (out["ride_time"] / 60.0)
+    if GROUND_TRUTH in frame.columns:
+        require_no_nulls(frame, [GROUND_TRUTH], source)
+        require_values_in(frame, GROUND_TRUTH, {True, False}, source)
+        out[GROUND_TRUTH] = frame[GROUND_TRUTH].astype(bool)
+    return out.reset_index(drop=True)

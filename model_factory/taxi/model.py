@@ -1,0 +1,66 @@
+"""The detector: a scaler fitted on a reference window plus DBSCAN's eps and min_samples.
+
+DBSCAN has no `predict`: each run clusters its own rides, in the reference window's units, so
+that eps means the same distance every day. The fitted state is a few numbers, kept as JSON (no
+pickles), so any version can be read back and audited.
+"""
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import DBSCAN
+from sklearn.preprocessing import StandardScaler
+
+from model_factory.config import StrictModel
+from model_factory.taxi.config import DetectorConfig
+
+NOISE = -1
+
+
+class TaxiDetector(StrictModel):
+    """A model version: standardisation per feature, DBSCAN parameters, registry version."""
+
+    features: list[str]
+    mean: list[float]
+    scale: list[float]
+    eps: float
+    min_samples: int
+    n_reference: int
+    version: str = "unregistered"
+
+    def params(self) -> DetectorConfig:
+        """The configuration this detector was fitted with."""
+        return DetectorConfig(eps=self.eps, min_samples=self.min_samples, features=self.features)
+
+    def standardise(self, rides: pd.DataFrame) -> np.ndarray:
+        return (rides[self.features].to_numpy(dtype=float) - self.mean) / self.scale
+
+
+def fit(reference: pd.DataFrame, params: DetectorConfig) -> TaxiDetector:
+    """Fit the scaler on validated reference rides (a constant feature keeps scale 1)."""
+    scaler = StandardScaler().fit(reference[params.features].to_numpy(dtype=float))
+    return TaxiDetector(
+        features=list(params.features),
+        mean=scaler.mean_.tolist(),
+        scale=scaler.scale_.tolist(),
+        eps=params.eps,
+        min_samples=params.min_samples,
+        n_reference=len(reference),
+    )
+
+
+def cluster(X: np.ndarray, eps: float, min_samples: int) -> np.ndarray:
+    """DBSCAN labels (-1 = noise); min_samples counts the point itself, as in scikit-learn.
+
+    The one place the clustering algorithm is chosen.
+    """
+    return DBSCAN(eps=eps, min_samples=min_samples).fit_predict(X)
+
+
+def label(rides: pd.DataFrame, detector: TaxiDetector) -> pd.DataFrame:
+    """The rides with `cluster`, `is_anomaly` (noise) and the detector's `model_version`."""
+    clusters = cluster(detector.standardise(rides), detector.eps, detector.min_samples)
+    return rides.assign(
+        cluster=clusters.astype(np.int64),
+        is_anomaly=clusters == NOISE,
+        model_version=detector.version,
+    )

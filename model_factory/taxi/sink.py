@@ -1,0 +1,95 @@
+"""The staging table `taxi_ride_labels`: one set of rows per run date, replaced atomically.
+
+Re-running a date deletes its rows and inserts the new ones in one transaction, so a failure
+anywhere in between (a constraint, a lost connection, a crash) leaves the previous rows as they
+were. Inserts are one executemany (SQLAlchemy batches it per dialect), never a row at a time.
+"""
+
+from datetime import date, datetime
+
+import pandas as pd
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    delete,
+    insert,
+    select,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from model_factory.errors import InputError
+
+metadata = MetaData()
+LABELS = Table(
+    "taxi_ride_labels",
+    metadata,
+    Column("run_date", Date, primary_key=True),
+    Column("ride_id", String(255), primary_key=True),
+    Column("ride_dist", Float, nullable=False),
+    Column("ride_time", Float, nullable=False),
+    Column("ride_speed", Float, nullable=False),
+    Column("cluster", Integer, nullable=False),
+    Column("is_anomaly", Boolean, nullable=False),
+    Column("model_version", String(64), nullable=False),
+    Column("scored_at", DateTime(timezone=True), nullable=False),
+)
+WRITTEN = ["ride_id", "ride_dist", "ride_time", "ride_speed", "cluster", "is_anomaly"]
+
+
+def engine_for(url: str) -> Engine:
+    """An engine for any SQLAlchemy URL; a malformed URL or unknown driver is an InputError."""
+    try:
+        return create_engine(url)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise InputError(f"database URL {safe_url(url)!r} is not usable: {exc}") from exc
+
+
+def check_connection(url: str) -> None:
+    """Fail before any work if the database is unusable (bad URL: exit 2; unreachable: exit 1)."""
+    engine = engine_for(url)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        raise ConnectionError(f"cannot connect to {safe_url(url)}: {exc.orig}") from exc
+    finally:
+        engine.dispose()
+
+
+def safe_url(url: str) -> str:
+    """The URL with its password masked, for logs and metrics."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable URL>"
+
+
+def replace_day(engine: Engine, labels: pd.DataFrame, run_date: date, scored_at: datetime) -> int:
+    """Make the run date's rows exactly `labels`; return the number of rows written."""
+    metadata.create_all(engine, tables=[LABELS])
+    rows = [
+        {**row, "run_date": run_date, "scored_at": scored_at}
+        for row in labels[[*WRITTEN, "model_version"]].to_dict("records")
+    ]
+    with engine.begin() as connection:
+        connection.execute(delete(LABELS).where(LABELS.c.run_date == run_date))
+        if rows:
+            connection.execute(insert(LABELS), rows)
+    return len(rows)
+
+
+def read_day(engine: Engine, run_date: date) -> pd.DataFrame:
+    """The stored rows of one run date, ordered by ride_id."""
+    query = select(LABELS).where(LABELS.c.run_date == run_date).order_by(LABELS.c.ride_id)
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).mappings().all(), columns=LABELS.c.keys())

@@ -1,0 +1,36 @@
+"""Taxi ride anomaly detection for one run date: ingest, validate, load or fit, label, write."""
+
+from zenml import Model, pipeline
+
+from model_factory.integrations.zenml_lookup import production_version, version_artifact
+from model_factory.taxi.config import TaxiDetectionConfig
+from steps import taxi_anomalies as s
+
+MODEL = Model(
+    name="taxi_anomaly_detector",
+    description="Taxi ride anomalies: a scaler fitted on a reference window + DBSCAN parameters",
+    tags=["taxi", "anomaly_detection"],
+)
+
+
+@pipeline(enable_cache=False)
+def taxi_detection(config: TaxiDetectionConfig) -> None:
+    """Score a day's rides with the production detector, or fit and register one if none.
+
+    The choice is made when the run is submitted (this body runs then), so only fitting runs
+    create a model version; runs that use the production version read its `taxi_detector`
+    artifact, which shows as the run's input. Do not set `model:` in the run config: it would
+    make every run create an empty version.
+    """
+    rides = s.validate(s.ingest(config), config)
+    production = production_version(MODEL.name)
+    if production is None:
+        detector = s.fit_detector.with_options(model=MODEL)(config)
+    else:
+        detector = version_artifact(production, s.DETECTOR_ARTIFACT)
+    labels, _ = s.label(rides, detector, config)
+    s.write_labels(labels, config)
+
+
+DETECTION = taxi_detection
+METRICS_STEP = "write_labels"

@@ -1,0 +1,86 @@
+"""ZenML steps of the store forecasting pipeline: adapters over `model_factory.forecasting`."""
+
+from typing import Annotated
+
+import pandas as pd
+from PIL import Image
+from zenml import ArtifactConfig, step
+from zenml.enums import ArtifactType
+
+from model_factory import plots, provenance
+from model_factory.forecasting import data, evaluate, train
+from model_factory.forecasting.config import ForecastTrainingConfig
+from model_factory.forecasting.forecaster import StoreForecaster
+from model_factory.integrations.forecast_materializer import StoreForecasterMaterializer
+from model_factory.integrations.zenml_models import record_training
+from model_factory.paths import output_dir
+
+USE_CASE = "store_forecasting"
+
+
+@step
+def load_data(
+    config: ForecastTrainingConfig,
+) -> tuple[Annotated[pd.DataFrame, "raw_sales"], Annotated[pd.DataFrame, "raw_stores"]]:
+    raw_sales, raw_stores = data.load(config)
+    return raw_sales, raw_stores
+
+
+@step
+def validate_data(
+    raw_sales: pd.DataFrame, raw_stores: pd.DataFrame, config: ForecastTrainingConfig
+) -> tuple[Annotated[pd.DataFrame, "sales"], Annotated[pd.DataFrame, "stores"]]:
+    sales = data.validate(raw_sales, config)
+    stores = data.validate_stores(raw_stores, sales)
+    return sales, stores
+
+
+@step(output_materializers={"evaluated_forecaster": StoreForecasterMaterializer})
+def backtest(
+    sales: pd.DataFrame, config: ForecastTrainingConfig
+) -> tuple[
+    Annotated[pd.DataFrame, "holdout_forecasts"],
+    Annotated[StoreForecaster, "evaluated_forecaster"],
+]:
+    holdout_forecasts, evaluated_forecaster = train.backtest(sales, config)
+    return holdout_forecasts, evaluated_forecaster
+
+
+@step
+def evaluate_forecasts(
+    holdout_forecasts: pd.DataFrame,
+    evaluated_forecaster: StoreForecaster,
+    sales: pd.DataFrame,
+    stores: pd.DataFrame,
+    config: ForecastTrainingConfig,
+) -> tuple[
+    Annotated[dict, "metrics"],
+    Annotated[pd.DataFrame, "store_metrics"],
+    Annotated[Image.Image, "forecast_plot"],
+]:
+    metrics = evaluate.pooled_metrics(holdout_forecasts)
+    store_metrics = evaluate.store_metrics(holdout_forecasts, evaluated_forecaster, stores)
+    out = output_dir(USE_CASE)
+    store_metrics.to_csv(out / "store_metrics.csv", index=False)
+    shown = evaluate.plot_stores(store_metrics, config.plot_stores)
+    figure = evaluate.forecast_figure(holdout_forecasts, sales, store_metrics, shown)
+    forecast_plot = plots.save(figure, out / "forecast.png")
+    window = data.windows(sales, config)
+    version = record_training(
+        metrics,
+        config,
+        provenance.data_fingerprint(sales),
+        **window.as_metadata(),
+        **train.cutoffs(window, config),
+        candidates=evaluated_forecaster.candidate_counts(),
+    )
+    return {**metrics, "model_version": version}, store_metrics, forecast_plot
+
+
+@step(output_materializers={"store_forecaster": StoreForecasterMaterializer})
+def refit(
+    sales: pd.DataFrame, evaluated_forecaster: StoreForecaster, config: ForecastTrainingConfig
+) -> Annotated[
+    StoreForecaster, ArtifactConfig(name="store_forecaster", artifact_type=ArtifactType.MODEL)
+]:
+    return train.refit(sales, evaluated_forecaster, config)

@@ -1,0 +1,92 @@
+"""ZenML steps of the taxi detection pipeline: adapters over `model_factory.taxi`."""
+
+import logging
+from datetime import UTC, datetime
+from typing import Annotated
+
+import pandas as pd
+from PIL import Image
+from zenml import ArtifactConfig, step
+from zenml.enums import ArtifactType
+
+from model_factory import plots, provenance
+from model_factory.integrations.zenml_models import record_training
+from model_factory.paths import resolve_db_url
+from model_factory.taxi import data, evaluate, model, simulate, sink
+from model_factory.taxi.config import TaxiDetectionConfig
+from model_factory.taxi.model import TaxiDetector
+
+logger = logging.getLogger(__name__)
+
+DETECTOR_ARTIFACT = "taxi_detector"
+# Typed as a model artifact, so the model version lists it among its models, not its data.
+DetectorArtifact = Annotated[
+    TaxiDetector, ArtifactConfig(name=DETECTOR_ARTIFACT, artifact_type=ArtifactType.MODEL)
+]
+
+
+@step
+def ingest(config: TaxiDetectionConfig) -> Annotated[pd.DataFrame, "raw_rides"]:
+    return data.load(config)
+
+
+@step
+def validate(raw: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated[pd.DataFrame, "rides"]:
+    return data.validate(raw, data.source(config))
+
+
+@step
+def fit_detector(config: TaxiDetectionConfig) -> DetectorArtifact:
+    """Fit the scaler on the reference window, score F1 on the evaluation set, register.
+
+    Runs only when the model has no production version (the pipeline decides when the run is
+    submitted). The new version is registered, not promoted: until a version is promoted, every
+    run fits and registers one, so each day is scored by a detector fitted on the same reference.
+    """
+    reference = data.validate(data.load_reference(config), config.reference_path or "reference")
+    detector = model.fit(reference, config.detector)
+    evaluation = simulate.evaluation_rides(config.simulator, config.seed)
+    version = record_training(
+        evaluate.score(detector, evaluation),
+        config,
+        provenance.data_fingerprint(reference),
+        n_reference=len(reference),
+        evaluation_fingerprint=provenance.data_fingerprint(evaluation),
+    )
+    return detector.model_copy(update={"version": version})
+
+
+@step
+def label(
+    rides: pd.DataFrame, detector: TaxiDetector, config: TaxiDetectionConfig
+) -> tuple[Annotated[pd.DataFrame, "labels"], Annotated[Image.Image, "anomaly_plot"]]:
+    if detector.params() != config.detector:
+        logger.warning(
+            "Using model version %s as registered (%s); the run config's detector section "
+            "(%s) applies only when a version is fitted.",
+            detector.version, detector.params(), config.detector,
+        )  # fmt: skip
+    labels = model.label(rides, detector)
+    figure = evaluate.anomaly_figure(labels, config.run_date)
+    image = plots.save(figure, evaluate.plot_path(config.run_date))
+    return labels, image
+
+
+@step
+def write_labels(labels: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated[dict, "metrics"]:
+    """Replace the run date's rows in `taxi_ride_labels`; the DB URL is resolved here, at run
+    time, so a password from $MODEL_FACTORY_DB_URL never lands in ZenML's run config."""
+    url = resolve_db_url(None, config.db_url)
+    engine = sink.engine_for(url)
+    try:
+        written = sink.replace_day(engine, labels, config.day, datetime.now(UTC))
+    finally:
+        engine.dispose()
+    return {
+        **evaluate.summarise(labels),
+        "model_version": str(labels["model_version"].iloc[0]),
+        "run_date": config.run_date,
+        "rows_written": written,
+        "table": sink.LABELS.name,
+        "db_url": sink.safe_url(url),
+    }

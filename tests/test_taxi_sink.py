@@ -1,0 +1,106 @@
+"""The taxi_ride_labels sink on SQLite and on a real PostgreSQL server.
+
+Idempotence (a re-run replaces the date's rows), atomicity (a failure mid-write keeps the old
+rows: the failure is a real primary-key violation raised by the database), bulk inserts.
+"""
+
+from datetime import UTC, date, datetime
+
+import pandas as pd
+import pytest
+from sqlalchemy import event
+from sqlalchemy.exc import IntegrityError
+
+from model_factory.taxi import sink
+
+DAY, OTHER_DAY = date(2024, 6, 1), date(2024, 6, 2)
+N = 2_500  # more than one insertmanyvalues page (1,000 rows) on PostgreSQL
+
+
+def labels(n: int = N, version: str = "1", prefix: str = "r") -> pd.DataFrame:
+    ids = [f"{prefix}{i:05d}" for i in range(n)]
+    dist = [1.0 + i % 9 for i in range(n)]
+    time = [2.0 + i % 13 for i in range(n)]
+    return pd.DataFrame({
+        "ride_id": ids, "ride_dist": dist, "ride_time": time,
+        "ride_speed": [d / (t / 60) for d, t in zip(dist, time, strict=True)],
+        "cluster": [0 if i % 50 else -1 for i in range(n)],
+        "is_anomaly": [i % 50 == 0 for i in range(n)],
+        "model_version": version,
+    })  # fmt: skip
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[
+    pytest.mark.postgres, pytest.mark.xdist_group("postgres")])])  # fmt: skip
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'staging.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    engine = sink.engine_for(url)
+    yield engine
+    engine.dispose()
+
+
+def stored(engine, day=DAY) -> pd.DataFrame:
+    return sink.read_day(engine, day)
+
+
+def test_rows_match_the_labels(engine):
+    scored_at = datetime(2024, 6, 2, 3, 4, 5, tzinfo=UTC)
+    assert sink.replace_day(engine, labels(), DAY, scored_at) == N
+    rows = stored(engine)
+    assert len(rows) == N
+    assert rows["run_date"].eq(DAY).all() and rows["model_version"].eq("1").all()
+    assert rows["is_anomaly"].sum() == N // 50 and rows["cluster"].min() == -1
+    expected = labels().sort_values("ride_id").reset_index(drop=True)
+    pd.testing.assert_series_equal(rows["ride_speed"], expected["ride_speed"])
+
+
+def test_rerunning_a_date_replaces_its_rows_and_leaves_other_dates(engine):
+    now = datetime.now(UTC)
+    sink.replace_day(engine, labels(), DAY, now)
+    sink.replace_day(engine, labels(n=10, prefix="o"), OTHER_DAY, now)
+    sink.replace_day(engine, labels(n=N - 100, version="2"), DAY, now)
+    rows = stored(engine)
+    assert len(rows) == N - 100 and rows["model_version"].eq("2").all()
+    assert rows["ride_id"].is_unique
+    assert len(stored(engine, OTHER_DAY)) == 10
+
+
+def test_a_failure_mid_write_keeps_the_previous_rows(engine):
+    sink.replace_day(engine, labels(), DAY, datetime(2024, 6, 2, tzinfo=UTC))
+    before = stored(engine)
+    # The last row repeats a ride_id: the database rejects it after the delete and after
+    # thousands of new rows went in, so only the transaction can bring the old rows back.
+    broken = labels(version="2")
+    broken = pd.concat([broken, broken.iloc[[0]]], ignore_index=True)
+    with pytest.raises(IntegrityError):
+        sink.replace_day(engine, broken, DAY, datetime.now(UTC))
+    pd.testing.assert_frame_equal(stored(engine), before)
+
+
+def test_inserts_are_batched_not_row_by_row(engine):
+    inserts = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT"):
+            inserts.append(statement)
+
+    sink.replace_day(engine, labels(), DAY, datetime.now(UTC))
+    assert 1 <= len(inserts) <= N // 500
+
+
+def test_urls_in_metrics_and_errors_hide_the_password():
+    assert sink.safe_url("postgresql://etl:s3cret@db:5432/staging") == (
+        "postgresql://etl:***@db:5432/staging"
+    )
+
+
+def test_bad_urls_are_input_errors():
+    from model_factory.errors import InputError
+
+    for url in ["not a url", "nosuchdialect://host/db"]:
+        with pytest.raises(InputError, match="database URL"):
+            sink.engine_for(url)
