@@ -1,7 +1,7 @@
 """How every KFP component runs, and the cluster policies pipelines apply to their tasks.
 
 Components run in the project image (the root Dockerfile) with everything installed:
-`install_kfp_package=False` and no `packages_to_install`, so nothing is installed at run time and
+`install_kfp_package=False` and no extra packages listed, so nothing is installed at run time and
 air-gapped clusters work. `model-factory compile --image REF` points every task at a built image.
 """
 
