@@ -10,6 +10,9 @@ RUN := $(UV) run --frozen --no-sync
 export ZENML_ANALYTICS_OPT_IN := false
 export ZENML_LOGGING_VERBOSITY ?= WARN
 export AUTO_OPEN_DASHBOARD := false
+# OpenMP threads (scikit-learn boosting) busy-wait by default; on a shared 2-core box that
+# multiplied training time by 5-10x. Passive waiting changes no result.
+export OMP_WAIT_POLICY ?= PASSIVE
 
 CHECKOV_VERSION := 3.3.30
 # checkov pins an old `packaging`, so it lives in its own environment, never in .venv.
@@ -46,9 +49,13 @@ test-fast: env $(CHECKOV)  ## the suite without slow tests
 bench: env  ## DBSCAN vs scikit-learn, 10k..25M rides (~4 min, sklearn peaks ~12 GB; BENCH_ARGS=--quick)
 	$(RUN) python benchmarks/dbscan_bench.py $(BENCH_ARGS)
 
-lint: env  ## ruff
+lint: env  ## ruff, hadolint
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) hadolint Dockerfile
+
+compile: env  ## Kubeflow pipelines to build/kfp/<pipeline>.yaml (IMAGE=ref for the tasks' image)
+	$(RUN) model-factory compile $(if $(IMAGE),--image $(IMAGE))
 
 format: env
 	$(RUN) ruff check --fix .

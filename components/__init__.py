@@ -1,1 +1,19 @@
-"""components."""
+"""Kubeflow Pipelines: one module of components and a pipeline per use case, and their registry.
+
+Adding a pipeline: a module here with `@component`s over the core and a `@dsl.pipeline` whose
+inputs are its run config's `parameters.config` flattened (model_factory/flat_config.py), then an
+entry below. `model-factory compile` writes every entry to build/kfp/<name>.yaml.
+"""
+
+from components import bank_marketing
+from model_factory.bank.config import BankTrainingConfig
+from model_factory.integrations.kfp_compile import KfpPipeline
+
+PIPELINES: dict[str, KfpPipeline] = {
+    "bank_training": KfpPipeline(
+        build=lambda _config: bank_marketing.bank_training,
+        params=BankTrainingConfig,
+        config_file="bank_training.yaml",
+        zenml_only=frozenset({"promote"}),  # promotion is a ZenML operation (DESIGN §4)
+    ),
+}

@@ -264,6 +264,22 @@ def _print_decision(record) -> None:
         console.print(f"  archived: version {', '.join(record.archived)}")
 
 
+@app.command("compile")
+def compile_pipelines(
+    out: Path = typer.Option(Path("build/kfp"), "--out", help="Folder for <pipeline>.yaml"),
+    image: str | None = typer.Option(
+        None, "--image", help="Image every task runs (default: model-factory:<version>)"
+    ),
+) -> None:
+    """Compile every Kubeflow pipeline to IR YAML; input defaults come from zenml_config/."""
+    from components import PIPELINES
+    from components.platform import PROJECT_IMAGE
+    from model_factory.integrations.kfp_compile import compile_all
+
+    for path in compile_all(PIPELINES, out, image or PROJECT_IMAGE, CONFIG_DIR):
+        print(path)
+
+
 @app.command()
 def demo() -> None:
     """Run every pipeline on bundled or synthetic data and say where the outputs are."""

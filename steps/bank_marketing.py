@@ -41,13 +41,7 @@ def train(
     train_set: pd.DataFrame, config: BankTrainingConfig
 ) -> tuple[Annotated[BaseEstimator, "classifier"], Annotated[dict, "search_summary"]]:
     trained = model.train(train_set, config)
-    summary = {
-        "cv_roc_auc": trained.cv_roc_auc,
-        "n_candidates": trained.n_candidates,
-        "n_fits": trained.n_fits,
-        "best_params": trained.best_params,
-    }
-    return trained.model, summary
+    return trained.model, trained.search_summary()
 
 
 @step

@@ -43,6 +43,15 @@ class TrainedClassifier:
     n_fits: int
     best_params: dict
 
+    def search_summary(self) -> dict:
+        """How the search went (what a run records beside its metrics)."""
+        return {
+            "cv_roc_auc": self.cv_roc_auc,
+            "n_candidates": self.n_candidates,
+            "n_fits": self.n_fits,
+            "best_params": self.best_params,
+        }
+
 
 def build_pipeline(config: BankTrainingConfig) -> Pipeline:
     encode = ColumnTransformer(

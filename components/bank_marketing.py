@@ -1,0 +1,184 @@
+"""Bank marketing training on Kubeflow Pipelines: the ZenML pipeline's steps as KFP components.
+
+Each component imports the core inside its body (KFP ships the function's source to the pod)
+and only moves data: tables as Parquet datasets, the classifier as a joblib model, metrics as
+KFP metrics plus a JSON artifact. Promotion is not here: it is a ZenML operation CI runs.
+"""
+
+from kfp import dsl
+
+from components.platform import component, reads_external_data, resources
+
+
+@component
+def resolve_config(
+    data_path: str,
+    bundled_file: str,
+    csv_separator: str,
+    numeric_features: list,
+    categorical_features: list,
+    target: str,
+    positive_label: str,
+    test_fraction: float,
+    split_salt: int,
+    seed: int,
+    sampler: str,
+    search_n_candidates: int,
+    search_cv_folds: int,
+    search_factor: int,
+    search_min_rows: int,
+    search_n_jobs: int,
+) -> str:
+    """Validate the run's inputs once; every later task reads the config from this JSON."""
+    inputs = dict(locals())  # first statement: exactly the inputs above
+    from model_factory.bank.config import BankTrainingConfig
+    from model_factory.flat_config import unflatten
+
+    return unflatten(BankTrainingConfig, inputs).model_dump_json()
+
+
+@component
+def ingest(config_json: str, raw_data: dsl.Output[dsl.Dataset]) -> None:
+    from model_factory.bank import data
+    from model_factory.bank.config import BankTrainingConfig
+
+    frame = data.load(BankTrainingConfig.model_validate_json(config_json))
+    frame.to_parquet(raw_data.path)
+    raw_data.metadata["rows"] = len(frame)
+
+
+@component
+def validate(
+    config_json: str, raw_data: dsl.Input[dsl.Dataset], dataset: dsl.Output[dsl.Dataset]
+) -> None:
+    import pandas as pd
+
+    from model_factory.bank import data
+    from model_factory.bank.config import BankTrainingConfig
+
+    config = BankTrainingConfig.model_validate_json(config_json)
+    frame = data.validate(pd.read_parquet(raw_data.path), config)
+    frame.to_parquet(dataset.path)
+    dataset.metadata["rows"] = len(frame)
+
+
+@component
+def split(
+    config_json: str,
+    dataset: dsl.Input[dsl.Dataset],
+    train_set: dsl.Output[dsl.Dataset],
+    test_set: dsl.Output[dsl.Dataset],
+) -> None:
+    import pandas as pd
+
+    from model_factory import splits
+    from model_factory.bank.config import BankTrainingConfig
+
+    config = BankTrainingConfig.model_validate_json(config_json)
+    train, test = splits.hash_split(
+        pd.read_parquet(dataset.path), config.features, config.test_fraction, config.split_salt
+    )
+    for frame, artifact in ((train, train_set), (test, test_set)):
+        frame.to_parquet(artifact.path)
+        artifact.metadata["rows"] = len(frame)
+
+
+@component
+def train(
+    config_json: str, train_set: dsl.Input[dsl.Dataset], classifier: dsl.Output[dsl.Model]
+) -> dict:
+    """Returns the search summary (CV ROC-AUC, candidates, fits, best parameters)."""
+    import joblib
+    import pandas as pd
+
+    from model_factory.bank import model
+    from model_factory.bank.config import BankTrainingConfig
+
+    config = BankTrainingConfig.model_validate_json(config_json)
+    trained = model.train(pd.read_parquet(train_set.path), config)
+    joblib.dump(trained.model, classifier.path)
+    classifier.metadata["framework"] = "scikit-learn"
+    return trained.search_summary()
+
+
+@component
+def evaluate(
+    config_json: str,
+    classifier: dsl.Input[dsl.Model],
+    test_set: dsl.Input[dsl.Dataset],
+    dataset: dsl.Input[dsl.Dataset],
+    search_summary: dict,
+    metrics: dsl.Output[dsl.Metrics],
+    metrics_json: dsl.Output[dsl.Artifact],
+    evaluation_plot: dsl.Output[dsl.HTML],
+) -> None:
+    """Score the held-out set once; the JSON's metadata says what the model was trained on."""
+    import json
+    from pathlib import Path
+
+    import joblib
+    import pandas as pd
+
+    from model_factory import plots, provenance
+    from model_factory.bank import evaluate as bank_evaluate
+    from model_factory.bank.config import BankTrainingConfig
+
+    config = BankTrainingConfig.model_validate_json(config_json)
+    model = joblib.load(classifier.path)
+    test, full = pd.read_parquet(test_set.path), pd.read_parquet(dataset.path)
+    scores = bank_evaluate.evaluate(model, test, config)
+    for name, value in scores.items():
+        metrics.log_metric(name, value)
+    Path(metrics_json.path).write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n")
+    metrics_json.metadata.update(
+        data_fingerprint=provenance.data_fingerprint(full),
+        n_train=len(full) - len(test),
+        git_commit=provenance.git_commit(),
+        search=search_summary,
+    )
+    figure = bank_evaluate.evaluation_figure(model, test, config)
+    Path(evaluation_plot.path).write_text(plots.html(figure, "Bank marketing: held-out test"))
+
+
+@dsl.pipeline(
+    name="bank-training",
+    description="Bank marketing: ingest, validate, hash split, SMOTE + boosting search, evaluate.",
+)
+def bank_training(
+    data_path: str,
+    bundled_file: str,
+    csv_separator: str,
+    numeric_features: list,
+    categorical_features: list,
+    target: str,
+    positive_label: str,
+    test_fraction: float,
+    split_salt: int,
+    seed: int,
+    sampler: str,
+    search_n_candidates: int,
+    search_cv_folds: int,
+    search_factor: int,
+    search_min_rows: int,
+    search_n_jobs: int,
+) -> dsl.Artifact:
+    """Inputs are `parameters.config` of zenml_config/bank_training.yaml, flattened."""
+    config = resolve_config(**locals()).output  # first statement: exactly the pipeline inputs
+    raw = reads_external_data(ingest(config_json=config))
+    dataset = validate(config_json=config, raw_data=raw.outputs["raw_data"]).outputs["dataset"]
+    parts = split(config_json=config, dataset=dataset)
+    fit = resources(
+        train(config_json=config, train_set=parts.outputs["train_set"]),
+        cpu="2", memory="2Gi", cpu_limit=2, memory_limit="4Gi",
+    )  # fmt: skip
+    scored = resources(
+        evaluate(
+            config_json=config,
+            classifier=fit.outputs["classifier"],
+            test_set=parts.outputs["test_set"],
+            dataset=dataset,
+            search_summary=fit.outputs["Output"],
+        ),
+        cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
+    )  # fmt: skip
+    return scored.outputs["metrics_json"]

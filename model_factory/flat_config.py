@@ -1,0 +1,72 @@
+"""A run config as flat, typed parameters: how it appears as Kubeflow pipeline inputs.
+
+A KFP run form shows one typed field per pipeline input, so every config key becomes one input:
+a nested section's fields are named `<section>_<field>` (`search.n_candidates` is
+`search_n_candidates`) and `None` is the empty string (KFP parameters cannot be null).
+`unflatten` reverses this and validates the result as strictly as `load_run_config`.
+"""
+
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import to_jsonable_python
+
+from model_factory.config import P, parse
+from model_factory.errors import InputError
+
+
+def flatten(config: BaseModel, exclude: Iterable[str] = ()) -> dict[str, Any]:
+    """{input name: JSON-compatible value} for every field of `config` not in `exclude`."""
+    flat: dict[str, Any] = {}
+    for name in type(config).model_fields:
+        if name in exclude:
+            continue
+        value = getattr(config, name)
+        items = (
+            {f"{name}_{key}": inner for key, inner in flatten(value).items()}
+            if isinstance(value, BaseModel)
+            else {name: "" if value is None else to_jsonable_python(value)}
+        )
+        for key, inner in items.items():
+            if key in flat:
+                raise ValueError(f"{type(config).__name__}: two fields flatten to {key!r}")
+            flat[key] = inner
+    return flat
+
+
+def unflatten(params: type[P], flat: Mapping[str, Any], source: str = "pipeline inputs") -> P:
+    """The validated config from flat inputs; keys left out take the model's defaults."""
+    nested, used = _nest(params, flat, prefix="")
+    if unknown := sorted(set(flat) - used):
+        raise InputError(f"{source}: unknown input(s) {', '.join(unknown)}")
+    return parse(params, nested, source)
+
+
+def _nest(model: type[BaseModel], flat: Mapping[str, Any], prefix: str) -> tuple[dict, set]:
+    nested: dict[str, Any] = {}
+    used: set[str] = set()
+    for name, field in model.model_fields.items():
+        key = f"{prefix}{name}"
+        if _is_section(field):
+            inner, inner_used = _nest(field.annotation, flat, prefix=f"{key}_")
+            if inner_used:
+                nested[name] = inner
+                used |= inner_used
+        elif key in flat:
+            value = flat[key]
+            nested[name] = None if value == "" and _allows_none(field) else value
+            used.add(key)
+    return nested, used
+
+
+def _is_section(field: FieldInfo) -> bool:
+    return isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+
+
+def _allows_none(field: FieldInfo) -> bool:
+    is_union = typing.get_origin(field.annotation) in (typing.Union, types.UnionType)
+    return is_union and type(None) in typing.get_args(field.annotation)

@@ -1,0 +1,70 @@
+"""Compile the Kubeflow pipelines to IR YAML, one file per pipeline, byte-identical between runs.
+
+The inputs' defaults come from the pipeline's run config in zenml_config/ (validated strictly,
+flattened as in model_factory/flat_config.py) and every task runs `image`.
+"""
+
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from kfp import compiler
+from kfp.dsl.base_component import BaseComponent
+
+from model_factory.config import StrictModel, load_run_config
+from model_factory.flat_config import flatten
+
+
+@dataclass(frozen=True)
+class KfpPipeline:
+    """A registry entry (components/__init__.py): how to build a pipeline and its defaults."""
+
+    # The pipeline, given the validated run config (for compile-time settings like parallelism).
+    build: Callable[[StrictModel], BaseComponent]
+    params: type[StrictModel]
+    config_file: str  # in zenml_config/: its values become the pipeline inputs' defaults
+    zenml_only: frozenset[str] = frozenset()  # config keys with no meaning on KFP: not inputs
+
+
+def compile_all(
+    pipelines: Mapping[str, KfpPipeline], out_dir: Path, image: str, config_dir: Path
+) -> list[Path]:
+    """Every pipeline to `out_dir/<name>.yaml`, defaults from its run config."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, entry in pipelines.items():
+        config = load_run_config(config_dir / entry.config_file, entry.params).parameters.config
+        paths.append(compile_pipeline(entry, config, image, out_dir / f"{name}.yaml"))
+    return paths
+
+
+def compile_pipeline(entry: KfpPipeline, config: StrictModel, image: str, path: Path) -> Path:
+    defaults = pipeline_inputs(entry, config)
+    component = _with_image(entry.build(config), image)
+    differ = set(component.component_spec.inputs or {}) ^ set(defaults)
+    if differ:
+        raise ValueError(
+            f"{component.name}: pipeline inputs and the flattened config of "
+            f"{entry.config_file} differ on {sorted(differ)} "
+            "(add the input to the pipeline, or the key to the registry entry's zenml_only)"
+        )
+    inputs = component.pipeline_spec.root.input_definitions.parameters
+    for key in defaults:
+        inputs[key].is_optional = True  # a default makes an input optional, as in the SDK
+    compiler.Compiler().compile(component, str(path), pipeline_parameters=defaults)
+    return path
+
+
+def pipeline_inputs(entry: KfpPipeline, config: StrictModel) -> dict:
+    """The pipeline's arguments for `config`: its keys flattened, ZenML-only keys left out."""
+    return flatten(config, exclude=entry.zenml_only)
+
+
+def _with_image(component: BaseComponent, image: str) -> BaseComponent:
+    """A copy of the compiled pipeline whose every task runs `image`."""
+    component = copy.deepcopy(component)
+    executors = component.pipeline_spec.deployment_spec["executors"]
+    for executor in executors.values():
+        executor["container"]["image"] = image
+    return component
