@@ -95,19 +95,22 @@ def _train_and_report(use_case: str, run_config, settings, metrics_out: Path | N
 
     pipeline_module = import_module(f"pipelines.{use_case}")
     run = run_with_config(pipeline_module.TRAINING, run_config, settings)
-    promotion = (
-        step_output(run, "promote", "promotion")
-        if "promote" in run.steps
-        else {"decision": "skipped", "reason": "this pipeline has no promote step"}
-    )
-    metrics = {
-        **step_output(run, pipeline_module.METRICS_STEP, "metrics"),
-        "promotion": promotion["decision"],
-    }
+    metrics = step_output(run, pipeline_module.METRICS_STEP, "metrics")
+    promotion = _promotion(run, "this pipeline has no promote step")
+    metrics["promotion"] = promotion["decision"]
     write_metrics(metrics, metrics_out)
     print_metrics(f"{use_case} (run {run.name})", metrics)
     print(f"promotion: {promotion['decision']}: {promotion['reason']}")
     return metrics
+
+
+def _promotion(run, why_skipped: str) -> dict:
+    """The run's promote-step decision, or `skipped` when the run had no such step."""
+    from model_factory.integrations.zenml_runs import step_output
+
+    if "promote" in run.steps:
+        return step_output(run, "promote", "promotion")
+    return {"decision": "skipped", "reason": why_skipped}
 
 
 @detect_app.command("taxi-anomalies")
@@ -144,8 +147,11 @@ def detect_taxi_anomalies(
 
     run = run_with_config(taxi_anomalies.DETECTION, run_config, settings)
     metrics = step_output(run, taxi_anomalies.METRICS_STEP, "metrics")
+    promotion = _promotion(run, "the production version labelled the rides")
+    metrics["promotion"] = promotion["decision"]
     write_metrics(metrics, metrics_out)
     print_metrics(f"taxi_anomalies {settings.run_date} (run {run.name})", metrics)
+    print(f"promotion: {promotion['decision']}: {promotion['reason']}")
     console.print(f"Plot: {plot_path(settings.run_date)}")
     return metrics
 

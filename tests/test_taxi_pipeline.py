@@ -88,6 +88,9 @@ def test_pipeline_flags_planted_rides_reruns_idempotently_then_uses_production(c
     assert again["model_version"].eq(metrics["model_version"]).all()
     refitted = metrics["model_version"]
     assert version_numbers() == [*versions_before, int(fitted), int(refitted)]
+    # Both fitted versions were offered for staging; the second scored the same F1 on the same
+    # evaluation rides as whichever version holds staging, so it cannot beat it.
+    assert metrics["promotion"] == "rejected"
 
     from zenml.client import Client
 

@@ -63,6 +63,7 @@ class ForecastTrainingConfig(StrictModel):
     seed: int = 42
     n_jobs: int = Field(2, ge=-1, description="worker processes; -1: one per core")
     plot_stores: int = Field(4, ge=0, le=12)
+    promote: bool = Field(True, description="offer the new version for staging (promotion.yaml)")
 
     @model_validator(mode="after")
     def _distinct(self) -> "ForecastTrainingConfig":
