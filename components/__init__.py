@@ -5,8 +5,9 @@ inputs are its run config's `parameters.config` flattened (model_factory/flat_co
 entry below. `model-factory compile` writes every entry to build/kfp/<name>.yaml.
 """
 
-from components import bank_marketing, taxi_anomalies
+from components import bank_marketing, store_forecasting, taxi_anomalies
 from model_factory.bank.config import BankTrainingConfig
+from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.integrations.kfp_compile import KfpPipeline
 from model_factory.taxi.config import TaxiDetectionConfig
 
@@ -22,5 +23,11 @@ PIPELINES: dict[str, KfpPipeline] = {
         params=TaxiDetectionConfig,
         config_file="taxi_detection.yaml",
         zenml_only=frozenset({"db_url"}),  # the URL comes from a Kubernetes Secret
+    ),
+    "forecast_training": KfpPipeline(
+        build=lambda config: store_forecasting.training_pipeline(config.kubeflow.parallelism),
+        params=ForecastTrainingConfig,
+        config_file="forecast_training.yaml",
+        compile_time=frozenset({"kubeflow_parallelism"}),  # a ParallelFor bound is a constant
     ),
 }

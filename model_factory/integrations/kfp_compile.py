@@ -25,6 +25,8 @@ class KfpPipeline:
     params: type[StrictModel]
     config_file: str  # in zenml_config/: its values become the pipeline inputs' defaults
     zenml_only: frozenset[str] = frozenset()  # config keys with no meaning on KFP: not inputs
+    # Flattened keys `build` bakes into the pipeline (KFP needs constants there): not inputs.
+    compile_time: frozenset[str] = frozenset()
 
 
 def compile_all(
@@ -57,8 +59,10 @@ def compile_pipeline(entry: KfpPipeline, config: StrictModel, image: str, path: 
 
 
 def pipeline_inputs(entry: KfpPipeline, config: StrictModel) -> dict:
-    """The pipeline's arguments for `config`: its keys flattened, ZenML-only keys left out."""
-    return flatten(config, exclude=entry.zenml_only)
+    """The pipeline's arguments for `config`: its keys flattened, ZenML-only and compile-time
+    keys left out."""
+    flat = flatten(config, exclude=entry.zenml_only)
+    return {key: value for key, value in flat.items() if key not in entry.compile_time}
 
 
 def _with_image(component: BaseComponent, image: str) -> BaseComponent:
