@@ -22,12 +22,14 @@ PIPELINES: dict[str, KfpPipeline] = {
         build=lambda _config: taxi_anomalies.taxi_detection,
         params=TaxiDetectionConfig,
         config_file="taxi_detection.yaml",
-        zenml_only=frozenset({"db_url"}),  # the URL comes from a Kubernetes Secret
+        # The URL comes from a Kubernetes Secret; promotion is a ZenML operation (DESIGN §4).
+        zenml_only=frozenset({"db_url", "promote"}),
     ),
     "forecast_training": KfpPipeline(
         build=lambda config: store_forecasting.training_pipeline(config.kubeflow.parallelism),
         params=ForecastTrainingConfig,
         config_file="forecast_training.yaml",
+        zenml_only=frozenset({"promote"}),
         compile_time=frozenset({"kubeflow_parallelism"}),  # a ParallelFor bound is a constant
     ),
 }
