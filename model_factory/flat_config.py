@@ -3,7 +3,8 @@
 A KFP run form shows one typed field per pipeline input, so every config key becomes one input:
 a nested section's fields are named `<section>_<field>` (`search.n_candidates` is
 `search_n_candidates`) and `None` is the empty value of the input's type, `[]` for a list and
-`""` otherwise (KFP parameters cannot be null, and a LIST input cannot default to a string).
+`""` for text (KFP parameters cannot be null, and a LIST input cannot default to a string); a
+null number or boolean has no such form and is refused.
 `unflatten` reverses this and validates the result as strictly as `load_run_config`.
 """
 
@@ -27,6 +28,11 @@ def flatten(config: BaseModel, exclude: Iterable[str] = ()) -> dict[str, Any]:
         if name in exclude:
             continue
         value = getattr(config, name)
+        if value is None and _empty(field) is None:
+            raise InputError(
+                f"{type(config).__name__}.{name}: null has no Kubeflow input form (a number or "
+                "boolean input cannot be empty); set a value to compile"
+            )
         items = (
             {f"{name}_{key}": inner for key, inner in flatten(value).items()}
             if isinstance(value, BaseModel)
@@ -69,9 +75,12 @@ def _is_section(field: FieldInfo) -> bool:
 
 
 def _empty(field: FieldInfo) -> Any:
-    """How `None` appears as an input of this field's type."""
+    """How `None` appears as an input of this field's type: `[]` for a list, `""` for text
+    (and dates); None when there is no such form (KFP numbers and booleans)."""
     kinds = typing.get_args(field.annotation) or (field.annotation,)
-    return [] if any(typing.get_origin(kind) is list for kind in kinds) else ""
+    if any(typing.get_origin(kind) is list for kind in kinds):
+        return []
+    return None if any(kind in (int, float, bool) for kind in kinds) else ""
 
 
 def _allows_none(field: FieldInfo) -> bool:
