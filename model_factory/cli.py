@@ -280,6 +280,60 @@ def compile_pipelines(
         print(path)
 
 
+@app.command("submit")
+def submit_pipeline(
+    pipeline: str = typer.Argument(..., help="Compiled pipeline: <dir>/<pipeline>.yaml's stem"),
+    host: str = typer.Option(..., "--host", help="KFP URL, e.g. http://localhost:8080"),
+    namespace: str | None = typer.Option(
+        None, "--namespace", help="Your profile namespace on multi-user Kubeflow (not standalone)"
+    ),
+    experiment: str | None = typer.Option(
+        None, "--experiment", help="Experiment (default: the pipeline's name)"
+    ),
+    schedule: str | None = typer.Option(
+        None, "--schedule", help="5-field cron, server time (UTC), e.g. '0 6 * * *'"
+    ),
+    version_name: str | None = typer.Option(
+        None, "--version-name", help="Version name (default: <git commit>-<package sha256>)"
+    ),
+    directory: Path = typer.Option(
+        Path("build/kfp"), "--dir", help="Folder `model-factory compile --out` wrote"
+    ),
+) -> None:
+    """Upload a compiled pipeline as a new KFP pipeline version, then run or schedule it.
+
+    The pipeline is created on first submit; --schedule makes a recurring run instead of a run.
+    Auth: $KF_PIPELINES_TOKEN, else the service-account token file $KF_PIPELINES_SA_TOKEN_PATH
+    (default /var/run/secrets/kubeflow/pipelines/token if present), else none (standalone KFP).
+    """
+    from model_factory import cron
+    from model_factory.integrations import kfp_submit
+
+    kfp_cron = cron.to_kfp(schedule) if schedule is not None else None
+    package = kfp_submit.package_path(directory, pipeline)
+    host = kfp_submit.api_url(host)
+    from model_factory.provenance import git_commit  # imports pandas: after the quick checks
+
+    commit = git_commit()
+    done = kfp_submit.submit(
+        package, pipeline, host,
+        version_name=version_name or kfp_submit.default_version_name(package, commit),
+        reuse_version=version_name is None,
+        experiment=experiment or pipeline,
+        namespace=namespace,
+        cron=kfp_cron,
+        description=f"{package.name} from commit {commit}",
+    )  # fmt: skip
+    state = "uploaded" if done.uploaded else "already there, reused"
+    print(f"pipeline {pipeline} ({done.pipeline_id}): version {done.version_name} "
+          f"({done.version_id}) {state}")  # fmt: skip
+    if done.run_id:
+        print(f"run {done.run_id} in experiment {experiment or pipeline}: {done.url}")
+    else:
+        print(f"recurring run {done.recurring_run_id} ({kfp_cron}) in experiment "
+              f"{experiment or pipeline}: {done.url}")  # fmt: skip
+
+
 @app.command()
 def demo() -> None:
     """Run every pipeline on bundled or synthetic data and say where the outputs are."""
