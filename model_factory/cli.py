@@ -26,6 +26,8 @@ detect_app = typer.Typer(
     no_args_is_help=True, help="Batch-score one run date into the staging database."
 )
 app.add_typer(detect_app, name="detect")
+stack_app = typer.Typer(no_args_is_help=True, help="The ZenML stack that runs on Kubeflow.")
+app.add_typer(stack_app, name="stack")
 
 ConfigOption = typer.Option(None, "--config", help="Run config YAML (default: zenml_config/...)")
 DataOption = typer.Option(None, "--data", help="Input data (default: bundled or synthetic)")
@@ -332,6 +334,36 @@ def submit_pipeline(
     else:
         print(f"recurring run {done.recurring_run_id} ({kfp_cron}) in experiment "
               f"{experiment or pipeline}: {done.url}")  # fmt: skip
+
+
+@stack_app.command("register")
+def stack_register(
+    outputs: Path | None = typer.Option(
+        None, "--from", help="`terraform output -json` of infra/terraform/envs/<env>"
+    ),
+    sets: list[str] = typer.Option(
+        [], "--set", help="NAME=VALUE for a placeholder the outputs lack (repeatable)"
+    ),
+    definition: Path | None = typer.Option(
+        None, "--stack", help="Stack definition (default: zenml_config/stacks/kubeflow.yaml)"
+    ),
+) -> None:
+    """Register the Kubeflow stack filled from Terraform's outputs, or update it, and activate it.
+
+    Log in to the stack's ZenML server first (`zenml login URL`): Kubeflow pods report to it.
+    """
+    from model_factory import stack_template
+
+    template = definition or CONFIG_DIR / stack_template.STACK_FILE
+    values = stack_template.terraform_values(outputs) if outputs else {}
+    document = stack_template.render(template, values, stack_template.parse_sets(sets))
+
+    from model_factory.integrations import zenml_stack
+
+    zenml_stack.require_server(document["zenml_server_url"])
+    for line in zenml_stack.register(document):
+        print(line)
+    print(f"active stack: {document['stack_name']} (server {document['zenml_server_url']})")
 
 
 @app.command()
