@@ -23,6 +23,7 @@ from fake_kfp_server import FakeKfp, Server
 from model_factory.cron import to_kfp
 from model_factory.errors import InputError
 from model_factory.integrations import kfp_submit
+from support import run_main
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 UPLOAD = ("POST", "/apis/v2beta1/pipelines/upload_version")
@@ -290,28 +291,6 @@ def test_the_fake_server_rejects_malformed_requests(package, fake):
 # --- the command ------------------------------------------------------------------------------
 
 
-def _main(*args: str) -> tuple[int, str, str]:
-    """`model-factory ARGS` through the CLI's entry point in this process (a subprocess costs
-    seconds of imports): exit code, stdout, stderr."""
-    import contextlib
-    import io
-    import sys
-
-    from model_factory.cli import main
-
-    out, err = io.StringIO(), io.StringIO()
-    argv, sys.argv = sys.argv, ["model-factory", *args]
-    try:
-        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            main()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    finally:
-        sys.argv = argv
-    return code, out.getvalue(), err.getvalue()
-
-
 def test_cli_submit_uploads_and_runs_and_prints_where_to_look(cli, build_dir, fake):
     result = cli("submit", "bank_training", "--host", fake.url + "/", "--dir", str(build_dir))
     assert result.returncode == 0, result.stderr
@@ -336,7 +315,7 @@ def test_cli_an_unreachable_host_exits_2_in_one_line(cli, build_dir):
 
 
 def test_cli_schedule_makes_a_recurring_run(build_dir, fake):
-    code, out, err = _main(
+    code, out, err = run_main(
         "submit", "bank_training", "--host", fake.url, "--dir", str(build_dir),
         "--schedule", "0 6 * * *", "--experiment", "daily", "--version-name", "v1",
     )  # fmt: skip
@@ -359,13 +338,13 @@ def test_cli_schedule_makes_a_recurring_run(build_dir, fake):
     ],
 )
 def test_cli_bad_options_exit_2_before_any_request(build_dir, args, message):
-    code, _, err = _main("submit", "bank_training", "--dir", str(build_dir), *args)
+    code, _, err = run_main("submit", "bank_training", "--dir", str(build_dir), *args)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
 
 
 def test_cli_server_errors_and_missing_credentials_exit_2_in_one_line(build_dir, fake):
     fake.fail_next[("POST", "/apis/v2beta1/runs")] = (500, "internal: database is locked")
-    code, _, err = _main("submit", "bank_training", "--host", fake.url, "--dir", str(build_dir))
+    code, _, err = run_main("submit", "bank_training", "--host", fake.url, "--dir", str(build_dir))
     assert code == 2
     assert err.strip() == (
         f"error: KFP API at {fake.url} rejected creating the run: HTTP 500: "
@@ -373,6 +352,6 @@ def test_cli_server_errors_and_missing_credentials_exit_2_in_one_line(build_dir,
     )
 
     fake.token = "s3cret"
-    code, _, err = _main("submit", "bank_training", "--host", fake.url, "--dir", str(build_dir))
+    code, _, err = run_main("submit", "bank_training", "--host", fake.url, "--dir", str(build_dir))
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "rejected the health check: HTTP 401" in err and "set $KF_PIPELINES_TOKEN" in err

@@ -55,7 +55,7 @@ def test_the_kubeflow_config_is_strictly_valid_and_keeps_the_local_parameters(na
 @pytest.fixture(scope="module")
 def kubeflow_stack(tmp_path_factory):
     """The Kubeflow stack registered and active in this process's store; then the old one back."""
-    from test_stack_register import GKE_VALUES, TEMPLATE
+    from test_stack_register import GKE_VALUES
     from zenml.client import Client
 
     from model_factory import stack_template
@@ -66,7 +66,8 @@ def kubeflow_stack(tmp_path_factory):
     client = Client()
     active = client.active_stack_model.id
     os.environ["MODEL_FACTORY_IMAGE"] = IMAGE
-    zenml_stack.register(stack_template.render(TEMPLATE, values, {}))
+    template = CONFIGS / stack_template.STACK_FILE
+    zenml_stack.register(stack_template.render(template, values, {}))
     # The taxi config names this secret, which ZenML checks exists when it compiles (README).
     secret = client.create_secret(
         STAGING_DB_SECRET, values={"MODEL_FACTORY_DB_URL": "postgresql://u:p@db:5432/staging"}

@@ -8,67 +8,21 @@ for real, it has no provider), and registered into this process's ZenML store.
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 import yaml
-from infra_hcl import ENVS, MODULES, load_dir, run_terraform
+from infra_hcl import MODULES, run_terraform
+from terraform_outputs import CONTEXT, GKE_VALUES, KIND_SETS, KIND_VALUES, PROJECT, outputs_json
 
 from model_factory import stack_template
 from model_factory.errors import InputError
-from support import PROJECT_ROOT
+from support import PROJECT_ROOT, run_main
 
 TEMPLATE = PROJECT_ROOT / "zenml_config" / stack_template.STACK_FILE
-PROJECT = "my-project"
-CONTEXT = f"gke_{PROJECT}_europe-west1-b_model-factory"
-# Plausible values of every output of envs/gke (the zenml_stack_yaml value is beside the point).
-GKE_VALUES: dict[str, Any] = {
-    "kubernetes_context": CONTEXT,
-    "get_credentials_command": "gcloud container clusters get-credentials model-factory ...",
-    "kfp_endpoint": "http://localhost:8080",
-    "kfp_port_forward_command": f"kubectl --context {CONTEXT} -n kubeflow port-forward ...",
-    "kfp_namespace": "kubeflow",
-    "kfp_version": "2.17.0",
-    "artifact_bucket": f"gs://{PROJECT}-model-factory-artifacts",
-    "image_registry": f"europe-west1-docker.pkg.dev/{PROJECT}/model-factory",
-    "pipeline_runner_service_account": f"model-factory-runner@{PROJECT}.iam.gserviceaccount.com",
-    "zenml_server_url": "https://zenml.example.com",
-    "zenml_server_ip": "203.0.113.7",
-    "zenml_admin_password": "hunter2",
-    "zenml_stack_name": "model-factory-gke",
-    "zenml_stack_yaml": "(rendered by zenml-stack-render)",
-    "zenml_stack_id": None,
-}
-KIND_VALUES: dict[str, Any] = {
-    "kubernetes_context": "kind-model-factory",
-    "kubeconfig_path": "/repo/infra/terraform/envs/local-kind/.kube/config",
-    "kfp_endpoint": "http://localhost:8080",
-    "kfp_namespace": "kubeflow",
-    "kfp_version": "2.17.0",
-    "image_registry": "127.0.0.1:5001",
-    "zenml_stack_yaml": None,
-}
-KIND_SETS = {  # what a kind cluster's outputs lack (README "Run on Kubeflow")
-    "artifact_bucket": "gs://my-bucket",
-    "zenml_server_url": "https://zenml.example.com",
-    "zenml_stack_name": "model-factory-kind",
-}
-
-
-def _outputs_json(tmp_path: Path, env: str, values: dict[str, Any]) -> Path:
-    """A `terraform output -json` file of `env`, with that environment's output names."""
-    declared = load_dir(ENVS / env).outputs
-    assert set(values) == set(declared), "keep the values in step with outputs.tf"
-    path = tmp_path / f"{env}.json"
-    path.write_text(json.dumps({
-        name: {"sensitive": declared[name].get("sensitive", False), "type": "string", "value": v}
-        for name, v in values.items()
-    }))  # fmt: skip
-    return path
 
 
 def _render(tmp_path: Path, env: str, values: dict, sets: dict | None = None) -> dict:
-    outputs = stack_template.terraform_values(_outputs_json(tmp_path, env, values))
+    outputs = stack_template.terraform_values(outputs_json(tmp_path, env, values))
     return stack_template.render(TEMPLATE, outputs, sets or {})
 
 
@@ -100,7 +54,7 @@ def test_kind_outputs_need_three_sets_and_say_which(tmp_path):
 
 
 def test_sensitive_and_null_outputs_are_not_values(tmp_path):
-    values = stack_template.terraform_values(_outputs_json(tmp_path, "gke", GKE_VALUES))
+    values = stack_template.terraform_values(outputs_json(tmp_path, "gke", GKE_VALUES))
     assert "zenml_admin_password" not in values and "zenml_stack_id" not in values
     assert values["kfp_namespace"] == "kubeflow"
 
@@ -114,7 +68,7 @@ def test_sensitive_and_null_outputs_are_not_values(tmp_path):
     ],
 )
 def test_bad_sets_are_refused(tmp_path, sets, message):
-    outputs = stack_template.terraform_values(_outputs_json(tmp_path, "gke", GKE_VALUES))
+    outputs = stack_template.terraform_values(outputs_json(tmp_path, "gke", GKE_VALUES))
     with pytest.raises(InputError, match=message):
         stack_template.render(TEMPLATE, outputs, stack_template.parse_sets(sets))
 
@@ -245,10 +199,8 @@ def test_register_creates_then_updates_in_place_and_activates(tmp_path, restore_
 
 
 def test_cli_refuses_to_register_unless_logged_in_to_the_stacks_server(tmp_path):
-    from test_kfp_submit import _main
-
-    outputs = _outputs_json(tmp_path, "gke", GKE_VALUES)
-    code, out, err = _main("stack", "register", "--from", str(outputs))
+    outputs = outputs_json(tmp_path, "gke", GKE_VALUES)
+    code, out, err = run_main("stack", "register", "--from", str(outputs))
     assert code == 2 and out == ""
     assert err.startswith("error: ZenML is connected to a local store (sqlite:")
     assert err.strip().endswith(

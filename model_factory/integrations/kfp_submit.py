@@ -80,7 +80,7 @@ def submit(
 
     `reuse_version`: a version of that name may already exist and is then run as is (right for
     content-addressed names); otherwise an existing name is an error. `cron` (6 fields) makes a
-    recurring run instead of a run.
+    recurring run instead of a run. `description` describes the version.
     """
     auth, token = _credentials()
     multi_user = _probe(host, token)
@@ -90,7 +90,7 @@ def submit(
         raise InputError(f"KFP at {host} is single-user (standalone): drop --namespace {namespace}")
     api = _Api(host, auth)
     pipeline_id = api.pipeline_id(pipeline, namespace) or api.create_pipeline(
-        pipeline, namespace, description
+        pipeline, namespace, "model-factory: one version per compiled package it submits"
     )
     version_id = api.version_id(pipeline_id, version_name)
     if version_id is not None and not reuse_version:
