@@ -307,6 +307,9 @@ def submit_pipeline(
     directory: Path = typer.Option(
         Path("build/kfp"), "--dir", help="Folder `model-factory compile --out` wrote"
     ),
+    upload_only: bool = typer.Option(
+        False, "--upload-only", help="Upload the version, start nothing (releases)"
+    ),
 ) -> None:
     """Upload a compiled pipeline as a new KFP pipeline version, then run or schedule it.
 
@@ -317,6 +320,8 @@ def submit_pipeline(
     from model_factory import cron
     from model_factory.integrations import kfp_submit
 
+    if upload_only and schedule is not None:
+        raise InputError("--upload-only starts nothing: drop --schedule or --upload-only")
     kfp_cron = cron.to_kfp(schedule) if schedule is not None else None
     package = kfp_submit.package_path(directory, pipeline)
     host = kfp_submit.api_url(host)
@@ -331,11 +336,14 @@ def submit_pipeline(
         namespace=namespace,
         cron=kfp_cron,
         description=f"{package.name} from commit {commit}",
+        start=not upload_only,
     )  # fmt: skip
     state = "uploaded" if done.uploaded else "already there, reused"
     print(f"pipeline {pipeline} ({done.pipeline_id}): version {done.version_name} "
           f"({done.version_id}) {state}")  # fmt: skip
-    if done.run_id:
+    if upload_only:
+        print(f"nothing started: {done.url}")
+    elif done.run_id:
         print(f"run {done.run_id} in experiment {experiment or pipeline}: {done.url}")
     else:
         print(f"recurring run {done.recurring_run_id} ({kfp_cron}) in experiment "

@@ -306,6 +306,22 @@ def test_cli_submit_uploads_and_runs_and_prints_where_to_look(cli, build_dir, fa
     assert version["description"] == f"bank_training.yaml from commit {COMMIT}"
 
 
+def test_cli_upload_only_publishes_the_version_and_starts_nothing(build_dir, fake):
+    args = ("submit", "bank_training", "--host", fake.url, "--dir", str(build_dir))
+    code, out, err = run_main(*args, "--upload-only", "--version-name", "r1")
+    assert code == 0, err
+    [version] = fake.versions.values()
+    assert version["display_name"] == "r1"
+    assert fake.runs == {} and fake.recurring_runs == {} and fake.experiments == {}
+    assert out.splitlines()[-1] == (
+        f"nothing started: {fake.url}/#/pipelines/details/{version['pipeline_id']}"
+        f"/version/{version['pipeline_version_id']}"
+    )
+    code, _, err = run_main(*args, "--upload-only", "--schedule", "0 6 * * *")
+    assert code == 2 and "drop --schedule or --upload-only" in err
+    assert len(fake.versions) == 1
+
+
 def test_cli_an_unreachable_host_exits_2_in_one_line(cli, build_dir):
     host = f"http://127.0.0.1:{_closed_port()}"
     result = cli("submit", "bank_training", "--host", host, "--dir", str(build_dir))

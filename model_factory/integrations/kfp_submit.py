@@ -40,7 +40,7 @@ class Submitted:
     version_id: str
     version_name: str
     uploaded: bool  # False: a version with the same name (and so the same package) existed
-    experiment_id: str
+    experiment_id: str | None  # None: uploaded only
     run_id: str | None
     recurring_run_id: str | None
     url: str
@@ -74,13 +74,15 @@ def submit(
     namespace: str | None = None,
     cron: str | None = None,
     description: str = "",
+    start: bool = True,
 ) -> Submitted:
     """Upload `package` as version `version_name` of `pipeline` on `host` (see `api_url`), then
     run it.
 
     `reuse_version`: a version of that name may already exist and is then run as is (right for
     content-addressed names); otherwise an existing name is an error. `cron` (6 fields) makes a
-    recurring run instead of a run. `description` describes the version.
+    recurring run instead of a run; `start=False` only uploads (releases publish versions that
+    schedules and people then run). `description` describes the version.
     """
     auth, token = _credentials()
     multi_user = _probe(host, token)
@@ -101,6 +103,11 @@ def submit(
     uploaded = version_id is None
     if uploaded:
         version_id = api.upload_version(package, pipeline_id, version_name, description)
+    if not start:
+        return Submitted(
+            pipeline_id, version_id, version_name, uploaded, None, None, None,
+            f"{host}/#/pipelines/details/{pipeline_id}/version/{version_id}",
+        )  # fmt: skip
     experiment_id = api.experiment_id(experiment, namespace)
     display_name = f"{pipeline} {version_name}"
     if cron is None:
