@@ -1,7 +1,7 @@
 """Request and response bodies of the forecast service (they are its OpenAPI schema).
 
-Requests are strict: a date is an ISO `YYYY-MM-DD` string, a store id an integer (not "1", not
-1.0, not true), flags are booleans; unknown keys are errors. Checks that need the served model
+Requests are strict: a date is an ISO `YYYY-MM-DD` string, a store id a whole number (not "1",
+not true), flags are booleans; unknown keys are errors. Checks that need the served model
 (known store, dates after its cutoff, horizon) happen in the handler and answer 404 or 422.
 """
 
@@ -24,7 +24,13 @@ def _iso_date(value: Any) -> Any:
     return value
 
 
+def _whole_number(value: Any) -> Any:
+    """JSON Schema counts 3.0 as an integer, so the API does too (3.5, "3" and true stay errors)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+StoreId = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_whole_number)]
 
 
 class _Request(BaseModel):
@@ -44,7 +50,7 @@ class DayOverride(_Request):
 
 
 class StoreRequest(_Request):
-    store_id: int = Field(..., ge=1, le=2**31 - 1)
+    store_id: StoreId
     begin_date: IsoDate | None = Field(None, description="default: the day after the cutoff")
     end_date: IsoDate | None = Field(None, description="default: begin_date + 6 days")
     overrides: list[DayOverride] = Field(
