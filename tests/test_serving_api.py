@@ -23,6 +23,7 @@ import pandas as pd
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -396,3 +397,54 @@ def test_no_request_makes_the_service_fail(service):
             case.call_and_validate(headers=AUTH, excluded_checks=[positive_data_acceptance])
 
         check()
+
+
+@st.composite
+def _store_request(draw, cutoff: dt.date) -> dict:
+    """A request a client might send: mostly known stores (1-3 of 1-4), up to two weeks starting
+    anywhere from the cutoff day to past the horizon, a few overrides inside the range."""
+    begin, length = draw(st.integers(0, 100)), draw(st.integers(0, 14))
+    item = {
+        "store_id": draw(st.sampled_from([1, 2, 3] * 3 + [4])),
+        "begin_date": _day(cutoff, begin),
+    }
+    if draw(st.booleans()):
+        item["end_date"] = _day(cutoff, begin + length)
+    override = st.fixed_dictionaries(
+        {"date": st.integers(0, min(length, 6)).map(lambda k: _day(cutoff, begin + k))},
+        optional={"promo": st.booleans(), "open": st.booleans(),
+                  "state_holiday": st.sampled_from(["0", "a", "b", "c"]),
+                  "school_holiday": st.booleans()},
+    )  # fmt: skip
+    item["overrides"] = draw(st.lists(override, max_size=3, unique_by=lambda o: o["date"]))
+    return item
+
+
+def test_requests_near_the_cutoff_never_fail(service, registry):
+    """Property-based, where the model runs: a 200 has one forecast per requested day (closed
+    days 0, intervals around forecasts), a 404 names an unknown store, anything else is a 422."""
+    known = set(registry.forecasters[registry.first].stores)
+
+    @given(body=st.lists(_store_request(_cutoff(registry)), min_size=1, max_size=3))
+    @settings(max_examples=30, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    def check(body: list[dict]) -> None:
+        response = service.post(body)
+        assert response.status_code in (200, 404, 422), response.text
+        stores = {item["store_id"] for item in body}
+        if response.status_code == 404:
+            assert stores - known and response.json()["detail"].startswith("unknown store")
+        if response.status_code != 200:
+            return
+        assert stores <= known
+        for item, answer in zip(body, response.json()["forecasts"], strict=True):
+            dates = [d["date"] for d in answer["days"]]
+            assert dates[0] == item.get("begin_date", dates[0]) and len(set(dates)) == len(dates)
+            assert dates == sorted(dates) and dates[-1] == item.get("end_date", dates[-1])
+            closed = {o["date"] for o in item.get("overrides", []) if o.get("open") is False}
+            for d in answer["days"]:
+                assert d["lower"] <= d["forecast"] <= d["upper"]
+                assert d["open"] or d["forecast"] == 0
+                assert not (d["date"] in closed and d["open"])
+
+    check()
