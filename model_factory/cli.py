@@ -283,19 +283,22 @@ def serve(
     """
     import logging
 
-    import uvicorn
-
-    from model_factory.serving.app import create_app
     from model_factory.serving.settings import load_settings
 
     settings = load_settings(
         host=host, port=port, stage=stage.value if stage else None,
         reload_interval_seconds=reload_interval, insecure=insecure or None,
     )  # fmt: skip
+    key = settings.api_key()  # refuse before the slow imports below
+
+    import uvicorn
+
+    from model_factory.serving.app import create_app
+
     app = create_app(settings)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("model_factory.serving").setLevel(logging.INFO)
-    if settings.api_key() is None:
+    if key is None:
         logging.getLogger("model_factory.serving").warning("no API key: anyone may call the API")
     uvicorn.run(app, host=settings.host, port=settings.port, access_log=False)
 

@@ -41,8 +41,18 @@ class ServeSettings(BaseSettings):
     insecure: bool = Field(False, description="start without an API key (no authentication)")
 
     def api_key(self) -> str | None:
-        """The key clients must send, or None when the variable is unset or empty."""
-        return os.environ.get(self.api_key_env) or None
+        """The key clients must send; None (no authentication) only when `insecure` allows it.
+
+        An unset or empty variable counts as no key; a key that is set is enforced even with
+        `insecure`.
+        """
+        key = os.environ.get(self.api_key_env) or None
+        if key is None and not self.insecure:
+            raise InputError(
+                f"${self.api_key_env} is not set: set the API key clients must send in "
+                f"{self.api_key_header}, or pass --insecure to serve without authentication"
+            )
+        return key
 
 
 def load_settings(**overrides) -> ServeSettings:
