@@ -23,8 +23,8 @@ from model_factory.serving.schemas import (
     ForecastResponse,
     Health,
     ModelInfo,
-    StoreForecast,
     StoreRequest,
+    forecast_response_json,
 )
 from model_factory.serving.settings import ServeSettings
 
@@ -78,13 +78,14 @@ def create_app(settings: ServeSettings) -> FastAPI:
     @app.post(
         "/forecast",
         dependencies=protected,
+        response_model=ForecastResponse,
         responses={
             **unauthorized,
             404: {"model": ErrorBody, "description": "a store the model does not know"},
             **not_ready,
         },
     )
-    async def forecast(requests: Requests) -> ForecastResponse:
+    async def forecast(requests: Requests) -> Response:
         """Forecast each requested store over its date range with the served model version."""
         model = served()  # this request finishes on this version, whatever reloads meanwhile
         unknown = sorted({r.store_id for r in requests} - model.forecaster.models.keys())
@@ -111,17 +112,17 @@ def create_app(settings: ServeSettings) -> FastAPI:
             await _store_forecast(model, request, begin, end)
             for request, (begin, end) in zip(requests, windows, strict=True)
         ]
-        return ForecastResponse(
-            model=model.model, model_version=model.version, stage=model.stage, forecasts=results
-        )
+        body = forecast_response_json(model.model, model.version, model.stage, results)
+        return Response(body, media_type="application/json")
 
-    async def _store_forecast(model: LoadedModel, request: StoreRequest, begin, end):
+    async def _store_forecast(model: LoadedModel, request: StoreRequest, begin, end) -> bytes:
+        """One store's forecast as JSON, from the cache or computed (then cached)."""
         key = forecasts.cache_key(model.version_id, request.store_id, begin, end, request.overrides)
         if (found := cache.get(key)) is not None:
             return found
         loop = asyncio.get_running_loop()
-        result: StoreForecast = await loop.run_in_executor(
-            predictor, forecasts.predict, model.forecaster, request.store_id, begin, end,
+        result = await loop.run_in_executor(
+            predictor, forecasts.predict_json, model.forecaster, request.store_id, begin, end,
             request.overrides,
         )  # fmt: skip
         cache.put(key, result)

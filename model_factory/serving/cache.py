@@ -1,4 +1,4 @@
-"""Forecasts already computed, bounded in size and age, counted as hits and misses.
+"""Forecasts already computed (as JSON), bounded in size and age, counted as hits and misses.
 
 Keys start with the model version (`forecasts.cache_key`), so a reload can never serve a forecast
 of the previous version; its entries simply age out. Used from the event loop only: cachetools'
@@ -10,7 +10,6 @@ from collections.abc import Hashable
 from cachetools import TTLCache
 
 from model_factory.serving.metrics import ServiceMetrics
-from model_factory.serving.schemas import StoreForecast
 
 
 class ForecastCache:
@@ -18,10 +17,10 @@ class ForecastCache:
         self._entries: TTLCache = TTLCache(maxsize=size, ttl=ttl_seconds)
         self._metrics = metrics
 
-    def get(self, key: Hashable) -> StoreForecast | None:
+    def get(self, key: Hashable) -> bytes | None:
         found = self._entries.get(key)
         (self._metrics.cache_misses if found is None else self._metrics.cache_hits).inc()
         return found
 
-    def put(self, key: Hashable, forecast: StoreForecast) -> None:
+    def put(self, key: Hashable, forecast: bytes) -> None:
         self._entries[key] = forecast

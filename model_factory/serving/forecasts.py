@@ -35,13 +35,11 @@ def window(
 ) -> tuple[dt.date, dt.date]:
     """(first, last) day to forecast, defaults filled in, checked against cutoff and horizon."""
     last_allowed = cutoff + dt.timedelta(days=max_horizon_days)
-    beyond = f"beyond the horizon: the last day this model forecasts is {last_allowed} "
-    beyond += f"({max_horizon_days} days after its training cutoff {cutoff})"
     begin = request.begin_date or cutoff + dt.timedelta(days=1)
     if begin <= cutoff:
         raise OutOfRange(("begin_date",), f"must be after the training cutoff {cutoff}")
     if begin > last_allowed:
-        raise OutOfRange(("begin_date",), beyond)
+        raise _beyond("begin_date", cutoff, max_horizon_days)
     if request.end_date is None:
         end = min(begin + dt.timedelta(days=default_days - 1), last_allowed)
     else:
@@ -49,11 +47,20 @@ def window(
         if end < begin:
             raise OutOfRange(("end_date",), f"must not be before the first forecast day {begin}")
         if end > last_allowed:
-            raise OutOfRange(("end_date",), beyond)
+            raise _beyond("end_date", cutoff, max_horizon_days)
     for index, day in enumerate(request.overrides):
         if not begin <= day.date <= end:
             raise OutOfRange(("overrides", index, "date"), f"not between {begin} and {end}")
     return begin, end
+
+
+def _beyond(field: str, cutoff: dt.date, max_horizon_days: int) -> OutOfRange:
+    last = cutoff + dt.timedelta(days=max_horizon_days)
+    return OutOfRange(
+        (field,),
+        f"beyond the horizon: the last day this model forecasts is {last} "
+        f"({max_horizon_days} days after its training cutoff {cutoff})",
+    )
 
 
 def calendar(begin: dt.date, end: dt.date, overrides: list[DayOverride]) -> pd.DataFrame:
@@ -71,16 +78,17 @@ def calendar(begin: dt.date, end: dt.date, overrides: list[DayOverride]) -> pd.D
     return frame
 
 
-def predict(
+def predict_json(
     forecaster: StoreForecaster,
     store: int,
     begin: dt.date,
     end: dt.date,
     overrides: list[DayOverride],
-) -> StoreForecast:
-    """The forecaster's own prediction for one store request (blocking: Prophet runs here)."""
+) -> bytes:
+    """The forecaster's own prediction for one store request as `StoreForecast` JSON (blocking:
+    Prophet runs here)."""
     days = forecaster.predict(store, calendar(begin, end, overrides))
-    return StoreForecast(
+    forecast = StoreForecast(
         store_id=store,
         days=[
             DayForecast(date=d.date(), open=bool(o), forecast=f, lower=lo, upper=up)
@@ -90,6 +98,7 @@ def predict(
             )
         ],
     )  # fmt: skip
+    return forecast.model_dump_json().encode()
 
 
 def cache_key(version_id: str, store: int, begin: dt.date, end: dt.date, overrides) -> tuple:
