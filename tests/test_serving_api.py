@@ -1,10 +1,11 @@
 """The forecast service for real: `model-factory serve` under uvicorn on 127.0.0.1, over HTTP.
 
 Two small versions (3 stores, 420 days) are trained once per module through the real pipeline,
-under a model name of this module's own so other tests' versions never compete for its stages;
-the first is promoted to production with the store policy. The service runs as a subprocess on
-the process's ZenML store. Expected forecasts come from the registered artifacts themselves
-(`StoreForecaster.predict`), compared with what the service answers for the version it names.
+under a model name of this module's own (judged by the store policy) so other tests' versions
+never compete for its stages; the first is promoted to production before the second is
+trained. The service runs as a subprocess on the process's ZenML store. Expected forecasts come
+from the registered artifacts themselves (`StoreForecaster.predict`), compared with what the
+service answers for the version it names.
 """
 
 import datetime as dt
@@ -22,6 +23,7 @@ import httpx
 import pandas as pd
 import pytest
 import schemathesis
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
@@ -41,7 +43,8 @@ pytestmark = pytest.mark.slow
 
 KEY = f"key-{uuid.uuid4().hex}"
 AUTH = {"X-API-Key": KEY}
-POLICY = policy_for("store_sales_forecaster", PROJECT_ROOT / "zenml_config" / POLICY_FILE)
+POLICY_MODEL = "store_sales_forecaster"
+POLICY = policy_for(POLICY_MODEL, PROJECT_ROOT / "zenml_config" / POLICY_FILE)
 SMALL = {
     "holdout_days": 28,
     "validation_days": 28,
@@ -67,9 +70,7 @@ class Registry:
     forecasters: dict[str, StoreForecaster]
 
     def promote(self, version: str) -> None:
-        for stage in ("staging", "production"):
-            record = zenml_stages.promote(self.model, stage, POLICY, version)
-            assert record.decision == "promoted", record.reason
+        _promote(self.model, version)
 
 
 @dataclass
@@ -104,18 +105,33 @@ def _train(model: str, candidate: dict) -> str:
     return str(step_output(run, store_forecasting.METRICS_STEP, "metrics")["model_version"])
 
 
+def _promote(model: str, version: str) -> None:
+    """To staging (a no-op if the pipeline's own promote step put it there), then production."""
+    for stage in ("staging", "production"):
+        record = zenml_stages.promote(model, stage, POLICY, version)
+        assert record.decision in ("promoted", "no-op"), record.reason
+    assert record.decision == "promoted", record.reason
+
+
 @pytest.fixture(scope="module")
-def registry() -> Registry:
+def registry(tmp_path_factory) -> Registry:
+    """`first` in production, `better` registered (and at most in staging)."""
     model = f"store_sales_forecaster_serving_{uuid.uuid4().hex[:8]}"
-    first, better = _train(model, FIRST), _train(model, BETTER)
+    # A promote step in the training pipeline looks the policy up by model name: give it ours.
+    config_dir = tmp_path_factory.mktemp("config")
+    policies = yaml.safe_load((PROJECT_ROOT / "zenml_config" / POLICY_FILE).read_text())
+    (config_dir / POLICY_FILE).write_text(yaml.safe_dump({model: policies[POLICY_MODEL]}))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MODEL_FACTORY_CONFIG_DIR", str(config_dir))
+        first = _train(model, FIRST)
+        _promote(model, first)
+        better = _train(model, BETTER)
     found = zenml_stages.get_model(model)
     forecasters = {
         name: version_artifact(zenml_stages.get_version(found, name), "store_forecaster").load()
         for name in (first, better)
     }
-    registry = Registry(model, first, better, forecasters)
-    registry.promote(first)
-    return registry
+    return Registry(model, first, better, forecasters)
 
 
 def _free_port() -> int:
