@@ -89,6 +89,8 @@ def test_insecure_serves_without_a_key_and_is_not_ready_until_a_model_exists(tmp
         forecast = httpx.post(f"{url}/forecast", json=[{"store_id": 1}])
         assert forecast.status_code == 503
         assert httpx.get(f"{url}/metrics").status_code == 200
+        time.sleep(2.5)  # two more looks (every second) at the missing model: logged once
+        assert log.read_text().count("unknown model 'no_such_model'") == 1, log.read_text()
         assert "no API key: anyone may call the API" in log.read_text()
     finally:
         process.terminate()

@@ -57,10 +57,10 @@ class ModelHolder:
         try:
             version = zenml_stages.holder(zenml_stages.get_model(name), stage)
             if version is None:
-                self.check_error = f"no version of {name} holds the stage {stage}"
+                self._report(f"no version of {name} holds the stage {stage}")
                 return False
             if self.current is not None and str(version.id) == self.current.version_id:
-                self.check_error = None
+                self._report(None)
                 return False
             loaded = LoadedModel(
                 forecaster=_load_forecaster(version, self.settings.artifact),
@@ -72,19 +72,28 @@ class ModelHolder:
                 loaded_at=dt.datetime.now(dt.UTC),
             )
         except Exception as exc:  # the watcher must outlive any failure; it retries next time
-            self.check_error = f"{type(exc).__name__}: {exc}"
             self.metrics.reloads.labels("failed").inc()
-            log.warning("could not load %s (%s): %s", name, stage, self.check_error)
+            self._report(f"{type(exc).__name__}: {exc}")
             return False
         finally:
             self.checked_at = dt.datetime.now(dt.UTC)
         self.current = loaded
-        self.check_error = None
+        self._report(None)
         self.metrics.served(
             name, stage, loaded.version, loaded.number, loaded.loaded_at.timestamp()
         )
         log.info("serving %s version %s (%s)", name, loaded.version, stage)
         return True
+
+    def _report(self, error: str | None) -> None:
+        """Record the outcome of a look; log a problem once, not at every interval."""
+        if error is not None and error != self.check_error:
+            serving = (
+                f"still serving version {self.current.version}" if self.current else "not ready"
+            )
+            log.warning("%s (%s): %s; %s", self.settings.model_name, self.settings.stage, error,
+                        serving)  # fmt: skip
+        self.check_error = error
 
     async def watch(self, interval_seconds: float) -> None:
         """Refresh now, then every `interval_seconds`, off the event loop, until cancelled."""
