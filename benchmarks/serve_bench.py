@@ -304,6 +304,11 @@ def report(results: dict) -> None:
         row = results[key]
         print(f"{label:24s} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['req_per_s']:8.0f} "
               f"{row['server_cpu_us']:18.0f}")  # fmt: skip
+    for key in ("bare", "cache_hit"):
+        rounds = results["per_round"][key]
+        p99 = "/".join(f"{row['p99_ms']:.2f}" for row in rounds)
+        rate = "/".join(f"{row['req_per_s']:.0f}" for row in rounds)
+        print(f"  rounds, {labels[key]}: p99 ms {p99}; req/s {rate}")
     checks = results["checks"]
     verdict = {True: "met", False: "MISSED"}
     print(
