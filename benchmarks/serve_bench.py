@@ -28,6 +28,7 @@ import datetime as dt
 import json
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -336,6 +337,7 @@ def main() -> None:
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_text(json.dumps(results, indent=2) + "\n")
+    shutil.rmtree(SCRATCH, ignore_errors=True)  # kept (with the servers' logs) on failure
 
 
 if __name__ == "__main__":
