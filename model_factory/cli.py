@@ -26,6 +26,8 @@ detect_app = typer.Typer(
     no_args_is_help=True, help="Batch-score one run date into the staging database."
 )
 app.add_typer(detect_app, name="detect")
+stack_app = typer.Typer(no_args_is_help=True, help="The ZenML stack that runs on Kubeflow.")
+app.add_typer(stack_app, name="stack")
 
 ConfigOption = typer.Option(None, "--config", help="Run config YAML (default: zenml_config/...)")
 DataOption = typer.Option(None, "--data", help="Input data (default: bundled or synthetic)")
@@ -95,19 +97,22 @@ def _train_and_report(use_case: str, run_config, settings, metrics_out: Path | N
 
     pipeline_module = import_module(f"pipelines.{use_case}")
     run = run_with_config(pipeline_module.TRAINING, run_config, settings)
-    promotion = (
-        step_output(run, "promote", "promotion")
-        if "promote" in run.steps
-        else {"decision": "skipped", "reason": "this pipeline has no promote step"}
-    )
-    metrics = {
-        **step_output(run, pipeline_module.METRICS_STEP, "metrics"),
-        "promotion": promotion["decision"],
-    }
+    metrics = step_output(run, pipeline_module.METRICS_STEP, "metrics")
+    promotion = _promotion(run, "this pipeline has no promote step")
+    metrics["promotion"] = promotion["decision"]
     write_metrics(metrics, metrics_out)
     print_metrics(f"{use_case} (run {run.name})", metrics)
     print(f"promotion: {promotion['decision']}: {promotion['reason']}")
     return metrics
+
+
+def _promotion(run, why_skipped: str) -> dict:
+    """The run's promote-step decision, or `skipped` when the run had no such step."""
+    from model_factory.integrations.zenml_runs import step_output
+
+    if "promote" in run.steps:
+        return step_output(run, "promote", "promotion")
+    return {"decision": "skipped", "reason": why_skipped}
 
 
 @detect_app.command("taxi-anomalies")
@@ -144,8 +149,11 @@ def detect_taxi_anomalies(
 
     run = run_with_config(taxi_anomalies.DETECTION, run_config, settings)
     metrics = step_output(run, taxi_anomalies.METRICS_STEP, "metrics")
+    promotion = _promotion(run, "the production version labelled the rides")
+    metrics["promotion"] = promotion["decision"]
     write_metrics(metrics, metrics_out)
     print_metrics(f"taxi_anomalies {settings.run_date} (run {run.name})", metrics)
+    print(f"promotion: {promotion['decision']}: {promotion['reason']}")
     console.print(f"Plot: {plot_path(settings.run_date)}")
     return metrics
 
@@ -317,6 +325,90 @@ def compile_pipelines(
 
     for path in compile_all(PIPELINES, out, image or PROJECT_IMAGE, CONFIG_DIR):
         print(path)
+
+
+@app.command("submit")
+def submit_pipeline(
+    pipeline: str = typer.Argument(..., help="Compiled pipeline: <dir>/<pipeline>.yaml's stem"),
+    host: str = typer.Option(..., "--host", help="KFP URL, e.g. http://localhost:8080"),
+    namespace: str | None = typer.Option(
+        None, "--namespace", help="Your profile namespace on multi-user Kubeflow (not standalone)"
+    ),
+    experiment: str | None = typer.Option(
+        None, "--experiment", help="Experiment (default: the pipeline's name)"
+    ),
+    schedule: str | None = typer.Option(
+        None, "--schedule", help="5-field cron, server time (UTC), e.g. '0 6 * * *'"
+    ),
+    version_name: str | None = typer.Option(
+        None, "--version-name", help="Version name (default: <git commit>-<package sha256>)"
+    ),
+    directory: Path = typer.Option(
+        Path("build/kfp"), "--dir", help="Folder `model-factory compile --out` wrote"
+    ),
+) -> None:
+    """Upload a compiled pipeline as a new KFP pipeline version, then run or schedule it.
+
+    The pipeline is created on first submit; --schedule makes a recurring run instead of a run.
+    Auth: $KF_PIPELINES_TOKEN, else the service-account token file $KF_PIPELINES_SA_TOKEN_PATH
+    (default /var/run/secrets/kubeflow/pipelines/token if present), else none (standalone KFP).
+    """
+    from model_factory import cron
+    from model_factory.integrations import kfp_submit
+
+    kfp_cron = cron.to_kfp(schedule) if schedule is not None else None
+    package = kfp_submit.package_path(directory, pipeline)
+    host = kfp_submit.api_url(host)
+    from model_factory.provenance import git_commit  # imports pandas: after the quick checks
+
+    commit = git_commit()
+    done = kfp_submit.submit(
+        package, pipeline, host,
+        version_name=version_name or kfp_submit.default_version_name(package, commit),
+        reuse_version=version_name is None,
+        experiment=experiment or pipeline,
+        namespace=namespace,
+        cron=kfp_cron,
+        description=f"{package.name} from commit {commit}",
+    )  # fmt: skip
+    state = "uploaded" if done.uploaded else "already there, reused"
+    print(f"pipeline {pipeline} ({done.pipeline_id}): version {done.version_name} "
+          f"({done.version_id}) {state}")  # fmt: skip
+    if done.run_id:
+        print(f"run {done.run_id} in experiment {experiment or pipeline}: {done.url}")
+    else:
+        print(f"recurring run {done.recurring_run_id} ({kfp_cron}) in experiment "
+              f"{experiment or pipeline}: {done.url}")  # fmt: skip
+
+
+@stack_app.command("register")
+def stack_register(
+    outputs: Path | None = typer.Option(
+        None, "--from", help="`terraform output -json` of infra/terraform/envs/<env>"
+    ),
+    sets: list[str] = typer.Option(
+        [], "--set", help="NAME=VALUE for a placeholder the outputs lack (repeatable)"
+    ),
+    definition: Path | None = typer.Option(
+        None, "--stack", help="Stack definition (default: zenml_config/stacks/kubeflow.yaml)"
+    ),
+) -> None:
+    """Register the Kubeflow stack filled from Terraform's outputs, or update it, and activate it.
+
+    Log in to the stack's ZenML server first (`zenml login URL`): Kubeflow pods report to it.
+    """
+    from model_factory import stack_template
+
+    template = definition or CONFIG_DIR / stack_template.STACK_FILE
+    values = stack_template.terraform_values(outputs) if outputs else {}
+    document = stack_template.render(template, values, stack_template.parse_sets(sets))
+
+    from model_factory.integrations import zenml_stack
+
+    zenml_stack.require_server(document["zenml_server_url"])
+    for line in zenml_stack.register(document):
+        print(line)
+    print(f"active stack: {document['stack_name']} (server {document['zenml_server_url']})")
 
 
 @app.command()
