@@ -272,6 +272,45 @@ def _print_decision(record) -> None:
         console.print(f"  archived: version {', '.join(record.archived)}")
 
 
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, "--host", help="Interface (default 127.0.0.1)"),
+    port: int | None = typer.Option(None, "--port", help="Port (default 8000)"),
+    stage: StageName | None = typer.Option(None, "--stage", help="Stage served (production)"),
+    reload_interval: float | None = typer.Option(
+        None, "--reload-interval", help="Seconds between looks at the stage holder (30)"
+    ),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="Start without $MODEL_FACTORY_API_KEY: no authentication"
+    ),
+) -> None:
+    """Serve store forecasts over HTTP (POST /forecast) from the model version in a stage.
+
+    Settings: options, else $MODEL_FACTORY_SERVE_<SETTING> (see model_factory/serving/settings.py).
+    Clients send the key of $MODEL_FACTORY_API_KEY in the X-API-Key header.
+    """
+    import logging
+
+    from model_factory.serving.settings import load_settings
+
+    settings = load_settings(
+        host=host, port=port, stage=stage.value if stage else None,
+        reload_interval_seconds=reload_interval, insecure=insecure or None,
+    )  # fmt: skip
+    key = settings.api_key()  # refuse before the slow imports below
+
+    import uvicorn
+
+    from model_factory.serving.app import create_app
+
+    app = create_app(settings)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("model_factory.serving").setLevel(logging.INFO)
+    if key is None:
+        logging.getLogger("model_factory.serving").warning("no API key: anyone may call the API")
+    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False)
+
+
 @app.command("compile")
 def compile_pipelines(
     out: Path = typer.Option(Path("build/kfp"), "--out", help="Folder for <pipeline>.yaml"),
