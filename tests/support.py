@@ -18,3 +18,16 @@ def run_cli(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
         cwd=PROJECT_ROOT,
         env=os.environ.copy(),
     )
+
+
+def clear_stages(model: str) -> None:
+    """Archive whatever holds staging or production of `model` (other tests of this process
+    may have trained it), so a test's promotions start from empty stages."""
+    from zenml.client import Client
+    from zenml.enums import ModelStages
+
+    client = Client()
+    if any(m.name == model for m in client.list_models(name=model)):
+        for stage in (ModelStages.STAGING, ModelStages.PRODUCTION):
+            for version in client.list_model_versions(model=model, stage=stage):
+                version.set_stage(ModelStages.ARCHIVED, force=True)

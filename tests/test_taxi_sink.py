@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
+from model_factory import sql
 from model_factory.taxi import sink
 
 DAY, OTHER_DAY = date(2024, 6, 1), date(2024, 6, 2)
@@ -37,7 +38,7 @@ def engine(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'staging.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    engine = sink.engine_for(url)
+    engine = sql.engine_for(url)
     yield engine
     engine.dispose()
 
@@ -93,7 +94,7 @@ def test_inserts_are_batched_not_row_by_row(engine):
 
 
 def test_urls_in_metrics_and_errors_hide_the_password():
-    assert sink.safe_url("postgresql://etl:s3cret@db:5432/staging") == (
+    assert sql.safe_url("postgresql://etl:s3cret@db:5432/staging") == (
         "postgresql://etl:***@db:5432/staging"
     )
 
@@ -103,4 +104,4 @@ def test_bad_urls_are_input_errors():
 
     for url in ["not a url", "nosuchdialect://host/db"]:
         with pytest.raises(InputError, match="database URL"):
-            sink.engine_for(url)
+            sql.engine_for(url)
