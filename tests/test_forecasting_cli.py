@@ -96,7 +96,6 @@ def _model_version(number: str):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("store_forecasting_zenml")
 def test_train_command_then_zenml_pipeline_run(cli, tmp_path, scratch):
     from zenml.utils import source_utils
 

@@ -58,7 +58,6 @@ def zenml_pipeline_run(db: str) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
 
-@pytest.mark.xdist_group("taxi_zenml")
 def test_pipeline_flags_planted_rides_reruns_idempotently_then_uses_production(cli, tmp_path):
     db = f"sqlite:///{tmp_path / 'staging.db'}"
     day = "2024-06-01"  # the shipped config's run date
@@ -104,7 +103,6 @@ def test_pipeline_flags_planted_rides_reruns_idempotently_then_uses_production(c
 
 
 @pytest.mark.postgres
-@pytest.mark.xdist_group("postgres")
 def test_detect_writes_to_postgres(cli, tmp_path, postgres_url):
     metrics = detect(cli, "2024-07-03", postgres_url, tmp_path / "metrics.json")
     rows = stored(postgres_url, "2024-07-03")
