@@ -31,8 +31,7 @@ def labels(n: int = N, version: str = "1", prefix: str = "r") -> pd.DataFrame:
     })  # fmt: skip
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[
-    pytest.mark.postgres, pytest.mark.xdist_group("postgres")])])  # fmt: skip
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'staging.db'}"
