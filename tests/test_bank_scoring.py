@@ -16,7 +16,7 @@ from zenml.client import Client
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.bank.data import ARCHIVE
 from model_factory.paths import config_dir
-from support import clear_stages, run_cli
+from support import clear_stages, run_cli, run_main
 
 MODEL = "bank_marketing_classifier"
 
@@ -44,14 +44,16 @@ def production(tmp_path_factory) -> str:
     return version
 
 
-def test_no_production_version_exits_2_and_says_how_to_promote(cli, tmp_path, bank_rows):
+def test_no_production_version_exits_2_and_says_how_to_promote(tmp_path, bank_rows):
     clear_stages(MODEL)
     batch = tmp_path / "batch.csv"
     bank_rows.head(20).to_csv(batch, sep=";", index=False)
-    done = cli("predict", "bank-marketing", "--data", str(batch), "--out", str(tmp_path / "p.csv"))
-    assert done.returncode == 2
-    assert f"no version of {MODEL} is in production" in done.stderr
-    assert f"model-factory promote {MODEL} --to staging" in done.stderr
+    code, _, err = run_main(
+        "predict", "bank-marketing", "--data", str(batch), "--out", str(tmp_path / "p.csv")
+    )
+    assert code == 2
+    assert f"no version of {MODEL} is in production" in err
+    assert f"model-factory promote {MODEL} --to staging" in err
     assert not (tmp_path / "p.csv").exists()
 
 
@@ -96,7 +98,7 @@ def test_predictions_are_the_production_classifiers_own(cli, tmp_path, bank_rows
     ],
 )
 @pytest.mark.slow
-def test_bad_batches_exit_2_and_write_nothing(cli, tmp_path, bank_rows, production, how, message):
+def test_bad_batches_exit_2_and_write_nothing(tmp_path, bank_rows, production, how, message):
     batch = bank_rows.head(50).copy()
     if how == "missing column":
         batch = batch.drop(columns="balance")
@@ -107,7 +109,7 @@ def test_bad_batches_exit_2_and_write_nothing(cli, tmp_path, bank_rows, producti
         batch.loc[3, "job"] = None
     data, out = tmp_path / "batch.csv", tmp_path / "pred.csv"
     data.write_text("") if how == "empty" else batch.to_csv(data, sep=";", index=False)
-    done = cli("predict", "bank-marketing", "--data", str(data), "--out", str(out))
-    assert done.returncode == 2, done.stderr
-    assert message in done.stderr and done.stderr.strip().count("\n") == 0
+    code, _, err = run_main("predict", "bank-marketing", "--data", str(data), "--out", str(out))
+    assert code == 2, err
+    assert message in err and err.strip().count("\n") == 0
     assert not out.exists()

@@ -16,7 +16,7 @@ from zenml.client import Client
 
 from model_factory.forecasting import sink, synthetic
 from model_factory.forecasting.config import SyntheticConfig
-from support import clear_stages, run_cli
+from support import clear_stages, run_cli, run_main
 
 MODEL = "store_sales_forecaster"
 PARAMETERS = {
@@ -120,7 +120,7 @@ def test_a_rossmann_calendar_sets_promo_and_opening(cli, tmp_path, production):
     ],
 )
 @pytest.mark.usefixtures("zenml_source_root")
-def test_bad_calendars_exit_2_and_write_nothing(cli, tmp_path, production, how, message):
+def test_bad_calendars_exit_2_and_write_nothing(tmp_path, production, how, message):
     model = forecaster(production)
     day = model.cutoff + pd.Timedelta(days=1)
     calendar = pd.DataFrame({"Store": [1, 2], "Date": [day.strftime("%Y-%m-%d")] * 2})
@@ -134,13 +134,16 @@ def test_bad_calendars_exit_2_and_write_nothing(cli, tmp_path, production, how, 
         calendar = calendar.drop(columns="Store")
     path, db = tmp_path / "test.csv", tmp_path / "staging.db"
     calendar.to_csv(path, index=False)
-    done = cli("predict", "store-forecasting", "--calendar", str(path), "--db", f"sqlite:///{db}")
-    assert done.returncode == 2, done.stderr
-    assert message in done.stderr and done.stderr.strip().count("\n") == 0
+    args = ("predict", "store-forecasting", "--calendar", str(path), "--db", f"sqlite:///{db}")
+    code, _, err = run_main(*args)
+    assert code == 2, err
+    assert message in err and err.strip().count("\n") == 0
     assert not db.exists()
 
 
-def test_no_production_version_exits_2(cli, tmp_path):
+def test_no_production_version_exits_2(tmp_path):
     clear_stages(MODEL)
-    done = cli("predict", "store-forecasting", "--db", f"sqlite:///{tmp_path / 's.db'}")
-    assert done.returncode == 2 and f"no version of {MODEL} is in production" in done.stderr
+    code, _, err = run_main(
+        "predict", "store-forecasting", "--db", f"sqlite:///{tmp_path / 's.db'}"
+    )
+    assert code == 2 and f"no version of {MODEL} is in production" in err
