@@ -50,10 +50,11 @@ bench: env  ## DBSCAN vs scikit-learn, 10k..25M rides (~4 min, sklearn peaks ~12
 	$(RUN) python benchmarks/dbscan_bench.py $(BENCH_ARGS)
 	$(RUN) python benchmarks/serve_bench.py
 
-lint: env  ## ruff, hadolint
+lint: env  ## ruff, hadolint, actionlint
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) hadolint Dockerfile
+	$(RUN) actionlint
 
 compile: env  ## Kubeflow pipelines to build/kfp/<pipeline>.yaml (IMAGE=ref for the tasks' image)
 	$(RUN) model-factory compile $(if $(IMAGE),--image $(IMAGE))

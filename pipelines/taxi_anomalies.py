@@ -2,7 +2,7 @@
 
 from zenml import Model, pipeline
 
-from model_factory.integrations.zenml_lookup import production_version, version_artifact
+from model_factory.integrations.zenml_lookup import stage_version, version_artifact
 from model_factory.taxi.config import TaxiDetectionConfig
 from steps import taxi_anomalies as s
 from steps.promotion import promote
@@ -24,7 +24,7 @@ def taxi_detection(config: TaxiDetectionConfig) -> None:
     make every run create an empty version.
     """
     rides = s.validate(s.ingest(config), config)
-    production = production_version(MODEL.name)
+    production = stage_version(MODEL.name, "production")
     if production is None:
         detector, _ = s.fit_detector.with_options(model=MODEL)(config)
     else:

@@ -9,7 +9,7 @@ from PIL import Image
 from zenml import ArtifactConfig, step
 from zenml.enums import ArtifactType
 
-from model_factory import plots, provenance
+from model_factory import plots, provenance, sql
 from model_factory.integrations.zenml_models import record_training
 from model_factory.paths import resolve_db_url
 from model_factory.taxi import comparison, data, evaluate, model, simulate, sink
@@ -83,7 +83,7 @@ def write_labels(labels: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated
     """Replace the run date's rows in `taxi_ride_labels`; the DB URL is resolved here, at run
     time, so a password from $MODEL_FACTORY_DB_URL never lands in ZenML's run config."""
     url = resolve_db_url(None, config.db_url)
-    engine = sink.engine_for(url)
+    engine = sql.engine_for(url)
     try:
         written = sink.replace_day(engine, labels, config.day, datetime.now(UTC))
     finally:
@@ -94,5 +94,5 @@ def write_labels(labels: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated
         "run_date": config.run_date,
         "rows_written": written,
         "table": sink.LABELS.name,
-        "db_url": sink.safe_url(url),
+        "db_url": sql.safe_url(url),
     }

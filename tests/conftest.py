@@ -51,23 +51,6 @@ def zenml_source_root(monkeypatch):
     monkeypatch.setattr(source_utils, "_CUSTOM_SOURCE_ROOT", str(PROJECT_ROOT))
 
 
-@pytest.fixture
-def empty_stages():
-    """Archive whatever holds staging or production of a model (other tests of this process
-    may have trained it), so a test's promotions start from empty stages."""
-    from zenml.client import Client
-    from zenml.enums import ModelStages
-
-    def clear(model: str) -> None:
-        client = Client()
-        if any(m.name == model for m in client.list_models(name=model)):
-            for stage in (ModelStages.STAGING, ModelStages.PRODUCTION):
-                for version in client.list_model_versions(model=model, stage=stage):
-                    version.set_stage(ModelStages.ARCHIVED, force=True)
-
-    return clear
-
-
 def _postgres_bindir() -> Path | None:
     """Where initdb and pg_ctl live: PATH, /usr/local/bin, or Debian's versioned folders."""
     candidates = [Path(p).parent for p in [shutil.which("initdb")] if p]

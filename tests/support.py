@@ -22,6 +22,19 @@ def run_cli(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     )
 
 
+def clear_stages(model: str) -> None:
+    """Archive whatever holds staging or production of `model` (other tests of this process
+    may have trained it), so a test's promotions start from empty stages."""
+    from zenml.client import Client
+    from zenml.enums import ModelStages
+
+    client = Client()
+    if any(m.name == model for m in client.list_models(name=model)):
+        for stage in (ModelStages.STAGING, ModelStages.PRODUCTION):
+            for version in client.list_model_versions(model=model, stage=stage):
+                version.set_stage(ModelStages.ARCHIVED, force=True)
+
+
 def run_main(*args: str) -> tuple[int, str, str]:
     """`model-factory ARGS` through the CLI's entry point in this process (exit code, stdout,
     stderr): the same code as `run_cli` without a new interpreter's seconds of imports."""

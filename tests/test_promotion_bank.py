@@ -20,6 +20,7 @@ from model_factory.bank.config import BankTrainingConfig
 from model_factory.fair_comparison import comparison_mode, incumbent_metrics
 from model_factory.integrations import zenml_stages
 from model_factory.paths import config_dir
+from support import clear_stages
 
 MODEL = "bank_marketing_classifier"
 
@@ -36,10 +37,8 @@ def tiny_config(tmp_path, name: str, **overrides) -> str:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("zenml_source_root")
-def test_training_promotes_and_fair_comparison_uses_the_candidates_holdout(
-    cli, tmp_path, empty_stages
-):
-    empty_stages(MODEL)
+def test_training_promotes_and_fair_comparison_uses_the_candidates_holdout(cli, tmp_path):
+    clear_stages(MODEL)
     metrics_path = tmp_path / "first.json"
     done = cli("train", "bank-marketing", "--config", tiny_config(tmp_path, "first.yaml"),
                "--metrics-out", str(metrics_path))  # fmt: skip

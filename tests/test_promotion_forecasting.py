@@ -19,6 +19,7 @@ from model_factory.fair_comparison import comparison_mode, incumbent_metrics
 from model_factory.forecasting import synthetic, train
 from model_factory.forecasting.config import SyntheticConfig
 from model_factory.integrations import zenml_stages
+from support import clear_stages
 
 MODEL = "store_sales_forecaster"
 PARAMETERS = {
@@ -55,7 +56,7 @@ def rmspe_by_hand(forecaster, rows: pd.DataFrame) -> float:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("zenml_source_root")
-def test_new_weeks_rescore_the_incumbent_and_the_reverse_refits(cli, tmp_path, empty_stages):
+def test_new_weeks_rescore_the_incumbent_and_the_reverse_refits(cli, tmp_path):
     sales, _ = synthetic.generate(SyntheticConfig(n_stores=2, n_days=420, seed=11))
     last_day = pd.to_datetime(sales["Date"]).max()
     older = sales[pd.to_datetime(sales["Date"]) <= last_day - pd.Timedelta(days=28)]
@@ -64,7 +65,7 @@ def test_new_weeks_rescore_the_incumbent_and_the_reverse_refits(cli, tmp_path, e
     client = Client()
     v1, v2 = (client.get_model_version(MODEL, m["model_version"]) for m in (first, second))
 
-    empty_stages(MODEL)
+    clear_stages(MODEL)
     v1.set_stage("staging", force=True)
     done = cli("promote", MODEL, "--to", "staging", "--version", v2.name)
     assert done.returncode in (0, 3), done.stderr

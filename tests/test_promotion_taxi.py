@@ -16,6 +16,7 @@ from model_factory.integrations import zenml_stages
 from model_factory.paths import config_dir
 from model_factory.taxi import model
 from model_factory.taxi.simulate import GROUND_TRUTH
+from support import clear_stages
 
 MODEL = "taxi_anomaly_detector"
 
@@ -34,8 +35,8 @@ def detect(cli, tmp_path, run_date: str, seed: int) -> dict:
 
 @pytest.mark.slow
 @pytest.mark.usefixtures("zenml_source_root")
-def test_fitted_detectors_go_to_staging_and_the_holder_is_rescored(cli, tmp_path, empty_stages):
-    empty_stages(MODEL)
+def test_fitted_detectors_go_to_staging_and_the_holder_is_rescored(cli, tmp_path):
+    clear_stages(MODEL)
     first = detect(cli, tmp_path, "2024-06-01", seed=42)
     assert first["promotion"] == "promoted"
     client = Client()

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from model_factory import sql
 from model_factory.taxi import sink
 from model_factory.taxi.config import SimulatorConfig
 from model_factory.taxi.evaluate import plot_path
@@ -33,7 +34,7 @@ def detect(cli, run_date: str, db: str, metrics: Path) -> dict:
 
 
 def stored(url: str, run_date: str):
-    engine = sink.engine_for(url)
+    engine = sql.engine_for(url)
     try:
         return sink.read_day(engine, date.fromisoformat(run_date))
     finally:

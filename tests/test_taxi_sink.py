@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
+from model_factory import sql
 from model_factory.taxi import sink
 
 DAY, OTHER_DAY = date(2024, 6, 1), date(2024, 6, 2)
@@ -30,14 +31,13 @@ def labels(n: int = N, version: str = "1", prefix: str = "r") -> pd.DataFrame:
     })  # fmt: skip
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[
-    pytest.mark.postgres, pytest.mark.xdist_group("postgres")])])  # fmt: skip
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'staging.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    engine = sink.engine_for(url)
+    engine = sql.engine_for(url)
     yield engine
     engine.dispose()
 
@@ -93,7 +93,7 @@ def test_inserts_are_batched_not_row_by_row(engine):
 
 
 def test_urls_in_metrics_and_errors_hide_the_password():
-    assert sink.safe_url("postgresql://etl:s3cret@db:5432/staging") == (
+    assert sql.safe_url("postgresql://etl:s3cret@db:5432/staging") == (
         "postgresql://etl:***@db:5432/staging"
     )
 
@@ -103,4 +103,4 @@ def test_bad_urls_are_input_errors():
 
     for url in ["not a url", "nosuchdialect://host/db"]:
         with pytest.raises(InputError, match="database URL"):
-            sink.engine_for(url)
+            sql.engine_for(url)

@@ -86,3 +86,16 @@ class ForecastTrainingConfig(StrictModel):
         if self.n_jobs == 0:
             raise ValueError("n_jobs must be -1 or >= 1")
         return self
+
+
+class ForecastScoringConfig(StrictModel):
+    """Batch forecasts for every store with the version in `stage`."""
+
+    calendar_path: str | None = Field(
+        None, description="Rossmann test.csv; null: `horizon_days` after the training cutoff"
+    )
+    horizon_days: int = Field(42, ge=1, le=366, description="used when there is no calendar")
+    db_url: str | None = Field(
+        None, description="SQLAlchemy URL; --db and $MODEL_FACTORY_DB_URL take precedence"
+    )
+    stage: Literal["staging", "production"] = "production"
