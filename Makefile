@@ -40,11 +40,13 @@ env: $(VENV)/.synced  ## create .venv from uv.lock
 demo: env .zen  ## run every pipeline on bundled/synthetic data, print metrics and where outputs are
 	$(RUN) model-factory demo
 
+# --dist loadscope keeps a module on one worker, so a module-scoped fixture (a trained model)
+# is built once, not once per worker.
 test: env $(CHECKOV)  ## the whole suite, slow tests included (what CI runs)
-	$(RUN) pytest -n 2 --dist loadgroup
+	$(RUN) pytest -n 2 --dist loadscope --durations=15
 
 test-fast: env $(CHECKOV)  ## the suite without slow tests
-	$(RUN) pytest -n 2 --dist loadgroup -m "not slow"
+	$(RUN) pytest -n 2 --dist loadscope -m "not slow"
 
 bench: env  ## DBSCAN vs scikit-learn, 10k..25M rides (~4 min, sklearn peaks ~12 GB; BENCH_ARGS=--quick); forecast service vs bare FastAPI (~2 min)
 	$(RUN) python benchmarks/dbscan_bench.py $(BENCH_ARGS)
