@@ -26,3 +26,4 @@ def bank_monitor(config: BankMonitorConfig) -> None:
 
 MONITOR = bank_monitor
 METRICS_STEP = "record_drift"
+REPORT_STEP = "check_bank"

@@ -26,3 +26,4 @@ def store_forecasting_monitor(config: ForecastMonitorConfig) -> None:
 
 MONITOR = store_forecasting_monitor
 METRICS_STEP = "record_drift"
+REPORT_STEP = "check_forecasts"

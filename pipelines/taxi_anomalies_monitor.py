@@ -22,3 +22,4 @@ def taxi_monitor(config: TaxiMonitorConfig) -> None:
 
 MONITOR = taxi_monitor
 METRICS_STEP = "record_drift"
+REPORT_STEP = "check_taxi"
