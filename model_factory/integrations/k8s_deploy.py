@@ -186,9 +186,13 @@ def wait_for_rollout(
 
 
 def api_client(context: str | None = None) -> ApiClient:
-    """A client for the kubeconfig's context ($KUBECONFIG or ~/.kube/config)."""
+    """A client for the kubeconfig's context ($KUBECONFIG or ~/.kube/config).
+
+    $KUBECONFIG is read now: the `kubernetes` package reads it once, when it is imported.
+    """
+    path = os.environ.get("KUBECONFIG") or "~/.kube/config"
     try:
-        return config.new_client_from_config(context=context)
+        return config.new_client_from_config(config_file=path, context=context)
     except (config.ConfigException, OSError) as exc:
         raise InputError(f"no usable kubeconfig: {exc}") from exc
 

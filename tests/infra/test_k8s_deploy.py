@@ -15,6 +15,7 @@ from kube_emulator import APPLY_PATCH, Controller, FakeCluster, fake_cluster, wi
 
 from model_factory.integrations import k8s_deploy
 from model_factory.integrations.k8s_deploy import DeployConfig, DeployFailed
+from support import PROJECT_ROOT
 
 OTHER_IMAGE = "127.0.0.1:5001/model-factory-serve:other"
 
@@ -160,3 +161,26 @@ def test_cli_dry_run_writes_the_manifests_and_sends_nothing(cluster, tmp_path, c
     refused = cli("deploy", "forecast-service", "--env", "prod", "--dry-run", "--out", str(out))
     assert refused.returncode == 2
     assert "digest" in refused.stderr
+
+
+@pytest.mark.slow
+def test_the_zenml_deploy_pipeline_with_the_shipped_config_deploys(cluster, tmp_path, monkeypatch):
+    """The deploy pipeline on the local orchestrator, as a release job would run it."""
+    from model_factory.config import load_run_config
+    from model_factory.integrations.zenml_runs import run_with_config, step_output
+    from pipelines import forecast_service_deploy
+
+    monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig(tmp_path / "kubeconfig")))
+    run_config = load_run_config(
+        PROJECT_ROOT / "zenml_config" / "forecast_service_deploy.yaml", DeployConfig
+    )
+    rendered = k8s_deploy.render(run_config.parameters.config.env)
+    with Controller(cluster, _deployment_path(rendered)):
+        run = run_with_config(
+            forecast_service_deploy.DEPLOY, run_config, run_config.parameters.config
+        )
+    for obj in rendered:
+        assert without_server_fields(k8s_deploy.read(cluster.client(), obj)) == obj
+    report = step_output(run, "deploy", "deployment")
+    assert report["applied"] == [k8s_deploy.describe(obj) for obj in rendered]
+    assert report["rollout"].startswith("deployment forecast-service rolled out")
