@@ -3,7 +3,8 @@
 #   docker build -t model-factory:0.1.0 --build-arg GIT_COMMIT="$(git rev-parse HEAD)" .
 #   model-factory compile --image <registry>/model-factory:0.1.0
 # Stages: `build` installs uv.lock and the project into /opt/venv; `runtime` is what pipelines
-# run. A later `service` stage can start FROM runtime; build pipelines with --target runtime.
+# run (build pipelines with --target runtime). `serve` is the forecast service:
+#   docker build --target serve -t model-factory-serve:0.1.0 .
 
 FROM python:3.11.14-slim-bookworm AS base
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -44,3 +45,41 @@ USER 10001:10001
 ARG GIT_COMMIT=unknown
 ENV GIT_COMMIT=$GIT_COMMIT
 CMD ["model-factory", "--help"]
+
+# The forecast service's environment: the same lock without what only pipelines need (the KFP SDK
+# and the Kubernetes client, bank's imbalanced-learn, taxi's numba, the SQL sink's driver) and
+# what only those pull in. Rebuilt from the build stage's uv cache, at the same path.
+FROM build AS build-serve
+RUN rm -rf /opt/venv && uv sync --frozen --no-dev --no-editable \
+        --no-install-package kfp --no-install-package kfp-kubernetes \
+        --no-install-package kfp-pipeline-spec --no-install-package kfp-server-api \
+        --no-install-package kubernetes --no-install-package google-api-core \
+        --no-install-package google-auth --no-install-package google-cloud-core \
+        --no-install-package google-cloud-storage --no-install-package google-crc32c \
+        --no-install-package google-resumable-media --no-install-package googleapis-common-protos \
+        --no-install-package proto-plus --no-install-package protobuf \
+        --no-install-package click-option-group --no-install-package docstring-parser \
+        --no-install-package requests-toolbelt --no-install-package tabulate \
+        --no-install-package websocket-client --no-install-package oauthlib \
+        --no-install-package requests-oauthlib --no-install-package pyasn1 \
+        --no-install-package pyasn1-modules --no-install-package numba \
+        --no-install-package llvmlite --no-install-package imbalanced-learn \
+        --no-install-package sklearn-compat --no-install-package psycopg2-binary
+
+# `model-factory serve` as user 10001 on port 8080; no run configs, no build tools. Settings come
+# from MODEL_FACTORY_SERVE_* and the ZenML server from ZENML_STORE_URL / ZENML_STORE_API_KEY.
+# On Kubernetes the root filesystem is read-only: infra/k8s points ZenML and matplotlib at /tmp.
+FROM base AS serve
+RUN useradd --uid 10001 --user-group --create-home --home-dir /home/app \
+        --shell /usr/sbin/nologin app
+COPY --from=build-serve /opt/venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH \
+    HOME=/home/app \
+    ZENML_ANALYTICS_OPT_IN=false
+WORKDIR /home/app
+USER 10001:10001
+EXPOSE 8080
+# Liveness only (the process answers); readiness (/readyz: a model is loaded) is the orchestrator's.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
+CMD ["model-factory", "serve", "--host", "0.0.0.0", "--port", "8080"]

@@ -38,6 +38,8 @@ monitor_app = typer.Typer(
     help="Check a batch against the production version's reference profile (exit 4: drift).",
 )
 app.add_typer(monitor_app, name="monitor")
+deploy_app = typer.Typer(no_args_is_help=True, help="Deploy a service to Kubernetes.")
+app.add_typer(deploy_app, name="deploy")
 
 ConfigOption = typer.Option(None, "--config", help="Run config YAML (default: zenml_config/...)")
 DataOption = typer.Option(None, "--data", help="Input data (default: bundled or synthetic)")
@@ -681,6 +683,50 @@ def stack_register(
     for line in zenml_stack.register(document):
         print(line)
     print(f"active stack: {document['stack_name']} (server {document['zenml_server_url']})")
+
+
+class DeployEnv(StrEnum):
+    dev = "dev"
+    prod = "prod"
+
+
+@deploy_app.command("forecast-service")
+def deploy_forecast_service(
+    env: DeployEnv = typer.Option(..., "--env", help="Overlay in infra/k8s/overlays/"),
+    image: str | None = typer.Option(
+        None, "--image", help="Image of the service (prod: pinned by digest; default: overlay's)"
+    ),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only render and write the manifests"),
+    timeout: float = typer.Option(300.0, "--timeout", help="Seconds to wait for the rollout"),
+    out: Path | None = typer.Option(
+        None, "--out", help="Rendered manifests (default: build/k8s/forecast-service-<env>.yaml)"
+    ),
+    context: str | None = typer.Option(None, "--context", help="kubeconfig context (current)"),
+) -> None:
+    """Render the overlay, server-side apply every object, wait for the Deployment's rollout.
+
+    The manifests name the model stage, never a version: the service loads the stage's holder.
+    """
+    from model_factory.config import parse
+    from model_factory.integrations import k8s_deploy
+    from model_factory.reporting import console
+
+    settings = parse(
+        k8s_deploy.DeployConfig,
+        {"env": env.value, "image": image, "timeout_seconds": timeout, "context": context},
+        "options",
+    )
+    manifests = out or Path("build/k8s") / f"forecast-service-{env.value}.yaml"
+    try:
+        report = k8s_deploy.deploy(settings, manifests, dry_run=dry_run, echo=console.print)
+    except k8s_deploy.DeployFailed as exc:
+        _fail(f"error: {exc}", 1)
+    console.print(
+        f"forecast-service ({report.env}, namespace {report.namespace}): serves the "
+        f"[bold]{report.stage}[/] version of {report.model}"
+    )
+    for line in (f"image: {report.image}", f"manifests: {report.manifests}", report.rollout):
+        console.print(line, soft_wrap=True)
 
 
 @app.command()

@@ -1,0 +1,15 @@
+"""Deploy the forecast service to Kubernetes: the stage it serves is in the manifests, so a
+promotion changes what it serves without a deploy; deploy for a new image or new settings."""
+
+from zenml import pipeline
+
+from model_factory.integrations.k8s_deploy import DeployConfig
+from steps.deploy import deploy
+
+
+@pipeline(enable_cache=False)
+def forecast_service_deploy(config: DeployConfig) -> None:
+    deploy(config)
+
+
+DEPLOY = forecast_service_deploy
