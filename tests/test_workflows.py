@@ -31,7 +31,7 @@ def commands(workflow: Path) -> list[list[str]]:
     """Every shell command of the workflow's run steps, split into words."""
     found = []
     for step in steps(workflow):
-        for line in step.get("run", "").splitlines():
+        for line in step.get("run", "").replace("\\\n", " ").splitlines():
             for part in re.split(r"&&|\|\||;|\||>>?", line):
                 if words := shlex.split(part, comments=True):
                     found.append(words)
