@@ -385,21 +385,24 @@ def _point_box_far2(Xs, p, lo, hi, c):
 
 
 @nb.njit(nogil=True, cache=True)
-def _box_gap2(lo, hi, a, b):
-    """Lower bound of _dist2 between any point of cell a and any point of cell b."""
+def _box_gap2(lo_a, hi_a, a, lo_b, hi_b, b):
+    """Lower bound of _dist2 between any point of box a and any point of box b (same rounding).
+
+    Boxes are rows of (lo, hi) arrays: two cells, or a cell and a sub-cell.
+    """
     s = 0.0
-    for k in range(lo.shape[1]):
-        t = max(lo[b, k] - hi[a, k], lo[a, k] - hi[b, k], 0.0)
+    for k in range(lo_a.shape[1]):
+        t = max(lo_b[b, k] - hi_a[a, k], lo_a[a, k] - hi_b[b, k], 0.0)
         s += t * t
     return s
 
 
 @nb.njit(nogil=True, cache=True)
-def _box_far2(lo, hi, a, b):
-    """Upper bound of _dist2 between any point of cell a and any point of cell b."""
+def _box_far2(lo_a, hi_a, a, lo_b, hi_b, b):
+    """Upper bound of _dist2 between any point of box a and any point of box b."""
     s = 0.0
-    for k in range(lo.shape[1]):
-        t = max(hi[b, k] - lo[a, k], hi[a, k] - lo[b, k])
+    for k in range(lo_a.shape[1]):
+        t = max(hi_b[b, k] - lo_a[a, k], hi_a[a, k] - lo_b[b, k])
         s += t * t
     return s
 
@@ -415,7 +418,7 @@ def _neighbours(c, cell_keys, cell_of_key, deltas, o_start, o_stop, lo, hi, eps2
     for o in range(o_start, o_stop):
         key = cell_keys[c] + deltas[o]
         j = cell_of_key[key] if cell_of_key.size else np.searchsorted(cell_keys, key)
-        if j < cell_keys.size and cell_keys[j] == key and _box_gap2(lo, hi, c, j) <= eps2:
+        if j < cell_keys.size and cell_keys[j] == key and _box_gap2(lo, hi, c, lo, hi, j) <= eps2:
             out[m] = j
             m += 1
     return m
@@ -558,60 +561,77 @@ def _core_part(
 ):
     """Core mask in cell order: tight dense cells wholesale, other points by bounded counting.
 
-    Per point, cells (or sub-cells of big cells) wholly within eps add to a certain count and
-    those the eps-sphere cuts to a possible one; points of the cut boxes are tested only while
+    Per sparse cell, the boxes around it (neighbour cells, or sub-cells of big ones) wholly
+    within eps of the whole cell count for each of its points, those beyond eps for all of them
+    are dropped; per point, the rest add to a certain count (wholly within eps of the point) or
+    a possible one (cut by its eps-sphere), and points of cut boxes are tested only while
     neither count decides. Cells are striped over the parts, balancing dense and sparse regions.
     """
-    n_off = deltas.size
+    n_off, d = deltas.size, Xs.shape[1]
     k_sub = sub_start.shape[1] - 1
     nbrs = np.empty(n_off, np.int64)
-    cut = np.empty(n_off * max(k_sub, 1), np.int64)  # >= 0: a sub-cell box; < 0: -1 - cell
+    # The boxes that matter to one cell: bounds, positions [first, last), through sub_order?
+    box_lo = np.empty((n_off * max(k_sub, 1), d))
+    box_hi = np.empty((n_off * max(k_sub, 1), d))
+    first = np.empty(n_off * max(k_sub, 1), np.int64)
+    last = np.empty(n_off * max(k_sub, 1), np.int64)
+    indirect = np.empty(n_off * max(k_sub, 1), np.bool_)
+    cut = np.empty(n_off * max(k_sub, 1), np.int64)
     for c in range(t, cell_start.size - 1, n_parts):
         start, stop = cell_start[c], cell_start[c + 1]
         if tight[c] and stop - start >= min_samples:
             core[start:stop] = True
             continue
         m = _neighbours(c, cell_keys, cell_of_key, deltas, 0, n_off, lo, hi, eps2, nbrs)
+        certain = 0  # points within eps of every point of cell c
+        n_box = 0
+        for j in range(m):
+            cj = nbrs[j]
+            if _box_far2(lo, hi, c, lo, hi, cj) <= eps2:
+                certain += cell_start[cj + 1] - cell_start[cj]
+            elif sub_base[cj] < 0:
+                box_lo[n_box], box_hi[n_box] = lo[cj], hi[cj]
+                first[n_box], last[n_box], indirect[n_box] = (
+                    cell_start[cj],
+                    cell_start[cj + 1],
+                    False,
+                )
+                n_box += 1
+            else:
+                b = sub_base[cj]
+                for s in range(b * k_sub, (b + 1) * k_sub):
+                    size = sub_start[b, s - b * k_sub + 1] - sub_start[b, s - b * k_sub]
+                    if size == 0 or _box_gap2(lo, hi, c, sub_lo, sub_hi, s) > eps2:
+                        continue
+                    if _box_far2(lo, hi, c, sub_lo, sub_hi, s) <= eps2:
+                        certain += size
+                        continue
+                    box_lo[n_box], box_hi[n_box] = sub_lo[s], sub_hi[s]
+                    first[n_box] = sub_start[b, s - b * k_sub]
+                    last[n_box] = sub_start[b, s - b * k_sub + 1]
+                    indirect[n_box] = True
+                    n_box += 1
         for p in range(start, stop):
-            count = 0  # neighbours certainly within eps
+            count = certain  # neighbours certainly within eps
             maybe = 0  # neighbours in boxes the eps-sphere cuts
             n_cut = 0
-            for j in range(m):
-                cj = nbrs[j]
-                if _point_box_gap2(Xs, p, lo, hi, cj) > eps2:
-                    continue
-                if _point_box_far2(Xs, p, lo, hi, cj) <= eps2:
-                    count += cell_start[cj + 1] - cell_start[cj]
-                elif sub_base[cj] < 0:
-                    cut[n_cut] = -1 - cj
-                    n_cut += 1
-                    maybe += cell_start[cj + 1] - cell_start[cj]
-                else:
-                    b = sub_base[cj]
-                    for s in range(k_sub):
-                        size = sub_start[b, s + 1] - sub_start[b, s]
-                        box = b * k_sub + s
-                        if size == 0 or _point_box_gap2(Xs, p, sub_lo, sub_hi, box) > eps2:
-                            continue
-                        if _point_box_far2(Xs, p, sub_lo, sub_hi, box) <= eps2:
-                            count += size
-                        else:
-                            cut[n_cut] = box
-                            n_cut += 1
-                            maybe += size
+            for r in range(n_box):
                 if count >= min_samples:
                     break
+                if _point_box_gap2(Xs, p, box_lo, box_hi, r) > eps2:
+                    continue
+                if _point_box_far2(Xs, p, box_lo, box_hi, r) <= eps2:
+                    count += last[r] - first[r]
+                else:
+                    cut[n_cut] = r
+                    n_cut += 1
+                    maybe += last[r] - first[r]
             i = 0
             while count < min_samples and count + maybe >= min_samples and i < n_cut:
-                if cut[i] < 0:
-                    cj = -1 - cut[i]
-                    first, last = cell_start[cj], cell_start[cj + 1]
-                else:
-                    b, s = divmod(cut[i], k_sub)
-                    first, last = sub_start[b, s], sub_start[b, s + 1]
+                r = cut[i]
                 i += 1
-                for r in range(first, last):
-                    q = r if cut[i - 1] < 0 else sub_order[r]
+                for pos in range(first[r], last[r]):
+                    q = sub_order[pos] if indirect[r] else pos
                     maybe -= 1
                     if _dist2(Xs, p, q) <= eps2:
                         count += 1
@@ -723,7 +743,7 @@ def _components(
                 if tight[c] and tight[cj]:
                     if _find(parent, rep[c]) == _find(parent, rep[cj]):
                         continue
-                    if _box_far2(lo, hi, c, cj) <= eps2:
+                    if _box_far2(lo, hi, c, lo, hi, cj) <= eps2:
                         _union(parent, perm, rep[c], rep[cj])
                     else:
                         _join_cells(Xs, perm, core, parent, cell_start, lo, hi, c, cj, True, eps2)

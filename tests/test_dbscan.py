@@ -156,7 +156,7 @@ def test_subcell_bounds_at_distances_exactly_eps(monkeypatch, d):
     monkeypatch.setattr(grid_dbscan_module, "SUBCELLS_PER_CELL", 2**d)
     splits = split_cells(monkeypatch)
     rng = np.random.default_rng(d)
-    side, copies, eps = {2: 24, 3: 9}[d], 12, 0.5
+    side, copies, eps = {2: 24, 3: 7}[d], 40, 0.5
     ij = np.stack(np.meshgrid(*[np.arange(side)] * d), -1).reshape(-1, d) - side // 2
     X = np.repeat(ij[rng.random(len(ij)) < 0.8] * 0.25 + 3.0, copies, axis=0)
     offsets = np.stack(np.meshgrid(*[np.arange(-2, 3)] * d), -1).reshape(-1, d)
