@@ -40,20 +40,24 @@ env: $(VENV)/.synced  ## create .venv from uv.lock
 demo: env .zen  ## run every pipeline on bundled/synthetic data, print metrics and where outputs are
 	$(RUN) model-factory demo
 
+# --dist loadscope keeps a module on one worker, so a module-scoped fixture (a trained model)
+# is built once, not once per worker.
 test: env $(CHECKOV)  ## the whole suite, slow tests included (what CI runs)
-	$(RUN) pytest -n 2 --dist loadgroup
+	$(RUN) pytest -n 2 --dist loadscope --durations=15
 
 test-fast: env $(CHECKOV)  ## the suite without slow tests
-	$(RUN) pytest -n 2 --dist loadgroup -m "not slow"
+	$(RUN) pytest -n 2 --dist loadscope -m "not slow"
 
-bench: env  ## DBSCAN vs scikit-learn 10k..25M rides, taxi F1 per rule 10k..10M (~6 min, sklearn peaks ~12 GB; BENCH_ARGS=--quick)
+bench: env  ## DBSCAN vs scikit-learn 10k..25M rides, taxi F1 per rule 10k..10M (~6 min, sklearn peaks ~12 GB; BENCH_ARGS=--quick); forecast service vs bare FastAPI (~2 min)
 	$(RUN) python benchmarks/dbscan_bench.py $(BENCH_ARGS)
 	$(RUN) python benchmarks/taxi_anomaly_rule.py
+	$(RUN) python benchmarks/serve_bench.py
 
-lint: env  ## ruff, hadolint
+lint: env  ## ruff, hadolint, actionlint
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) hadolint Dockerfile
+	$(RUN) actionlint
 
 compile: env  ## Kubeflow pipelines to build/kfp/<pipeline>.yaml (IMAGE=ref for the tasks' image)
 	$(RUN) model-factory compile $(if $(IMAGE),--image $(IMAGE))

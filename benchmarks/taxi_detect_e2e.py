@@ -59,7 +59,7 @@ def timed(label: str, times: dict[str, float], fn, *args):
 
 def core_times(n_rides: int, db_url: str) -> dict[str, float]:
     """The pipeline's core calls at this size, without ZenML."""
-    from model_factory import plots
+    from model_factory import plots, sql
     from model_factory.taxi import data, evaluate, model, simulate, sink
     from model_factory.taxi.config import DetectorConfig, SimulatorConfig
 
@@ -77,7 +77,7 @@ def core_times(n_rides: int, db_url: str) -> dict[str, float]:
     labels = model.label(rides, detector)
     figure = timed("label: plot figure", t, evaluate.anomaly_figure, labels, RUN_DATE)
     timed("label: plot save", t, plots.save, figure, evaluate.plot_path(RUN_DATE))
-    engine = sink.engine_for(db_url)
+    engine = sql.engine_for(db_url)
     now = datetime.now(UTC)
     timed("write: replace day (rows exist)", t, sink.replace_day, engine, labels, day, now)
     timed("write: summarise", t, evaluate.summarise, labels)

@@ -47,7 +47,11 @@ def resources(
 
 
 def staging_db(task: dsl.PipelineTask) -> dsl.PipelineTask:
-    """Give the task the staging database URL from its Kubernetes Secret."""
+    """Give the task the staging database URL from its Kubernetes Secret.
+
+    Never cached: a cache hit would skip the write, and the table may have changed since.
+    """
+    task.set_caching_options(False)
     return kubernetes.use_secret_as_env(
         task, secret_name=STAGING_DB_SECRET, secret_key_to_env={"url": STAGING_DB_ENV}
     )

@@ -26,6 +26,12 @@ detect_app = typer.Typer(
     no_args_is_help=True, help="Batch-score one run date into the staging database."
 )
 app.add_typer(detect_app, name="detect")
+predict_app = typer.Typer(
+    no_args_is_help=True, help="Batch-score with the model version in a stage (production)."
+)
+app.add_typer(predict_app, name="predict")
+stack_app = typer.Typer(no_args_is_help=True, help="The ZenML stack that runs on Kubeflow.")
+app.add_typer(stack_app, name="stack")
 
 ConfigOption = typer.Option(None, "--config", help="Run config YAML (default: zenml_config/...)")
 DataOption = typer.Option(None, "--data", help="Input data (default: bundled or synthetic)")
@@ -37,6 +43,11 @@ DbOption = typer.Option(
 RunDateOption = typer.Option(
     ..., "--run-date", help="YYYY-MM-DD: keys the rows, seeds synthetic rides"
 )
+
+
+class StageName(StrEnum):
+    staging = "staging"
+    production = "production"
 
 
 def _config_path(given: Path | None, default_name: str) -> Path:
@@ -95,19 +106,22 @@ def _train_and_report(use_case: str, run_config, settings, metrics_out: Path | N
 
     pipeline_module = import_module(f"pipelines.{use_case}")
     run = run_with_config(pipeline_module.TRAINING, run_config, settings)
-    promotion = (
-        step_output(run, "promote", "promotion")
-        if "promote" in run.steps
-        else {"decision": "skipped", "reason": "this pipeline has no promote step"}
-    )
-    metrics = {
-        **step_output(run, pipeline_module.METRICS_STEP, "metrics"),
-        "promotion": promotion["decision"],
-    }
+    metrics = step_output(run, pipeline_module.METRICS_STEP, "metrics")
+    promotion = _promotion(run, "this pipeline has no promote step")
+    metrics["promotion"] = promotion["decision"]
     write_metrics(metrics, metrics_out)
     print_metrics(f"{use_case} (run {run.name})", metrics)
     print(f"promotion: {promotion['decision']}: {promotion['reason']}")
     return metrics
+
+
+def _promotion(run, why_skipped: str) -> dict:
+    """The run's promote-step decision, or `skipped` when the run had no such step."""
+    from model_factory.integrations.zenml_runs import step_output
+
+    if "promote" in run.steps:
+        return step_output(run, "promote", "promotion")
+    return {"decision": "skipped", "reason": why_skipped}
 
 
 @detect_app.command("taxi-anomalies")
@@ -122,8 +136,8 @@ def detect_taxi_anomalies(
     """Label a day's taxi rides (DBSCAN noise = anomaly) into the taxi_ride_labels table."""
     from model_factory.config import load_run_config, parse
     from model_factory.paths import resolve_db_url
+    from model_factory.sql import check_connection
     from model_factory.taxi import data as taxi_data
-    from model_factory.taxi import sink
     from model_factory.taxi.config import TaxiDetectionConfig
 
     config_path = _config_path(config, "taxi_detection.yaml")
@@ -138,7 +152,7 @@ def detect_taxi_anomalies(
     taxi_data.validate(taxi_data.load(settings), taxi_data.source(settings))
     if settings.reference_path:
         taxi_data.validate(taxi_data.load_reference(settings), settings.reference_path)
-    sink.check_connection(resolve_db_url(db, settings.db_url))
+    check_connection(resolve_db_url(db, settings.db_url))
     if db:  # steps resolve the URL at run time: credentials stay out of ZenML's run records
         os.environ["MODEL_FACTORY_DB_URL"] = db
 
@@ -149,15 +163,96 @@ def detect_taxi_anomalies(
 
     run = run_with_config(taxi_anomalies.DETECTION, run_config, settings)
     metrics = step_output(run, taxi_anomalies.METRICS_STEP, "metrics")
+    promotion = _promotion(run, "the production version labelled the rides")
+    metrics["promotion"] = promotion["decision"]
     write_metrics(metrics, metrics_out)
     print_metrics(f"taxi_anomalies {settings.run_date} (run {run.name})", metrics)
+    print(f"promotion: {promotion['decision']}: {promotion['reason']}")
     console.print(f"Plot: {plot_path(settings.run_date)}")
     return metrics
 
 
-class StageName(StrEnum):
-    staging = "staging"
-    production = "production"
+@predict_app.command("bank-marketing")
+def predict_bank_marketing(
+    data: Path | None = typer.Option(None, "--data", help="CSV to score (default: bank-full.csv)"),
+    out: Path | None = typer.Option(None, "--out", help="Predictions CSV (default: outputs/)"),
+    stage: StageName = typer.Option("production", "--stage", help="Stage to score with"),
+    config: Path | None = ConfigOption, metrics_out: Path | None = MetricsOption,
+) -> dict:  # fmt: skip
+    """Score a CSV: its columns plus probability, prediction (1 = yes), model_version, scored_at."""
+    from model_factory.bank import data as bank_data
+    from model_factory.bank import predict
+    from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
+    from model_factory.config import load_run_config
+    from model_factory.integrations.zenml_lookup import require_stage_version
+    from pipelines import bank_scoring
+    from pipelines.bank_marketing import MODEL
+
+    run_config = load_run_config(_config_path(config, "bank_scoring.yaml"), BankScoringConfig)
+    given = {"data_path": data, "out_path": out}
+    settings = run_config.parameters.config.model_copy(
+        update={k: str(v.resolve()) for k, v in given.items() if v is not None}
+        | {"stage": stage.value}
+    )
+    version = require_stage_version(MODEL.name, settings.stage)
+    training = BankTrainingConfig.model_validate(version.run_metadata["config"])
+    batch = bank_data.load_batch(settings)
+    predict.validate_batch(batch, training, bank_data.batch_source(settings))
+    return _score_and_report(bank_scoring, run_config, settings, metrics_out)
+
+
+@predict_app.command("store-forecasting")
+def predict_store_forecasting(
+    calendar: Path | None = typer.Option(
+        None, "--calendar", help="Rossmann test.csv (default: --horizon days after the cutoff)"
+    ),
+    horizon: int | None = typer.Option(None, "--horizon", help="Days to forecast, no calendar"),
+    db: str | None = DbOption,
+    stage: StageName = typer.Option("production", "--stage", help="Stage to forecast with"),
+    config: Path | None = ConfigOption, metrics_out: Path | None = MetricsOption,
+) -> dict:  # fmt: skip
+    """Forecast every store into the store_forecasts table (idempotent per model version)."""
+    from model_factory.config import load_run_config, parse
+    from model_factory.forecasting import batch
+    from model_factory.forecasting.config import ForecastScoringConfig
+    from model_factory.integrations.zenml_lookup import require_stage_version, version_artifact
+    from model_factory.integrations.zenml_runs import use_project_sources
+    from model_factory.paths import resolve_db_url
+    from model_factory.sql import check_connection
+    from pipelines import store_forecast_scoring
+    from pipelines.store_forecasting import MODEL
+
+    config_path = _config_path(config, "forecast_scoring.yaml")
+    run_config = load_run_config(config_path, ForecastScoringConfig)
+    given = {"calendar_path": calendar and str(calendar.resolve()), "horizon_days": horizon}
+    settings = parse(
+        ForecastScoringConfig,
+        run_config.parameters.config.model_dump()
+        | {k: v for k, v in given.items() if v is not None} | {"stage": stage.value},
+        "options",
+    )  # fmt: skip
+    version = require_stage_version(MODEL.name, settings.stage)
+    if settings.calendar_path:
+        use_project_sources()
+        forecaster = version_artifact(version, "store_forecaster").load()
+        days = batch.read_calendar(settings.calendar_path)
+        batch.check_calendar(days, forecaster, settings.calendar_path)
+    check_connection(resolve_db_url(db, settings.db_url))
+    if db:  # steps resolve the URL at run time: credentials stay out of ZenML's run records
+        os.environ["MODEL_FACTORY_DB_URL"] = db
+    return _score_and_report(store_forecast_scoring, run_config, settings, metrics_out)
+
+
+def _score_and_report(pipeline_module, run_config, settings, metrics_out: Path | None) -> dict:
+    """Run a scoring pipeline and report the metrics its `metrics` output holds."""
+    from model_factory.integrations.zenml_runs import run_with_config, step_output
+    from model_factory.reporting import print_metrics, write_metrics
+
+    run = run_with_config(pipeline_module.SCORING, run_config, settings)
+    metrics = step_output(run, pipeline_module.METRICS_STEP, "metrics")
+    write_metrics(metrics, metrics_out)
+    print_metrics(f"{run.pipeline.name} (run {run.name})", metrics)
+    return metrics
 
 
 @app.command()
@@ -269,6 +364,63 @@ def _print_decision(record) -> None:
         console.print(f"  archived: version {', '.join(record.archived)}")
 
 
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, "--host", help="Interface (default 127.0.0.1)"),
+    port: int | None = typer.Option(None, "--port", help="Port (default 8000)"),
+    stage: StageName | None = typer.Option(None, "--stage", help="Stage served (production)"),
+    reload_interval: float | None = typer.Option(
+        None, "--reload-interval", help="Seconds between looks at the stage holder (30)"
+    ),
+    insecure: bool = typer.Option(
+        False, "--insecure", help="Start without $MODEL_FACTORY_API_KEY: no authentication"
+    ),
+) -> None:
+    """Serve store forecasts over HTTP (POST /forecast) from the model version in a stage.
+
+    Settings: options, else $MODEL_FACTORY_SERVE_<SETTING> (see model_factory/serving/settings.py).
+    Clients send the key of $MODEL_FACTORY_API_KEY in the X-API-Key header.
+    """
+    import logging
+
+    from model_factory.serving.settings import load_settings
+
+    settings = load_settings(
+        host=host, port=port, stage=stage.value if stage else None,
+        reload_interval_seconds=reload_interval, insecure=insecure or None,
+    )  # fmt: skip
+    key = settings.api_key()  # refuse before the slow imports below
+
+    import uvicorn
+
+    from model_factory.serving.app import create_app
+
+    app = create_app(settings)
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("model_factory.serving").setLevel(logging.INFO)
+    if key is None:
+        logging.getLogger("model_factory.serving").warning("no API key: anyone may call the API")
+    uvicorn.run(app, host=settings.host, port=settings.port, access_log=False)
+
+
+@app.command()
+def summary(
+    files: list[Path] = typer.Argument(..., help="Metrics JSON files written by --metrics-out"),
+) -> None:
+    """Print the metrics files as Markdown tables (e.g. into a CI job summary)."""
+    import json
+
+    from model_factory.reporting import markdown_summary
+
+    reports = {}
+    for path in files:
+        try:
+            reports[path.stem] = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(f"{path}: not a readable metrics JSON ({exc})") from exc
+    print(markdown_summary(reports))
+
+
 @app.command("compile")
 def compile_pipelines(
     out: Path = typer.Option(Path("build/kfp"), "--out", help="Folder for <pipeline>.yaml"),
@@ -285,16 +437,111 @@ def compile_pipelines(
         print(path)
 
 
+@app.command("submit")
+def submit_pipeline(
+    pipeline: str = typer.Argument(..., help="Compiled pipeline: <dir>/<pipeline>.yaml's stem"),
+    host: str = typer.Option(..., "--host", help="KFP URL, e.g. http://localhost:8080"),
+    namespace: str | None = typer.Option(
+        None, "--namespace", help="Your profile namespace on multi-user Kubeflow (not standalone)"
+    ),
+    experiment: str | None = typer.Option(
+        None, "--experiment", help="Experiment (default: the pipeline's name)"
+    ),
+    schedule: str | None = typer.Option(
+        None, "--schedule", help="5-field cron, server time (UTC), e.g. '0 6 * * *'"
+    ),
+    version_name: str | None = typer.Option(
+        None, "--version-name", help="Version name (default: <git commit>-<package sha256>)"
+    ),
+    directory: Path = typer.Option(
+        Path("build/kfp"), "--dir", help="Folder `model-factory compile --out` wrote"
+    ),
+    upload_only: bool = typer.Option(
+        False, "--upload-only", help="Upload the version, start nothing (releases)"
+    ),
+) -> None:
+    """Upload a compiled pipeline as a new KFP pipeline version, then run or schedule it.
+
+    The pipeline is created on first submit; --schedule makes a recurring run instead of a run.
+    Auth: $KF_PIPELINES_TOKEN, else the service-account token file $KF_PIPELINES_SA_TOKEN_PATH
+    (default /var/run/secrets/kubeflow/pipelines/token if present), else none (standalone KFP).
+    """
+    from model_factory import cron
+    from model_factory.integrations import kfp_submit
+
+    if upload_only and schedule is not None:
+        raise InputError("--upload-only starts nothing: drop --schedule or --upload-only")
+    kfp_cron = cron.to_kfp(schedule) if schedule is not None else None
+    package = kfp_submit.package_path(directory, pipeline)
+    host = kfp_submit.api_url(host)
+    from model_factory.provenance import git_commit  # imports pandas: after the quick checks
+
+    commit = git_commit()
+    done = kfp_submit.submit(
+        package, pipeline, host,
+        version_name=version_name or kfp_submit.default_version_name(package, commit),
+        reuse_version=version_name is None,
+        experiment=experiment or pipeline,
+        namespace=namespace,
+        cron=kfp_cron,
+        description=f"{package.name} from commit {commit}",
+        start=not upload_only,
+    )  # fmt: skip
+    state = "uploaded" if done.uploaded else "already there, reused"
+    print(f"pipeline {pipeline} ({done.pipeline_id}): version {done.version_name} "
+          f"({done.version_id}) {state}")  # fmt: skip
+    if upload_only:
+        print(f"nothing started: {done.url}")
+    elif done.run_id:
+        print(f"run {done.run_id} in experiment {experiment or pipeline}: {done.url}")
+    else:
+        print(f"recurring run {done.recurring_run_id} ({kfp_cron}) in experiment "
+              f"{experiment or pipeline}: {done.url}")  # fmt: skip
+
+
+@stack_app.command("register")
+def stack_register(
+    outputs: Path | None = typer.Option(
+        None, "--from", help="`terraform output -json` of infra/terraform/envs/<env>"
+    ),
+    sets: list[str] = typer.Option(
+        [], "--set", help="NAME=VALUE for a placeholder the outputs lack (repeatable)"
+    ),
+    definition: Path | None = typer.Option(
+        None, "--stack", help="Stack definition (default: zenml_config/stacks/kubeflow.yaml)"
+    ),
+) -> None:
+    """Register the Kubeflow stack filled from Terraform's outputs, or update it, and activate it.
+
+    Log in to the stack's ZenML server first (`zenml login URL`): Kubeflow pods report to it.
+    """
+    from model_factory import stack_template
+
+    template = definition or CONFIG_DIR / stack_template.STACK_FILE
+    values = stack_template.terraform_values(outputs) if outputs else {}
+    document = stack_template.render(template, values, stack_template.parse_sets(sets))
+
+    from model_factory.integrations import zenml_stack
+
+    zenml_stack.require_server(document["zenml_server_url"])
+    for line in zenml_stack.register(document):
+        print(line)
+    print(f"active stack: {document['stack_name']} (server {document['zenml_server_url']})")
+
+
 @app.command()
 def demo() -> None:
     """Run every pipeline on bundled or synthetic data and say where the outputs are."""
     from model_factory.paths import home, output_dir
     from model_factory.reporting import console
+    from pipelines import bank_marketing, store_forecasting
 
     headline = {
         "bank_marketing": ("roc_auc", "pr_auc", "f1", "model_version", "promotion"),
         "taxi_anomalies": ("run_date", "n_rides", "n_anomalies", "f1", "model_version"),
-        "store_forecasting": ("rmspe", "naive_rmspe", "coverage", "model_version"),
+        "store_forecasting": ("rmspe", "naive_rmspe", "coverage", "model_version", "promotion"),
+        "bank_scoring": ("n_rows", "n_predicted_positive", "model_version", "out_path"),
+        "store_forecast_scoring": ("n_stores", "rows_written", "model_version", "table"),
     }
     metrics = {
         "bank_marketing": train_bank_marketing(
@@ -307,6 +554,16 @@ def demo() -> None:
             None, None, None, output_dir("store_forecasting") / "metrics.json"
         ),
     }
+    # Staging holders that still win go to production; batch scoring then uses production.
+    if _demo_release(bank_marketing.MODEL.name):
+        metrics["bank_scoring"] = predict_bank_marketing(
+            None, None, StageName.production, None, output_dir("bank_marketing") / "scoring.json"
+        )
+    if _demo_release(store_forecasting.MODEL.name):
+        metrics["store_forecast_scoring"] = predict_store_forecasting(
+            None, None, None, StageName.production, None,
+            output_dir("store_forecasting") / "scoring.json",
+        )  # fmt: skip
     console.rule("model-factory demo")
     for use_case, values in metrics.items():
         console.print(f"[bold]{use_case}[/]: " + ", ".join(
@@ -316,6 +573,20 @@ def demo() -> None:
     console.print(f"Outputs (metrics, plots, staging DB): {home()}")
     console.print("Runs and artifacts: `zenml pipeline runs list`; models: `zenml model list`")
     console.print("Dashboard: `uv run zenml login --local` (then open the printed URL)")
+
+
+def _demo_release(model: str) -> bool:
+    """Promote the staging holder to production as a release would; True if production is
+    held afterwards (by it or by an earlier version)."""
+    from model_factory.integrations.zenml_lookup import stage_version
+    from model_factory.reporting import console
+
+    if stage_version(model, "staging") is not None:
+        try:
+            promote(model, StageName.production, None)
+        except PromotionRejected as rejected:
+            console.print(f"{model}: staging stays in staging ({rejected})")
+    return stage_version(model, "production") is not None
 
 
 def main() -> None:

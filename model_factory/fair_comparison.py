@@ -13,21 +13,10 @@ Every training run records, beside `metrics` and `config`, a `data_fingerprint` 
 (`HashHoldout`, `TimeHoldout` or `FixedHoldout` as a dict). Re-scoring and refitting need a use
 case's own code: a module registered in `RESCORERS` that exposes `RESCORER` (a `Rescorer`).
 
-Wiring a use case: record `holdout=...` where it calls `record_training` (all three do), add
-`model_factory/<use_case>/comparison.py` with `RESCORER`, and register it below (bank only so
-far). Without a rescorer, versions compare only by reuse; any other comparison stops with
-`MissingRescorer` rather than compare unfairly. What the others need:
-- `taxi_anomaly_detector`: its holdout is a `FixedHoldout` of the seeded evaluation rides, so
-  versions scored on the same rides compare by their recorded F1 whatever their reference
-  windows. Missing: a rescorer whose score is the F1 of the incumbent's `taxi_detector` on the
-  candidate's evaluation rides (for a changed simulator); refit is never chosen between two
-  fixed holdouts.
-- `store_sales_forecaster`: its holdout is a `TimeHoldout` (the last 6 weeks; `train_end` is
-  the registered model's `training_cutoff`). Missing: score = the pooled metrics of the
-  incumbent's `store_forecaster` over the candidate's holdout rows (used when that cutoff
-  precedes the candidate's `test_start`); refit = the incumbent's config fitted on the
-  candidate's history before `test_start`, then scored the same way. Its training pipeline
-  then ends with `steps.promotion.promote` like bank's.
+Wiring a use case: record `holdout=...` where it calls `record_training`, add
+`model_factory/<use_case>/comparison.py` with `RESCORER`, and register it below. Without a
+rescorer, versions compare only by reuse; any other comparison stops with `MissingRescorer`
+rather than compare unfairly. Each use case's module says which modes it supports and why.
 """
 
 from collections.abc import Callable, Mapping
@@ -45,6 +34,8 @@ Mode = Literal["reuse", "rescore", "refit"]
 # Model name -> module exposing `RESCORER`; imported only when a comparison needs it.
 RESCORERS: dict[str, str] = {
     "bank_marketing_classifier": "model_factory.bank.comparison",
+    "store_sales_forecaster": "model_factory.forecasting.comparison",
+    "taxi_anomaly_detector": "model_factory.taxi.comparison",
 }
 
 
@@ -96,13 +87,18 @@ class VersionView(Protocol):
 
 @dataclass(frozen=True)
 class Rescorer:
-    """A use case's artifacts (names on a model version) and how to score or refit its model."""
+    """A use case's artifacts (names on a model version) and how to score or refit its model.
+
+    Both callables also get the candidate's `Holdout`, e.g. to refit up to its first date.
+    """
 
     model_artifact: str
-    train_artifact: str
     holdout_artifact: str
-    score: Callable[[Any, Any, Mapping], Mapping[str, float]]  # (model, holdout, config)
-    refit: Callable[[Mapping, Any], Any]  # (recorded config, training rows) -> model
+    # (model, holdout rows, the model's recorded config, holdout) -> metrics
+    score: Callable[[Any, Any, Mapping, Holdout], Mapping[str, float]]
+    train_artifact: str | None = None
+    # (recorded config, training rows, holdout) -> model; None: refitting is never fair here
+    refit: Callable[[Mapping, Any, Holdout], Any] | None = None
 
 
 def comparison_mode(candidate: Mapping, incumbent: Mapping) -> Mode:
@@ -127,11 +123,14 @@ def incumbent_metrics(
     config = incumbent.metadata.get("config")
     if not isinstance(config, Mapping):
         raise NotComparable(f"version {incumbent.name} has no recorded config")
+    holdout = _holdout(candidate.metadata)
     if mode == "rescore":
         fitted = incumbent.load(rescorer.model_artifact)
+    elif rescorer.refit is None or rescorer.train_artifact is None:
+        raise NotComparable(f"{model} versions cannot be refitted for a comparison")
     else:
-        fitted = rescorer.refit(config, candidate.load(rescorer.train_artifact))
-    return rescorer.score(fitted, candidate.load(rescorer.holdout_artifact), config)
+        fitted = rescorer.refit(config, candidate.load(rescorer.train_artifact), holdout)
+    return rescorer.score(fitted, candidate.load(rescorer.holdout_artifact), config, holdout)
 
 
 def _holdout(metadata: Mapping) -> Holdout | None:

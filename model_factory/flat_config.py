@@ -2,7 +2,9 @@
 
 A KFP run form shows one typed field per pipeline input, so every config key becomes one input:
 a nested section's fields are named `<section>_<field>` (`search.n_candidates` is
-`search_n_candidates`) and `None` is the empty string (KFP parameters cannot be null).
+`search_n_candidates`) and `None` is the empty value of the input's type, `[]` for a list and
+`""` for text (KFP parameters cannot be null, and a LIST input cannot default to a string); a
+null number or boolean has no such form and is refused.
 `unflatten` reverses this and validates the result as strictly as `load_run_config`.
 """
 
@@ -22,14 +24,19 @@ from model_factory.errors import InputError
 def flatten(config: BaseModel, exclude: Iterable[str] = ()) -> dict[str, Any]:
     """{input name: JSON-compatible value} for every field of `config` not in `exclude`."""
     flat: dict[str, Any] = {}
-    for name in type(config).model_fields:
+    for name, field in type(config).model_fields.items():
         if name in exclude:
             continue
         value = getattr(config, name)
+        if value is None and _empty(field) is None:
+            raise InputError(
+                f"{type(config).__name__}.{name}: null has no Kubeflow input form (a number or "
+                "boolean input cannot be empty); set a value to compile"
+            )
         items = (
             {f"{name}_{key}": inner for key, inner in flatten(value).items()}
             if isinstance(value, BaseModel)
-            else {name: "" if value is None else to_jsonable_python(value)}
+            else {name: _empty(field) if value is None else to_jsonable_python(value)}
         )
         for key, inner in items.items():
             if key in flat:
@@ -58,13 +65,22 @@ def _nest(model: type[BaseModel], flat: Mapping[str, Any], prefix: str) -> tuple
                 used |= inner_used
         elif key in flat:
             value = flat[key]
-            nested[name] = None if value == "" and _allows_none(field) else value
+            nested[name] = None if _allows_none(field) and value == _empty(field) else value
             used.add(key)
     return nested, used
 
 
 def _is_section(field: FieldInfo) -> bool:
     return isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+
+
+def _empty(field: FieldInfo) -> Any:
+    """How `None` appears as an input of this field's type: `[]` for a list, `""` for text
+    (and dates); None when there is no such form (KFP numbers and booleans)."""
+    kinds = typing.get_args(field.annotation) or (field.annotation,)
+    if any(typing.get_origin(kind) is list for kind in kinds):
+        return []
+    return None if any(kind in (int, float, bool) for kind in kinds) else ""
 
 
 def _allows_none(field: FieldInfo) -> bool:

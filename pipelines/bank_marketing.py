@@ -20,7 +20,7 @@ def bank_training(config: BankTrainingConfig) -> None:
     train_set, test_set = s.split(dataset, config)
     classifier, summary = s.train(train_set, config)
     metrics, _ = s.evaluate_model(classifier, test_set, dataset, summary, config)
-    promote(metrics, enabled=config.promote)
+    promote(metrics, model=MODEL.name, enabled=config.promote)
 
 
 TRAINING = bank_training

@@ -1,10 +1,12 @@
 """Store sales forecasting: load, validate, backtest (choose per store on validation, forecast the
-holdout), evaluate against the seasonal-naive baseline, then refit the chosen models on all data."""
+holdout), evaluate against the seasonal-naive baseline, refit the chosen models on all data, and
+offer the version for staging once its model exists."""
 
 from zenml import Model, pipeline
 
 from model_factory.forecasting.config import ForecastTrainingConfig
 from steps import store_forecasting as s
+from steps.promotion import promote
 
 MODEL = Model(
     name="store_sales_forecaster",
@@ -18,8 +20,9 @@ def store_forecasting_training(config: ForecastTrainingConfig) -> None:
     raw_sales, raw_stores = s.load_data(config)
     sales, stores = s.validate_data(raw_sales, raw_stores, config)
     holdout_forecasts, evaluated = s.backtest(sales, config)
-    s.evaluate_forecasts(holdout_forecasts, evaluated, sales, stores, config)
+    metrics, _, _ = s.evaluate_forecasts(holdout_forecasts, evaluated, sales, stores, config)
     s.refit(sales, evaluated, config, after="evaluate_forecasts")
+    promote(metrics, model=MODEL.name, enabled=config.promote, after="refit")
 
 
 TRAINING = store_forecasting_training

@@ -2,9 +2,10 @@
 
 from zenml import Model, pipeline
 
-from model_factory.integrations.zenml_lookup import production_version, version_artifact
+from model_factory.integrations.zenml_lookup import stage_version, version_artifact
 from model_factory.taxi.config import TaxiDetectionConfig
 from steps import taxi_anomalies as s
+from steps.promotion import promote
 
 MODEL = Model(
     name="taxi_anomaly_detector",
@@ -23,13 +24,15 @@ def taxi_detection(config: TaxiDetectionConfig) -> None:
     make every run create an empty version.
     """
     rides = s.validate(s.ingest(config), config)
-    production = production_version(MODEL.name)
+    production = stage_version(MODEL.name, "production")
     if production is None:
-        detector = s.fit_detector.with_options(model=MODEL)(config)
+        detector, _ = s.fit_detector.with_options(model=MODEL)(config)
     else:
         detector = version_artifact(production, s.DETECTOR_ARTIFACT)
     labels, _ = s.label(rides, detector, config)
-    s.write_labels(labels, config)
+    metrics = s.write_labels(labels, config)
+    if production is None:  # a fitted version is offered for staging like any trained model
+        promote(metrics, model=MODEL.name, enabled=config.promote)
 
 
 DETECTION = taxi_detection

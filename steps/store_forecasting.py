@@ -8,8 +8,7 @@ from zenml import ArtifactConfig, step
 from zenml.enums import ArtifactType
 
 from model_factory import plots, provenance
-from model_factory.fair_comparison import TimeHoldout
-from model_factory.forecasting import data, evaluate, train
+from model_factory.forecasting import comparison, data, evaluate, train
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.forecasting.forecaster import StoreForecaster
 from model_factory.integrations.forecast_materializer import StoreForecasterMaterializer
@@ -68,12 +67,6 @@ def evaluate_forecasts(
     forecast_plot = plots.save(figure, out / "forecast.png")
     window = data.windows(sales, config)
     cutoffs = train.cutoffs(window, config)
-    # For promotion: metrics cover the holdout; the registered model saw data up to its cutoff.
-    holdout = TimeHoldout(
-        train_end=cutoffs["training_cutoff"],
-        test_start=window.holdout_start.date(),
-        test_end=window.last_date.date(),
-    )
     version = record_training(
         metrics,
         config,
@@ -81,7 +74,7 @@ def evaluate_forecasts(
         **window.as_metadata(),
         **cutoffs,
         candidates=evaluated_forecaster.candidate_counts(),
-        holdout=holdout.model_dump(mode="json"),
+        holdout=comparison.holdout(window, cutoffs["training_cutoff"]),
     )
     return {**metrics, "model_version": version}, store_metrics, forecast_plot
 

@@ -9,11 +9,10 @@ from PIL import Image
 from zenml import ArtifactConfig, step
 from zenml.enums import ArtifactType
 
-from model_factory import plots, provenance
-from model_factory.fair_comparison import FixedHoldout
+from model_factory import plots, provenance, sql
 from model_factory.integrations.zenml_models import record_training
 from model_factory.paths import resolve_db_url
-from model_factory.taxi import data, evaluate, model, simulate, sink
+from model_factory.taxi import comparison, data, evaluate, model, simulate, sink
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.model import TaxiDetector
 
@@ -37,12 +36,15 @@ def validate(raw: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated[pd.Dat
 
 
 @step
-def fit_detector(config: TaxiDetectionConfig) -> DetectorArtifact:
+def fit_detector(
+    config: TaxiDetectionConfig,
+) -> tuple[DetectorArtifact, Annotated[pd.DataFrame, "evaluation_rides"]]:
     """Fit the scaler on the reference window, score F1 on the evaluation set, register.
 
     Runs only when the model has no production version (the pipeline decides when the run is
-    submitted). The new version is registered, not promoted: until a version is promoted, every
-    run fits and registers one, so each day is scored by a detector fitted on the same reference.
+    submitted). The new version goes at most to staging: until one is promoted to production,
+    every run fits and registers one, so each day is scored by a detector fitted on the same
+    reference. The evaluation rides are an output so a later version can re-score this one.
     """
     reference = data.validate(data.load_reference(config), config.reference_path or "reference")
     detector = model.fit(reference, config.detector)
@@ -54,10 +56,10 @@ def fit_detector(config: TaxiDetectionConfig) -> DetectorArtifact:
         provenance.data_fingerprint(reference),
         n_reference=len(reference),
         evaluation_fingerprint=evaluation_fingerprint,
-        # Promotion compares versions scored on the same evaluation rides by their recorded F1.
-        holdout=FixedHoldout(fingerprint=evaluation_fingerprint).model_dump(),
+        holdout=comparison.holdout(evaluation_fingerprint),
     )
-    return detector.model_copy(update={"version": version})
+    detector = detector.model_copy(update={"version": version})
+    return detector, evaluation
 
 
 @step
@@ -81,7 +83,7 @@ def write_labels(labels: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated
     """Replace the run date's rows in `taxi_ride_labels`; the DB URL is resolved here, at run
     time, so a password from $MODEL_FACTORY_DB_URL never lands in ZenML's run config."""
     url = resolve_db_url(None, config.db_url)
-    engine = sink.engine_for(url)
+    engine = sql.engine_for(url)
     try:
         written = sink.replace_day(engine, labels, config.day, datetime.now(UTC))
     finally:
@@ -92,5 +94,5 @@ def write_labels(labels: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated
         "run_date": config.run_date,
         "rows_written": written,
         "table": sink.LABELS.name,
-        "db_url": sink.safe_url(url),
+        "db_url": sql.safe_url(url),
     }

@@ -42,6 +42,15 @@ def cli():
     return run_cli
 
 
+@pytest.fixture
+def zenml_source_root(monkeypatch):
+    """Loading artifacts in the test process needs ZenML's source root, which it cannot infer
+    under xdist (the worker's main module has no file); `zenml init` would make it the repo."""
+    from zenml.utils import source_utils
+
+    monkeypatch.setattr(source_utils, "_CUSTOM_SOURCE_ROOT", str(PROJECT_ROOT))
+
+
 def _postgres_bindir() -> Path | None:
     """Where initdb and pg_ctl live: PATH, /usr/local/bin, or Debian's versioned folders."""
     candidates = [Path(p).parent for p in [shutil.which("initdb")] if p]

@@ -1,5 +1,7 @@
 """Helpers shared by tests (importable because pytest puts tests/ on sys.path)."""
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -18,3 +20,34 @@ def run_cli(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
         cwd=PROJECT_ROOT,
         env=os.environ.copy(),
     )
+
+
+def clear_stages(model: str) -> None:
+    """Archive whatever holds staging or production of `model` (other tests of this process
+    may have trained it), so a test's promotions start from empty stages."""
+    from zenml.client import Client
+    from zenml.enums import ModelStages
+
+    client = Client()
+    if any(m.name == model for m in client.list_models(name=model)):
+        for stage in (ModelStages.STAGING, ModelStages.PRODUCTION):
+            for version in client.list_model_versions(model=model, stage=stage):
+                version.set_stage(ModelStages.ARCHIVED, force=True)
+
+
+def run_main(*args: str) -> tuple[int, str, str]:
+    """`model-factory ARGS` through the CLI's entry point in this process (exit code, stdout,
+    stderr): the same code as `run_cli` without a new interpreter's seconds of imports."""
+    from model_factory.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    argv, sys.argv = sys.argv, ["model-factory", *args]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            main()
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    finally:
+        sys.argv = argv
+    return code, out.getvalue(), err.getvalue()

@@ -28,6 +28,25 @@ def test_none_is_the_empty_string_both_ways():
     assert unflatten(BankTrainingConfig, flat).data_path is None
 
 
+def test_none_of_a_list_field_is_the_empty_list_both_ways():
+    class Picked(StrictModel):
+        store_ids: list[int] | None = None
+
+    assert flatten(Picked()) == {"store_ids": []}  # a LIST input cannot default to ""
+    assert unflatten(Picked, {"store_ids": []}).store_ids is None
+    assert unflatten(Picked, {"store_ids": [3, 1]}).store_ids == [3, 1]
+
+
+def test_a_null_number_is_refused_in_one_line():
+    class Tuned(StrictModel):
+        fraction: float | None = None
+
+    with pytest.raises(InputError, match=r"^Tuned.fraction: null has no Kubeflow input form"):
+        flatten(Tuned())
+    assert flatten(Tuned(fraction=0.5)) == {"fraction": 0.5}
+    assert unflatten(Tuned, {"fraction": 0.5}).fraction == 0.5
+
+
 def test_left_out_keys_take_the_model_defaults():
     config = unflatten(BankTrainingConfig, {"seed": 3, "search_factor": 4})
     assert config.seed == 3 and config.search == SearchConfig(factor=4)

@@ -96,7 +96,6 @@ def _model_version(number: str):
 
 
 @pytest.mark.slow
-@pytest.mark.xdist_group("store_forecasting_zenml")
 def test_train_command_then_zenml_pipeline_run(cli, tmp_path, scratch):
     from zenml.utils import source_utils
 
@@ -112,7 +111,7 @@ def test_train_command_then_zenml_pipeline_run(cli, tmp_path, scratch):
     assert "cmdstanpy" not in result.stderr + result.stdout
     metrics = json.loads(metrics_path.read_text())
     assert set(metrics) >= REQUIRED_METRICS
-    assert metrics["n_stores"] == 3 and metrics["promotion"] == "skipped"
+    assert metrics["n_stores"] == 3 and metrics["promotion"] in {"promoted", "rejected"}
     assert 0 < metrics["rmspe"] < 1 and 0 < metrics["coverage"] <= 1
     outputs = scratch / "outputs" / "store_forecasting"
     assert (outputs / "forecast.png").stat().st_size > 10_000
@@ -125,6 +124,8 @@ def test_train_command_then_zenml_pipeline_run(cli, tmp_path, scratch):
     assert recorded["training_cutoff"] == "2014-02-24"  # the data's last day (refit on all)
     assert recorded["forecast_start"] == "2014-02-25"
     assert recorded["metrics"]["rmspe"] == pytest.approx(metrics["rmspe"])
+    [decision] = recorded["decisions"].values()  # the promote step ended the run
+    assert (decision["stage"], decision["decision"]) == ("staging", metrics["promotion"])
     artifact = version.get_model_artifact("store_forecaster")
     files = [Path(root) / f for root, _, names in os.walk(artifact.uri) for f in names]
     assert files and all(f.suffix == ".json" for f in files)  # no pickles

@@ -27,9 +27,23 @@ from model_factory.integrations.kfp_compile import compile_pipeline
 from support import PROJECT_ROOT
 
 IMAGE = "registry.example/model-factory@sha256:" + "0" * 64
-# Per pipeline: tasks that need requests and limits, tasks that read data from outside.
-HEAVY = {"bank_training": {"train", "evaluate"}}
-EXTERNAL = {"bank_training": {"ingest"}}
+# Per pipeline: tasks that need requests and limits; tasks that read data from outside or write
+# to the staging DB (never cached); tasks given the staging DB URL from its Secret.
+HEAVY = {
+    "bank_training": {"train", "evaluate"},
+    "taxi_detection": {"fit-detector", "label"},
+    "forecast_training": {"backtest-group", "refit-group", "evaluate"},
+}
+UNCACHED = {
+    "bank_training": {"ingest"},
+    "taxi_detection": {"ingest", "fit-detector", "write-labels"},
+    "forecast_training": {"ingest"},
+}
+STAGING_DB = {
+    "bank_training": set(),
+    "taxi_detection": {"write-labels"},
+    "forecast_training": set(),
+}
 CREDENTIALS = re.compile(r"://[^/\s:@]+:[^/\s@]+@|password|postgres(ql)?(\+\w+)?://|sqlite://")
 
 
@@ -89,6 +103,18 @@ def _executor(spec: pb.PipelineSpec, task: pb.PipelineTaskSpec) -> str:
     return spec.components[task.component_ref.name].executor_label
 
 
+def _producer(value: pb.TaskInputsSpec.InputParameterSpec | pb.TaskInputsSpec.InputArtifactSpec):
+    kind = value.WhichOneof("kind")
+    return getattr(value, kind).producer_task if kind.startswith("task_output") else None
+
+
+def _config(name: str):
+    entry = PIPELINES[name]
+    return load_run_config(
+        PROJECT_ROOT / "zenml_config" / entry.config_file, entry.params
+    ).parameters.config
+
+
 def test_every_pipeline_compiles_byte_identically(compiled):
     assert set(compiled) == set(PIPELINES) and PIPELINES
     for name, (first, second) in compiled.items():
@@ -117,16 +143,27 @@ def test_every_task_runs_the_project_image_and_installs_nothing(compiled, name):
 @pytest.mark.parametrize("name", PIPELINES)
 def test_inputs_are_the_flattened_run_config_with_its_values_as_defaults(compiled, name):
     entry = PIPELINES[name]
-    config = load_run_config(
-        PROJECT_ROOT / "zenml_config" / entry.config_file, entry.params
-    ).parameters.config
     spec, _, _ = _parse(compiled[name][0])
     inputs = spec.root.input_definitions.parameters
-    expected = flatten(config, exclude=entry.zenml_only)
+    flat = flatten(_config(name), exclude=entry.zenml_only)
+    assert entry.compile_time <= set(flat)  # compiled in: real config keys, never inputs
+    expected = {k: v for k, v in flat.items() if k not in entry.compile_time}
     assert set(inputs) == set(expected)
     for key, value in expected.items():
         assert inputs[key].is_optional, key
         assert json_format.MessageToDict(inputs[key].default_value) == value, key
+
+
+@pytest.mark.parametrize("name", PIPELINES)
+def test_the_header_comment_shows_dict_defaults_with_sorted_keys(compiled, name):
+    """KFP prints them in protobuf map order, which varies between processes."""
+    text = compiled[name][0]
+    body = next(yaml.safe_load_all(text))["root"]["inputDefinitions"]["parameters"]
+    for key, parameter in body.items():
+        if parameter["parameterType"] == "STRUCT":
+            default = parameter["defaultValue"]
+            assert list(default) == sorted(default)
+            assert f"#    {key}: dict [Default: {default}]\n" in text, key
 
 
 @pytest.mark.parametrize("name", PIPELINES)
@@ -145,13 +182,13 @@ def test_heavy_tasks_have_requests_and_limits(compiled, name):
 
 
 @pytest.mark.parametrize("name", PIPELINES)
-def test_only_tasks_that_read_external_data_skip_the_cache(compiled, name):
+def test_only_tasks_that_read_or_write_outside_data_skip_the_cache(compiled, name):
     spec, _, _ = _parse(compiled[name][0])
     uncached = {
         task for task, body in _tasks(spec)
         if _executor(spec, body) and not body.caching_options.enable_cache
     }  # fmt: skip
-    assert uncached == EXTERNAL[name]
+    assert uncached == UNCACHED[name]
 
 
 @pytest.mark.parametrize("name", PIPELINES)
@@ -162,14 +199,69 @@ def test_fan_outs_are_bounded(compiled, name):
             assert body.iterator_policy.parallelism_limit > 0, f"{task}: unbounded ParallelFor"
 
 
+def test_the_forecasting_fan_out_is_bounded_by_the_config_and_collected_into_its_fan_in(
+    compiled,
+):
+    spec, _, _ = _parse(compiled["forecast_training"][0])
+    loops = {task: body for task, body in _tasks(spec) if body.WhichOneof("iterator")}
+    ((loop, body),) = loops.items()
+    parallelism = _config("forecast_training").kubeflow.parallelism
+    assert body.iterator_policy.parallelism_limit == parallelism
+    items = body.parameter_iterator.items.input_parameter
+    assert body.inputs.parameters[items].task_output_parameter.producer_task == "store-groups"
+    inner = set(spec.components[body.component_ref.name].dag.tasks)
+    assert inner == {"backtest-group", "refit-group"}
+    tasks = spec.root.dag.tasks
+    collected = {
+        (task, key)
+        for task in ("evaluate", "merge-models")
+        for kind in (tasks[task].inputs.parameters, tasks[task].inputs.artifacts)
+        for key, value in kind.items()
+        if _producer(value) == loop
+    }
+    assert collected == {
+        ("evaluate", "group_results"),
+        ("evaluate", "holdout_forecasts"),
+        ("evaluate", "evaluated_forecasters"),
+        ("merge-models", "store_forecasters"),
+    }
+    # The validated run config states the bound the pipeline was compiled with.
+    resolved = tasks["resolve-config"].inputs.parameters["kubeflow_parallelism"]
+    assert resolved.runtime_value.constant.number_value == parallelism
+
+
+def test_parallelism_is_fixed_when_compiling_from_the_run_config(tmp_path):
+    entry = PIPELINES["forecast_training"]
+    config = _config("forecast_training")
+    wider = config.model_copy(
+        update={"kubeflow": config.kubeflow.model_copy(update={"parallelism": 5})}
+    )
+    spec, _, _ = _parse(compile_pipeline(entry, wider, IMAGE, tmp_path / "f.yaml").read_text())
+    (limit,) = {
+        b.iterator_policy.parallelism_limit for _, b in _tasks(spec) if b.WhichOneof("iterator")
+    }
+    assert limit == 5 and "kubeflow_parallelism" not in spec.root.input_definitions.parameters
+
+
 @pytest.mark.parametrize("name", PIPELINES)
 def test_no_credentials_in_the_yaml_only_secret_references(compiled, name):
     text = compiled[name][0]
     assert not CREDENTIALS.search(text.lower())
-    _, _, kubernetes = _parse(text)
-    for label, config in kubernetes.items():
-        for secret in config.secret_as_env:
-            assert secret.secret_name_parameter.runtime_value.constant.string_value, label
+    spec, _, kubernetes = _parse(text)
+    assert not [i for i in spec.root.input_definitions.parameters if "url" in i or "pass" in i]
+    with_secrets = {}
+    for task, body in _tasks(spec):
+        config = kubernetes.get(_executor(spec, body))
+        if config is not None and config.secret_as_env:
+            with_secrets[task] = config.secret_as_env
+    assert set(with_secrets) == STAGING_DB[name]
+    for task, secrets in with_secrets.items():
+        ((secret_name, key, env),) = {
+            (s.secret_name_parameter.runtime_value.constant.string_value, m.secret_key, m.env_var)
+            for s in secrets
+            for m in s.key_to_env
+        }
+        assert (secret_name, key, env) == (STAGING_DB_SECRET, "url", STAGING_DB_ENV), task
 
 
 def test_the_staging_database_comes_from_its_secret(tmp_path):
@@ -192,13 +284,14 @@ def test_the_staging_database_comes_from_its_secret(tmp_path):
     assert secret.secret_name_parameter.runtime_value.constant.string_value == STAGING_DB_SECRET
     assert [(m.secret_key, m.env_var) for m in secret.key_to_env] == [("url", STAGING_DB_ENV)]
     assert not secret.optional and not CREDENTIALS.search(path.read_text().lower())
+    spec, _, _ = _parse(path.read_text())
+    assert not spec.root.dag.tasks["write"].caching_options.enable_cache  # a hit skips the write
 
 
 def test_inputs_that_drift_from_the_config_fail_the_compile(tmp_path):
-    entry = dataclasses.replace(PIPELINES["bank_training"], zenml_only=frozenset({"seed"}))
-    config = load_run_config(
-        PROJECT_ROOT / "zenml_config" / entry.config_file, entry.params
-    ).parameters.config
+    bank = PIPELINES["bank_training"]
+    entry = dataclasses.replace(bank, zenml_only=bank.zenml_only | {"seed"})
+    config = _config("bank_training")
     with pytest.raises(ValueError, match=r"differ on \['seed'\]"):
         compile_pipeline(entry, config, IMAGE, tmp_path / "x.yaml")
     assert not (tmp_path / "x.yaml").exists()

@@ -14,15 +14,13 @@ import pytest
 import yaml
 from sklearn.metrics import roc_auc_score
 from zenml.client import Client
-from zenml.enums import ModelStages
-from zenml.utils import source_utils
 
 from model_factory.bank import evaluate, model
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.fair_comparison import comparison_mode, incumbent_metrics
 from model_factory.integrations import zenml_stages
 from model_factory.paths import config_dir
-from support import PROJECT_ROOT
+from support import clear_stages
 
 MODEL = "bank_marketing_classifier"
 
@@ -37,25 +35,10 @@ def tiny_config(tmp_path, name: str, **overrides) -> str:
     return str(path)
 
 
-@pytest.fixture
-def source_root(monkeypatch):
-    """Loading artifacts here needs ZenML's source root, which it cannot infer under xdist
-    (the worker's main module has no file); `zenml init` would make it the repo root."""
-    monkeypatch.setattr(source_utils, "_CUSTOM_SOURCE_ROOT", str(PROJECT_ROOT))
-
-
-@pytest.fixture
-def no_stage_holders():
-    client = Client()
-    if any(m.name == MODEL for m in client.list_models(name=MODEL)):
-        for stage in (ModelStages.STAGING, ModelStages.PRODUCTION):
-            for version in client.list_model_versions(model=MODEL, stage=stage):
-                version.set_stage(ModelStages.ARCHIVED, force=True)
-
-
 @pytest.mark.slow
-@pytest.mark.usefixtures("source_root", "no_stage_holders")
+@pytest.mark.usefixtures("zenml_source_root")
 def test_training_promotes_and_fair_comparison_uses_the_candidates_holdout(cli, tmp_path):
+    clear_stages(MODEL)
     metrics_path = tmp_path / "first.json"
     done = cli("train", "bank-marketing", "--config", tiny_config(tmp_path, "first.yaml"),
                "--metrics-out", str(metrics_path))  # fmt: skip

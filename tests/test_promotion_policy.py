@@ -7,7 +7,9 @@ import pytest
 
 from model_factory.errors import InputError
 from model_factory.fair_comparison import (
+    RESCORERS,
     MissingRescorer,
+    NotComparable,
     comparison_mode,
     incumbent_metrics,
 )
@@ -176,7 +178,7 @@ def test_no_fingerprint_means_no_reuse():
 
 @dataclass
 class Recorded:
-    """A version known only by its recorded metadata (as for taxi and forecasting today)."""
+    """A version known only by its recorded metadata."""
 
     name: str
     metadata: dict = field(default_factory=dict)
@@ -188,6 +190,14 @@ class Recorded:
 def test_reuse_needs_no_use_case_code_and_other_modes_say_what_is_missing():
     incumbent = Recorded("1", {"metrics": {"f1": 0.8}, "config": {}})
     candidate = Recorded("2")
-    assert incumbent_metrics("taxi_anomaly_detector", "reuse", candidate, incumbent) == {"f1": 0.8}
-    with pytest.raises(MissingRescorer, match=r"taxi_anomaly_detector: .* rescore the incumbent"):
-        incumbent_metrics("taxi_anomaly_detector", "rescore", candidate, incumbent)
+    assert incumbent_metrics("fraud_detector", "reuse", candidate, incumbent) == {"f1": 0.8}
+    with pytest.raises(MissingRescorer, match=r"fraud_detector: .* rescore the incumbent"):
+        incumbent_metrics("fraud_detector", "rescore", candidate, incumbent)
+
+
+def test_every_shipped_model_has_a_rescorer_and_taxi_detectors_are_never_refitted():
+    assert set(RESCORERS) == set(POLICIES)
+    incumbent = Recorded("1", {"metrics": {"f1": 0.8}, "config": {"seed": 1}})
+    candidate = Recorded("2", {"holdout": fixed("e2")})
+    with pytest.raises(NotComparable, match="cannot be refitted"):
+        incumbent_metrics("taxi_anomaly_detector", "refit", candidate, incumbent)

@@ -5,6 +5,7 @@ from datetime import UTC, date, datetime
 import pandas as pd
 import pytest
 
+from model_factory import sql
 from model_factory.taxi import sink
 from model_factory.taxi.evaluate import plot_path
 
@@ -22,7 +23,7 @@ def staging(tmp_path) -> str:
         "ride_speed": [20.0, 30.0], "cluster": [0, -1], "is_anomaly": [False, True],
         "model_version": "1",
     })  # fmt: skip
-    engine = sink.engine_for(url)
+    engine = sql.engine_for(url)
     sink.replace_day(engine, previous, date.fromisoformat(DAY), datetime(1999, 1, 3, tzinfo=UTC))
     engine.dispose()
     return url
@@ -68,7 +69,7 @@ def test_bad_input_exits_2_and_writes_nothing(cli, tmp_path, staging, content, o
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
     assert message in done.stderr
-    engine = sink.engine_for(staging)
+    engine = sql.engine_for(staging)
     assert sink.read_day(engine, date.fromisoformat(DAY))["ride_id"].tolist() == ["old-1", "old-2"]
     engine.dispose()
     assert not metrics.exists() and not plot_path(DAY).exists()

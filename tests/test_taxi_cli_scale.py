@@ -13,6 +13,7 @@ import pytest
 from zenml.client import Client
 from zenml.utils import source_utils
 
+from model_factory import sql
 from model_factory.taxi import sink
 from model_factory.taxi.model import NOISE
 from support import PROJECT_ROOT
@@ -30,7 +31,7 @@ def test_rides_option_sizes_the_day_and_the_artifact_carries_the_rule(cli, tmp_p
     assert metrics["n_rides"] == metrics["rows_written"] == 30_000
     assert metrics["n_planted"] == 300 and metrics["recall"] == 1.0 and metrics["f1"] > 0.95
 
-    engine = sink.engine_for(db)
+    engine = sql.engine_for(db)
     rows = sink.read_day(engine, date.fromisoformat(DAY))
     engine.dispose()
     assert len(rows) == 30_000 and int(rows["is_anomaly"].sum()) == metrics["n_anomalies"]

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 
+from model_factory import sql
 from model_factory.taxi import sink
 
 DAY, OTHER_DAY = date(2024, 6, 1), date(2024, 6, 2)
@@ -31,14 +32,13 @@ def labels(n: int = N, version: str = "1", prefix: str = "r") -> pd.DataFrame:
     })  # fmt: skip
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=[
-    pytest.mark.postgres, pytest.mark.xdist_group("postgres")])])  # fmt: skip
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def engine(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'staging.db'}"
     else:
         url = request.getfixturevalue("postgres_url")
-    engine = sink.engine_for(url)
+    engine = sql.engine_for(url)
     yield engine
     engine.dispose()
 
@@ -89,8 +89,8 @@ class StatementLog:
         self.copies: list[str] = []
 
         @event.listens_for(engine, "before_cursor_execute")
-        def statement(conn, cursor, sql, parameters, context, executemany):
-            self.statements.append((sql.lstrip().split()[0].upper(), executemany))
+        def statement(conn, cursor, text, parameters, context, executemany):
+            self.statements.append((text.lstrip().split()[0].upper(), executemany))
 
         @event.listens_for(engine, "connect")
         def spy_on_copy(dbapi_connection, record):
@@ -101,9 +101,9 @@ class StatementLog:
             copies = self.copies
 
             class Cursor(psycopg2.extensions.cursor):
-                def copy_expert(self, sql, file, *args, **kwargs):
-                    copies.append(sql)
-                    return super().copy_expert(sql, file, *args, **kwargs)
+                def copy_expert(self, text, file, *args, **kwargs):
+                    copies.append(text)
+                    return super().copy_expert(text, file, *args, **kwargs)
 
             dbapi_connection.cursor_factory = Cursor
 
@@ -120,7 +120,7 @@ def test_rows_go_in_bulk_one_statement_per_chunk(engine, monkeypatch, chunk_rows
     chunks = -(-N // chunk_rows)
     if engine.dialect.name == "postgresql":
         assert log.inserts() == [] and len(log.copies) == chunks
-        assert all(sql.startswith("COPY taxi_ride_labels") for sql in log.copies)
+        assert all(text.startswith("COPY taxi_ride_labels") for text in log.copies)
     else:
         assert log.inserts() == [True] * chunks and log.copies == []
     assert len(stored(engine)) == N
@@ -142,7 +142,7 @@ def test_awkward_ids_and_floats_round_trip_exactly(engine):
 
 
 def test_urls_in_metrics_and_errors_hide_the_password():
-    assert sink.safe_url("postgresql://etl:s3cret@db:5432/staging") == (
+    assert sql.safe_url("postgresql://etl:s3cret@db:5432/staging") == (
         "postgresql://etl:***@db:5432/staging"
     )
 
@@ -152,4 +152,4 @@ def test_bad_urls_are_input_errors():
 
     for url in ["not a url", "nosuchdialect://host/db"]:
         with pytest.raises(InputError, match="database URL"):
-            sink.engine_for(url)
+            sql.engine_for(url)

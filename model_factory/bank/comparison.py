@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from model_factory.bank import evaluate, model
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.config import describe
-from model_factory.fair_comparison import HashHoldout, NotComparable, Rescorer
+from model_factory.fair_comparison import HashHoldout, Holdout, NotComparable, Rescorer
 
 
 def holdout(config: BankTrainingConfig) -> dict:
@@ -22,14 +22,14 @@ def holdout(config: BankTrainingConfig) -> dict:
     ).model_dump(mode="json")
 
 
-def score(fitted, rows: pd.DataFrame, config: Mapping) -> dict[str, float]:
+def score(fitted, rows: pd.DataFrame, config: Mapping, _holdout: Holdout) -> dict[str, float]:
     """The test metrics of `fitted` (trained with `config`) on someone else's held-out rows."""
     settings = _settings(config)
     _require_columns(rows, settings)
     return evaluate.evaluate(fitted, rows, settings)
 
 
-def refit(config: Mapping, rows: pd.DataFrame):
+def refit(config: Mapping, rows: pd.DataFrame, _holdout: Holdout):
     """The recorded recipe (search and threshold included) trained on other training rows."""
     settings = _settings(config)
     _require_columns(rows, settings)

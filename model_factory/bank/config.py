@@ -50,3 +50,16 @@ class BankTrainingConfig(StrictModel):
     @property
     def features(self) -> list[str]:
         return [*self.numeric_features, *self.categorical_features]
+
+
+class BankScoringConfig(StrictModel):
+    """Batch scoring with the version in `stage` (its training config is the data contract)."""
+
+    data_path: str | None = Field(
+        None, description="CSV to score; null: bank-full.csv from the bundled archive"
+    )
+    csv_separator: str = ";"
+    out_path: str | None = Field(
+        None, description="predictions CSV; null: outputs/bank_marketing/predictions.csv"
+    )
+    stage: Literal["staging", "production"] = "production"

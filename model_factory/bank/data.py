@@ -4,7 +4,7 @@ import zipfile
 
 import pandas as pd
 
-from model_factory.bank.config import BankTrainingConfig
+from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
 from model_factory.errors import InputError
 from model_factory.paths import RESOURCES
 from model_factory.validation import (
@@ -16,14 +16,30 @@ from model_factory.validation import (
 )
 
 ARCHIVE = RESOURCES / "bank.zip"
+SCORING_SAMPLE = "bank-full.csv"  # what batch scoring reads when given no file
 
 
 def load(config: BankTrainingConfig) -> pd.DataFrame:
     """The configured CSV, or a member of the bundled UCI archive."""
     if config.data_path:
         return read_table(config.data_path, sep=config.csv_separator)
-    with zipfile.ZipFile(ARCHIVE) as archive, archive.open(config.bundled_file) as handle:
-        return pd.read_csv(handle, sep=config.csv_separator)
+    return _bundled(config.bundled_file, config.csv_separator)
+
+
+def load_batch(config: BankScoringConfig) -> pd.DataFrame:
+    """The batch to score: the configured CSV, or the bundled bank-full.csv."""
+    if config.data_path:
+        return read_table(config.data_path, sep=config.csv_separator)
+    return _bundled(SCORING_SAMPLE, config.csv_separator)
+
+
+def batch_source(config: BankScoringConfig) -> str:
+    return config.data_path or f"bundled {SCORING_SAMPLE}"
+
+
+def _bundled(member: str, separator: str) -> pd.DataFrame:
+    with zipfile.ZipFile(ARCHIVE) as archive, archive.open(member) as handle:
+        return pd.read_csv(handle, sep=separator)
 
 
 def validate(frame: pd.DataFrame, config: BankTrainingConfig, source: str = "data") -> pd.DataFrame:

@@ -46,6 +46,17 @@ class SyntheticConfig(StrictModel):
     seed: int = 7
 
 
+class KubeflowConfig(StrictModel):
+    """How the Kubeflow pipeline fans out over stores (the ZenML run uses `n_jobs` instead).
+
+    `parallelism` is fixed when the pipeline is compiled (KFP needs a constant); `store_groups`
+    is a pipeline input. Grouping never changes results, only how the work is spread.
+    """
+
+    store_groups: int = Field(4, ge=1, description="tasks the stores are split into")
+    parallelism: int = Field(2, ge=1, description="group tasks running at once")
+
+
 class ForecastTrainingConfig(StrictModel):
     data_path: str | None = Field(None, description="Rossmann train.csv; null: synthetic data")
     store_path: str | None = Field(None, description="Rossmann store.csv (optional)")
@@ -60,9 +71,11 @@ class ForecastTrainingConfig(StrictModel):
     interval_width: float = Field(0.95, gt=0, lt=1)
     prophet: ProphetConfig = ProphetConfig()
     refit_on_all_data: bool = True
+    kubeflow: KubeflowConfig = KubeflowConfig()
     seed: int = 42
     n_jobs: int = Field(2, ge=-1, description="worker processes; -1: one per core")
     plot_stores: int = Field(4, ge=0, le=12)
+    promote: bool = Field(True, description="offer the new version for staging (promotion.yaml)")
 
     @model_validator(mode="after")
     def _distinct(self) -> "ForecastTrainingConfig":
@@ -73,3 +86,16 @@ class ForecastTrainingConfig(StrictModel):
         if self.n_jobs == 0:
             raise ValueError("n_jobs must be -1 or >= 1")
         return self
+
+
+class ForecastScoringConfig(StrictModel):
+    """Batch forecasts for every store with the version in `stage`."""
+
+    calendar_path: str | None = Field(
+        None, description="Rossmann test.csv; null: `horizon_days` after the training cutoff"
+    )
+    horizon_days: int = Field(42, ge=1, le=366, description="used when there is no calendar")
+    db_url: str | None = Field(
+        None, description="SQLAlchemy URL; --db and $MODEL_FACTORY_DB_URL take precedence"
+    )
+    stage: Literal["staging", "production"] = "production"

@@ -10,6 +10,7 @@ import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -142,6 +143,19 @@ class StoreForecaster:
                 naive=SeasonalNaive.from_dict(entry["naive"]) if entry["naive"] else None,
             )
         return cls(models, int(index["seed"]), float(index["interval_width"]))
+
+
+def save(forecaster: StoreForecaster, folder: Path) -> None:
+    """Write `to_files` into a local folder (a Kubeflow model artifact)."""
+    for relative, text in forecaster.to_files().items():
+        path = folder / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def load(folder: Path) -> StoreForecaster:
+    """Read a folder written by `save`."""
+    return StoreForecaster.from_files(lambda relative: (folder / relative).read_text())
 
 
 def prophet_file(store: int) -> str:

@@ -6,12 +6,14 @@ before the holdout and forecasts it, next to the seasonal-naive baselines. The h
 influences the choice. `refit` then fits each store's chosen candidate on all data, so the
 registered model forecasts from the day after the data ends. Stores run in parallel worker
 processes (joblib); each store's work is deterministic, so the worker count never changes results.
+A group of stores (one Kubeflow fan-out task) runs the same code on the whole data with `stores`
+given: the windows come from all stores, so the group's results are its share of a full run.
 """
 
 import math
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 
 import pandas as pd
 from joblib import Parallel, delayed
@@ -28,11 +30,12 @@ CALENDAR_COLUMNS = ["Date", "Open", "Promo", "StateHoliday", "SchoolHoliday"]
 
 
 def backtest(
-    sales: pd.DataFrame, config: ForecastTrainingConfig
+    sales: pd.DataFrame, config: ForecastTrainingConfig, stores: Collection[int] | None = None
 ) -> tuple[pd.DataFrame, StoreForecaster]:
-    """(holdout forecasts with baselines, the models that made them) for every store."""
+    """(holdout forecasts with baselines, the models that made them) for every store, or for
+    `stores` only (windows still from all of `sales`)."""
     window = windows(sales, config)
-    tasks = {store: (frame, config, window) for store, frame in _by_store(sales)}
+    tasks = {store: (frame, config, window) for store, frame in _by_store(sales, stores)}
     label = "backtest (choose on validation, forecast holdout)"
     results = run_per_store(_backtest_store, tasks, label, config.n_jobs)
     holdout = pd.concat([frame for _, frame in results.values()], ignore_index=True)
@@ -43,12 +46,13 @@ def backtest(
 def refit(
     sales: pd.DataFrame, evaluated: StoreForecaster, config: ForecastTrainingConfig
 ) -> StoreForecaster:
-    """The model to register: each store's chosen candidate on all data (or as evaluated)."""
+    """The model to register: the chosen candidate of each store `evaluated` knows, fitted on
+    all data (or as evaluated)."""
     if not config.refit_on_all_data:
         return evaluated
     last = windows(sales, config).last_date
     tasks = {}
-    for store, frame in _by_store(sales):
+    for store, frame in _by_store(sales, evaluated.stores):
         chosen = evaluated.model(store)  # only its name and scores travel to the worker
         tasks[store] = (frame, chosen.candidate, last, config, chosen.validation_rmspe)
     models = run_per_store(fit_store_model, tasks, "refit on all data", config.n_jobs)
@@ -159,7 +163,11 @@ def run_per_store(work: Callable, tasks: dict[int, tuple], label: str, n_jobs: i
     return {store: results[store] for store in tasks}
 
 
-def _by_store(sales: pd.DataFrame) -> Iterable[tuple[int, pd.DataFrame]]:
+def _by_store(
+    sales: pd.DataFrame, stores: Collection[int] | None = None
+) -> Iterable[tuple[int, pd.DataFrame]]:
+    if stores is not None:
+        sales = sales[sales["Store"].isin(stores)]
     for store, frame in sales.groupby("Store", sort=True):
         yield int(store), frame.reset_index(drop=True)
 

@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
 from kfp import compiler
 from kfp.dsl.base_component import BaseComponent
 
@@ -25,6 +26,8 @@ class KfpPipeline:
     params: type[StrictModel]
     config_file: str  # in zenml_config/: its values become the pipeline inputs' defaults
     zenml_only: frozenset[str] = frozenset()  # config keys with no meaning on KFP: not inputs
+    # Flattened keys `build` bakes into the pipeline (KFP needs constants there): not inputs.
+    compile_time: frozenset[str] = frozenset()
 
 
 def compile_all(
@@ -53,12 +56,39 @@ def compile_pipeline(entry: KfpPipeline, config: StrictModel, image: str, path: 
     for key in defaults:
         inputs[key].is_optional = True  # a default makes an input optional, as in the SDK
     compiler.Compiler().compile(component, str(path), pipeline_parameters=defaults)
+    _stable_header(path)
     return path
 
 
 def pipeline_inputs(entry: KfpPipeline, config: StrictModel) -> dict:
-    """The pipeline's arguments for `config`: its keys flattened, ZenML-only keys left out."""
-    return flatten(config, exclude=entry.zenml_only)
+    """The pipeline's arguments for `config`: its keys flattened, ZenML-only and compile-time
+    keys left out."""
+    flat = flatten(config, exclude=entry.zenml_only)
+    return {key: value for key, value in flat.items() if key not in entry.compile_time}
+
+
+def _stable_header(path: Path) -> None:
+    """Print dict defaults in KFP's header comment with sorted keys, as in the YAML body.
+
+    KFP prints them in protobuf map order, which changes from one process to the next (a
+    struct input such as forecasting's `prophet_holiday_windows`); the spec itself is sorted.
+    """
+    text = path.read_text()
+    root = next(yaml.safe_load_all(text))["root"]
+    parameters = root.get("inputDefinitions", {}).get("parameters", {})
+    sorted_defaults = {
+        f"#    {name}: dict [Default: ": parameter["defaultValue"]
+        for name, parameter in parameters.items()
+        if parameter["parameterType"] == "STRUCT" and "defaultValue" in parameter
+    }
+    lines = text.splitlines(keepends=True)
+    for index, line in enumerate(lines):
+        if not line.startswith("#"):
+            break  # the header ends where the spec begins
+        prefix = line.partition("[Default: ")[0] + "[Default: "
+        if prefix in sorted_defaults:
+            lines[index] = f"{prefix}{sorted_defaults[prefix]}]\n"
+    path.write_text("".join(lines))
 
 
 def _with_image(component: BaseComponent, image: str) -> BaseComponent:

@@ -4,18 +4,32 @@ from zenml.client import Client
 from zenml.enums import ModelStages
 from zenml.models import ArtifactVersionResponse, ModelVersionResponse
 
+from model_factory.errors import InputError
 
-def production_version(model_name: str) -> ModelVersionResponse | None:
-    """The version of `model_name` in the production stage, or None (no model or no stage).
 
-    Lists by stage rather than `Client().get_model_version(name, "production")`: inside a
-    pipeline body ZenML turns the latter into a lazy lookup that runs (and fails) only when a
-    step starts, so the pipeline could not branch on the answer.
+def stage_version(model_name: str, stage: str) -> ModelVersionResponse | None:
+    """The version of `model_name` in `stage`, or None (no model or no holder).
+
+    Lists by stage rather than `Client().get_model_version(name, stage)`: inside a pipeline
+    body ZenML turns the latter into a lazy lookup that runs (and fails) only when a step
+    starts, so the pipeline could not branch on the answer.
     """
     versions = Client().list_model_versions(
-        model=model_name, stage=ModelStages.PRODUCTION, size=1, hydrate=True
+        model=model_name, stage=ModelStages(stage), size=1, hydrate=True
     )
     return versions.items[0] if versions.items else None
+
+
+def require_stage_version(model_name: str, stage: str) -> ModelVersionResponse:
+    """The version in `stage`; bad input with the way out when there is none."""
+    version = stage_version(model_name, stage)
+    if version is None:
+        how = "--to staging" if stage == "staging" else "--to staging, then --to production"
+        raise InputError(
+            f"no version of {model_name} is in {stage}; train one and promote it: "
+            f"model-factory promote {model_name} {how}"
+        )
+    return version
 
 
 def version_artifact(version: ModelVersionResponse, name: str) -> ArtifactVersionResponse:

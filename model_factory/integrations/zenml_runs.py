@@ -19,10 +19,7 @@ def run_with_config(
     pipeline: Pipeline, run_config: RunConfig, config: StrictModel
 ) -> PipelineRunResponse:
     """Write the run config with `config` as its parameters and hand it to ZenML."""
-    # Without a ZenML repository, ZenML takes the main module's folder as source root; under
-    # `python -m model_factory` that is model_factory/ and our materializers would be recorded
-    # as `integrations.*`, which no other process can import. The project root is unambiguous.
-    source_utils.set_custom_source_root(str(PROJECT_ROOT))
+    use_project_sources()
     raw = run_config.model_dump(mode="json", exclude_none=True)
     raw["parameters"] = {"config": config.model_dump(mode="json")}
     with tempfile.NamedTemporaryFile("w", suffix=".yaml") as handle:
@@ -30,6 +27,16 @@ def run_with_config(
         handle.flush()
         run = pipeline.with_options(config_path=handle.name)()
     return Client().get_pipeline_run(run.id)
+
+
+def use_project_sources() -> None:
+    """Record and load sources (materializers) relative to the project root.
+
+    Without a ZenML repository, ZenML takes the main module's folder as source root; under
+    `python -m model_factory` that is model_factory/ and our materializers would be recorded
+    as `integrations.*`, which no other process can import. The project root is unambiguous.
+    """
+    source_utils.set_custom_source_root(str(PROJECT_ROOT))
 
 
 def step_output(run: PipelineRunResponse, step: str, name: str) -> Any:

@@ -1,1 +1,1 @@
-"""model_factory/serving."""
+"""The store forecast service (FastAPI): `app.create_app`, run by `model-factory serve`."""

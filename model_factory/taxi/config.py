@@ -76,6 +76,9 @@ class TaxiDetectionConfig(StrictModel):
     seed: int = 42
     simulator: SimulatorConfig = SimulatorConfig()
     detector: DetectorConfig = DetectorConfig()
+    promote: bool = Field(
+        True, description="offer a newly fitted version for staging (promotion.yaml)"
+    )
 
     @field_validator("run_date")
     @classmethod

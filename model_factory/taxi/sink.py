@@ -27,15 +27,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    create_engine,
     delete,
     insert,
     select,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
-
-from model_factory.errors import InputError
+from sqlalchemy.exc import DBAPIError
 
 metadata = MetaData()
 LABELS = Table(
@@ -53,34 +49,6 @@ LABELS = Table(
 )
 WRITTEN = ["ride_id", "ride_dist", "ride_time", "ride_speed", "cluster", "is_anomaly"]
 CHUNK_ROWS = 200_000
-
-
-def engine_for(url: str) -> Engine:
-    """An engine for any SQLAlchemy URL; a malformed URL or unknown driver is an InputError."""
-    try:
-        return create_engine(url)
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise InputError(f"database URL {safe_url(url)!r} is not usable: {exc}") from exc
-
-
-def check_connection(url: str) -> None:
-    """Fail before any work if the database is unusable (bad URL: exit 2; unreachable: exit 1)."""
-    engine = engine_for(url)
-    try:
-        with engine.connect():
-            pass
-    except OperationalError as exc:
-        raise ConnectionError(f"cannot connect to {safe_url(url)}: {exc.orig}") from exc
-    finally:
-        engine.dispose()
-
-
-def safe_url(url: str) -> str:
-    """The URL with its password masked, for logs and metrics."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable URL>"
 
 
 def replace_day(engine: Engine, labels: pd.DataFrame, run_date: date, scored_at: datetime) -> int:

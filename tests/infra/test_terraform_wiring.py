@@ -259,7 +259,7 @@ def test_each_environment_readme_gives_the_exact_commands(env: str) -> None:
         f"terraform -chdir=infra/terraform/envs/{env} init",
         f"terraform -chdir=infra/terraform/envs/{env} apply",
         "zenml stack import",
-        "model-factory submit --host",
+        "model-factory submit bank_training --host",
     ):
         assert needed in readme, f"envs/{env}/README.md does not show `{needed}`"
     assert (TERRAFORM_ROOT / "README.md").is_file()

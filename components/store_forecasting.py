@@ -1,0 +1,310 @@
+"""Store sales forecasting training on Kubeflow Pipelines: the stores fan out over group tasks.
+
+`store-groups` splits the stores into `kubeflow_store_groups` groups; each group backtests and
+refits its stores (`dsl.ParallelFor`, at most `kubeflow.parallelism` at once, fixed when
+compiled); `evaluate` adds up the groups' error sums (`dsl.Collected`), so the metrics are the
+single-process run's, and `merge-models` joins the groups' models into one artifact. Models
+are folders of JSON (model_factory/forecasting/forecaster.py), never pickles. Promotion is not
+here: it is a ZenML operation CI runs.
+
+The validated config travels as a JSON artifact (`run_config`), not as a string parameter as in
+the other pipelines: kfp.local 2.17.0 silently replaces any upstream task's *parameter* output
+that enters a ParallelFor body with the loop item (`create_parameter_loop_iteration_task_spec`
+in kfp/local/orchestrator/task_spec_utils.py), while artifacts arrive intact. A cluster handles
+both; the artifact keeps the local parity run honest.
+"""
+
+from kfp import dsl
+from kfp.dsl.base_component import BaseComponent
+
+from components.platform import component, reads_external_data, resources
+
+
+@component
+def resolve_config(
+    data_path: str,
+    store_path: str,
+    synthetic_n_stores: int,
+    synthetic_n_days: int,
+    synthetic_start_date: str,
+    synthetic_seed: int,
+    store_ids: list,
+    holdout_days: int,
+    validation_days: int,
+    min_train_days: int,
+    candidates: list,
+    interval_width: float,
+    prophet_yearly_fourier_order: int,
+    prophet_changepoint_prior_scale: float,
+    prophet_seasonality_prior_scale: float,
+    prophet_holidays_prior_scale: float,
+    prophet_regressor_prior_scale: float,
+    prophet_uncertainty_samples: int,
+    prophet_holiday_windows: dict,
+    refit_on_all_data: bool,
+    kubeflow_store_groups: int,
+    kubeflow_parallelism: int,
+    seed: int,
+    n_jobs: int,
+    plot_stores: int,
+    run_config: dsl.Output[dsl.Artifact],
+) -> None:
+    """Validate the run's inputs once; every later task reads the config from this JSON file."""
+    inputs = {k: v for k, v in locals().items() if k != "run_config"}  # the inputs above
+    from pathlib import Path
+
+    from model_factory.flat_config import unflatten
+    from model_factory.forecasting.config import ForecastTrainingConfig
+
+    Path(run_config.path).write_text(unflatten(ForecastTrainingConfig, inputs).model_dump_json())
+
+
+@component
+def ingest(
+    run_config: dsl.Input[dsl.Artifact],
+    raw_sales: dsl.Output[dsl.Dataset],
+    raw_stores: dsl.Output[dsl.Dataset],
+) -> None:
+    from pathlib import Path
+
+    from model_factory.forecasting import data
+    from model_factory.forecasting.config import ForecastTrainingConfig
+
+    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
+    sales, stores = data.load(config)
+    for frame, artifact in ((sales, raw_sales), (stores, raw_stores)):
+        frame.to_parquet(artifact.path)
+        artifact.metadata["rows"] = len(frame)
+
+
+@component
+def validate(
+    run_config: dsl.Input[dsl.Artifact],
+    raw_sales: dsl.Input[dsl.Dataset],
+    raw_stores: dsl.Input[dsl.Dataset],
+    sales: dsl.Output[dsl.Dataset],
+    stores: dsl.Output[dsl.Dataset],
+) -> None:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from model_factory.forecasting import data
+    from model_factory.forecasting.config import ForecastTrainingConfig
+
+    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
+    raw = pd.read_parquet(raw_sales.path)
+    clean = data.validate(raw, config, source=config.data_path or "synthetic")
+    raw = pd.read_parquet(raw_stores.path)
+    table = data.validate_stores(raw, clean, source=config.store_path or "stores")
+    for frame, artifact in ((clean, sales), (table, stores)):
+        frame.to_parquet(artifact.path)
+        artifact.metadata["rows"] = len(frame)
+
+
+@component
+def store_groups(run_config: dsl.Input[dsl.Artifact], sales: dsl.Input[dsl.Dataset]) -> list:
+    """The stores split into groups: one fan-out task each."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from model_factory.forecasting import groups
+    from model_factory.forecasting.config import ForecastTrainingConfig
+
+    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
+    return groups.split_stores(pd.read_parquet(sales.path), config.kubeflow.store_groups)
+
+
+@component
+def backtest_group(
+    run_config: dsl.Input[dsl.Artifact],
+    sales: dsl.Input[dsl.Dataset],
+    stores: list,
+    holdout_forecasts: dsl.Output[dsl.Dataset],
+    evaluated_forecaster: dsl.Output[dsl.Model],
+) -> dict:
+    """Choose and evaluate the group's models; returns its error sums for the pooled metrics."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from model_factory.forecasting import forecaster, groups, train
+    from model_factory.forecasting.config import ForecastTrainingConfig
+
+    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
+    group = [int(store) for store in stores]  # JSON numbers may arrive as floats
+    holdout, evaluated = train.backtest(pd.read_parquet(sales.path), config, stores=group)
+    holdout.to_parquet(holdout_forecasts.path)
+    forecaster.save(evaluated, Path(evaluated_forecaster.path))
+    evaluated_forecaster.metadata["stores"] = group
+    return groups.group_result(holdout)
+
+
+@component
+def refit_group(
+    run_config: dsl.Input[dsl.Artifact],
+    sales: dsl.Input[dsl.Dataset],
+    evaluated_forecaster: dsl.Input[dsl.Model],
+    store_forecaster: dsl.Output[dsl.Model],
+) -> None:
+    """The group's chosen models fitted on all data (or as evaluated): what gets registered."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from model_factory.forecasting import forecaster, train
+    from model_factory.forecasting.config import ForecastTrainingConfig
+
+    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
+    evaluated = forecaster.load(Path(evaluated_forecaster.path))
+    refitted = train.refit(pd.read_parquet(sales.path), evaluated, config)
+    forecaster.save(refitted, Path(store_forecaster.path))
+
+
+@component
+def evaluate(
+    run_config: dsl.Input[dsl.Artifact],
+    group_results: list[dict],
+    holdout_forecasts: dsl.Input[list[dsl.Dataset]],
+    evaluated_forecasters: dsl.Input[list[dsl.Model]],
+    sales: dsl.Input[dsl.Dataset],
+    stores: dsl.Input[dsl.Dataset],
+    metrics: dsl.Output[dsl.Metrics],
+    metrics_json: dsl.Output[dsl.Artifact],
+    store_metrics: dsl.Output[dsl.Dataset],
+    forecast_plot: dsl.Output[dsl.HTML],
+) -> None:
+    """Pooled metrics from the groups' sums; per-store table and plot from their forecasts."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    from model_factory import plots, provenance
+    from model_factory.forecasting import data, forecaster, groups, train
+    from model_factory.forecasting import evaluate as forecast_evaluate
+    from model_factory.forecasting.config import ForecastTrainingConfig
+
+    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
+    scores = groups.pooled_metrics(group_results)
+    for name, value in scores.items():
+        metrics.log_metric(name, value)
+    holdout = pd.concat([pd.read_parquet(a.path) for a in holdout_forecasts], ignore_index=True)
+    evaluated = groups.merge([forecaster.load(Path(a.path)) for a in evaluated_forecasters])
+    full, table = pd.read_parquet(sales.path), pd.read_parquet(stores.path)
+    per_store = forecast_evaluate.store_metrics(holdout, evaluated, table)
+    per_store.to_parquet(store_metrics.path)
+    shown = forecast_evaluate.plot_stores(per_store, config.plot_stores)
+    figure = forecast_evaluate.forecast_figure(holdout, full, per_store, shown)
+    Path(forecast_plot.path).write_text(plots.html(figure, "Store sales: holdout forecasts"))
+    window = data.windows(full, config)
+    Path(metrics_json.path).write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n")
+    metrics_json.metadata.update(
+        data_fingerprint=provenance.data_fingerprint(full),
+        git_commit=provenance.git_commit(),
+        candidates=evaluated.candidate_counts(),
+        **window.as_metadata(),
+        **train.cutoffs(window, config),
+    )
+
+
+@component
+def merge_models(
+    store_forecasters: dsl.Input[list[dsl.Model]], store_forecaster: dsl.Output[dsl.Model]
+) -> None:
+    """The groups' refitted models as one forecaster: the run's model artifact."""
+    from pathlib import Path
+
+    from model_factory.forecasting import forecaster, groups
+
+    merged = groups.merge([forecaster.load(Path(a.path)) for a in store_forecasters])
+    forecaster.save(merged, Path(store_forecaster.path))
+    store_forecaster.metadata.update(
+        n_stores=len(merged.stores),
+        training_cutoff=merged.cutoff.strftime("%Y-%m-%d"),
+        candidates=merged.candidate_counts(),
+        interval_width=merged.interval_width,
+        framework="prophet",
+    )
+
+
+def training_pipeline(kubeflow_parallelism: int) -> BaseComponent:
+    """The pipeline, with at most `kubeflow_parallelism` group tasks at once.
+
+    KFP needs the bound as a constant, so it is fixed here, when compiling, from the run
+    config's `kubeflow.parallelism`; the other config keys are pipeline inputs.
+    """
+
+    @dsl.pipeline(
+        name="store-forecasting-training",
+        description="Store sales: per-store model choice and holdout backtest over store "
+        "groups in parallel, pooled metrics against seasonal naive, refit on all data.",
+    )
+    def store_forecasting_training(
+        data_path: str,
+        store_path: str,
+        synthetic_n_stores: int,
+        synthetic_n_days: int,
+        synthetic_start_date: str,
+        synthetic_seed: int,
+        store_ids: list,
+        holdout_days: int,
+        validation_days: int,
+        min_train_days: int,
+        candidates: list,
+        interval_width: float,
+        prophet_yearly_fourier_order: int,
+        prophet_changepoint_prior_scale: float,
+        prophet_seasonality_prior_scale: float,
+        prophet_holidays_prior_scale: float,
+        prophet_regressor_prior_scale: float,
+        prophet_uncertainty_samples: int,
+        prophet_holiday_windows: dict,
+        refit_on_all_data: bool,
+        kubeflow_store_groups: int,
+        seed: int,
+        n_jobs: int,
+        plot_stores: int,
+    ) -> dsl.Artifact:
+        """Inputs are `parameters.config` of zenml_config/forecast_training.yaml, flattened,
+        except `kubeflow.parallelism` (compiled in)."""
+        # First statement: locals() holds exactly the pipeline inputs and the compile-time
+        # `kubeflow_parallelism` (Python counts the closure variable read below as a local).
+        config = resolve_config(**locals()).outputs["run_config"]
+        raw = reads_external_data(ingest(run_config=config))
+        valid = validate(
+            run_config=config,
+            raw_sales=raw.outputs["raw_sales"],
+            raw_stores=raw.outputs["raw_stores"],
+        )
+        sales = valid.outputs["sales"]
+        groups = store_groups(run_config=config, sales=sales)
+        with dsl.ParallelFor(groups.output, parallelism=kubeflow_parallelism) as group:
+            backtest = resources(
+                backtest_group(run_config=config, sales=sales, stores=group),
+                cpu="2", memory="2Gi", cpu_limit=2, memory_limit="4Gi",
+            )  # fmt: skip
+            refit = resources(
+                refit_group(
+                    run_config=config,
+                    sales=sales,
+                    evaluated_forecaster=backtest.outputs["evaluated_forecaster"],
+                ),
+                cpu="2", memory="2Gi", cpu_limit=2, memory_limit="4Gi",
+            )  # fmt: skip
+        scored = resources(
+            evaluate(
+                run_config=config,
+                group_results=dsl.Collected(backtest.outputs["Output"]),
+                holdout_forecasts=dsl.Collected(backtest.outputs["holdout_forecasts"]),
+                evaluated_forecasters=dsl.Collected(backtest.outputs["evaluated_forecaster"]),
+                sales=sales,
+                stores=valid.outputs["stores"],
+            ),
+            cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
+        )  # fmt: skip
+        merge_models(store_forecasters=dsl.Collected(refit.outputs["store_forecaster"]))
+        return scored.outputs["metrics_json"]
+
+    return store_forecasting_training

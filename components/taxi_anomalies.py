@@ -1,0 +1,185 @@
+"""Taxi anomaly detection on Kubeflow Pipelines: the ZenML pipeline's steps as KFP components.
+
+KFP has no model registry, so the detector (the scaler fitted on the reference window, plus
+DBSCAN's parameters) is fitted on every run, from the same reference the ZenML pipeline fits on
+when it has no production version; its evaluation F1 is logged as the run's model metrics.
+Labels carry `kfp-<run id>` as model version, so rows lead back to the run holding the detector.
+The staging database URL comes from a Kubernetes Secret, never from an input or the YAML.
+"""
+
+from kfp import dsl
+
+from components.platform import component, reads_external_data, resources, staging_db
+
+
+@component
+def resolve_config(
+    run_date: str,
+    data_path: str,
+    reference_path: str,
+    seed: int,
+    simulator_n_rides: int,
+    simulator_anomaly_fraction: float,
+    detector_eps: float,
+    detector_min_samples: int,
+    detector_min_samples_fraction: float,
+    detector_features: list,
+) -> str:
+    """Validate the run's inputs once; every later task reads the config from this JSON."""
+    inputs = dict(locals())  # first statement: exactly the inputs above
+    from model_factory.flat_config import unflatten
+    from model_factory.taxi.config import TaxiDetectionConfig
+
+    return unflatten(TaxiDetectionConfig, inputs).model_dump_json()
+
+
+@component
+def ingest(config_json: str, raw_rides: dsl.Output[dsl.Dataset]) -> None:
+    from model_factory.taxi import data
+    from model_factory.taxi.config import TaxiDetectionConfig
+
+    frame = data.load(TaxiDetectionConfig.model_validate_json(config_json))
+    frame.to_parquet(raw_rides.path)
+    raw_rides.metadata["rows"] = len(frame)
+
+
+@component
+def validate(
+    config_json: str, raw_rides: dsl.Input[dsl.Dataset], rides: dsl.Output[dsl.Dataset]
+) -> None:
+    import pandas as pd
+
+    from model_factory.taxi import data
+    from model_factory.taxi.config import TaxiDetectionConfig
+
+    config = TaxiDetectionConfig.model_validate_json(config_json)
+    frame = data.validate(pd.read_parquet(raw_rides.path), data.source(config))
+    frame.to_parquet(rides.path)
+    rides.metadata["rows"] = len(frame)
+
+
+@component
+def fit_detector(
+    config_json: str,
+    run_id: str,
+    detector: dsl.Output[dsl.Model],
+    evaluation: dsl.Output[dsl.Metrics],
+) -> None:
+    """Fit the scaler on the reference window; score F1 on the seeded evaluation rides."""
+    from pathlib import Path
+
+    from model_factory import provenance
+    from model_factory.taxi import data, evaluate, model, simulate
+    from model_factory.taxi.config import TaxiDetectionConfig
+
+    config = TaxiDetectionConfig.model_validate_json(config_json)
+    reference = data.validate(data.load_reference(config), config.reference_path or "reference")
+    fitted = model.fit(reference, config.detector).model_copy(update={"version": f"kfp-{run_id}"})
+    evaluation_rides = simulate.evaluation_rides(config.simulator, config.seed)
+    for name, value in evaluate.score(fitted, evaluation_rides).items():
+        evaluation.log_metric(name, value)
+    Path(detector.path).write_text(fitted.model_dump_json(indent=2))
+    detector.metadata.update(
+        version=fitted.version,
+        data_fingerprint=provenance.data_fingerprint(reference),
+        evaluation_fingerprint=provenance.data_fingerprint(evaluation_rides),
+        git_commit=provenance.git_commit(),
+    )
+
+
+@component
+def label(
+    config_json: str,
+    rides: dsl.Input[dsl.Dataset],
+    detector: dsl.Input[dsl.Model],
+    labels: dsl.Output[dsl.Dataset],
+    anomaly_plot: dsl.Output[dsl.HTML],
+) -> None:
+    from pathlib import Path
+
+    import pandas as pd
+
+    from model_factory import plots
+    from model_factory.taxi import evaluate, model
+    from model_factory.taxi.config import TaxiDetectionConfig
+    from model_factory.taxi.model import TaxiDetector
+
+    config = TaxiDetectionConfig.model_validate_json(config_json)
+    fitted = TaxiDetector.model_validate_json(Path(detector.path).read_text())
+    frame = model.label(pd.read_parquet(rides.path), fitted)
+    frame.to_parquet(labels.path)
+    labels.metadata["rows"] = len(frame)
+    figure = evaluate.anomaly_figure(frame, config.run_date)
+    Path(anomaly_plot.path).write_text(plots.html(figure, f"Taxi rides {config.run_date}"))
+
+
+@component
+def write_labels(
+    config_json: str,
+    labels: dsl.Input[dsl.Dataset],
+    metrics: dsl.Output[dsl.Metrics],
+    metrics_json: dsl.Output[dsl.Artifact],
+) -> None:
+    """Replace the run date's rows in `taxi_ride_labels` at $MODEL_FACTORY_DB_URL."""
+    import json
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    import pandas as pd
+
+    from model_factory import sql
+    from model_factory.paths import resolve_db_url
+    from model_factory.taxi import evaluate, sink
+    from model_factory.taxi.config import TaxiDetectionConfig
+
+    config = TaxiDetectionConfig.model_validate_json(config_json)
+    frame = pd.read_parquet(labels.path)
+    url = resolve_db_url(None, None)
+    engine = sql.engine_for(url)
+    try:
+        written = sink.replace_day(engine, frame, config.day, datetime.now(UTC))
+    finally:
+        engine.dispose()
+    summary = evaluate.summarise(frame)
+    for name, value in summary.items():
+        metrics.log_metric(name, value)
+    report = {
+        **summary,
+        "model_version": str(frame["model_version"].iloc[0]),
+        "run_date": config.run_date,
+        "rows_written": written,
+        "table": sink.LABELS.name,
+        "db_url": sql.safe_url(url),
+    }
+    Path(metrics_json.path).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+
+
+@dsl.pipeline(
+    name="taxi-detection",
+    description="Taxi rides of one run date: ingest, validate, fit the detector, label, write.",
+)
+def taxi_detection(
+    run_date: str,
+    data_path: str,
+    reference_path: str,
+    seed: int,
+    simulator_n_rides: int,
+    simulator_anomaly_fraction: float,
+    detector_eps: float,
+    detector_min_samples: int,
+    detector_min_samples_fraction: float,
+    detector_features: list,
+) -> dsl.Artifact:
+    """Inputs are `parameters.config` of zenml_config/taxi_detection.yaml, flattened, except
+    `db_url`: the staging database comes from the Secret in components/platform.py."""
+    config = resolve_config(**locals()).output  # first statement: exactly the pipeline inputs
+    raw = reads_external_data(ingest(config_json=config))
+    rides = validate(config_json=config, raw_rides=raw.outputs["raw_rides"]).outputs["rides"]
+    fit = fit_detector(config_json=config, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER)
+    resources(reads_external_data(fit), cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi")
+    labelled = resources(
+        label(config_json=config, rides=rides, detector=fit.outputs["detector"]),
+        cpu="1", memory="2Gi", cpu_limit=1, memory_limit="4Gi",
+    )  # fmt: skip
+    written = staging_db(write_labels(config_json=config, labels=labelled.outputs["labels"]))
+    return written.outputs["metrics_json"]

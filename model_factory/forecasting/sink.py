@@ -1,0 +1,86 @@
+"""The table `store_forecasts`: one row per (store, date, model_version), written idempotently.
+
+Writing a batch deletes that model version's rows for the batch's stores and dates and inserts
+the new ones in one transaction, so re-running a version's forecasts replaces them exactly and
+a failure leaves the previous rows untouched. Forecasts of other versions are never touched, so
+versions can be compared side by side.
+"""
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    insert,
+    select,
+)
+
+metadata = MetaData()
+FORECASTS = Table(
+    "store_forecasts",
+    metadata,
+    Column("store", Integer, primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("model_version", String(64), primary_key=True),
+    Column("open", Boolean, nullable=False),
+    Column("forecast", Float, nullable=False),
+    Column("lower", Float, nullable=False),
+    Column("upper", Float, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+
+def replace_forecasts(
+    engine: Engine, forecasts: pd.DataFrame, model_version: str, created_at: datetime
+) -> int:
+    """Make this version's rows for these stores and dates exactly `forecasts`; rows written."""
+    metadata.create_all(engine, tables=[FORECASTS])
+    rows = [
+        {
+            "store": int(row.Store),
+            "date": row.Date.date(),
+            "model_version": model_version,
+            "open": bool(row.Open),
+            "forecast": float(row.forecast),
+            "lower": float(row.lower),
+            "upper": float(row.upper),
+            "created_at": created_at,
+        }
+        for row in forecasts.itertuples(index=False)
+    ]
+    stores = sorted({row["store"] for row in rows})
+    first, last = forecasts["Date"].min().date(), forecasts["Date"].max().date()
+    with engine.begin() as connection:
+        connection.execute(
+            delete(FORECASTS).where(
+                and_(
+                    FORECASTS.c.model_version == model_version,
+                    FORECASTS.c.store.in_(stores),
+                    FORECASTS.c.date.between(first, last),
+                )
+            )
+        )
+        connection.execute(insert(FORECASTS), rows)  # one executemany, batched per dialect
+    return len(rows)
+
+
+def read_forecasts(engine: Engine, model_version: str | None = None) -> pd.DataFrame:
+    """Stored rows (of one version, or all), ordered by store, date and version."""
+    query = select(FORECASTS).order_by(
+        FORECASTS.c.store, FORECASTS.c.date, FORECASTS.c.model_version
+    )
+    if model_version is not None:
+        query = query.where(FORECASTS.c.model_version == model_version)
+    with engine.connect() as connection:
+        return pd.DataFrame(connection.execute(query).mappings().all(), columns=FORECASTS.c.keys())

@@ -1,0 +1,177 @@
+"""The forecast service: `create_app(settings)` builds the FastAPI app (run it with uvicorn).
+
+The served model comes from the Model Control Plane and is watched in the background
+(`ModelHolder`). Forecasts are cached per model version. Prophet runs in one worker thread, off
+the event loop and one prediction at a time: it samples intervals from numpy's global random
+state after seeding it, so two predictions running at once would disturb each other's intervals.
+"""
+
+import asyncio
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated
+
+from fastapi import Body, Depends, FastAPI, HTTPException, Response, status
+
+from model_factory.serving import forecasts
+from model_factory.serving.auth import api_key_check
+from model_factory.serving.cache import ForecastCache
+from model_factory.serving.metrics import RequestMetrics, ServiceMetrics
+from model_factory.serving.model_holder import LoadedModel, ModelHolder
+from model_factory.serving.schemas import (
+    ErrorBody,
+    ForecastResponse,
+    Health,
+    ModelInfo,
+    StoreRequest,
+    forecast_response_json,
+)
+from model_factory.serving.settings import ServeSettings
+
+DESCRIPTION = """Daily sales forecasts per store from the `{model}` version in stage
+**{stage}** of the Model Control Plane. A newly promoted version is picked up within
+{interval:g} s, without a restart. Forecasts start after the model's training cutoff and end at
+most {horizon} days after it; see `GET /models` for the version, its cutoff and its stores."""
+
+
+def create_app(settings: ServeSettings) -> FastAPI:
+    """The app; raises InputError when no API key is set and `settings.insecure` is False."""
+    key = settings.api_key()
+    metrics = ServiceMetrics()
+    holder = ModelHolder(settings, metrics)
+    cache = ForecastCache(settings.cache_size, settings.cache_ttl_seconds, metrics)
+    predictor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="forecast")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI):
+        watcher = asyncio.create_task(holder.watch(settings.reload_interval_seconds))
+        try:
+            yield
+        finally:
+            watcher.cancel()
+            predictor.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(
+        title="model-factory forecast service",
+        description=DESCRIPTION.format(
+            model=settings.model_name, stage=settings.stage,
+            interval=settings.reload_interval_seconds, horizon=settings.max_horizon_days,
+        ),
+        version="1",
+        lifespan=lifespan,
+    )  # fmt: skip
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    protected = [Depends(api_key_check(settings.api_key_header, key))] if key else []
+    unauthorized = {401: {"model": ErrorBody, "description": "missing or wrong API key"}}
+    not_ready = {503: {"model": ErrorBody, "description": "no model version loaded yet"}}
+
+    def served() -> LoadedModel:
+        if (loaded := holder.current) is None:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, _waiting(holder))
+        return loaded
+
+    Requests = Annotated[
+        list[StoreRequest],
+        Body(min_length=1, max_length=settings.max_items, description="one entry per store range"),
+    ]
+
+    @app.post(
+        "/forecast",
+        dependencies=protected,
+        response_model=ForecastResponse,
+        responses={
+            **unauthorized,
+            404: {"model": ErrorBody, "description": "a store the model does not know"},
+            **not_ready,
+        },
+    )
+    async def forecast(requests: Requests) -> Response:
+        """Forecast each requested store over its date range with the served model version."""
+        model = served()  # this request finishes on this version, whatever reloads meanwhile
+        unknown = sorted({r.store_id for r in requests} - model.forecaster.models.keys())
+        if unknown:
+            raise HTTPException(
+                status.HTTP_404_NOT_FOUND,
+                f"unknown store(s) {', '.join(map(str, unknown))}: {model.model} version "
+                f"{model.version} knows {len(model.forecaster.models)} stores (GET /models)",
+            )
+        windows, errors = [], []
+        for index, request in enumerate(requests):
+            try:
+                windows.append(
+                    forecasts.window(
+                        request, model.cutoff, settings.default_days, settings.max_horizon_days
+                    )
+                )
+            except forecasts.OutOfRange as exc:
+                errors.append({"type": "value_error", "loc": ["body", index, *exc.field],
+                               "msg": exc.message})  # fmt: skip
+        if errors:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
+        results = [
+            await _store_forecast(model, request, begin, end)
+            for request, (begin, end) in zip(requests, windows, strict=True)
+        ]
+        body = forecast_response_json(model.model, model.version, model.stage, results)
+        return Response(body, media_type="application/json")
+
+    async def _store_forecast(model: LoadedModel, request: StoreRequest, begin, end) -> bytes:
+        """One store's forecast as JSON, from the cache or computed (then cached)."""
+        key = forecasts.cache_key(model.version_id, request.store_id, begin, end, request.overrides)
+        if (found := cache.get(key)) is not None:
+            return found
+        loop = asyncio.get_running_loop()
+        result = await loop.run_in_executor(
+            predictor, forecasts.predict_json, model.forecaster, request.store_id, begin, end,
+            request.overrides,
+        )  # fmt: skip
+        cache.put(key, result)
+        return result
+
+    @app.get("/healthz")
+    async def healthz() -> Health:
+        """Alive (no authentication): the process answers."""
+        return Health(status="alive")
+
+    @app.get("/readyz", responses={503: {"model": Health, "description": "no model loaded yet"}})
+    async def readyz(response: Response) -> Health:
+        """Ready (no authentication) once a model version is loaded."""
+        if (model := holder.current) is None:
+            response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+            return Health(status="loading")
+        return Health(status="ready", model_version=model.version)
+
+    @app.get("/models", dependencies=protected, responses={**unauthorized, **not_ready})
+    async def models() -> ModelInfo:
+        """The served version: name, stage, cutoff, when it was loaded, its stores."""
+        model = served()
+        return ModelInfo(
+            model=model.model,
+            stage=model.stage,
+            version=model.version,
+            version_id=model.version_id,
+            training_cutoff=model.cutoff,
+            loaded_at=model.loaded_at,
+            checked_at=holder.checked_at,
+            check_error=holder.check_error,
+            stores=model.forecaster.stores,
+        )
+
+    @app.get(
+        "/metrics",
+        dependencies=protected,
+        response_class=Response,
+        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
+                   **unauthorized},
+    )  # fmt: skip
+    async def prometheus_metrics() -> Response:
+        """Prometheus metrics: requests, latency, cache hits and misses, model version."""
+        body, content_type = metrics.exposition()
+        return Response(body, media_type=content_type)
+
+    return app
+
+
+def _waiting(holder: ModelHolder) -> str:
+    why = f": {holder.check_error}" if holder.check_error else ""
+    return f"no model version loaded yet{why}"

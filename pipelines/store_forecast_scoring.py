@@ -1,0 +1,22 @@
+"""Batch store forecasts with the forecaster in a stage, into the `store_forecasts` table."""
+
+from zenml import pipeline
+
+from model_factory.forecasting.config import ForecastScoringConfig
+from model_factory.integrations.zenml_lookup import require_stage_version, version_artifact
+from pipelines.store_forecasting import MODEL
+from steps import store_forecast_scoring as s
+
+
+@pipeline(enable_cache=False)
+def store_forecast_scoring(config: ForecastScoringConfig) -> None:
+    """Forecast every store with the version in `config.stage` (its `store_forecaster` is
+    this run's input). No version holder: bad input, no run."""
+    version = require_stage_version(MODEL.name, config.stage)
+    forecaster = version_artifact(version, "store_forecaster")
+    forecasts = s.forecast_stores(forecaster, config)
+    s.write_forecasts(forecasts, version.name, config)
+
+
+SCORING = store_forecast_scoring
+METRICS_STEP = "write_forecasts"

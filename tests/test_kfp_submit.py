@@ -1,0 +1,373 @@
+"""`model-factory submit` against a fake KFP API server speaking real HTTP on 127.0.0.1.
+
+The fake (tests/fake_kfp_server.py) checks every body against the `kfp_server_api` models and
+parses uploaded packages into the pipeline protos, so these tests see the requests kfp.Client
+really sends: the package the compiler wrote, uploaded as a version of its pipeline, then a run or
+a recurring run of exactly that version.
+"""
+
+import hashlib
+import json
+import socket
+import threading
+import urllib.error
+import urllib.request
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import yaml
+from fake_kfp_server import FakeKfp, Server
+
+from model_factory.cron import to_kfp
+from model_factory.errors import InputError
+from model_factory.integrations import kfp_submit
+from support import run_main
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+UPLOAD = ("POST", "/apis/v2beta1/pipelines/upload_version")
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory) -> Path:
+    """The real bank pipeline, compiled as `model-factory compile` does."""
+    from components import PIPELINES
+    from model_factory.integrations.kfp_compile import compile_all
+    from support import PROJECT_ROOT
+
+    out = tmp_path_factory.mktemp("kfp")
+    compile_all(
+        PIPELINES, out, "registry.example/model-factory:test", PROJECT_ROOT / "zenml_config"
+    )
+    return out
+
+
+@pytest.fixture
+def package(build_dir: Path) -> Path:
+    return build_dir / "bank_training.yaml"
+
+
+@pytest.fixture
+def fake():
+    with Server(FakeKfp()) as api:
+        yield api
+
+
+@pytest.fixture(autouse=True)
+def no_ambient_credentials(monkeypatch):
+    for name in (kfp_submit.TOKEN_ENV, kfp_submit.TOKEN_FILE_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("GIT_COMMIT", COMMIT)
+
+
+def _submit(package: Path, host: str, **options):
+    defaults = {
+        "version_name": kfp_submit.default_version_name(package, COMMIT),
+        "reuse_version": True,
+        "experiment": "bank_training",
+    }
+    return kfp_submit.submit(package, "bank_training", host, **{**defaults, **options})
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_first_submit_creates_the_pipeline_uploads_the_package_and_runs_that_version(package, fake):
+    done = _submit(package, fake.url)
+
+    expected_name = f"0123456-{hashlib.sha256(package.read_bytes()).hexdigest()[:8]}"
+    assert done.version_name == expected_name and done.uploaded
+    [pipeline] = fake.pipelines.values()
+    assert pipeline["display_name"] == "bank_training"
+    [version] = fake.versions.values()
+    assert (version["display_name"], version["pipeline_id"]) == (expected_name, done.pipeline_id)
+    # What the server stored is the package itself (plus its Kubernetes platform spec, if any).
+    docs = list(yaml.safe_load_all(package.read_text()))
+    platform = {"platform_spec": docs[1]} if len(docs) > 1 else {}
+    assert version["pipeline_spec"] == (
+        {"pipeline_spec": docs[0], **platform} if platform else docs[0]
+    )
+    [upload] = fake.calls(*UPLOAD)
+    assert upload.query["name"] == expected_name
+    assert upload.query["pipelineid"] == done.pipeline_id
+    [experiment] = fake.experiments.values()
+    assert experiment["display_name"] == "bank_training"
+    [run] = fake.runs.values()
+    assert run["pipeline_version_reference"] == {
+        "pipeline_id": done.pipeline_id,
+        "pipeline_version_id": done.version_id,
+    }
+    assert run["experiment_id"] == experiment["experiment_id"] == done.experiment_id
+    assert run["display_name"] == f"bank_training {expected_name}"
+    assert run.get("runtime_config", {}).get("parameters", {}) == {}  # compiled defaults apply
+    assert done.run_id == run["run_id"] and done.recurring_run_id is None
+    assert done.url == f"{fake.url}/#/runs/details/{run['run_id']}"
+
+
+def test_the_same_package_again_reuses_its_version_and_starts_another_run(package, fake):
+    first = _submit(package, fake.url)
+    second = _submit(package, fake.url)
+
+    assert not second.uploaded
+    assert (second.pipeline_id, second.version_id) == (first.pipeline_id, first.version_id)
+    assert len(fake.calls(*UPLOAD)) == 1 and len(fake.versions) == 1
+    assert len(fake.runs) == 2 and len(fake.experiments) == 1
+
+
+def test_a_changed_package_is_a_new_version_of_the_same_pipeline(package, fake, tmp_path):
+    first = _submit(package, fake.url)
+    changed = tmp_path / package.name
+    spec = list(yaml.safe_load_all(package.read_text()))
+    spec[0]["root"]["inputDefinitions"]["parameters"]["seed"]["defaultValue"] = 7.0
+    changed.write_text(yaml.safe_dump_all(spec, sort_keys=True))
+
+    second = _submit(
+        changed, fake.url, version_name=kfp_submit.default_version_name(changed, COMMIT)
+    )
+
+    assert second.uploaded and second.version_name != first.version_name
+    assert second.pipeline_id == first.pipeline_id and len(fake.pipelines) == 1
+    stored = fake.versions[second.version_id]["pipeline_spec"]
+    stored = stored.get("pipeline_spec", stored)
+    assert stored["root"]["inputDefinitions"]["parameters"]["seed"]["defaultValue"] == 7.0
+
+
+def test_an_explicit_version_name_that_exists_is_refused(package, fake):
+    _submit(package, fake.url, version_name="release-1", reuse_version=False)
+    with pytest.raises(InputError, match="already has a version named 'release-1'"):
+        _submit(package, fake.url, version_name="release-1", reuse_version=False)
+    assert len(fake.calls(*UPLOAD)) == 1 and len(fake.runs) == 1
+
+
+def test_a_schedule_creates_a_recurring_run_of_the_version_with_a_six_field_cron(package, fake):
+    done = _submit(package, fake.url, experiment="nightly", cron=to_kfp("30 6 * * 1-5"))
+
+    assert fake.runs == {}
+    [recurring] = fake.recurring_runs.values()
+    assert recurring["trigger"] == {"cron_schedule": {"cron": "0 30 6 * * 1-5"}}
+    assert recurring["mode"] == "ENABLE" and recurring["no_catchup"] is True
+    assert int(recurring["max_concurrency"]) == 1
+    assert recurring["pipeline_version_reference"]["pipeline_version_id"] == done.version_id
+    assert fake.experiments[recurring["experiment_id"]]["display_name"] == "nightly"
+    assert done.url == f"{fake.url}/#/recurringrun/details/{recurring['recurring_run_id']}"
+
+
+def test_the_token_from_the_environment_goes_with_every_request(package, fake, monkeypatch):
+    fake.token = "s3cret"
+    monkeypatch.setenv(kfp_submit.TOKEN_ENV, "s3cret")
+    _submit(package, fake.url)
+    assert fake.runs and {r.headers.get("authorization") for r in fake.requests} == {
+        "Bearer s3cret"
+    }
+
+
+def test_a_service_account_token_file_is_used_when_no_token_is_set(
+    package, fake, monkeypatch, tmp_path
+):
+    fake.token = "projected-token"
+    token_file = tmp_path / "token"
+    token_file.write_text("projected-token\n")
+    monkeypatch.setenv(kfp_submit.TOKEN_FILE_ENV, str(token_file))
+    _submit(package, fake.url)
+    assert fake.runs
+
+    monkeypatch.setenv(kfp_submit.TOKEN_FILE_ENV, str(tmp_path / "missing"))
+    with pytest.raises(InputError, match="no such token file"):
+        _submit(package, fake.url)
+
+
+def test_multi_user_kubeflow_needs_a_namespace_and_gets_it(package, fake):
+    fake.multi_user = True
+    with pytest.raises(InputError, match="multi-user: pass --namespace"):
+        _submit(package, fake.url)
+    assert fake.pipelines == {}
+
+    _submit(package, fake.url, namespace="team-a")
+    [pipeline] = fake.pipelines.values()
+    [experiment] = fake.experiments.values()
+    assert pipeline["namespace"] == experiment["namespace"] == "team-a"
+    assert len(fake.runs) == 1
+
+
+def test_a_namespace_on_standalone_kfp_is_refused_before_anything_is_created(package, fake):
+    with pytest.raises(InputError, match="single-user"):
+        _submit(package, fake.url, namespace="team-a")
+    assert fake.pipelines == {}
+
+
+def test_a_host_that_is_not_the_kfp_api_says_so(package, tmp_path):
+    (tmp_path / "apis" / "v2beta1").mkdir(parents=True)
+    (tmp_path / "apis" / "v2beta1" / "healthz").write_text("<html>Sign in</html>")
+    handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        host = f"http://127.0.0.1:{httpd.server_address[1]}"
+        with pytest.raises(InputError, match=r"is not the KFP API.*Sign in"):
+            _submit(package, host)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_a_rejected_call_names_the_operation_and_the_server_message(package, fake):
+    fake.fail_next[UPLOAD] = (400, "invalid pipeline spec: root is required")
+    with pytest.raises(InputError) as error:
+        _submit(package, fake.url)
+    assert str(error.value) == (
+        f"KFP API at {fake.url} rejected uploading bank_training.yaml as version "
+        f"{kfp_submit.default_version_name(package, COMMIT)}: HTTP 400: "
+        "invalid pipeline spec: root is required"
+    )
+
+
+def _post(url: str, body: object, content_type: str = "application/json") -> tuple[int, dict]:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(url, data, {"Content-Type": content_type}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def test_the_fake_server_rejects_malformed_requests(package, fake):
+    """The fake is only a good witness if it refuses what the real API would refuse."""
+    done = _submit(package, fake.url)
+    reference = {"pipeline_id": done.pipeline_id, "pipeline_version_id": done.version_id}
+    cron_run = {
+        "display_name": "r", "mode": "ENABLE", "pipeline_version_reference": reference,
+        "trigger": {"cron_schedule": {"cron": "0 0 6 * * *"}}, "max_concurrency": "1",
+    }  # fmt: skip
+    bad = [
+        ("/apis/v2beta1/runs", {"display_name": "r", "pipeline_version_reference": reference,
+                                "colour": "red"}, 400, "unknown field 'colour'"),
+        ("/apis/v2beta1/runs", {"display_name": 3, "pipeline_version_reference": reference},
+         400, "expected a string"),
+        ("/apis/v2beta1/runs", {"display_name": "r", "pipeline_version_reference": {
+            "pipeline_version_id": "nope"}}, 404, "not found"),
+        ("/apis/v2beta1/runs", {"display_name": "r", "pipeline_version_reference": reference,
+                                "runtime_config": {"parameters": {"sede": 1}}}, 400,
+         "not inputs of the pipeline"),
+        ("/apis/v2beta1/recurringruns", {**cron_run, "mode": "ON"}, 400, "is not one of"),
+        ("/apis/v2beta1/recurringruns", {**cron_run, "max_concurrency": "many"}, 400,
+         "expected an int64"),
+        ("/apis/v2beta1/recurringruns", {**cron_run, "max_concurrency": 11}, 400, "between 1"),
+        ("/apis/v2beta1/recurringruns",
+         {**cron_run, "trigger": {"cron_schedule": {"cron": "0 6 * * *"}}}, 400, "6 fields"),
+        ("/apis/v2beta1/recurringruns", {**cron_run, "trigger": {}}, 400, "exactly one of"),
+        ("/apis/v2beta1/experiments", {"display_name": "bank_training"}, 409, "already exists"),
+        ("/apis/v2beta1/pipelines", {"display_name": "x", "namespace": "team-a"}, 400,
+         "single-user"),
+    ]  # fmt: skip
+    for path, body, status, message in bad:
+        code, error = _post(fake.url + path, body)
+        assert (code, set(error)) == (status, {"code", "message"}), (path, body, error)
+        assert message in error["message"], (path, body, error)
+    assert _post(fake.url + "/apis/v2beta1/recurringruns", cron_run)[0] == 200
+
+    boundary = "b0undary"
+    spec = yaml.safe_load(package.read_text())
+    spec["root"]["colour"] = "red"
+    multipart = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="uploadfile"; '
+        f'filename="p.yaml"\r\nContent-Type: application/octet-stream\r\n\r\n'
+        f"{yaml.safe_dump(spec)}\r\n--{boundary}--\r\n"
+    ).encode()
+    code, error = _post(
+        f"{fake.url}/apis/v2beta1/pipelines/upload_version?name=v9&pipelineid={done.pipeline_id}",
+        multipart,
+        f"multipart/form-data; boundary={boundary}",
+    )
+    assert (
+        code == 400 and "invalid pipeline spec" in error["message"] and "colour" in error["message"]
+    )
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def test_cli_submit_uploads_and_runs_and_prints_where_to_look(cli, build_dir, fake):
+    result = cli("submit", "bank_training", "--host", fake.url + "/", "--dir", str(build_dir))
+    assert result.returncode == 0, result.stderr
+    [version] = fake.versions.values()
+    [run] = fake.runs.values()
+    assert version["display_name"].startswith("0123456-")
+    assert result.stdout.splitlines() == [
+        f"pipeline bank_training ({version['pipeline_id']}): version {version['display_name']} "
+        f"({version['pipeline_version_id']}) uploaded",
+        f"run {run['run_id']} in experiment bank_training: "
+        f"{fake.url}/#/runs/details/{run['run_id']}",
+    ]
+    assert version["description"] == f"bank_training.yaml from commit {COMMIT}"
+
+
+def test_cli_upload_only_publishes_the_version_and_starts_nothing(build_dir, fake):
+    args = ("submit", "bank_training", "--host", fake.url, "--dir", str(build_dir))
+    code, out, err = run_main(*args, "--upload-only", "--version-name", "r1")
+    assert code == 0, err
+    [version] = fake.versions.values()
+    assert version["display_name"] == "r1"
+    assert fake.runs == {} and fake.recurring_runs == {} and fake.experiments == {}
+    assert out.splitlines()[-1] == (
+        f"nothing started: {fake.url}/#/pipelines/details/{version['pipeline_id']}"
+        f"/version/{version['pipeline_version_id']}"
+    )
+    code, _, err = run_main(*args, "--upload-only", "--schedule", "0 6 * * *")
+    assert code == 2 and "drop --schedule or --upload-only" in err
+    assert len(fake.versions) == 1
+
+
+def test_cli_an_unreachable_host_exits_2_in_one_line(cli, build_dir):
+    host = f"http://127.0.0.1:{_closed_port()}"
+    result = cli("submit", "bank_training", "--host", host, "--dir", str(build_dir))
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"error: cannot reach the KFP API at {host}: ")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_cli_schedule_makes_a_recurring_run(build_dir, fake):
+    code, out, err = run_main(
+        "submit", "bank_training", "--host", fake.url, "--dir", str(build_dir),
+        "--schedule", "0 6 * * *", "--experiment", "daily", "--version-name", "v1",
+    )  # fmt: skip
+    assert code == 0, err
+    [recurring] = fake.recurring_runs.values()
+    assert recurring["trigger"]["cron_schedule"]["cron"] == "0 0 6 * * *"
+    assert [v["display_name"] for v in fake.versions.values()] == ["v1"]
+    assert out.splitlines()[-1] == (
+        f"recurring run {recurring['recurring_run_id']} (0 0 6 * * *) in experiment daily: "
+        f"{fake.url}/#/recurringrun/details/{recurring['recurring_run_id']}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--host", "localhost:8080"], "give the KFP URL with its scheme"),
+        (["--host", "http://x", "--schedule", "0 6 * *"], "expected 5 fields"),
+        (["--host", "http://x", "--dir", "/nonexistent"], "run `model-factory compile` first"),
+    ],
+)
+def test_cli_bad_options_exit_2_before_any_request(build_dir, args, message):
+    code, _, err = run_main("submit", "bank_training", "--dir", str(build_dir), *args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_cli_server_errors_and_missing_credentials_exit_2_in_one_line(build_dir, fake):
+    fake.fail_next[("POST", "/apis/v2beta1/runs")] = (500, "internal: database is locked")
+    code, _, err = run_main("submit", "bank_training", "--host", fake.url, "--dir", str(build_dir))
+    assert code == 2
+    assert err.strip() == (
+        f"error: KFP API at {fake.url} rejected creating the run: HTTP 500: "
+        "internal: database is locked"
+    )
+
+    fake.token = "s3cret"
+    code, _, err = run_main("submit", "bank_training", "--host", fake.url, "--dir", str(build_dir))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "rejected the health check: HTTP 401" in err and "set $KF_PIPELINES_TOKEN" in err

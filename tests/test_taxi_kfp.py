@@ -1,0 +1,100 @@
+"""The taxi KFP pipeline end to end with kfp.local, and parity with ZenML on the same config.
+
+Both runs label one run date with a detector fitted on the same reference window and write the
+labels to their own SQLite staging DB: the rows and the metrics must be identical. ZenML runs in
+a subprocess, side by side with the KFP run, on a ZenML store of its own, so it always fits a
+detector (a production version left by another test of this process would be used instead).
+The KFP detector and its evaluation F1 are also checked against the core called directly.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import pytest
+import yaml
+from kfp import local
+
+from components import PIPELINES
+from model_factory import provenance, sql
+from model_factory.config import load_run_config
+from model_factory.integrations.kfp_compile import pipeline_inputs
+from model_factory.taxi import data, evaluate, model, simulate, sink
+from model_factory.taxi.config import TaxiDetectionConfig
+from model_factory.taxi.model import TaxiDetector
+from support import PROJECT_ROOT
+
+RUN_DATE = "2024-06-03"
+TASKS = {"resolve-config", "ingest", "validate", "fit-detector", "label", "write-labels"}
+SAME = ["run_date", "n_rides", "n_anomalies", "anomaly_rate", "n_clusters", "f1", "precision",
+        "recall", "n_planted", "rows_written", "table"]  # fmt: skip
+
+
+def _rows(url: str):
+    engine = sql.engine_for(url)
+    try:
+        return sink.read_day(engine, date.fromisoformat(RUN_DATE))
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.slow
+def test_kfp_local_run_writes_the_same_labels_and_metrics_as_zenml(tmp_path, monkeypatch):
+    raw = yaml.safe_load((PROJECT_ROOT / "zenml_config/taxi_detection.yaml").read_text())
+    raw["parameters"]["config"]["run_date"] = RUN_DATE
+    config_path = tmp_path / "taxi.yaml"
+    config_path.write_text(yaml.safe_dump(raw))
+    zenml_db, kfp_db = (f"sqlite:///{tmp_path / name}" for name in ("zenml.db", "kfp.db"))
+    zenml_env = {
+        **os.environ,
+        "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
+        "MODEL_FACTORY_HOME": str(tmp_path / "zenml_outputs"),
+    }
+    zenml_run = subprocess.Popen(
+        [sys.executable, "-m", "model_factory", "detect", "taxi-anomalies", "--run-date",
+         RUN_DATE, "--config", str(config_path), "--db", zenml_db,
+         "--metrics-out", str(tmp_path / "zenml.json")],
+        cwd=PROJECT_ROOT, env=zenml_env, text=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d
+    monkeypatch.setenv("MODEL_FACTORY_DB_URL", kfp_db)  # what the Secret gives on a cluster
+    entry = PIPELINES["taxi_detection"]
+    config = load_run_config(config_path, TaxiDetectionConfig).parameters.config
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "kfp"))
+    task = entry.build(config)(**pipeline_inputs(entry, config))
+    _, zenml_errors = zenml_run.communicate(timeout=900)
+    assert zenml_run.returncode == 0, zenml_errors[-2000:]
+
+    (run_dir,) = (tmp_path / "kfp").iterdir()
+    assert {p.name for p in run_dir.iterdir()} == TASKS
+    metrics = json.loads(Path(task.outputs["Output"].path).read_text())
+    fitted = json.loads((run_dir / "fit-detector/executor_output.json").read_text())["artifacts"]
+    detector = fitted["detector"]["artifacts"][0]["metadata"]
+    assert metrics["model_version"] == detector["version"]
+    assert detector["version"].startswith("kfp-") and len(detector["version"]) <= 64
+    assert metrics["db_url"] == kfp_db and metrics["n_rides"] == config.simulator.n_rides
+    assert 0.9 < metrics["f1"] <= 1.0
+    written = json.loads((run_dir / "write-labels/executor_output.json").read_text())
+    logged = written["artifacts"]["metrics"]["artifacts"][0]["metadata"]
+    assert logged == pytest.approx({k: v for k, v in metrics.items() if k in logged})
+    assert "data:image/png;base64," in (run_dir / "label/anomaly_plot").read_text()
+
+    zenml_metrics = json.loads((tmp_path / "zenml.json").read_text())
+    assert {k: metrics[k] for k in SAME} == {k: zenml_metrics[k] for k in SAME}
+    kfp_rows, zenml_rows = _rows(kfp_db), _rows(zenml_db)
+    assert kfp_rows[sink.WRITTEN].equals(zenml_rows[sink.WRITTEN])
+    assert kfp_rows["model_version"].eq(detector["version"]).all()
+
+    # The detector and its evaluation are the core's on the same reference and evaluation rides.
+    reference = data.validate(data.load_reference(config), "reference")
+    expected = model.fit(reference, config.detector)
+    stored = TaxiDetector.model_validate_json((run_dir / "fit-detector/detector").read_text())
+    assert stored == expected.model_copy(update={"version": detector["version"]})
+    evaluation = simulate.evaluation_rides(config.simulator, config.seed)
+    logged = fitted["evaluation"]["artifacts"][0]["metadata"]
+    assert logged == evaluate.score(expected, evaluation)
+    assert detector["data_fingerprint"] == provenance.data_fingerprint(reference)
