@@ -15,9 +15,6 @@ from sklearn.preprocessing import StandardScaler
 from model_factory import dbscan as grid_dbscan_module
 from model_factory.dbscan import DBSCANResult, dbscan
 
-# One xdist worker compiles the numba kernels once for the whole file.
-pytestmark = pytest.mark.xdist_group("dbscan")
-
 
 def check_against_sklearn(
     X: np.ndarray, eps: float, min_samples: int, result: DBSCANResult | None = None
