@@ -1,7 +1,8 @@
 """`model-factory`: the command line over the core, ZenML and Kubeflow.
 
 Imports of heavy libraries (zenml, sklearn, prophet, kfp) happen inside commands so that
-`--help` stays fast. Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 promotion rejected.
+`--help` stays fast. Exit codes: 0 ok, 1 unexpected error, 2 bad input, 3 promotion rejected,
+4 drift detected.
 """
 
 import os
@@ -12,7 +13,7 @@ from pathlib import Path
 import click
 import typer
 
-from model_factory.errors import InputError, PromotionRejected
+from model_factory.errors import DriftDetected, InputError, PromotionRejected
 from model_factory.paths import config_dir
 
 CONFIG_DIR = config_dir()
@@ -32,6 +33,11 @@ predict_app = typer.Typer(
 app.add_typer(predict_app, name="predict")
 stack_app = typer.Typer(no_args_is_help=True, help="The ZenML stack that runs on Kubeflow.")
 app.add_typer(stack_app, name="stack")
+monitor_app = typer.Typer(
+    no_args_is_help=True,
+    help="Check a batch against the production version's reference profile (exit 4: drift).",
+)
+app.add_typer(monitor_app, name="monitor")
 
 ConfigOption = typer.Option(None, "--config", help="Run config YAML (default: zenml_config/...)")
 DataOption = typer.Option(None, "--data", help="Input data (default: bundled or synthetic)")
@@ -253,6 +259,159 @@ def _score_and_report(pipeline_module, run_config, settings, metrics_out: Path |
     write_metrics(metrics, metrics_out)
     print_metrics(f"{run.pipeline.name} (run {run.name})", metrics)
     return metrics
+
+
+@monitor_app.command("bank-marketing")
+def monitor_bank_marketing(
+    data: Path | None = DataOption, config: Path | None = ConfigOption,
+    metrics_out: Path | None = MetricsOption,
+) -> dict:  # fmt: skip
+    """Feature, probability and (with outcomes `y`) ROC-AUC drift of a customer batch."""
+    from model_factory.bank import monitor
+    from model_factory.config import load_run_config
+
+    run_config = load_run_config(
+        _config_path(config, "bank_monitor.yaml"), monitor.BankMonitorConfig
+    )
+    settings = run_config.parameters.config
+    if data is not None:
+        settings = settings.model_copy(update={"data_path": str(data.resolve())})
+    profile = _monitor_profile(monitor.MODEL_NAME, settings.data_path)
+    monitor.validate_batch(monitor.load_batch(settings), profile, settings.data_path)
+    return _monitor_and_report("bank_marketing", run_config, settings, metrics_out)
+
+
+@monitor_app.command("store-forecasting")
+def monitor_store_forecasting(
+    data: Path | None = DataOption, config: Path | None = ConfigOption,
+    metrics_out: Path | None = MetricsOption,
+) -> dict:  # fmt: skip
+    """Per-store level and promotion effect, forecast and RMSPE drift of actual sales."""
+    from model_factory.config import load_run_config
+    from model_factory.forecasting import monitor
+
+    run_config = load_run_config(
+        _config_path(config, "forecast_monitor.yaml"), monitor.ForecastMonitorConfig
+    )
+    settings = run_config.parameters.config
+    if data is not None:
+        settings = settings.model_copy(update={"data_path": str(data.resolve())})
+    profile = _monitor_profile(monitor.MODEL_NAME, settings.data_path)
+    monitor.validate_batch(monitor.load_batch(settings), profile, settings.data_path)
+    return _monitor_and_report("store_forecasting", run_config, settings, metrics_out)
+
+
+@monitor_app.command("taxi-anomalies")
+def monitor_taxi_anomalies(
+    run_date: str = RunDateOption, db: str | None = DbOption, config: Path | None = ConfigOption,
+    metrics_out: Path | None = MetricsOption,
+) -> dict:  # fmt: skip
+    """Ride distance, time, speed and anomaly-rate drift of one labelled run date."""
+    from model_factory.config import load_run_config, parse
+    from model_factory.drift.profile import require_batch
+    from model_factory.paths import resolve_db_url
+    from model_factory.taxi import monitor
+
+    run_config = load_run_config(
+        _config_path(config, "taxi_monitor.yaml"), monitor.TaxiMonitorConfig
+    )
+    settings = parse(
+        monitor.TaxiMonitorConfig,
+        {**run_config.parameters.config.model_dump(), "run_date": run_date},
+        "options",
+    )
+    profile = _monitor_profile(monitor.MODEL_NAME, "")
+    url = resolve_db_url(db, settings.db_url)
+    require_batch(monitor.load_batch(url, settings.day), profile, f"run date {run_date}")
+    if db:  # steps resolve the URL at run time: credentials stay out of ZenML's run records
+        os.environ["MODEL_FACTORY_DB_URL"] = db
+    return _monitor_and_report("taxi_anomalies", run_config, settings, metrics_out)
+
+
+def _monitor_profile(model: str, data_path: str | None):
+    """The production version's profile; no batch, no version or no profile: exit 2."""
+    from model_factory.integrations.zenml_drift import monitored_version, reference_profile
+
+    if data_path is None:
+        raise InputError("no batch given: pass --data PATH (or set data_path in the config)")
+    return reference_profile(monitored_version(model))
+
+
+def _monitor_and_report(use_case: str, run_config, settings, metrics_out: Path | None) -> dict:
+    """Run the monitor pipeline, print the table, write metrics; drift raises (exit 4)."""
+    from importlib import import_module
+
+    from model_factory.drift import report
+    from model_factory.integrations.zenml_runs import run_with_config, step_output
+    from model_factory.reporting import console, write_metrics
+
+    pipeline_module = import_module(f"pipelines.{use_case}_monitor")
+    run = run_with_config(pipeline_module.MONITOR, run_config, settings)
+    drift = step_output(run, pipeline_module.REPORT_STEP, "drift_report")
+    metrics = step_output(run, pipeline_module.METRICS_STEP, "metrics")
+    write_metrics(metrics, metrics_out)
+    console.print(report.table(drift))
+    console.print(f"Report: {report.html_path(use_case)} (run {run.name})")
+    if drift.drifted:
+        raise DriftDetected(f"{len(drift.drifted_checks)} check(s): "
+                            + ", ".join(drift.drifted_checks))  # fmt: skip
+    console.print("no drift")
+    return metrics
+
+
+class BatchKind(StrEnum):
+    bank_marketing = "bank-marketing"
+    store_forecasting = "store-forecasting"
+    taxi_rides = "taxi-rides"
+
+
+@app.command("sample-batch")
+def sample_batch(
+    kind: BatchKind = typer.Argument(..., help="Which batch"),
+    out: Path = typer.Option(..., "--out", help="CSV to write"),
+    shift: bool = typer.Option(False, "--shift", help="Apply the use case's synthetic shift"),
+    seed: int = typer.Option(0, "--seed", help="Seeds the draw and the shift"),
+    run_date: str = typer.Option("2024-06-01", "--run-date", help="taxi-rides: the day"),
+) -> None:
+    """Write a fresh batch for `monitor` (or `detect`), optionally shifted: bank customers
+    outside bank.csv (shift: job mix, lower balances); the 6 weeks after the default synthetic
+    sales (shift: level change and lost promo effect for some stores); a day of synthetic
+    rides (shift: longer rides)."""
+    from model_factory.reporting import console
+
+    if kind is BatchKind.bank_marketing:
+        from model_factory.bank import shift as bank_shift
+
+        frame = bank_shift.fresh_batch(1000, seed)
+        frame = bank_shift.shift(frame, seed) if shift else frame
+        note = f"shifted: {', '.join(bank_shift.SHIFTED_FEATURES)}" if shift else ""
+        separator = ";"
+    elif kind is BatchKind.store_forecasting:
+        from model_factory.config import load_run_config
+        from model_factory.forecasting import shift as sales_shift
+        from model_factory.forecasting.config import ForecastTrainingConfig
+
+        training = load_run_config(CONFIG_DIR / "forecast_training.yaml", ForecastTrainingConfig)
+        settings = training.parameters.config
+        frame = sales_shift.next_days(settings.synthetic, settings.holdout_days, seed)
+        note = ""
+        if shift:
+            level, promo = sales_shift.pick_stores(frame["Store"], seed, 2)
+            frame = sales_shift.shift(frame, level, promo)
+            note = f"shifted: level of stores {level}, promo effect of stores {promo}"
+        separator = ","
+    else:
+        from model_factory.taxi import shift as ride_shift
+        from model_factory.taxi import simulate
+        from model_factory.taxi.config import SimulatorConfig, parse_run_date
+
+        frame = simulate.rides_for_day(SimulatorConfig(), seed, parse_run_date(run_date))
+        frame = ride_shift.longer_rides(frame, seed) if shift else frame
+        note = f"shifted: {', '.join(ride_shift.SHIFTED_FEATURES)}" if shift else ""
+        separator = ","
+    out.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(out, sep=separator, index=False)
+    console.print(f"{out}: {len(frame):,} rows{'; ' + note if note else ''}")
 
 
 @app.command()
@@ -597,6 +756,8 @@ def main() -> None:
         _fail(f"error: {exc}", 2)
     except PromotionRejected as exc:
         _fail(f"rejected: {exc}", 3)
+    except DriftDetected as exc:
+        _fail(f"drift: {exc}", 4)
     except click.exceptions.Abort:
         _fail("aborted", 1)
     except (click.ClickException, typer.TyperException) as exc:  # typer vendors its own click

@@ -30,6 +30,12 @@ def html(fig: Figure, title: str) -> str:
     )
 
 
+def img_tag(fig: Figure, alt: str) -> str:
+    """The figure as an `<img>` element with the PNG inlined, for HTML reports."""
+    data = base64.b64encode(_png(fig)).decode()
+    return f"<img alt='{escape(alt)}' src='data:image/png;base64,{data}'>"
+
+
 def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=110)

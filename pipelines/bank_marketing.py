@@ -19,7 +19,7 @@ def bank_training(config: BankTrainingConfig) -> None:
     dataset = s.validate(raw, config)
     train_set, test_set = s.split(dataset, config)
     classifier, summary = s.train(train_set, config)
-    metrics, _ = s.evaluate_model(classifier, test_set, dataset, summary, config)
+    metrics, _, _ = s.evaluate_model(classifier, test_set, dataset, summary, config)
     promote(metrics, model=MODEL.name, enabled=config.promote)
 
 

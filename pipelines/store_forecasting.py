@@ -20,7 +20,7 @@ def store_forecasting_training(config: ForecastTrainingConfig) -> None:
     raw_sales, raw_stores = s.load_data(config)
     sales, stores = s.validate_data(raw_sales, raw_stores, config)
     holdout_forecasts, evaluated = s.backtest(sales, config)
-    metrics, _, _ = s.evaluate_forecasts(holdout_forecasts, evaluated, sales, stores, config)
+    metrics, _, _, _ = s.evaluate_forecasts(holdout_forecasts, evaluated, sales, stores, config)
     s.refit(sales, evaluated, config, after="evaluate_forecasts")
     promote(metrics, model=MODEL.name, enabled=config.promote, after="refit")
 

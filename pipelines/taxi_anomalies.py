@@ -26,7 +26,7 @@ def taxi_detection(config: TaxiDetectionConfig) -> None:
     rides = s.validate(s.ingest(config), config)
     production = stage_version(MODEL.name, "production")
     if production is None:
-        detector, _ = s.fit_detector.with_options(model=MODEL)(config)
+        detector, _, _ = s.fit_detector.with_options(model=MODEL)(config)
     else:
         detector = version_artifact(production, s.DETECTOR_ARTIFACT)
     labels, _ = s.label(rides, detector, config)

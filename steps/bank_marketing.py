@@ -9,8 +9,9 @@ from zenml import step
 from zenml.integrations.sklearn.materializers.sklearn_materializer import SklearnMaterializer
 
 from model_factory import plots, provenance, splits
-from model_factory.bank import comparison, data, evaluate, model
+from model_factory.bank import comparison, data, evaluate, model, monitor
 from model_factory.bank.config import BankTrainingConfig
+from model_factory.drift.profile import ReferenceProfile
 from model_factory.integrations.zenml_models import record_training
 from model_factory.paths import output_dir
 
@@ -51,7 +52,11 @@ def evaluate_model(
     dataset: pd.DataFrame,
     search_summary: dict,
     config: BankTrainingConfig,
-) -> tuple[Annotated[dict, "metrics"], Annotated[Image.Image, "evaluation_plot"]]:
+) -> tuple[
+    Annotated[dict, "metrics"],
+    Annotated[Image.Image, "evaluation_plot"],
+    Annotated[ReferenceProfile, "reference_profile"],
+]:
     metrics = evaluate.evaluate(classifier, test_set, config)
     figure = evaluate.evaluation_figure(classifier, test_set, config)
     image = plots.save(figure, output_dir("bank_marketing") / "evaluation.png")
@@ -63,4 +68,5 @@ def evaluate_model(
         n_train=len(dataset) - len(test_set),
         holdout=comparison.holdout(config),
     )
-    return {**metrics, "model_version": version}, image
+    profile = monitor.build_profile(dataset, test_set, classifier, config, metrics)
+    return {**metrics, "model_version": version}, image, profile

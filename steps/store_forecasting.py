@@ -8,7 +8,8 @@ from zenml import ArtifactConfig, step
 from zenml.enums import ArtifactType
 
 from model_factory import plots, provenance
-from model_factory.forecasting import comparison, data, evaluate, train
+from model_factory.drift.profile import ReferenceProfile
+from model_factory.forecasting import comparison, data, evaluate, monitor, train
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.forecasting.forecaster import StoreForecaster
 from model_factory.integrations.forecast_materializer import StoreForecasterMaterializer
@@ -57,6 +58,7 @@ def evaluate_forecasts(
     Annotated[dict, "metrics"],
     Annotated[pd.DataFrame, "store_metrics"],
     Annotated[Image.Image, "forecast_plot"],
+    Annotated[ReferenceProfile, "reference_profile"],
 ]:
     metrics = evaluate.pooled_metrics(holdout_forecasts)
     store_metrics = evaluate.store_metrics(holdout_forecasts, evaluated_forecaster, stores)
@@ -76,7 +78,8 @@ def evaluate_forecasts(
         candidates=evaluated_forecaster.candidate_counts(),
         holdout=comparison.holdout(window, cutoffs["training_cutoff"]),
     )
-    return {**metrics, "model_version": version}, store_metrics, forecast_plot
+    profile = monitor.build_profile(holdout_forecasts, metrics)
+    return {**metrics, "model_version": version}, store_metrics, forecast_plot, profile
 
 
 @step(output_materializers={"store_forecaster": StoreForecasterMaterializer})

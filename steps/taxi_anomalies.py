@@ -10,9 +10,10 @@ from zenml import ArtifactConfig, step
 from zenml.enums import ArtifactType
 
 from model_factory import plots, provenance, sql
+from model_factory.drift.profile import ReferenceProfile
 from model_factory.integrations.zenml_models import record_training
 from model_factory.paths import resolve_db_url
-from model_factory.taxi import comparison, data, evaluate, model, simulate, sink
+from model_factory.taxi import comparison, data, evaluate, model, monitor, simulate, sink
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.model import TaxiDetector
 
@@ -38,7 +39,11 @@ def validate(raw: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated[pd.Dat
 @step
 def fit_detector(
     config: TaxiDetectionConfig,
-) -> tuple[DetectorArtifact, Annotated[pd.DataFrame, "evaluation_rides"]]:
+) -> tuple[
+    DetectorArtifact,
+    Annotated[pd.DataFrame, "evaluation_rides"],
+    Annotated[ReferenceProfile, "reference_profile"],
+]:
     """Fit the scaler on the reference window, score F1 on the evaluation set, register.
 
     Runs only when the model has no production version (the pipeline decides when the run is
@@ -59,7 +64,8 @@ def fit_detector(
         holdout=comparison.holdout(evaluation_fingerprint),
     )
     detector = detector.model_copy(update={"version": version})
-    return detector, evaluation
+    profile = monitor.build_profile(reference, model.label(reference, detector))
+    return detector, evaluation, profile
 
 
 @step

@@ -82,6 +82,18 @@ def validate(
     sales: pd.DataFrame, config: ForecastTrainingConfig, source: str = "data"
 ) -> pd.DataFrame:
     """Schema, types, values, uniqueness and enough history; returns a clean, sorted frame."""
+    frame = validate_rows(sales, source)
+    if config.store_ids is not None:
+        unknown = sorted(set(config.store_ids) - set(frame["Store"]))
+        if unknown:
+            raise InputError(f"{source}: store_ids not in the data: {unknown[:5]}")
+        frame = frame[frame["Store"].isin(config.store_ids)].reset_index(drop=True)
+    require_history(frame, config, source)
+    return frame
+
+
+def validate_rows(sales: pd.DataFrame, source: str = "data") -> pd.DataFrame:
+    """Schema, types, values and uniqueness of sales rows (no history needed: a new batch)."""
     require_rows(sales, source)
     require_columns(sales, SALES_COLUMNS, source)
     require_no_nulls(sales, SALES_COLUMNS, source)
@@ -106,14 +118,7 @@ def validate(
         raise InputError(f"{source}: {n} row(s) have Sales > 0 on a closed day (Open = 0)")
     require_unique(frame.assign(Date=frame["Date"].dt.strftime("%Y-%m-%d")), ["Store", "Date"],
                    source)  # fmt: skip
-    if config.store_ids is not None:
-        unknown = sorted(set(config.store_ids) - set(frame["Store"]))
-        if unknown:
-            raise InputError(f"{source}: store_ids not in the data: {unknown[:5]}")
-        frame = frame[frame["Store"].isin(config.store_ids)]
-    frame = frame.sort_values(["Store", "Date"], ignore_index=True)
-    require_history(frame, config, source)
-    return frame
+    return frame.sort_values(["Store", "Date"], ignore_index=True)
 
 
 def parse_dates(values: pd.Series, source: str) -> pd.Series:

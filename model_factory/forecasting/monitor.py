@@ -1,0 +1,194 @@
+"""Drift of the store forecaster: per-store level and promotion effect, the
+forecast distribution, and the RMSPE on the batch's actual sales.
+
+Store checks work on log residuals log(actual / forecast) of the production model: the forecast
+already carries trend, yearly and weekly seasonality, promotions and holidays, so a residual
+that moves means the store changed, not the calendar. The reference is the same residual over
+the training run's holdout (forecast by models that had not seen it, as the batch is).
+"""
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+from scipy import stats
+
+from model_factory.config import StrictModel
+from model_factory.drift import compare
+from model_factory.drift.compare import Check
+from model_factory.drift.config import DriftThresholds
+from model_factory.drift.profile import ReferenceProfile, StoreProfile, numeric_profile
+from model_factory.drift.report import DriftReport, new_report
+from model_factory.errors import InputError
+from model_factory.forecasting import data
+from model_factory.forecasting.forecaster import StoreForecaster
+from model_factory.forecasting.metrics import rmspe, scored_rows
+from model_factory.validation import read_table
+
+USE_CASE = "store_forecasting"
+MODEL_NAME = "store_sales_forecaster"
+
+
+class ForecastMonitorConfig(StrictModel):
+    data_path: str | None = Field(None, description="the batch: rows shaped like train.csv")
+    drift: DriftThresholds = DriftThresholds()
+    store_level: float = Field(
+        0.3, gt=0, description="a store's mean log residual moved by more (~30%): drift"
+    )
+    promo_effect: float = Field(
+        0.15, gt=0, description="a store's promo-day minus other-day residual moved by more: drift"
+    )
+    max_rmspe_increase: float = Field(0.05, gt=0, description="RMSPE above the version's by more")
+
+
+def residuals(frame: pd.DataFrame) -> pd.DataFrame:
+    """Scored rows (open, sales > 0, forecast > 0) with their log residual."""
+    rows = frame[scored_rows(frame) & (frame["forecast"] > 0)]
+    return rows.assign(residual=np.log(rows["Sales"] / rows["forecast"]))
+
+
+def store_profile(rows: pd.DataFrame) -> StoreProfile:
+    return StoreProfile(
+        level=float(rows["residual"].mean()),
+        residual_sd=float(rows["residual"].std(ddof=1)) if len(rows) > 1 else 0.0,
+        n=len(rows),
+        promo_effect=_promo_effect(rows),
+    )
+
+
+def build_profile(
+    holdout_forecasts: pd.DataFrame, metrics: dict, thresholds: DriftThresholds = DriftThresholds()
+) -> ReferenceProfile:
+    rows = residuals(holdout_forecasts)
+    return ReferenceProfile(
+        use_case=USE_CASE,
+        n_rows=len(holdout_forecasts),
+        prediction=numeric_profile(np.log(rows["forecast"]), thresholds),
+        performance={"rmspe": float(metrics["rmspe"])},
+        stores={str(s): store_profile(frame) for s, frame in rows.groupby("Store")},
+    )
+
+
+def load_batch(config: ForecastMonitorConfig) -> pd.DataFrame:
+    return read_table(config.data_path, **data.CSV_OPTIONS)
+
+
+def validate_batch(batch: pd.DataFrame, profile: ReferenceProfile, source: str) -> pd.DataFrame:
+    """Rows shaped like train.csv, for stores the version knows, with open days to score."""
+    frame = data.validate_rows(batch, source)
+    unknown = sorted(set(frame["Store"].astype(str)) - set(profile.stores), key=int)
+    if unknown:
+        raise InputError(f"{source}: store(s) the model version does not know: {unknown[:5]}")
+    if not scored_rows(frame).any():
+        raise InputError(f"{source}: no open days with sales to compare")
+    return frame
+
+
+def forecast(batch: pd.DataFrame, forecaster: StoreForecaster) -> pd.DataFrame:
+    """The batch with the production model's forecast of each row."""
+    parts = []
+    for store, rows in batch.groupby("Store", sort=True):
+        predicted = forecaster.predict(
+            int(store), rows[["Date", "Open", "Promo", "StateHoliday", "SchoolHoliday"]]
+        )
+        parts.append(rows.assign(forecast=predicted["forecast"].to_numpy()))
+    return pd.concat(parts, ignore_index=True)
+
+
+def check(
+    batch: pd.DataFrame,
+    profile: ReferenceProfile,
+    forecaster: StoreForecaster,
+    config: ForecastMonitorConfig,
+    version: str,
+    source: str,
+) -> DriftReport:
+    frame = forecast(validate_batch(batch, profile, source), forecaster)
+    rows = residuals(frame)
+    checks = []
+    for store, store_rows in rows.groupby("Store", sort=True):
+        checks += store_checks(str(store), profile.stores[str(store)], store_rows, config)
+    checks.append(
+        compare.numeric(
+            "forecast (log)",
+            profile.prediction,
+            np.log(rows["forecast"]),
+            config.drift,
+            "prediction",
+        )
+    )
+    checks.append(
+        compare.performance(
+            "rmspe",
+            profile.performance["rmspe"],
+            rmspe(rows["Sales"], rows["forecast"]),
+            config.max_rmspe_increase,
+            higher_is_better=False,
+        )
+    )
+    return new_report(
+        use_case=USE_CASE,
+        model=MODEL_NAME,
+        model_version=version,
+        source=source,
+        n_rows=len(frame),
+        reference_rows=profile.n_rows,
+        checks=checks,
+    )
+
+
+def store_checks(
+    store: str, reference: StoreProfile, rows: pd.DataFrame, config: ForecastMonitorConfig
+) -> list[Check]:
+    """Level: the mean residual moved (and Welch's t-test agrees); promo effect: the gap
+    between promo-day and other-day residuals moved."""
+    batch = store_profile(rows)
+    shift = batch.level - reference.level
+    p_value = (
+        float(
+            stats.ttest_ind_from_stats(
+                batch.level,
+                max(batch.residual_sd, 1e-9),
+                batch.n,
+                reference.level,
+                max(reference.residual_sd, 1e-9),
+                reference.n,
+                equal_var=False,
+            ).pvalue
+        )
+        if batch.n > 1 and reference.n > 1
+        else 1.0
+    )
+    threshold = config.drift.p_value
+    checks = [
+        Check(
+            name=f"store {store} level",
+            kind="store",
+            statistic="mean log residual shift",
+            value=abs(shift),
+            threshold=config.store_level,
+            test="welch t",
+            p_value=p_value,
+            p_threshold=threshold,
+            drifted=abs(shift) > config.store_level and p_value < threshold,
+        )
+    ]
+    if reference.promo_effect is not None and batch.promo_effect is not None:
+        moved = abs(batch.promo_effect - reference.promo_effect)
+        checks.append(
+            Check(
+                name=f"store {store} promo effect",
+                kind="store",
+                statistic="promo residual gap shift",
+                value=moved,
+                threshold=config.promo_effect,
+                drifted=moved > config.promo_effect,
+            )
+        )
+    return checks
+
+
+def _promo_effect(rows: pd.DataFrame) -> float | None:
+    promo = rows["Promo"] == 1
+    if promo.all() or not promo.any():
+        return None
+    return float(rows.loc[promo, "residual"].mean() - rows.loc[~promo, "residual"].mean())

@@ -1,0 +1,54 @@
+"""Fresh and shifted sales batches for monitor tests and the demo.
+
+`next_days` continues the synthetic world of a training config: the same stores (scale, growth,
+weekly profile, promotion uplift) over the days after its data ends, with new day-to-day noise.
+`shift` changes some stores: a level change (sales times `level_factor`) and a lost promotion
+effect (promo-day sales brought down to the store's usual non-promo level).
+"""
+
+import numpy as np
+import pandas as pd
+
+from model_factory.forecasting import synthetic
+from model_factory.forecasting.config import SyntheticConfig
+
+
+def next_days(config: SyntheticConfig, days: int, skip: int = 0) -> pd.DataFrame:
+    """`days` days starting `skip` days after the synthetic training data of `config` ends, as
+    train.csv rows. Each `skip` redraws the day-to-day noise (the stores stay the same)."""
+    longer = config.model_copy(update={"n_days": config.n_days + skip + days})
+    train, _ = synthetic.generate(longer)
+    dates = pd.to_datetime(train["Date"])
+    first = dates.min() + pd.Timedelta(days=config.n_days + skip)
+    return train[dates >= first].reset_index(drop=True)
+
+
+def pick_stores(stores, seed: int, n: int) -> tuple[list[int], list[int]]:
+    """Two disjoint seeded sets of `n` stores: (level change, lost promo effect)."""
+    chosen = np.random.default_rng(seed).permutation(sorted(set(stores)))[: 2 * n]
+    return sorted(int(s) for s in chosen[:n]), sorted(int(s) for s in chosen[n:])
+
+
+def shift(
+    batch: pd.DataFrame,
+    level_stores: list[int],
+    promo_stores: list[int],
+    level_factor: float = 0.5,
+) -> pd.DataFrame:
+    """Scale the sales (and customers) of `level_stores`; remove the promotion uplift of
+    `promo_stores` (estimated per store on Monday-Friday open days of the batch)."""
+    out = batch.copy()
+    scale = pd.Series(1.0, index=out.index)
+    scale[out["Store"].isin(level_stores)] = level_factor
+    weekday = pd.to_datetime(out["Date"]).dt.day_of_week < 5
+    for store in promo_stores:
+        mine = (out["Store"] == store) & (out["Open"] == 1) & (out["Sales"] > 0) & weekday
+        promo, plain = mine & (out["Promo"] == 1), mine & (out["Promo"] == 0)
+        if promo.any() and plain.any():
+            uplift = np.exp(
+                np.log(out.loc[promo, "Sales"]).mean() - np.log(out.loc[plain, "Sales"]).mean()
+            )
+            scale[(out["Store"] == store) & (out["Promo"] == 1)] = 1 / uplift
+    for column in ("Sales", "Customers"):
+        out[column] = np.rint(out[column] * scale).astype(np.int64)
+    return out
