@@ -6,7 +6,8 @@ costs are per size. Reported:
 - 10k and 100k: our time, scikit-learn's time and peak memory, and whether the results agree
   (same core points, noise, partition and labels); --quick skips scikit-learn at 100k
   (~35 s and ~9.5 GB);
-- 1M, 10M and 25M: our time (first call in a fresh process, then warm repeats) and peak memory;
+- 1M, 10M and 25M: our time (first call in a fresh process, then warm repeats) and peak memory,
+  at min_samples 10 and at the taxi detector's scaled min_samples (0.1% of the rides);
 - cold start: the first call with an empty numba cache (compilation) against a cached start.
 
 Data: the book's simulator (distance 10 * U(0, 1) km, speed N(30, 5) km/h, time = distance /
@@ -32,6 +33,7 @@ from typing import Any
 import numpy as np
 
 EPS, MIN_SAMPLES = 0.3, 10
+SCALED_FRACTION = 0.001  # the taxi detector's min_samples_fraction
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -89,7 +91,7 @@ def agreement(X: np.ndarray, ours: Any, labels: np.ndarray, core: np.ndarray) ->
 # ----------------------------------------------------------------------------- children
 
 
-def child_ours(n: int, repeats: int) -> dict[str, Any]:
+def child_ours(n: int, repeats: int, min_samples: int) -> dict[str, Any]:
     """First call (cache load) and warm repeats of our dbscan on n rides; peak memory."""
     X = book_rides(n)
     t0 = time.perf_counter()
@@ -98,21 +100,25 @@ def child_ours(n: int, repeats: int) -> dict[str, Any]:
     import_s = time.perf_counter() - t0
     rss_before = rss_mb()
     t0 = time.perf_counter()
-    result = dbscan(X, EPS, MIN_SAMPLES)
+    result = dbscan(X, EPS, min_samples)
     first_s = time.perf_counter() - t0
-    warm = []
+    warm, warm_cpu = [], []
     for _ in range(repeats):
         del result
-        t0 = time.perf_counter()
-        result = dbscan(X, EPS, MIN_SAMPLES)
+        t0, cpu0 = time.perf_counter(), time.process_time()
+        result = dbscan(X, EPS, min_samples)
         warm.append(time.perf_counter() - t0)
+        warm_cpu.append(time.process_time() - cpu0)
     return {
         "n": n,
+        "min_samples": min_samples,
         "import_s": import_s,
         "first_call_s": first_s,
         "warm_s": warm,
         "warm_min_s": min(warm),
         "warm_median_s": float(np.median(warm)),
+        # CPU seconds of all threads: what the machine's other jobs cannot inflate.
+        "warm_cpu_median_s": float(np.median(warm_cpu)),
         "rss_before_clustering_mb": rss_before,
         "n_clusters": result.n_clusters,
         "n_noise": int((result.labels == -1).sum()),
@@ -207,7 +213,7 @@ def main() -> None:
     if args.child is not None:
         kind, *rest = args.child
         if kind == "ours":
-            out = child_ours(int(rest[0]), int(rest[1]))
+            out = child_ours(int(rest[0]), int(rest[1]), int(rest[2]))
         elif kind == "sklearn":
             out = child_sklearn(int(rest[0]))
         else:
@@ -240,25 +246,27 @@ def main() -> None:
         cached = run_child(["startup"], env)
         for n in (10_000, 100_000):
             print(f"{n:,} rides: ours ...", flush=True)
-            ours = run_child(["ours", str(n), "5"], env)
+            ours = run_child(["ours", str(n), "5", str(MIN_SAMPLES)], env)
             sk = None
             if not (args.quick and n > 10_000):
                 print(f"{n:,} rides: scikit-learn ...", flush=True)
                 sk = run_child(["sklearn", str(n)], env)
             rows.append({"n": n, "ours": ours, "sklearn": sk})
         for n in (int(float(s)) for s in args.sizes.split(",")):
-            print(f"{n:,} rides: ours ...", flush=True)
-            rows.append({"n": n, "ours": run_child(["ours", str(n), "3"], env), "sklearn": None})
+            for min_samples in (MIN_SAMPLES, max(MIN_SAMPLES, round(SCALED_FRACTION * n))):
+                print(f"{n:,} rides, min_samples {min_samples:,}: ours ...", flush=True)
+                ours = run_child(["ours", str(n), "3", str(min_samples)], env)
+                rows.append({"n": n, "ours": ours, "sklearn": None})
     report["startup"] = {"cold": cold, "cached": cached}
     report["sizes"] = rows
     report["machine"]["loadavg_end"] = os.getloadavg()
 
     print()
     print(
-        f"{'rides':>11} | {'ours warm':>10} | {'ours 1st':>10} | {'peak RSS':>9} | "
-        f"{'sklearn':>9} | {'sk peak':>9} | {'speed-up':>8} | agreement"
+        f"{'rides':>11} | {'min_s':>6} | {'ours warm':>10} | {'ours CPU':>10} | {'ours 1st':>10} | "
+        f"{'peak RSS':>9} | {'sklearn':>9} | {'sk peak':>9} | {'speed-up':>8} | agreement"
     )
-    print("-" * 104)
+    print("-" * 126)
     for row in rows:
         ours, sk = row["ours"], row["sklearn"]
         speedup = agree = "-"
@@ -271,8 +279,9 @@ def main() -> None:
                 else "DIFFERS " + str({c: sk[c] for c in checks})
             )
         print(
-            f"{row['n']:>11,} | {fmt_s(ours['warm_median_s']):>10} | "
-            f"{fmt_s(ours['first_call_s']):>10} | {fmt_mb(ours['child_maxrss_mb']):>9} | "
+            f"{row['n']:>11,} | {ours['min_samples']:>6,} | {fmt_s(ours['warm_median_s']):>10} | "
+            f"{fmt_s(ours['warm_cpu_median_s']):>10} | {fmt_s(ours['first_call_s']):>10} | "
+            f"{fmt_mb(ours['child_maxrss_mb']):>9} | "
             f"{fmt_s(sk and sk['sklearn_s']):>9} | "
             f"{fmt_mb(sk and sk['sklearn_peak_rss_mb']):>9} | {speedup:>8} | {agree}"
         )
@@ -283,8 +292,8 @@ def main() -> None:
         f"first call {fmt_s(cached['first_call_s'])}, warm call {fmt_s(cached['second_call_s'])}"
     )
     print(
-        "ours warm = median of repeats after a first call in the same process; peak RSS = the "
-        "child's ru_maxrss (data + clustering); load average start/end "
+        "ours warm = median of repeats after a first call in the same process (CPU: of all its "
+        "threads); peak RSS = the child's ru_maxrss (data + clustering); load average start/end "
         f"{report['machine']['loadavg_start'][0]:.1f}/{report['machine']['loadavg_end'][0]:.1f}"
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)

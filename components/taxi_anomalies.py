@@ -22,6 +22,7 @@ def resolve_config(
     simulator_anomaly_fraction: float,
     detector_eps: float,
     detector_min_samples: int,
+    detector_min_samples_fraction: float,
     detector_features: list,
 ) -> str:
     """Validate the run's inputs once; every later task reads the config from this JSON."""
@@ -126,6 +127,7 @@ def write_labels(
 
     import pandas as pd
 
+    from model_factory import sql
     from model_factory.paths import resolve_db_url
     from model_factory.taxi import evaluate, sink
     from model_factory.taxi.config import TaxiDetectionConfig
@@ -133,7 +135,7 @@ def write_labels(
     config = TaxiDetectionConfig.model_validate_json(config_json)
     frame = pd.read_parquet(labels.path)
     url = resolve_db_url(None, None)
-    engine = sink.engine_for(url)
+    engine = sql.engine_for(url)
     try:
         written = sink.replace_day(engine, frame, config.day, datetime.now(UTC))
     finally:
@@ -147,7 +149,7 @@ def write_labels(
         "run_date": config.run_date,
         "rows_written": written,
         "table": sink.LABELS.name,
-        "db_url": sink.safe_url(url),
+        "db_url": sql.safe_url(url),
     }
     Path(metrics_json.path).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
 
@@ -165,6 +167,7 @@ def taxi_detection(
     simulator_anomaly_fraction: float,
     detector_eps: float,
     detector_min_samples: int,
+    detector_min_samples_fraction: float,
     detector_features: list,
 ) -> dsl.Artifact:
     """Inputs are `parameters.config` of zenml_config/taxi_detection.yaml, flattened, except

@@ -136,6 +136,10 @@ def _promotion(run, why_skipped: str) -> dict:
 def detect_taxi_anomalies(
     run_date: str = RunDateOption, data: Path | None = DataOption, db: str | None = DbOption,
     config: Path | None = ConfigOption, metrics_out: Path | None = MetricsOption,
+    rides: int | None = typer.Option(
+        None, "--rides", help="Synthetic rides per set (day, reference window, evaluation set); "
+        "overrides simulator.n_rides",
+    ),
 ) -> dict:  # fmt: skip
     """Label a day's taxi rides (DBSCAN noise = anomaly) into the taxi_ride_labels table."""
     from model_factory.config import load_run_config, parse
@@ -149,9 +153,10 @@ def detect_taxi_anomalies(
     if run_config.model is not None:  # it would make every run create an (empty) model version
         raise InputError(f"{config_path}: model: is not allowed; the pipeline picks the version")
     overrides = {"run_date": run_date} | ({"data_path": str(data.resolve())} if data else {})
-    settings = parse(
-        TaxiDetectionConfig, {**run_config.parameters.config.model_dump(), **overrides}, "options"
-    )
+    values = run_config.parameters.config.model_dump()
+    if rides is not None:
+        overrides["simulator"] = {**values["simulator"], "n_rides": rides}
+    settings = parse(TaxiDetectionConfig, {**values, **overrides}, "options")
     taxi_data.validate(taxi_data.load(settings), taxi_data.source(settings))
     if settings.reference_path:
         taxi_data.validate(taxi_data.load_reference(settings), settings.reference_path)
@@ -748,7 +753,7 @@ def demo() -> None:
             None, None, output_dir("bank_marketing") / "metrics.json"
         ),
         "taxi_anomalies": detect_taxi_anomalies(
-            "2024-06-01", None, None, None, output_dir("taxi_anomalies") / "metrics.json"
+            "2024-06-01", None, None, None, output_dir("taxi_anomalies") / "metrics.json", None
         ),
         "store_forecasting": train_store_forecasting(
             None, None, None, output_dir("store_forecasting") / "metrics.json"

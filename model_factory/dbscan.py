@@ -6,8 +6,10 @@ neighbour pairs: on the book's taxi-ride shape 100k rides took 54-58 s and 11.7 
 into cells of side eps / sqrt(d) (slightly less), so any two points of one cell are within eps:
 
 1. a cell holding >= min_samples points is all core, no neighbour counting needed;
-2. only points of sparse cells count neighbours, over the (2R+1)^d surrounding cells, stopping
-   at min_samples;
+2. only points of sparse cells count neighbours, over the (2R+1)^d surrounding cells: cells
+   wholly within eps count at once, and the count stops as soon as it is decided either way;
+   when min_samples is large (it grows with the data in the taxi detector), big cells nearby
+   are split into sub-cells first, so that few points are tested one by one;
 3. core points of a cell form one component; two neighbouring cells are joined (union-find) as
    soon as one core pair between them is within eps;
 4. a border point takes the lowest cluster label among its core neighbours.
@@ -50,6 +52,8 @@ GRID_MAX_FEATURES = 3
 _SIDE_SHRINK = 1.0 - 1e-9
 # Linear cell keys are int64; grids with more cells than this go to the tree path.
 _MAX_GRID_CELLS = 2**62
+# Big cells near sparse ones are split into about this many sub-cells for neighbour counting.
+SUBCELLS_PER_CELL = 64
 
 
 @dataclass(frozen=True)
@@ -231,8 +235,9 @@ def _grid_dbscan(
     _in_parts(n_parts, _cell_boxes_part, Xs, cell_start, eps2, box_lo, box_hi, tight)
     boxes = (box_lo, box_hi, tight)
 
+    subcells = _subcells(Xs, grid, boxes, eps2, min_samples, n_parts)
     core = np.empty(n, bool)
-    _in_parts(n_parts, _core_part, Xs, *grid, *boxes, eps2, min_samples, core)
+    _in_parts(n_parts, _core_part, Xs, *grid, *boxes, *subcells, eps2, min_samples, core)
     parent = np.empty(n, index_dtype)
     rep = np.empty(n_cells, np.int64)
     _in_parts(n_parts, _union_find_init_part, core, cell_start, tight, parent, rep)
@@ -380,21 +385,24 @@ def _point_box_far2(Xs, p, lo, hi, c):
 
 
 @nb.njit(nogil=True, cache=True)
-def _box_gap2(lo, hi, a, b):
-    """Lower bound of _dist2 between any point of cell a and any point of cell b."""
+def _box_gap2(lo_a, hi_a, a, lo_b, hi_b, b):
+    """Lower bound of _dist2 between any point of box a and any point of box b (same rounding).
+
+    Boxes are rows of (lo, hi) arrays: two cells, or a cell and a sub-cell.
+    """
     s = 0.0
-    for k in range(lo.shape[1]):
-        t = max(lo[b, k] - hi[a, k], lo[a, k] - hi[b, k], 0.0)
+    for k in range(lo_a.shape[1]):
+        t = max(lo_b[b, k] - hi_a[a, k], lo_a[a, k] - hi_b[b, k], 0.0)
         s += t * t
     return s
 
 
 @nb.njit(nogil=True, cache=True)
-def _box_far2(lo, hi, a, b):
-    """Upper bound of _dist2 between any point of cell a and any point of cell b."""
+def _box_far2(lo_a, hi_a, a, lo_b, hi_b, b):
+    """Upper bound of _dist2 between any point of box a and any point of box b."""
     s = 0.0
-    for k in range(lo.shape[1]):
-        t = max(hi[b, k] - lo[a, k], hi[a, k] - lo[b, k])
+    for k in range(lo_a.shape[1]):
+        t = max(hi_b[b, k] - lo_a[a, k], hi_a[a, k] - lo_b[b, k])
         s += t * t
     return s
 
@@ -410,10 +418,124 @@ def _neighbours(c, cell_keys, cell_of_key, deltas, o_start, o_stop, lo, hi, eps2
     for o in range(o_start, o_stop):
         key = cell_keys[c] + deltas[o]
         j = cell_of_key[key] if cell_of_key.size else np.searchsorted(cell_keys, key)
-        if j < cell_keys.size and cell_keys[j] == key and _box_gap2(lo, hi, c, j) <= eps2:
+        if j < cell_keys.size and cell_keys[j] == key and _box_gap2(lo, hi, c, lo, hi, j) <= eps2:
             out[m] = j
             m += 1
     return m
+
+
+def _subcells(
+    Xs: np.ndarray,
+    grid: tuple[np.ndarray, ...],
+    boxes: tuple[np.ndarray, ...],
+    eps2: float,
+    min_samples: int,
+    n_parts: int,
+) -> tuple[np.ndarray, ...]:
+    """Sub-cells of the big cells that points of sparse cells count neighbours in.
+
+    A point whose cell is not all core counts neighbours to min_samples; with a large
+    min_samples (a threshold that grows with the data) that meant testing most points of the
+    dense cells around it: 13 s at 10M rides and min_samples 10,000. Split into SUBCELLS_PER_CELL
+    boxes, such a cell mostly counts box by box (wholly within eps, or wholly beyond); only
+    points of boxes the eps-sphere cuts are tested one by one, and only when the certain count
+    and the possible count do not already decide.
+
+    Returns (sub_base: cell -> block or -1, sub_start: (blocks, K + 1) positions in cell order,
+    sub_lo, sub_hi: (blocks * K, d) boxes, sub_order: positions grouped by sub-cell).
+    """
+    cell_start = grid[2]
+    lo, hi, tight = boxes
+    n, d = Xs.shape
+    per_axis = round(SUBCELLS_PER_CELL ** (1 / d))
+    k_sub = per_axis**d
+    need = np.zeros(cell_start.size - 1, bool)
+    _in_parts(
+        n_parts, _mark_subcells_part, *grid, lo, hi, tight, eps2, min_samples, 8 * k_sub, need
+    )
+    blocks = np.flatnonzero(need)
+    sub_base = np.full(need.size, -1, np.int64)
+    sub_base[blocks] = np.arange(blocks.size)
+    sub_start = np.empty((blocks.size, k_sub + 1), np.int64)
+    sub_lo = np.empty((blocks.size * k_sub, d))
+    sub_hi = np.empty((blocks.size * k_sub, d))
+    sub_order = np.empty(n if blocks.size else 0, grid[1].dtype)
+    _in_parts(
+        n_parts, _subcells_part, Xs, cell_start, lo, hi, blocks, per_axis,
+        sub_start, sub_lo, sub_hi, sub_order,
+    )  # fmt: skip
+    return sub_base, sub_start, sub_lo, sub_hi, sub_order
+
+
+@nb.njit(nogil=True, cache=True)
+def _mark_subcells_part(
+    cell_keys,
+    cell_of_key,
+    cell_start,
+    deltas,
+    lo,
+    hi,
+    tight,
+    eps2,
+    min_samples,
+    min_size,
+    need,
+    t,
+    n_parts,
+):
+    """need[c]: cell c (>= min_size points) is worth splitting for a neighbour that counts.
+
+    Splitting costs about one pass over c; counting without it costs up to min_samples tests
+    for each point of the neighbour. With a small min_samples only cells of a few points count
+    (the rest are dense, hence all core), so big cells are split only when min_samples is big.
+    """
+    nbrs = np.empty(deltas.size, np.int64)
+    for c in range(t, cell_start.size - 1, n_parts):
+        size = cell_start[c + 1] - cell_start[c]
+        if tight[c] and size >= min_samples:
+            continue
+        m = _neighbours(c, cell_keys, cell_of_key, deltas, 0, deltas.size, lo, hi, eps2, nbrs)
+        for j in range(m):
+            cj = nbrs[j]
+            size_j = cell_start[cj + 1] - cell_start[cj]
+            if size_j >= min_size and size * min_samples >= size_j:
+                need[cj] = True  # several threads may write True: a benign race
+
+
+@nb.njit(nogil=True, cache=True)
+def _subcells_part(
+    Xs, cell_start, lo, hi, blocks, per_axis, sub_start, sub_lo, sub_hi, sub_order, t, n_parts
+):
+    """Counting sort of each block's cell by sub-cell; box of every non-empty sub-cell."""
+    d = Xs.shape[1]
+    k_sub = sub_start.shape[1] - 1
+    for b in range(t, blocks.size, n_parts):
+        c = blocks[b]
+        start, stop = cell_start[c], cell_start[c + 1]
+        first_box = b * k_sub
+        sub_lo[first_box : first_box + k_sub] = np.inf
+        sub_hi[first_box : first_box + k_sub] = -np.inf
+        sub_start[b, :] = 0
+        which = np.empty(stop - start, np.int64)
+        for p in range(start, stop):
+            s = 0
+            for k in range(d):
+                width = hi[c, k] - lo[c, k]
+                i = int((Xs[p, k] - lo[c, k]) / width * per_axis) if width > 0 else 0
+                s = s * per_axis + min(i, per_axis - 1)
+            which[p - start] = s
+            sub_start[b, s + 1] += 1
+            for k in range(d):
+                sub_lo[first_box + s, k] = min(sub_lo[first_box + s, k], Xs[p, k])
+                sub_hi[first_box + s, k] = max(sub_hi[first_box + s, k], Xs[p, k])
+        sub_start[b, 0] = start
+        for s in range(k_sub):
+            sub_start[b, s + 1] += sub_start[b, s]
+        fill = sub_start[b, :k_sub].copy()
+        for p in range(start, stop):
+            s = which[p - start]
+            sub_order[fill[s]] = p
+            fill[s] += 1
 
 
 @nb.njit(nogil=True, cache=True)
@@ -426,40 +548,97 @@ def _core_part(
     lo,
     hi,
     tight,
+    sub_base,
+    sub_start,
+    sub_lo,
+    sub_hi,
+    sub_order,
     eps2,
     min_samples,
     core,
     t,
     n_parts,
 ):
-    """Core mask in cell order: tight dense cells wholesale, other points by counting to min.
+    """Core mask in cell order: tight dense cells wholesale, other points by bounded counting.
 
-    Cells are striped over the parts, which balances dense and sparse regions.
+    Per sparse cell, the boxes around it (neighbour cells, or sub-cells of big ones) wholly
+    within eps of the whole cell count for each of its points, those beyond eps for all of them
+    are dropped; per point, the rest add to a certain count (wholly within eps of the point) or
+    a possible one (cut by its eps-sphere), and points of cut boxes are tested only while
+    neither count decides. Cells are striped over the parts, balancing dense and sparse regions.
     """
-    n_off = deltas.size
+    n_off, d = deltas.size, Xs.shape[1]
+    k_sub = sub_start.shape[1] - 1
     nbrs = np.empty(n_off, np.int64)
+    # The boxes that matter to one cell: bounds, positions [first, last), through sub_order?
+    box_lo = np.empty((n_off * max(k_sub, 1), d))
+    box_hi = np.empty((n_off * max(k_sub, 1), d))
+    first = np.empty(n_off * max(k_sub, 1), np.int64)
+    last = np.empty(n_off * max(k_sub, 1), np.int64)
+    indirect = np.empty(n_off * max(k_sub, 1), np.bool_)
+    cut = np.empty(n_off * max(k_sub, 1), np.int64)
     for c in range(t, cell_start.size - 1, n_parts):
         start, stop = cell_start[c], cell_start[c + 1]
         if tight[c] and stop - start >= min_samples:
             core[start:stop] = True
             continue
         m = _neighbours(c, cell_keys, cell_of_key, deltas, 0, n_off, lo, hi, eps2, nbrs)
+        certain = 0  # points within eps of every point of cell c
+        n_box = 0
+        for j in range(m):
+            cj = nbrs[j]
+            if _box_far2(lo, hi, c, lo, hi, cj) <= eps2:
+                certain += cell_start[cj + 1] - cell_start[cj]
+            elif sub_base[cj] < 0:
+                box_lo[n_box], box_hi[n_box] = lo[cj], hi[cj]
+                first[n_box], last[n_box], indirect[n_box] = (
+                    cell_start[cj],
+                    cell_start[cj + 1],
+                    False,
+                )
+                n_box += 1
+            else:
+                b = sub_base[cj]
+                for s in range(b * k_sub, (b + 1) * k_sub):
+                    size = sub_start[b, s - b * k_sub + 1] - sub_start[b, s - b * k_sub]
+                    if size == 0 or _box_gap2(lo, hi, c, sub_lo, sub_hi, s) > eps2:
+                        continue
+                    if _box_far2(lo, hi, c, sub_lo, sub_hi, s) <= eps2:
+                        certain += size
+                        continue
+                    box_lo[n_box], box_hi[n_box] = sub_lo[s], sub_hi[s]
+                    first[n_box] = sub_start[b, s - b * k_sub]
+                    last[n_box] = sub_start[b, s - b * k_sub + 1]
+                    indirect[n_box] = True
+                    n_box += 1
         for p in range(start, stop):
-            count = 0
-            for j in range(m):
-                cj = nbrs[j]
-                if _point_box_gap2(Xs, p, lo, hi, cj) > eps2:
-                    continue
-                if _point_box_far2(Xs, p, lo, hi, cj) <= eps2:
-                    count += cell_start[cj + 1] - cell_start[cj]
-                else:
-                    for q in range(cell_start[cj], cell_start[cj + 1]):
-                        if _dist2(Xs, p, q) <= eps2:
-                            count += 1
-                            if count >= min_samples:
-                                break
+            count = certain  # neighbours certainly within eps
+            maybe = 0  # neighbours in boxes the eps-sphere cuts
+            n_cut = 0
+            for r in range(n_box):
                 if count >= min_samples:
                     break
+                if _point_box_gap2(Xs, p, box_lo, box_hi, r) > eps2:
+                    continue
+                if _point_box_far2(Xs, p, box_lo, box_hi, r) <= eps2:
+                    count += last[r] - first[r]
+                else:
+                    cut[n_cut] = r
+                    n_cut += 1
+                    maybe += last[r] - first[r]
+            i = 0
+            while count < min_samples and count + maybe >= min_samples and i < n_cut:
+                r = cut[i]
+                i += 1
+                for pos in range(first[r], last[r]):
+                    q = sub_order[pos] if indirect[r] else pos
+                    maybe -= 1
+                    if _dist2(Xs, p, q) <= eps2:
+                        count += 1
+                        if count >= min_samples:
+                            break
+                    elif count + maybe < min_samples:
+                        break
             core[p] = count >= min_samples
 
 
@@ -564,7 +743,7 @@ def _components(
                 if tight[c] and tight[cj]:
                     if _find(parent, rep[c]) == _find(parent, rep[cj]):
                         continue
-                    if _box_far2(lo, hi, c, cj) <= eps2:
+                    if _box_far2(lo, hi, c, lo, hi, cj) <= eps2:
                         _union(parent, perm, rep[c], rep[cj])
                     else:
                         _join_cells(Xs, perm, core, parent, cell_start, lo, hi, c, cj, True, eps2)

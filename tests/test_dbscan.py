@@ -15,9 +15,6 @@ from sklearn.preprocessing import StandardScaler
 from model_factory import dbscan as grid_dbscan_module
 from model_factory.dbscan import DBSCANResult, dbscan
 
-# One xdist worker compiles the numba kernels once for the whole file.
-pytestmark = pytest.mark.xdist_group("dbscan")
-
 
 def check_against_sklearn(
     X: np.ndarray, eps: float, min_samples: int, result: DBSCANResult | None = None
@@ -113,6 +110,58 @@ def test_distances_exactly_eps(d, eps):
         shrunk = dbscan(X, below, min_samples)
         assert not np.array_equal(shrunk.core, result.core)
         check_against_sklearn(X, below, min_samples, shrunk)
+
+
+def split_cells(monkeypatch) -> list[int]:
+    """Record how many cells each dbscan call splits into sub-cells for neighbour counting."""
+    splits: list[int] = []
+    build = grid_dbscan_module._subcells
+
+    def recording(*args):
+        subcells = build(*args)
+        splits.append(subcells[1].shape[0])
+        return subcells
+
+    monkeypatch.setattr(grid_dbscan_module, "_subcells", recording)
+    return splits
+
+
+@pytest.mark.parametrize(
+    ("d", "eps", "min_samples"),
+    [(1, 0.3, 300), (2, 0.3, 100), (2, 0.5, 500), (3, 0.5, 500)],
+)
+def test_large_min_samples_count_in_subcells(monkeypatch, d, eps, min_samples):
+    """A min_samples that grows with the data: big cells beside sparse ones are split."""
+    splits = split_cells(monkeypatch)
+    check_against_sklearn(blobs_with_noise(1, n=20_000, d=d), eps, min_samples)
+    assert splits[0] > 0
+
+
+def test_book_ride_shape_with_min_samples_scaled_to_the_batch(monkeypatch):
+    splits = split_cells(monkeypatch)
+    check_against_sklearn(rides(0, 30_000), 0.3, 30)
+    assert splits[0] > 0
+
+
+@pytest.mark.parametrize("d", [2, 3])
+def test_subcell_bounds_at_distances_exactly_eps(monkeypatch, d):
+    """Stacked lattice points at exactly eps, counted through sub-cell boxes (2 per axis here).
+
+    Each lattice point is repeated, so cells are big enough to split and min_samples is a
+    multiple of the copies: core-ness hinges on the neighbours at exactly eps.
+    """
+    monkeypatch.setattr(grid_dbscan_module, "SUBCELLS_PER_CELL", 2**d)
+    splits = split_cells(monkeypatch)
+    rng = np.random.default_rng(d)
+    side, copies, eps = {2: 24, 3: 7}[d], 40, 0.5
+    ij = np.stack(np.meshgrid(*[np.arange(side)] * d), -1).reshape(-1, d) - side // 2
+    X = np.repeat(ij[rng.random(len(ij)) < 0.8] * 0.25 + 3.0, copies, axis=0)
+    offsets = np.stack(np.meshgrid(*[np.arange(-2, 3)] * d), -1).reshape(-1, d)
+    n_below = int(((offsets**2).sum(axis=1) < 4).sum())
+    for min_samples in (copies * n_below + 1, copies * (n_below + 2)):
+        check_against_sklearn(X, eps, min_samples)
+        check_against_sklearn(X, np.nextafter(eps, 0), min_samples)
+    assert min(splits) > 0
 
 
 @pytest.mark.parametrize(

@@ -44,6 +44,7 @@ def staging(tmp_path) -> str:
                      id="bad-config"),
         pytest.param(GOOD, ["--config", "{tmp}/model.yaml"], "model: is not allowed",
                      id="model-in-config"),
+        pytest.param(GOOD, ["--rides", "50"], "simulator.n_rides", id="too-few-rides"),
     ],
 )  # fmt: skip
 def test_bad_input_exits_2_and_writes_nothing(cli, tmp_path, staging, content, options, message):

@@ -19,7 +19,7 @@ import yaml
 from kfp import local
 
 from components import PIPELINES
-from model_factory import provenance
+from model_factory import provenance, sql
 from model_factory.config import load_run_config
 from model_factory.integrations.kfp_compile import pipeline_inputs
 from model_factory.taxi import data, evaluate, model, simulate, sink
@@ -34,7 +34,7 @@ SAME = ["run_date", "n_rides", "n_anomalies", "anomaly_rate", "n_clusters", "f1"
 
 
 def _rows(url: str):
-    engine = sink.engine_for(url)
+    engine = sql.engine_for(url)
     try:
         return sink.read_day(engine, date.fromisoformat(RUN_DATE))
     finally:

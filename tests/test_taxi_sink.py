@@ -1,7 +1,8 @@
 """The taxi_ride_labels sink on SQLite and on a real PostgreSQL server.
 
 Idempotence (a re-run replaces the date's rows), atomicity (a failure mid-write keeps the old
-rows: the failure is a real primary-key violation raised by the database), bulk inserts.
+rows: the failure is a real primary-key violation raised by the database), bulk writes (COPY on
+PostgreSQL, one executemany per chunk elsewhere) that keep every value exactly.
 """
 
 from datetime import UTC, date, datetime
@@ -80,16 +81,64 @@ def test_a_failure_mid_write_keeps_the_previous_rows(engine):
     pd.testing.assert_frame_equal(stored(engine), before)
 
 
-def test_inserts_are_batched_not_row_by_row(engine):
-    inserts = []
+class StatementLog:
+    """What reached the database driver: SQL statements (and whether executemany), COPYs."""
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("INSERT"):
-            inserts.append(statement)
+    def __init__(self, engine):
+        self.statements: list[tuple[str, bool]] = []
+        self.copies: list[str] = []
 
-    sink.replace_day(engine, labels(), DAY, datetime.now(UTC))
-    assert 1 <= len(inserts) <= N // 500
+        @event.listens_for(engine, "before_cursor_execute")
+        def statement(conn, cursor, text, parameters, context, executemany):
+            self.statements.append((text.lstrip().split()[0].upper(), executemany))
+
+        @event.listens_for(engine, "connect")
+        def spy_on_copy(dbapi_connection, record):
+            if engine.dialect.driver != "psycopg2":
+                return
+            import psycopg2.extensions
+
+            copies = self.copies
+
+            class Cursor(psycopg2.extensions.cursor):
+                def copy_expert(self, text, file, *args, **kwargs):
+                    copies.append(text)
+                    return super().copy_expert(text, file, *args, **kwargs)
+
+            dbapi_connection.cursor_factory = Cursor
+
+    def inserts(self) -> list[bool]:
+        return [many for verb, many in self.statements if verb == "INSERT"]
+
+
+@pytest.mark.parametrize("chunk_rows", [1_000, sink.CHUNK_ROWS])
+def test_rows_go_in_bulk_one_statement_per_chunk(engine, monkeypatch, chunk_rows):
+    """PostgreSQL: one COPY per chunk and no INSERT; others: one executemany INSERT per chunk."""
+    monkeypatch.setattr(sink, "CHUNK_ROWS", chunk_rows)
+    log = StatementLog(engine)  # before the first connection, so the spy sees every cursor
+    assert sink.replace_day(engine, labels(), DAY, datetime.now(UTC)) == N
+    chunks = -(-N // chunk_rows)
+    if engine.dialect.name == "postgresql":
+        assert log.inserts() == [] and len(log.copies) == chunks
+        assert all(text.startswith("COPY taxi_ride_labels") for text in log.copies)
+    else:
+        assert log.inserts() == [True] * chunks and log.copies == []
+    assert len(stored(engine)) == N
+
+
+def test_awkward_ids_and_floats_round_trip_exactly(engine):
+    """Quotes, commas, newlines, backslashes, non-ASCII, CSV's end marker; floats to the bit."""
+    frame = labels(n=8)
+    frame["ride_id"] = ['a,b', 'say "hi"', "two\nlines", "back\\slash", "\\.", "ünï ✓",
+                        " lead", "NULL"]  # fmt: skip
+    frame["ride_dist"] = [0.1, 1 / 3, 2.0**-1074, 1e308, 12345.678901234567, 5e-324, 0.3, 7.0]
+    sink.replace_day(engine, frame, DAY, datetime.now(UTC))
+    rows = stored(engine).set_index("ride_id")
+    expected = frame.set_index("ride_id")
+    assert sorted(rows.index) == sorted(expected.index)
+    for column in ["ride_dist", "ride_time", "ride_speed"]:
+        assert rows[column].to_dict() == expected[column].to_dict(), column  # exact equality
+    assert rows["is_anomaly"].to_dict() == expected["is_anomaly"].to_dict()
 
 
 def test_urls_in_metrics_and_errors_hide_the_password():

@@ -7,6 +7,7 @@ from datetime import date
 import pandas as pd
 from pydantic import Field
 
+from model_factory import sql
 from model_factory.config import StrictModel
 from model_factory.drift import compare
 from model_factory.drift.config import DriftThresholds
@@ -50,14 +51,14 @@ def build_profile(
 
 def load_batch(url: str, day: date) -> pd.DataFrame:
     """The day's rows of taxi_ride_labels; none is an InputError (run `detect` first)."""
-    engine = sink.engine_for(url)
+    engine = sql.engine_for(url)
     try:
         rows = sink.read_day(engine, day)
     finally:
         engine.dispose()
     if rows.empty:
         raise InputError(
-            f"{sink.LABELS.name} has no rows for {day.isoformat()} in {sink.safe_url(url)} "
+            f"{sink.LABELS.name} has no rows for {day.isoformat()} in {sql.safe_url(url)} "
             "(label them first: `model-factory detect taxi-anomalies --run-date ...`)"
         )
     return rows
