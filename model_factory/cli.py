@@ -361,6 +361,114 @@ def _monitor_and_report(use_case: str, run_config, settings, metrics_out: Path |
     return metrics
 
 
+class RetrainableModel(StrEnum):
+    bank_marketing_classifier = "bank_marketing_classifier"
+    store_sales_forecaster = "store_sales_forecaster"
+
+
+@app.command("retrain-if-drifted")
+def retrain_if_drifted(
+    model: RetrainableModel = typer.Argument(..., help="Model to check and maybe retrain"),
+    data: Path = typer.Option(..., "--data", help="Recent batch, with outcomes (y / Sales)"),
+    config: Path | None = typer.Option(
+        None, "--config", help="Training run config (default: zenml_config/...)"
+    ),
+    metrics_out: Path | None = MetricsOption,
+) -> dict | None:
+    """Monitor a batch against production; only on drift, retrain on the production version's
+    data plus the batch and offer the new version for staging (the usual promotion gate).
+
+    Exit 0 whether or not it retrained (a rejected candidate is a result); 2 on bad input.
+    """
+    from zenml import log_metadata
+
+    from model_factory.integrations import zenml_stages
+    from model_factory.integrations.zenml_drift import monitored_version
+    from model_factory.reporting import console
+
+    bank = model is RetrainableModel.bank_marketing_classifier
+    try:
+        (monitor_bank_marketing if bank else monitor_store_forecasting)(data, None, None)
+    except DriftDetected as drift:
+        production = monitored_version(model.value)
+        reason = f"drift against production version {production.name} on {data.name}: {drift}"
+    else:
+        console.print("no drift: nothing retrained")
+        return None
+    console.print(f"{reason}; retraining")
+    window = _retraining_window(model, data, production)
+    metrics = (
+        train_bank_marketing(window, config, metrics_out)
+        if bank
+        else train_store_forecasting(window, None, config, metrics_out)
+    )
+    new = zenml_stages.get_version(zenml_stages.get_model(model.value), metrics["model_version"])
+    log_metadata(metadata={"retrained_because": reason}, model_version_id=new.id)
+    console.print(f"version {new.name} retrained after {production.name}: {metrics['promotion']}")
+    return metrics
+
+
+def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
+    """Reference plus recent as a CSV beside the outputs: the production `version`'s training
+    data (bank: its recorded source; forecasting: its `sales` artifact) and the batch."""
+    from datetime import UTC, datetime
+
+    from model_factory.paths import output_dir
+    from model_factory.validation import read_table
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    if model is RetrainableModel.bank_marketing_classifier:
+        from model_factory.bank import data as bank_data
+        from model_factory.bank.config import BankTrainingConfig
+
+        recorded = BankTrainingConfig.model_validate(version.run_metadata["config"])
+        batch = read_table(data, sep=recorded.csv_separator)
+        window = bank_data.with_recent(bank_data.load(recorded), batch, recorded)
+        path = output_dir("bank_marketing") / f"retrain_{stamp}.csv"
+        window.to_csv(path, sep=recorded.csv_separator, index=False)
+    else:
+        from model_factory.forecasting import data as forecast_data
+        from model_factory.integrations.zenml_lookup import version_artifact
+
+        history = version_artifact(version, "sales").load()
+        batch = read_table(data, **forecast_data.CSV_OPTIONS)
+        window = forecast_data.with_recent(history, batch)
+        path = output_dir("store_forecasting") / f"retrain_{stamp}.csv"
+        window.assign(Date=window["Date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
+    return path
+
+
+@app.command()
+def history(
+    model: str = typer.Argument(..., help="Model name"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+) -> None:
+    """Every decision in order: trained or retrained, monitored (drift or not), promoted,
+    rejected, rolled back; with scores and reasons, from model-version metadata."""
+    import json
+
+    from rich.table import Table
+
+    from model_factory.integrations import zenml_stages
+    from model_factory.promotion import POLICY_FILE, load_policies
+    from model_factory.reporting import console
+
+    policy = load_policies(CONFIG_DIR / POLICY_FILE).get(model)
+    rows = zenml_stages.history(model, policy.metric if policy else None)
+    if as_json:
+        print(json.dumps(rows, indent=2, default=str))
+        return
+    table = Table(title=f"{model} history" + (f" ({policy.metric})" if policy else ""))
+    for column in ("time", "version", "event", "stage", "score", "incumbent", "reason"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(
+            row["time"], row["version"], row["event"], row["stage"] or "-",
+            _cell(row["score"]), _cell(row["incumbent_score"]), row["reason"],
+        )  # fmt: skip
+    console.print(table)
+
+
 class BatchKind(StrEnum):
     bank_marketing = "bank-marketing"
     store_forecasting = "store-forecasting"

@@ -60,3 +60,14 @@ def validate(frame: pd.DataFrame, config: BankTrainingConfig, source: str = "dat
     out[config.categorical_features] = out[config.categorical_features].astype(str)
     out[config.target] = labels
     return out.reset_index(drop=True)
+
+
+def with_recent(
+    reference: pd.DataFrame, batch: pd.DataFrame, config: BankTrainingConfig
+) -> pd.DataFrame:
+    """The retraining window: the reference data plus a labelled recent batch (both validated;
+    a batch without outcomes cannot teach the model anything, so it is bad input)."""
+    if config.target not in batch.columns:
+        raise InputError(f"the batch has no outcome column {config.target}: nothing to retrain on")
+    recent = validate(batch, config, "recent batch")
+    return pd.concat([validate(reference, config, "reference data"), recent], ignore_index=True)

@@ -181,3 +181,13 @@ def validate_stores(
 
 def _day(value: pd.Timestamp) -> str:
     return value.strftime("%Y-%m-%d")
+
+
+def with_recent(history: pd.DataFrame, batch: pd.DataFrame) -> pd.DataFrame:
+    """The retraining window: the version's history extended by a recent batch (rows of the same
+    store and date come from the batch), in store and date order."""
+    history = history.assign(Date=pd.to_datetime(history["Date"]))
+    batch = batch.assign(Date=parse_dates(batch["Date"], "recent batch"))
+    combined = pd.concat([history, batch], ignore_index=True)
+    combined = combined.drop_duplicates(["Store", "Date"], keep="last")
+    return combined.sort_values(["Store", "Date"]).reset_index(drop=True)

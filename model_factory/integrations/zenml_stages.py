@@ -25,6 +25,7 @@ from model_factory.fair_comparison import (
     comparison_mode,
     incumbent_metrics,
 )
+from model_factory.history import VersionRecord, events
 from model_factory.promotion import (
     Decision,
     DecisionRecord,
@@ -171,6 +172,15 @@ def catalog(model_name: str | None = None) -> list[dict[str, Any]]:
                 "last_decision": history[-1] if history else None,
             })  # fmt: skip
     return rows
+
+
+def history(model_name: str, metric: str | None = None) -> list[dict]:
+    """Every training run, monitor check and stage decision of a model, oldest first."""
+    records = [
+        VersionRecord(version.name, version.created, version.run_metadata)
+        for version in versions(get_model(model_name))
+    ]
+    return events(records, metric)
 
 
 def _recorded(version: ModelVersionResponse, metric: str) -> float | None:

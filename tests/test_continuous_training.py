@@ -1,0 +1,94 @@
+"""Drift-triggered retraining and the decision history, on real runs of the bank pipelines.
+
+A tiny classifier is trained and put in production. A fresh batch from the same population
+(rows of bank-full.csv outside bank.csv) must not retrain anything; the same kind of batch with
+a shifted customer mix must retrain on reference plus recent data and offer the new version for
+staging, which takes it only if it beats production on the new held-out rows. `history` must
+list all of it in order.
+"""
+
+import json
+
+import pytest
+import yaml
+from zenml.client import Client
+
+from model_factory.bank import shift
+from model_factory.integrations import zenml_stages
+from model_factory.paths import config_dir
+from model_factory.promotion import POLICY_FILE, policy_for
+from support import clear_stages, run_cli
+
+MODEL = "bank_marketing_classifier"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def tiny_config(tmp_path_factory) -> str:
+    raw = yaml.safe_load((config_dir() / "bank_training.yaml").read_text())
+    raw["parameters"]["config"]["search"].update(n_candidates=2, cv_folds=2)
+    path = tmp_path_factory.mktemp("ct") / "train.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def production(tiny_config, tmp_path_factory) -> str:
+    out = tmp_path_factory.mktemp("ct-train") / "metrics.json"
+    done = run_cli("train", "bank-marketing", "--config", tiny_config, "--metrics-out", str(out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    version = json.loads(out.read_text())["model_version"]
+    clear_stages(MODEL)
+    Client().get_model_version(MODEL, version).set_stage("production", force=True)
+    return version
+
+
+def versions() -> list[str]:
+    return [v.name for v in zenml_stages.versions(zenml_stages.get_model(MODEL))]
+
+
+def retrain(tmp_path, tiny_config, shifted: bool):
+    batch = shift.fresh_batch(1500, seed=3)
+    batch = shift.shift(batch, seed=3) if shifted else batch
+    path = tmp_path / ("shifted.csv" if shifted else "fresh.csv")
+    batch.to_csv(path, sep=";", index=False)
+    out = tmp_path / "metrics.json"
+    done = run_cli("retrain-if-drifted", MODEL, "--data", str(path), "--config", tiny_config,
+                   "--metrics-out", str(out))  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done, out
+
+
+def test_no_drift_trains_nothing(tmp_path, tiny_config, production):
+    before = versions()
+    done, out = retrain(tmp_path, tiny_config, shifted=False)
+    assert "no drift: nothing retrained" in done.stdout
+    assert versions() == before and not out.exists()
+
+
+def test_drift_retrains_and_the_gate_decides_on_the_new_rows(tmp_path, tiny_config, production):
+    before = versions()
+    done, out = retrain(tmp_path, tiny_config, shifted=True)
+    metrics = json.loads(out.read_text())
+    new = metrics["model_version"]
+    assert versions() == [*before, new]
+    version = Client().get_model_version(MODEL, new)
+    assert version.run_metadata["retrained_because"].startswith(
+        f"drift against production version {production} on shifted.csv"
+    )
+    assert version.run_metadata["metrics"]["n_test"] > 0
+    [decision] = zenml_stages.decisions(version)
+    assert (decision["stage"], decision["incumbent_version"]) == ("staging", production)
+    assert decision["comparison"] == "rescore"  # production never saw the new rows
+    lead = decision["candidate_score"] - decision["incumbent_score"]
+    margin = policy_for(MODEL, config_dir() / POLICY_FILE).margin
+    assert decision["decision"] == ("promoted" if lead > margin else "rejected")
+    assert metrics["promotion"] == decision["decision"]
+    assert str(Client().get_model_version(MODEL, production).stage) == "production"
+
+    done = run_cli("history", MODEL, "--json")
+    assert done.returncode == 0, done.stderr
+    events = [(e["version"], e["event"]) for e in json.loads(done.stdout)]
+    mine = [e for e in events if e[0] in (production, new)]
+    assert mine[0] == (production, "trained")
+    assert mine[-3:] == [(production, "drifted"), (new, "retrained"), (new, decision["decision"])]
