@@ -30,6 +30,13 @@ os.environ.update(
 )
 os.environ.pop("MODEL_FACTORY_DB_URL", None)
 
+# ZenML records and loads sources (steps, materializers) relative to a source root. Without a
+# repository it uses the main module's folder, which an xdist worker does not have; the project
+# root is what `zenml init` there, and `model-factory` itself, use.
+from zenml.utils import source_utils  # noqa: E402  (after the environment above)
+
+source_utils.set_custom_source_root(str(PROJECT_ROOT))
+
 
 @pytest.fixture(scope="session")
 def scratch() -> Path:
@@ -40,15 +47,6 @@ def scratch() -> Path:
 @pytest.fixture
 def cli():
     return run_cli
-
-
-@pytest.fixture
-def zenml_source_root(monkeypatch):
-    """Loading artifacts in the test process needs ZenML's source root, which it cannot infer
-    under xdist (the worker's main module has no file); `zenml init` would make it the repo."""
-    from zenml.utils import source_utils
-
-    monkeypatch.setattr(source_utils, "_CUSTOM_SOURCE_ROOT", str(PROJECT_ROOT))
 
 
 def _postgres_bindir() -> Path | None:

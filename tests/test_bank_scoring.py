@@ -58,7 +58,6 @@ def test_no_production_version_exits_2_and_says_how_to_promote(tmp_path, bank_ro
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("zenml_source_root")
 def test_predictions_are_the_production_classifiers_own(cli, tmp_path, bank_rows, production):
     batch = bank_rows.sample(300, random_state=1).drop(columns="y").reset_index(drop=True)
     batch["customer_id"] = [f"c{i}" for i in range(len(batch))]  # extra columns pass through

@@ -97,7 +97,6 @@ def _model_version(number: str):
 
 @pytest.mark.slow
 def test_train_command_then_zenml_pipeline_run(cli, tmp_path, scratch):
-    from zenml.utils import source_utils
 
     train_path, store_path = _write_data(tmp_path)
     config = _write_config(tmp_path)
@@ -129,7 +128,6 @@ def test_train_command_then_zenml_pipeline_run(cli, tmp_path, scratch):
     artifact = version.get_model_artifact("store_forecaster")
     files = [Path(root) / f for root, _, names in os.walk(artifact.uri) for f in names]
     assert files and all(f.suffix == ".json" for f in files)  # no pickles
-    source_utils.set_custom_source_root(str(PROJECT_ROOT))  # as run_with_config does
     forecaster = artifact.load()
     future = forecaster.predict(2, horizon_days=7)
     assert future["Date"].iloc[0] == pd.Timestamp("2014-02-25")

@@ -60,7 +60,6 @@ def forecaster(version: str):
     return Client().get_model_version(MODEL, version).get_artifact("store_forecaster").load()
 
 
-@pytest.mark.usefixtures("zenml_source_root")
 def test_default_horizon_for_every_store_is_idempotent(cli, tmp_path, production):
     db = f"sqlite:///{tmp_path / 'staging.db'}"
     done = cli("predict", "store-forecasting", "--horizon", "7", "--db", db)
@@ -81,7 +80,6 @@ def test_default_horizon_for_every_store_is_idempotent(cli, tmp_path, production
     assert (again["created_at"] > first["created_at"].max()).all()
 
 
-@pytest.mark.usefixtures("zenml_source_root")
 def test_a_rossmann_calendar_sets_promo_and_opening(cli, tmp_path, production):
     model = forecaster(production)
     start = model.cutoff + pd.Timedelta(days=1)
@@ -119,7 +117,6 @@ def test_a_rossmann_calendar_sets_promo_and_opening(cli, tmp_path, production):
         ("missing column", "missing column(s) Store"),
     ],
 )
-@pytest.mark.usefixtures("zenml_source_root")
 def test_bad_calendars_exit_2_and_write_nothing(tmp_path, production, how, message):
     model = forecaster(production)
     day = model.cutoff + pd.Timedelta(days=1)

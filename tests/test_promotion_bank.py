@@ -36,7 +36,6 @@ def tiny_config(tmp_path, name: str, **overrides) -> str:
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("zenml_source_root")
 def test_training_promotes_and_fair_comparison_uses_the_candidates_holdout(cli, tmp_path):
     clear_stages(MODEL)
     metrics_path = tmp_path / "first.json"

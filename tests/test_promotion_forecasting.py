@@ -55,7 +55,6 @@ def rmspe_by_hand(forecaster, rows: pd.DataFrame) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("zenml_source_root")
 def test_new_weeks_rescore_the_incumbent_and_the_reverse_refits(cli, tmp_path):
     sales, _ = synthetic.generate(SyntheticConfig(n_stores=2, n_days=420, seed=11))
     last_day = pd.to_datetime(sales["Date"]).max()

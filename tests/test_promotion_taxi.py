@@ -34,7 +34,6 @@ def detect(cli, tmp_path, run_date: str, seed: int) -> dict:
 
 
 @pytest.mark.slow
-@pytest.mark.usefixtures("zenml_source_root")
 def test_fitted_detectors_go_to_staging_and_the_holder_is_rescored(cli, tmp_path):
     clear_stages(MODEL)
     first = detect(cli, tmp_path, "2024-06-01", seed=42)

@@ -11,18 +11,16 @@ from pathlib import Path
 
 import pytest
 from zenml.client import Client
-from zenml.utils import source_utils
 
 from model_factory import sql
 from model_factory.taxi import sink
 from model_factory.taxi.model import NOISE
-from support import PROJECT_ROOT
 
 pytestmark = [pytest.mark.slow]
 DAY = "2024-08-01"  # no other test writes this date
 
 
-def test_rides_option_sizes_the_day_and_the_artifact_carries_the_rule(cli, tmp_path, monkeypatch):
+def test_rides_option_sizes_the_day_and_the_artifact_carries_the_rule(cli, tmp_path):
     db, metrics_path = f"sqlite:///{tmp_path / 'staging.db'}", tmp_path / "metrics.json"
     done = cli("detect", "taxi-anomalies", "--run-date", DAY, "--rides", "30000", "--db", db,
                "--metrics-out", str(metrics_path))  # fmt: skip
@@ -43,5 +41,4 @@ def test_rides_option_sizes_the_day_and_the_artifact_carries_the_rule(cli, tmp_p
     files = [Path(root) / f for root, _, names in os.walk(artifact.uri) for f in names]
     stored = [json.loads(f.read_text()) for f in files if f.suffix == ".json"]
     assert [d["min_samples_fraction"] for d in stored] == [0.001]
-    monkeypatch.setattr(source_utils, "_CUSTOM_SOURCE_ROOT", str(PROJECT_ROOT))
     assert artifact.load().min_samples_for(metrics["n_rides"]) == 30
