@@ -51,3 +51,31 @@ def run_main(*args: str) -> tuple[int, str, str]:
     finally:
         sys.argv = argv
     return code, out.getvalue(), err.getvalue()
+
+
+def train_into_production(model: str, folder: Path, *train_args: str) -> str:
+    """`model-factory train ARGS` as a user runs it, then its version straight into production
+    (test set-up: promotion has tests of its own); returns the version name."""
+    import json
+
+    from zenml.client import Client
+
+    metrics = folder / "metrics.json"
+    done = run_cli("train", *train_args, "--metrics-out", str(metrics))
+    assert done.returncode == 0, done.stderr[-3000:]
+    version = json.loads(metrics.read_text())["model_version"]
+    clear_stages(model)
+    Client().get_model_version(model, version).set_stage("production", force=True)
+    return version
+
+
+# A forecaster that trains in seconds: 4-week windows, two candidates, few interval samples.
+TINY_FORECAST = {
+    "holdout_days": 28,
+    "validation_days": 28,
+    "min_train_days": 180,
+    "candidates": ["prophet_log", "seasonal_naive"],
+    "prophet": {"uncertainty_samples": 100, "yearly_fourier_order": 3},
+    "plot_stores": 1,
+    "promote": False,
+}

@@ -16,7 +16,7 @@ from zenml.client import Client
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.bank.data import ARCHIVE
 from model_factory.paths import config_dir
-from support import clear_stages, run_cli, run_main
+from support import clear_stages, run_main, train_into_production
 
 MODEL = "bank_marketing_classifier"
 
@@ -35,13 +35,9 @@ def production(tmp_path_factory) -> str:
     raw["parameters"]["config"]["search"].update(n_candidates=2, cv_folds=2)
     raw["parameters"]["config"]["promote"] = False
     (folder / "train.yaml").write_text(yaml.safe_dump(raw))
-    done = run_cli("train", "bank-marketing", "--config", str(folder / "train.yaml"),
-                   "--metrics-out", str(folder / "metrics.json"))  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    version = json.loads((folder / "metrics.json").read_text())["model_version"]
-    clear_stages(MODEL)
-    Client().get_model_version(MODEL, version).set_stage("production", force=True)
-    return version
+    return train_into_production(
+        MODEL, folder, "bank-marketing", "--config", str(folder / "train.yaml")
+    )
 
 
 def test_no_production_version_exits_2_and_says_how_to_promote(tmp_path, bank_rows):

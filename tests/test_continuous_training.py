@@ -17,7 +17,7 @@ from model_factory.bank import shift
 from model_factory.integrations import zenml_stages
 from model_factory.paths import config_dir
 from model_factory.promotion import POLICY_FILE, policy_for
-from support import clear_stages, run_cli
+from support import run_cli, train_into_production
 
 MODEL = "bank_marketing_classifier"
 pytestmark = pytest.mark.slow
@@ -34,13 +34,8 @@ def tiny_config(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def production(tiny_config, tmp_path_factory) -> str:
-    out = tmp_path_factory.mktemp("ct-train") / "metrics.json"
-    done = run_cli("train", "bank-marketing", "--config", tiny_config, "--metrics-out", str(out))
-    assert done.returncode == 0, done.stderr[-3000:]
-    version = json.loads(out.read_text())["model_version"]
-    clear_stages(MODEL)
-    Client().get_model_version(MODEL, version).set_stage("production", force=True)
-    return version
+    folder = tmp_path_factory.mktemp("ct-train")
+    return train_into_production(MODEL, folder, "bank-marketing", "--config", tiny_config)
 
 
 def versions() -> list[str]:

@@ -12,16 +12,9 @@ import yaml
 
 from model_factory.forecasting import synthetic
 from model_factory.forecasting.config import SyntheticConfig
-from support import PROJECT_ROOT
+from support import PROJECT_ROOT, TINY_FORECAST
 
-SMALL_PARAMETERS = {
-    "holdout_days": 28,
-    "validation_days": 28,
-    "min_train_days": 180,
-    "candidates": ["prophet_log", "seasonal_naive"],
-    "prophet": {"uncertainty_samples": 200, "yearly_fourier_order": 3},
-    "plot_stores": 2,
-}
+SMALL_PARAMETERS = TINY_FORECAST | {"plot_stores": 2, "promote": True}  # the run ends in promote
 REQUIRED_METRICS = {
     "rmspe", "mape", "mae", "coverage", "naive_rmspe", "n_stores", "model_version", "promotion",
 }  # fmt: skip

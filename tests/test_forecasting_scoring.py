@@ -6,8 +6,6 @@ calendar and on a Rossmann test.csv; re-running replaces a version's rows; bad c
 and write nothing.
 """
 
-import json
-
 import pandas as pd
 import pytest
 import yaml
@@ -16,18 +14,9 @@ from zenml.client import Client
 
 from model_factory.forecasting import sink, synthetic
 from model_factory.forecasting.config import SyntheticConfig
-from support import clear_stages, run_cli, run_main
+from support import TINY_FORECAST, clear_stages, run_main, train_into_production
 
 MODEL = "store_sales_forecaster"
-PARAMETERS = {
-    "holdout_days": 28,
-    "validation_days": 28,
-    "min_train_days": 180,
-    "candidates": ["prophet_log", "seasonal_naive"],
-    "prophet": {"uncertainty_samples": 100, "yearly_fourier_order": 3},
-    "plot_stores": 1,
-    "promote": False,
-}
 pytestmark = pytest.mark.slow
 
 
@@ -37,15 +26,11 @@ def production(tmp_path_factory) -> str:
     folder = tmp_path_factory.mktemp("forecast-train")
     sales, _ = synthetic.generate(SyntheticConfig(n_stores=3, n_days=420, seed=5))
     sales.to_csv(folder / "train.csv", index=False)
-    (folder / "config.yaml").write_text(yaml.safe_dump({"parameters": {"config": PARAMETERS}}))
-    done = run_cli("train", "store-forecasting", "--data", str(folder / "train.csv"),
-                   "--config", str(folder / "config.yaml"),
-                   "--metrics-out", str(folder / "metrics.json"))  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    version = json.loads((folder / "metrics.json").read_text())["model_version"]
-    clear_stages(MODEL)
-    Client().get_model_version(MODEL, version).set_stage("production", force=True)
-    return version
+    (folder / "config.yaml").write_text(yaml.safe_dump({"parameters": {"config": TINY_FORECAST}}))
+    return train_into_production(
+        MODEL, folder, "store-forecasting", "--data", str(folder / "train.csv"),
+        "--config", str(folder / "config.yaml"),
+    )  # fmt: skip
 
 
 def stored(db: str) -> pd.DataFrame:

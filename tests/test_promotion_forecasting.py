@@ -19,24 +19,15 @@ from model_factory.fair_comparison import comparison_mode, incumbent_metrics
 from model_factory.forecasting import synthetic, train
 from model_factory.forecasting.config import SyntheticConfig
 from model_factory.integrations import zenml_stages
-from support import clear_stages
+from support import TINY_FORECAST, clear_stages
 
 MODEL = "store_sales_forecaster"
-PARAMETERS = {
-    "holdout_days": 28,
-    "validation_days": 28,
-    "min_train_days": 180,
-    "candidates": ["prophet_log", "seasonal_naive"],
-    "prophet": {"uncertainty_samples": 100, "yearly_fourier_order": 3},
-    "plot_stores": 1,
-    "promote": False,  # the test promotes from the command line
-}
 
 
 def train_on(cli, tmp_path, sales: pd.DataFrame, name: str) -> dict:
     data, config, out = (tmp_path / f"{name}{suffix}" for suffix in (".csv", ".yaml", ".json"))
     sales.to_csv(data, index=False)
-    config.write_text(yaml.safe_dump({"parameters": {"config": PARAMETERS}}))
+    config.write_text(yaml.safe_dump({"parameters": {"config": TINY_FORECAST}}))
     done = cli("train", "store-forecasting", "--data", str(data), "--config", str(config),
                "--metrics-out", str(out))  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
