@@ -48,21 +48,16 @@ CMD ["model-factory", "--help"]
 
 # The forecast service's environment: the same lock without what only pipelines need (the KFP SDK
 # and the Kubernetes client, bank's imbalanced-learn, taxi's numba, the SQL sink's driver) and
-# what only those pull in. Rebuilt from the build stage's uv cache, at the same path.
+# what only those pull in. gcsfs and the Google client stay: the service loads its model from
+# the stack's GCS artifact store. Rebuilt from the build stage's uv cache, at the same path.
 FROM build AS build-serve
 RUN rm -rf /opt/venv && uv sync --frozen --no-dev --no-editable \
         --no-install-package kfp --no-install-package kfp-kubernetes \
         --no-install-package kfp-pipeline-spec --no-install-package kfp-server-api \
-        --no-install-package kubernetes --no-install-package google-api-core \
-        --no-install-package google-auth --no-install-package google-cloud-core \
-        --no-install-package google-cloud-storage --no-install-package google-crc32c \
-        --no-install-package google-resumable-media --no-install-package googleapis-common-protos \
-        --no-install-package proto-plus --no-install-package protobuf \
+        --no-install-package kubernetes \
         --no-install-package click-option-group --no-install-package docstring-parser \
         --no-install-package requests-toolbelt --no-install-package tabulate \
-        --no-install-package websocket-client --no-install-package oauthlib \
-        --no-install-package requests-oauthlib --no-install-package pyasn1 \
-        --no-install-package pyasn1-modules --no-install-package numba \
+        --no-install-package websocket-client --no-install-package numba \
         --no-install-package llvmlite --no-install-package imbalanced-learn \
         --no-install-package sklearn-compat --no-install-package psycopg2-binary
 
