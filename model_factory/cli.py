@@ -270,17 +270,9 @@ def monitor_bank_marketing(
 ) -> dict:  # fmt: skip
     """Feature, probability and (with outcomes `y`) ROC-AUC drift of a customer batch."""
     from model_factory.bank import monitor
-    from model_factory.config import load_run_config
 
-    run_config = load_run_config(
-        _config_path(config, "bank_monitor.yaml"), monitor.BankMonitorConfig
-    )
-    settings = run_config.parameters.config
-    if data is not None:
-        settings = settings.model_copy(update={"data_path": str(data.resolve())})
-    profile = _monitor_profile(monitor.MODEL_NAME, settings.data_path)
-    monitor.validate_batch(monitor.load_batch(settings), profile, settings.data_path)
-    return _monitor_and_report("bank_marketing", run_config, settings, metrics_out)
+    return _monitor_file(monitor, monitor.BankMonitorConfig, "bank_monitor.yaml",
+                         "bank_marketing", data, config, metrics_out)  # fmt: skip
 
 
 @monitor_app.command("store-forecasting")
@@ -289,18 +281,26 @@ def monitor_store_forecasting(
     metrics_out: Path | None = MetricsOption,
 ) -> dict:  # fmt: skip
     """Per-store level and promotion effect, forecast and RMSPE drift of actual sales."""
-    from model_factory.config import load_run_config
     from model_factory.forecasting import monitor
 
-    run_config = load_run_config(
-        _config_path(config, "forecast_monitor.yaml"), monitor.ForecastMonitorConfig
-    )
+    return _monitor_file(monitor, monitor.ForecastMonitorConfig, "forecast_monitor.yaml",
+                         "store_forecasting", data, config, metrics_out)  # fmt: skip
+
+
+def _monitor_file(
+    monitor, params, config_name: str, use_case: str,
+    data: Path | None, config: Path | None, metrics_out: Path | None,
+) -> dict:  # fmt: skip
+    """Monitor a batch file with a use case's `monitor` module; bad batches exit 2 first."""
+    from model_factory.config import load_run_config
+
+    run_config = load_run_config(_config_path(config, config_name), params)
     settings = run_config.parameters.config
     if data is not None:
         settings = settings.model_copy(update={"data_path": str(data.resolve())})
     profile = _monitor_profile(monitor.MODEL_NAME, settings.data_path)
     monitor.validate_batch(monitor.load_batch(settings), profile, settings.data_path)
-    return _monitor_and_report("store_forecasting", run_config, settings, metrics_out)
+    return _monitor_and_report(use_case, run_config, settings, metrics_out)
 
 
 @monitor_app.command("taxi-anomalies")
