@@ -26,6 +26,7 @@ from model_factory.fair_comparison import (
     incumbent_metrics,
 )
 from model_factory.history import VersionRecord, events
+from model_factory.integrations.zenml_lookup import stage_version
 from model_factory.promotion import (
     Decision,
     DecisionRecord,
@@ -70,11 +71,8 @@ def get_version(model: ModelResponse, name_or_number: str) -> ModelVersionRespon
 
 
 def holder(model: ModelResponse, stage: str) -> ModelVersionResponse | None:
-    """The version in `stage`, or None."""
-    try:
-        return Client().get_model_version(model.id, ModelStages(stage))
-    except KeyError:
-        return None
+    """The version in `stage`, or None (the one stage lookup: `zenml_lookup.stage_version`)."""
+    return stage_version(model.name, stage)
 
 
 def decisions(version: ModelVersionResponse) -> list[dict]:
