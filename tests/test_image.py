@@ -63,6 +63,11 @@ def test_the_runtime_stage_runs_as_a_non_root_user_with_the_project_config():
     env = " ".join(args for instruction, args in runtime if instruction == "ENV")
     assert "MODEL_FACTORY_CONFIG_DIR=/app/zenml_config" in env and "HOME=/home/app" in env
     assert "PATH=/opt/venv/bin:$PATH" in env
+    # numba's cache is keyed by CPU name: the runtime must ask for the one the build compiled for.
+    build_env = " ".join(
+        args for instruction, args in _instructions("build") if instruction == "ENV"
+    )
+    assert "NUMBA_CPU_NAME=generic" in build_env and "NUMBA_CPU_NAME=generic" in env
     assert ("WORKDIR", "/app") in runtime
     assert "--uid 10001" in " ".join(args for instruction, args in runtime if instruction == "RUN")
 
@@ -88,9 +93,19 @@ def test_the_build_stage_gives_an_environment_that_runs_a_compiled_component(tmp
                 target = context / source
                 copy = shutil.copytree if (PROJECT_ROOT / source).is_dir() else shutil.copy2
                 copy(PROJECT_ROOT / source, target)
+        elif instruction == "ENV":  # uv's target and interpreter are this test's, above
+            pairs = (pair.split("=", 1) for pair in shlex.split(arguments))
+            env.update((key, value) for key, value in pairs if not key.startswith("UV_"))
         elif instruction == "RUN" and arguments.startswith("uv sync"):
             command = [uv, *shlex.split(arguments)[1:], "--python", sys.executable]
             done = subprocess.run(command, cwd=context, env=env, capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr[-2000:]
+        elif instruction == "RUN" and arguments.startswith("/opt/venv/"):
+            command = [
+                str(venv / arguments.split()[0].removeprefix("/opt/venv/")),
+                *shlex.split(arguments)[1:],
+            ]
+            done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
             assert done.returncode == 0, done.stderr[-2000:]
     python = venv / "bin/python"
     installed = subprocess.run(
@@ -115,3 +130,19 @@ def test_the_build_stage_gives_an_environment_that_runs_a_compiled_component(tmp
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "ROWS 4521" in done.stdout
+
+    # The DBSCAN kernels compiled at build time are what a taxi task loads: clustering 100k
+    # points in a new process adds no kernel to numba's cache and rewrites no index.
+    cache = next((venv / "lib").glob("python3*/site-packages/model_factory/__pycache__"))
+    built = {path.name: path.stat().st_mtime_ns for path in cache.glob("dbscan.*.nb[ic]")}
+    assert built, "the build stage compiled no DBSCAN kernel"
+    cluster = (
+        "import numpy as np; from model_factory.taxi.model import cluster;"
+        "X = np.random.default_rng(1).normal(size=(100_000, 2));"
+        "print('CLUSTERS', cluster(X, 0.05, 20).max())"
+    )
+    done = subprocess.run(
+        [str(python), "-c", cluster], cwd=tmp_path, env=run_env, capture_output=True, text=True
+    )
+    assert done.returncode == 0 and "CLUSTERS" in done.stdout, done.stderr[-3000:]
+    assert {path.name: path.stat().st_mtime_ns for path in cache.glob("dbscan.*.nb[ic]")} == built
