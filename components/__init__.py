@@ -5,7 +5,10 @@ inputs are its run config's `parameters.config` flattened (model_factory/flat_co
 entry below. `model-factory compile` writes every entry to build/kfp/<name>.yaml.
 """
 
-from components import bank_marketing, store_forecasting, taxi_anomalies
+from functools import partial
+
+from components import bank_marketing, bank_monitor, store_forecasting, taxi_anomalies
+from model_factory import continuous
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.integrations.kfp_compile import KfpPipeline
@@ -31,5 +34,18 @@ PIPELINES: dict[str, KfpPipeline] = {
         config_file="forecast_training.yaml",
         zenml_only=frozenset({"promote"}),
         compile_time=frozenset({"kubeflow_parallelism"}),  # a ParallelFor bound is a constant
+    ),
+    "bank_monitor": KfpPipeline(
+        build=lambda _config: bank_monitor.bank_monitor,
+        params=continuous.BankMonitorAndRetrain,
+        config_file=continuous.MONITORS_FILE,
+        zenml_only=frozenset({"retraining_promote"}),  # promotion is a ZenML operation
+        load=partial(
+            continuous.monitor_inputs,
+            continuous.BankMonitorAndRetrain,
+            "bank_monitor",
+            "bank_monitor.yaml",
+            "bank_training.yaml",
+        ),
     ),
 }

@@ -1,0 +1,164 @@
+"""Continuous training without a model registry: what the Kubeflow monitor pipelines run.
+
+A Kubeflow run has no ZenML store to look the production version up in, so it reads the
+production *reference* from a folder named by URI (the pipeline input `reference_uri`): the
+version's reference profile, its model and its name, in the format `save_reference` writes
+(`model-factory export-reference` writes it from the production version). On drift, training
+runs on the retraining config's data plus the batch (`retraining_window`), the configured window.
+Where each monitor's reference lives and when it runs: zenml_config/kubeflow_monitors.yaml.
+"""
+
+import json
+from pathlib import Path
+from typing import Generic, NamedTuple, TypeVar
+
+import joblib
+import pandas as pd
+import yaml
+from pydantic import Field, ValidationError, field_validator
+
+from model_factory import cron
+from model_factory.bank import data as bank_data
+from model_factory.bank import monitor as bank_monitor
+from model_factory.bank.config import BankTrainingConfig
+from model_factory.config import StrictModel, describe, load_run_config
+from model_factory.drift import report
+from model_factory.drift.profile import ReferenceProfile
+from model_factory.drift.report import DriftReport
+from model_factory.errors import InputError
+from model_factory.forecasting import data as forecast_data
+from model_factory.forecasting import forecaster
+from model_factory.forecasting import monitor as forecast_monitor
+from model_factory.forecasting.config import ForecastTrainingConfig
+
+MONITORS_FILE = "kubeflow_monitors.yaml"
+PROFILE_FILE = "reference_profile.json"
+VERSION_FILE = "version.txt"
+# Model file (or folder) in a reference folder, and how it is written and read, per model.
+MODEL_FILES = {
+    "bank_marketing_classifier": ("classifier.joblib", joblib.dump, joblib.load),
+    "store_sales_forecaster": ("store_forecaster", forecaster.save, forecaster.load),
+}
+
+M = TypeVar("M", bound=StrictModel)
+T = TypeVar("T", bound=StrictModel)
+
+
+class MonitorAndRetrain(StrictModel, Generic[M, T]):
+    """A Kubeflow monitor pipeline's inputs (flattened): where the production reference is, the
+    monitor's config (zenml_config/<use case>_monitor.yaml) and the training config a retrain
+    runs with (zenml_config/<use case>_training.yaml; its data is the reference window)."""
+
+    reference_uri: str = Field(min_length=1, description="folder written by export-reference")
+    monitor: M
+    retraining: T
+
+
+BankMonitorAndRetrain = MonitorAndRetrain[bank_monitor.BankMonitorConfig, BankTrainingConfig]
+ForecastMonitorAndRetrain = MonitorAndRetrain[
+    forecast_monitor.ForecastMonitorConfig, ForecastTrainingConfig
+]
+
+
+class KubeflowMonitor(StrictModel):
+    reference_uri: str = Field(min_length=1, description="the production reference folder")
+    schedule: str | None = Field(None, description="5-field cron of the recurring run (UTC)")
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            cron.to_kfp(value)  # an InputError is a ValueError: pydantic reports it in one line
+        return value
+
+
+class KubeflowMonitors(StrictModel):
+    """zenml_config/kubeflow_monitors.yaml: one section per compiled monitor pipeline."""
+
+    bank_monitor: KubeflowMonitor
+    forecast_monitor: KubeflowMonitor
+
+
+def load_monitors(path: str | Path) -> KubeflowMonitors:
+    """The file validated in full; a missing file, unknown key or bad cron is one InputError."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"config file not found: {path}")
+    try:
+        return KubeflowMonitors.model_validate(yaml.safe_load(path.read_text()) or {})
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
+    except ValidationError as exc:
+        raise InputError(describe(exc, str(path))) from exc
+
+
+def monitor_inputs(
+    params: type[MonitorAndRetrain], pipeline: str, monitor_file: str, training_file: str,
+    config_dir: Path,
+) -> MonitorAndRetrain:  # fmt: skip
+    """A monitor pipeline's config from the files it is made of: its section of
+    kubeflow_monitors.yaml, the monitor's run config and the training run config."""
+    sections = params.model_fields
+    monitor = load_run_config(config_dir / monitor_file, sections["monitor"].annotation)
+    training = load_run_config(config_dir / training_file, sections["retraining"].annotation)
+    return params(
+        reference_uri=getattr(load_monitors(config_dir / MONITORS_FILE), pipeline).reference_uri,
+        monitor=monitor.parameters.config,
+        retraining=training.parameters.config,
+    )
+
+
+class Reference(NamedTuple):
+    profile: ReferenceProfile
+    model: object
+    version: str
+
+
+def save_reference(
+    folder: Path, model_name: str, version: str, profile: ReferenceProfile, model
+) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    name, dump, _ = MODEL_FILES[model_name]
+    (folder / PROFILE_FILE).write_text(profile.model_dump_json())
+    (folder / VERSION_FILE).write_text(f"{version}\n")
+    dump(model, folder / name)
+    return folder
+
+
+def load_reference(folder: Path, model_name: str) -> Reference:
+    name, _, load = MODEL_FILES[model_name]
+    missing = [f for f in (PROFILE_FILE, VERSION_FILE, name) if not (folder / f).exists()]
+    if missing:
+        raise InputError(f"reference {folder}: missing {', '.join(missing)} (export-reference)")
+    profile = ReferenceProfile.model_validate_json((folder / PROFILE_FILE).read_text())
+    version = (folder / VERSION_FILE).read_text().strip()
+    return Reference(profile, load(folder / name), version)
+
+
+def check(config: MonitorAndRetrain, folder: Path, monitor) -> DriftReport:
+    """The batch against the reference in `folder`, by the use case's `monitor` module."""
+    if config.monitor.data_path is None:
+        raise InputError("no batch given: set the pipeline input monitor_data_path")
+    reference = load_reference(folder, monitor.MODEL_NAME)
+    batch = monitor.load_batch(config.monitor)
+    return monitor.check(batch, reference.profile, reference.model, config.monitor,
+                         reference.version, config.monitor.data_path)  # fmt: skip
+
+
+def write_outcome(drift: DriftReport, metrics_path: str, html_path: str) -> None:
+    """The metrics JSON and the HTML report, as the ZenML monitor's."""
+    Path(metrics_path).write_text(json.dumps(drift.metrics(), indent=2, sort_keys=True) + "\n")
+    Path(html_path).write_text(report.html(drift))
+
+
+def bank_window(config: BankMonitorAndRetrain) -> pd.DataFrame:
+    """The retraining config's data plus the labelled batch, validated."""
+    batch = bank_monitor.load_batch(config.monitor)
+    return bank_data.with_recent(bank_data.load(config.retraining), batch, config.retraining)
+
+
+def forecast_window(config: ForecastMonitorAndRetrain) -> pd.DataFrame:
+    """The retraining config's sales extended by the batch, dates as train.csv writes them."""
+    history, _ = forecast_data.load(config.retraining)
+    window = forecast_data.with_recent(history, forecast_monitor.load_batch(config.monitor))
+    return window.assign(Date=window["Date"].dt.strftime("%Y-%m-%d"))
