@@ -7,7 +7,13 @@ entry below. `model-factory compile` writes every entry to build/kfp/<name>.yaml
 
 from functools import partial
 
-from components import bank_marketing, bank_monitor, store_forecasting, taxi_anomalies
+from components import (
+    bank_marketing,
+    bank_monitor,
+    store_forecasting,
+    store_monitor,
+    taxi_anomalies,
+)
 from model_factory import continuous
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.forecasting.config import ForecastTrainingConfig
@@ -46,6 +52,20 @@ PIPELINES: dict[str, KfpPipeline] = {
             "bank_monitor",
             "bank_monitor.yaml",
             "bank_training.yaml",
+        ),
+    ),
+    "forecast_monitor": KfpPipeline(
+        build=lambda config: store_monitor.monitor_pipeline(config.retraining.kubeflow.parallelism),
+        params=continuous.ForecastMonitorAndRetrain,
+        config_file=continuous.MONITORS_FILE,
+        zenml_only=frozenset({"retraining_promote"}),
+        compile_time=frozenset({"retraining_kubeflow_parallelism"}),
+        load=partial(
+            continuous.monitor_inputs,
+            continuous.ForecastMonitorAndRetrain,
+            "forecast_monitor",
+            "forecast_monitor.yaml",
+            "forecast_training.yaml",
         ),
     ),
 }

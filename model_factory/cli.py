@@ -438,6 +438,20 @@ def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
     return path
 
 
+@app.command("export-reference")
+def export_reference(
+    model: RetrainableModel = typer.Argument(..., help="Model whose production version to export"),
+    to: Path = typer.Option(..., "--to", help="Folder to write (then copy it to reference_uri)"),
+) -> None:
+    """Write the production version's reference profile, model and name to a folder: what the
+    Kubeflow monitor pipelines read at `reference_uri` (zenml_config/kubeflow_monitors.yaml).
+    Run it after each promotion to production (a KFP run has no ZenML store to look it up in)."""
+    from model_factory.integrations.zenml_drift import export_reference as export
+
+    version = export(model.value, to)
+    print(f"{model.value} version {version} (production): {to}")
+
+
 @app.command()
 def history(
     model: str = typer.Argument(..., help="Model name"),
