@@ -14,7 +14,7 @@ from components import (
     store_monitor,
     taxi_anomalies,
 )
-from model_factory import continuous
+from model_factory import continuous, kubeflow_monitors
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.integrations.kfp_compile import KfpPipeline
@@ -44,7 +44,7 @@ PIPELINES: dict[str, KfpPipeline] = {
     "bank_monitor": KfpPipeline(
         build=lambda _config: bank_monitor.bank_monitor,
         params=continuous.BankMonitorAndRetrain,
-        config_file=continuous.MONITORS_FILE,
+        config_file=kubeflow_monitors.FILE,
         zenml_only=frozenset({"retraining_promote"}),  # promotion is a ZenML operation
         load=partial(
             continuous.monitor_inputs,
@@ -57,7 +57,7 @@ PIPELINES: dict[str, KfpPipeline] = {
     "forecast_monitor": KfpPipeline(
         build=lambda config: store_monitor.monitor_pipeline(config.retraining.kubeflow.parallelism),
         params=continuous.ForecastMonitorAndRetrain,
-        config_file=continuous.MONITORS_FILE,
+        config_file=kubeflow_monitors.FILE,
         zenml_only=frozenset({"retraining_promote"}),
         compile_time=frozenset({"retraining_kubeflow_parallelism"}),
         load=partial(

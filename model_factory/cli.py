@@ -733,6 +733,9 @@ def submit_pipeline(
     schedule: str | None = typer.Option(
         None, "--schedule", help="5-field cron, server time (UTC), e.g. '0 6 * * *'"
     ),
+    scheduled: bool = typer.Option(
+        False, "--scheduled", help="Recurring run on the pipeline's cron in kubeflow_monitors.yaml"
+    ),
     version_name: str | None = typer.Option(
         None, "--version-name", help="Version name (default: <git commit>-<package sha256>)"
     ),
@@ -745,15 +748,21 @@ def submit_pipeline(
 ) -> None:
     """Upload a compiled pipeline as a new KFP pipeline version, then run or schedule it.
 
-    The pipeline is created on first submit; --schedule makes a recurring run instead of a run.
+    The pipeline is created on first submit; --schedule (or --scheduled: the configured cron)
+    makes a recurring run instead of a run.
     Auth: $KF_PIPELINES_TOKEN, else the service-account token file $KF_PIPELINES_SA_TOKEN_PATH
     (default /var/run/secrets/kubeflow/pipelines/token if present), else none (standalone KFP).
     """
-    from model_factory import cron
+    from model_factory import cron, kubeflow_monitors
     from model_factory.integrations import kfp_submit
 
-    if upload_only and schedule is not None:
-        raise InputError("--upload-only starts nothing: drop --schedule or --upload-only")
+    if scheduled and schedule is not None:
+        raise InputError("--scheduled uses the configured cron: drop --schedule or --scheduled")
+    if upload_only and (schedule is not None or scheduled):
+        given = "--scheduled" if scheduled else "--schedule"
+        raise InputError(f"--upload-only starts nothing: drop {given} or --upload-only")
+    if scheduled:
+        schedule = kubeflow_monitors.schedule(CONFIG_DIR, pipeline)
     kfp_cron = cron.to_kfp(schedule) if schedule is not None else None
     package = kfp_submit.package_path(directory, pipeline)
     host = kfp_submit.api_url(host)

@@ -5,7 +5,7 @@ production *reference* from a folder named by URI (the pipeline input `reference
 version's reference profile, its model and its name, in the format `save_reference` writes
 (`model-factory export-reference` writes it from the production version). On drift, training
 runs on the retraining config's data plus the batch (`retraining_window`), the configured window.
-Where each monitor's reference lives and when it runs: zenml_config/kubeflow_monitors.yaml.
+Where each monitor's reference lives and when it runs: model_factory/kubeflow_monitors.py.
 """
 
 import json
@@ -14,14 +14,13 @@ from typing import Generic, NamedTuple, TypeVar
 
 import joblib
 import pandas as pd
-import yaml
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field
 
-from model_factory import cron
+from model_factory import kubeflow_monitors
 from model_factory.bank import data as bank_data
 from model_factory.bank import monitor as bank_monitor
 from model_factory.bank.config import BankTrainingConfig
-from model_factory.config import StrictModel, describe, load_run_config
+from model_factory.config import StrictModel, load_run_config
 from model_factory.drift import report
 from model_factory.drift.profile import ReferenceProfile
 from model_factory.drift.report import DriftReport
@@ -31,7 +30,6 @@ from model_factory.forecasting import forecaster
 from model_factory.forecasting import monitor as forecast_monitor
 from model_factory.forecasting.config import ForecastTrainingConfig
 
-MONITORS_FILE = "kubeflow_monitors.yaml"
 PROFILE_FILE = "reference_profile.json"
 VERSION_FILE = "version.txt"
 # Model file (or folder) in a reference folder, and how it is written and read, per model.
@@ -60,38 +58,6 @@ ForecastMonitorAndRetrain = MonitorAndRetrain[
 ]
 
 
-class KubeflowMonitor(StrictModel):
-    reference_uri: str = Field(min_length=1, description="the production reference folder")
-    schedule: str | None = Field(None, description="5-field cron of the recurring run (UTC)")
-
-    @field_validator("schedule")
-    @classmethod
-    def _cron(cls, value: str | None) -> str | None:
-        if value is not None:
-            cron.to_kfp(value)  # an InputError is a ValueError: pydantic reports it in one line
-        return value
-
-
-class KubeflowMonitors(StrictModel):
-    """zenml_config/kubeflow_monitors.yaml: one section per compiled monitor pipeline."""
-
-    bank_monitor: KubeflowMonitor
-    forecast_monitor: KubeflowMonitor
-
-
-def load_monitors(path: str | Path) -> KubeflowMonitors:
-    """The file validated in full; a missing file, unknown key or bad cron is one InputError."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"config file not found: {path}")
-    try:
-        return KubeflowMonitors.model_validate(yaml.safe_load(path.read_text()) or {})
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
-    except ValidationError as exc:
-        raise InputError(describe(exc, str(path))) from exc
-
-
 def monitor_inputs(
     params: type[MonitorAndRetrain], pipeline: str, monitor_file: str, training_file: str,
     config_dir: Path,
@@ -102,7 +68,7 @@ def monitor_inputs(
     monitor = load_run_config(config_dir / monitor_file, sections["monitor"].annotation)
     training = load_run_config(config_dir / training_file, sections["retraining"].annotation)
     return params(
-        reference_uri=getattr(load_monitors(config_dir / MONITORS_FILE), pipeline).reference_uri,
+        reference_uri=kubeflow_monitors.monitor(config_dir, pipeline).reference_uri,
         monitor=monitor.parameters.config,
         retraining=training.parameters.config,
     )
