@@ -55,17 +55,3 @@ def staging_db(task: dsl.PipelineTask) -> dsl.PipelineTask:
     return kubernetes.use_secret_as_env(
         task, secret_name=STAGING_DB_SECRET, secret_key_to_env={"url": STAGING_DB_ENV}
     )
-
-
-# A `dsl.If` condition on a task's output works in kfp.local 2.17.0 only when that output is the
-# single return value `Output`: its condition evaluator reads `pipelinechannel--<task>-Output` or
-# `<task>--<name>` as task outputs and anything else, such as a NamedTuple field
-# `<task>-drifted`, as a (missing) pipeline input, and then skips the branch. A cluster handles
-# both; monitor components return their verdict as `Output` so the local runs are honest.
-
-
-def nested_inputs(inputs: dict, prefix: str, **overrides) -> dict:
-    """The arguments of a nested pipeline whose inputs are this pipeline's `<prefix>*` inputs
-    without the prefix (a monitor pipeline's `retraining_*` for the training pipeline)."""
-    nested = {k.removeprefix(prefix): v for k, v in inputs.items() if k.startswith(prefix)}
-    return {**nested, **overrides}

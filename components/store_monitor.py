@@ -1,17 +1,15 @@
 """Store sales continuous training on Kubeflow: check a batch of actual sales against the
-production reference and, only on drift, run the training pipeline on the sales plus the batch.
-
-As in components/bank_monitor.py: the production reference (profile, forecaster, version name)
-is the folder at `reference_uri`, imported as an artifact; the training is
-`components.store_forecasting.training_pipeline` itself, nested under `dsl.If`, with the
-`retraining_*` inputs except `data_path` (the window `retraining-window` wrote).
-"""
+production reference (profile, forecaster, version name) and, only on drift, run
+`components.store_forecasting.training_pipeline` itself on the sales plus the batch
+(components/monitoring.py)."""
 
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
-from components.platform import component, nested_inputs, reads_external_data, resources
+from components.monitoring import check_then_retrain
+from components.platform import component
 from components.store_forecasting import training_pipeline
+from model_factory.forecasting.monitor import MODEL_NAME
 
 
 @component
@@ -57,40 +55,6 @@ def resolve_config(
     from model_factory.flat_config import unflatten
 
     return unflatten(ForecastMonitorAndRetrain, inputs).model_dump_json()
-
-
-@component
-def check(
-    config_json: str,
-    reference: dsl.Input[dsl.Artifact],
-    metrics: dsl.Output[dsl.Metrics],
-    metrics_json: dsl.Output[dsl.Artifact],
-    drift_report: dsl.Output[dsl.HTML],
-) -> bool:
-    """Drifted or not: per-store level and promotion effect, forecast distribution and RMSPE of
-    the batch against the reference (the verdict is `Output`: see components/platform.py)."""
-    from pathlib import Path
-
-    from model_factory import continuous
-    from model_factory.forecasting import monitor
-
-    config = continuous.ForecastMonitorAndRetrain.model_validate_json(config_json)
-    drift = continuous.check(config, Path(reference.path), monitor)
-    continuous.write_outcome(drift, metrics_json.path, drift_report.path)
-    metrics.log_metric("drifted_checks", len(drift.drifted_checks))
-    return drift.drifted
-
-
-@component
-def retraining_window(config_json: str, window: dsl.Output[dsl.Dataset]) -> str:
-    """The retraining sales extended by the batch; returns its URI, the training's `data_path`."""
-    from model_factory import continuous
-
-    config = continuous.ForecastMonitorAndRetrain.model_validate_json(config_json)
-    frame = continuous.forecast_window(config)
-    frame.to_csv(window.path, index=False)
-    window.metadata["rows"] = len(frame)
-    return window.uri
 
 
 CLOSURE = ("training", "kubeflow_parallelism")  # what `monitor_pipeline` sees besides its inputs
@@ -150,13 +114,6 @@ def monitor_pipeline(kubeflow_parallelism: int) -> BaseComponent:
         config = resolve_config(
             **inputs, retraining_kubeflow_parallelism=kubeflow_parallelism
         ).output
-        reference = dsl.importer(artifact_uri=reference_uri, artifact_class=dsl.Artifact)
-        checked = resources(
-            reads_external_data(check(config_json=config, reference=reference.output)),
-            cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
-        )  # fmt: skip
-        with dsl.If(checked.outputs["Output"] == True, name="drifted"):  # noqa: E712 (KFP)
-            window = reads_external_data(retraining_window(config_json=config))
-            training(**nested_inputs(inputs, "retraining_", data_path=window.outputs["Output"]))
+        check_then_retrain(MODEL_NAME, config, inputs, training)
 
     return store_forecasting_monitor

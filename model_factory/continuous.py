@@ -4,7 +4,7 @@ A Kubeflow run has no ZenML store to look the production version up in, so it re
 production *reference* from a folder named by URI (the pipeline input `reference_uri`): the
 version's reference profile, its model and its name, in the format `save_reference` writes
 (`model-factory export-reference` writes it from the production version). On drift, training
-runs on the retraining config's data plus the batch (`retraining_window`), the configured window.
+runs on the retraining config's data plus the batch (`write_window`), the configured window.
 Where each monitor's reference lives and when it runs: model_factory/kubeflow_monitors.py.
 """
 
@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Generic, NamedTuple, TypeVar
 
 import joblib
-import pandas as pd
 from pydantic import Field
 
 from model_factory import kubeflow_monitors
@@ -56,6 +55,11 @@ BankMonitorAndRetrain = MonitorAndRetrain[bank_monitor.BankMonitorConfig, BankTr
 ForecastMonitorAndRetrain = MonitorAndRetrain[
     forecast_monitor.ForecastMonitorConfig, ForecastTrainingConfig
 ]
+# Per retrainable model: its monitor pipeline's config and its monitor module.
+USE_CASES = {
+    bank_monitor.MODEL_NAME: (BankMonitorAndRetrain, bank_monitor),
+    forecast_monitor.MODEL_NAME: (ForecastMonitorAndRetrain, forecast_monitor),
+}
 
 
 def monitor_inputs(
@@ -101,11 +105,17 @@ def load_reference(folder: Path, model_name: str) -> Reference:
     return Reference(profile, load(folder / name), version)
 
 
-def check(config: MonitorAndRetrain, folder: Path, monitor) -> DriftReport:
-    """The batch against the reference in `folder`, by the use case's `monitor` module."""
+def parse(model_name: str, config_json: str) -> MonitorAndRetrain:
+    """The validated config a monitor pipeline's `resolve-config` task wrote."""
+    return USE_CASES[model_name][0].model_validate_json(config_json)
+
+
+def check(model_name: str, config: MonitorAndRetrain, folder: Path) -> DriftReport:
+    """The batch against the reference in `folder`, by the use case's monitor."""
     if config.monitor.data_path is None:
         raise InputError("no batch given: set the pipeline input monitor_data_path")
-    reference = load_reference(folder, monitor.MODEL_NAME)
+    monitor = USE_CASES[model_name][1]
+    reference = load_reference(folder, model_name)
     batch = monitor.load_batch(config.monitor)
     return monitor.check(batch, reference.profile, reference.model, config.monitor,
                          reference.version, config.monitor.data_path)  # fmt: skip
@@ -117,14 +127,16 @@ def write_outcome(drift: DriftReport, metrics_path: str, html_path: str) -> None
     Path(html_path).write_text(report.html(drift))
 
 
-def bank_window(config: BankMonitorAndRetrain) -> pd.DataFrame:
-    """The retraining config's data plus the labelled batch, validated."""
-    batch = bank_monitor.load_batch(config.monitor)
-    return bank_data.with_recent(bank_data.load(config.retraining), batch, config.retraining)
-
-
-def forecast_window(config: ForecastMonitorAndRetrain) -> pd.DataFrame:
-    """The retraining config's sales extended by the batch, dates as train.csv writes them."""
-    history, _ = forecast_data.load(config.retraining)
-    window = forecast_data.with_recent(history, forecast_monitor.load_batch(config.monitor))
-    return window.assign(Date=window["Date"].dt.strftime("%Y-%m-%d"))
+def write_window(model_name: str, config: MonitorAndRetrain, path: str) -> int:
+    """The retraining window as a CSV its training reads: bank, the retraining data plus the
+    labelled batch (validated); forecasting, the retraining sales extended by the batch.
+    Returns its rows."""
+    if model_name == bank_monitor.MODEL_NAME:
+        batch = bank_monitor.load_batch(config.monitor)
+        window = bank_data.with_recent(bank_data.load(config.retraining), batch, config.retraining)
+        window.to_csv(path, sep=config.retraining.csv_separator, index=False)
+    else:
+        history, _ = forecast_data.load(config.retraining)
+        window = forecast_data.with_recent(history, forecast_monitor.load_batch(config.monitor))
+        window.assign(Date=window["Date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
+    return len(window)

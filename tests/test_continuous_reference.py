@@ -34,7 +34,7 @@ def test_a_monitor_run_without_a_batch_is_bad_input(tmp_path):
         reference_uri=str(tmp_path), monitor=BankMonitorConfig(), retraining=BankTrainingConfig()
     )
     with pytest.raises(InputError, match="monitor_data_path"):
-        continuous.check(config, tmp_path, None)
+        continuous.check(MODEL_NAME, config, tmp_path)
 
 
 def test_every_configured_monitor_is_a_compiled_pipeline_with_a_valid_schedule():

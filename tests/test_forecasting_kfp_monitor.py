@@ -63,6 +63,7 @@ def _monitor(production, batch: pd.DataFrame, tmp_path, monkeypatch):
     return run_dir, outcome
 
 
+@pytest.mark.slow
 def test_the_weeks_after_the_data_train_nothing(production, tmp_path, monkeypatch):
     batch = shift.next_days(production.retraining.synthetic, BATCH_DAYS)
     run_dir, outcome = _monitor(production, batch, tmp_path, monkeypatch)
