@@ -5,7 +5,16 @@ inputs are its run config's `parameters.config` flattened (model_factory/flat_co
 entry below. `model-factory compile` writes every entry to build/kfp/<name>.yaml.
 """
 
-from components import bank_marketing, store_forecasting, taxi_anomalies
+from functools import partial
+
+from components import (
+    bank_marketing,
+    bank_monitor,
+    store_forecasting,
+    store_monitor,
+    taxi_anomalies,
+)
+from model_factory import continuous, kubeflow_monitors
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.integrations.kfp_compile import KfpPipeline
@@ -31,5 +40,32 @@ PIPELINES: dict[str, KfpPipeline] = {
         config_file="forecast_training.yaml",
         zenml_only=frozenset({"promote"}),
         compile_time=frozenset({"kubeflow_parallelism"}),  # a ParallelFor bound is a constant
+    ),
+    "bank_monitor": KfpPipeline(
+        build=lambda _config: bank_monitor.bank_monitor,
+        params=continuous.BankMonitorAndRetrain,
+        config_file=kubeflow_monitors.FILE,
+        zenml_only=frozenset({"retraining_promote"}),  # promotion is a ZenML operation
+        load=partial(
+            continuous.monitor_inputs,
+            continuous.BankMonitorAndRetrain,
+            "bank_monitor",
+            "bank_monitor.yaml",
+            "bank_training.yaml",
+        ),
+    ),
+    "forecast_monitor": KfpPipeline(
+        build=lambda config: store_monitor.monitor_pipeline(config.retraining.kubeflow.parallelism),
+        params=continuous.ForecastMonitorAndRetrain,
+        config_file=kubeflow_monitors.FILE,
+        zenml_only=frozenset({"retraining_promote"}),
+        compile_time=frozenset({"retraining_kubeflow_parallelism"}),
+        load=partial(
+            continuous.monitor_inputs,
+            continuous.ForecastMonitorAndRetrain,
+            "forecast_monitor",
+            "forecast_monitor.yaml",
+            "forecast_training.yaml",
+        ),
     ),
 }

@@ -438,6 +438,20 @@ def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
     return path
 
 
+@app.command("export-reference")
+def export_reference(
+    model: RetrainableModel = typer.Argument(..., help="Model whose production version to export"),
+    to: Path = typer.Option(..., "--to", help="Folder to write (then copy it to reference_uri)"),
+) -> None:
+    """Write the production version's reference profile, model and name to a folder: what the
+    Kubeflow monitor pipelines read at `reference_uri` (zenml_config/kubeflow_monitors.yaml).
+    Run it after each promotion to production (a KFP run has no ZenML store to look it up in)."""
+    from model_factory.integrations.zenml_drift import export_reference as export
+
+    version = export(model.value, to)
+    print(f"{model.value} version {version} (production): {to}")
+
+
 @app.command()
 def history(
     model: str = typer.Argument(..., help="Model name"),
@@ -719,6 +733,9 @@ def submit_pipeline(
     schedule: str | None = typer.Option(
         None, "--schedule", help="5-field cron, server time (UTC), e.g. '0 6 * * *'"
     ),
+    scheduled: bool = typer.Option(
+        False, "--scheduled", help="Recurring run on the pipeline's cron in kubeflow_monitors.yaml"
+    ),
     version_name: str | None = typer.Option(
         None, "--version-name", help="Version name (default: <git commit>-<package sha256>)"
     ),
@@ -731,15 +748,21 @@ def submit_pipeline(
 ) -> None:
     """Upload a compiled pipeline as a new KFP pipeline version, then run or schedule it.
 
-    The pipeline is created on first submit; --schedule makes a recurring run instead of a run.
+    The pipeline is created on first submit; --schedule (or --scheduled: the configured cron)
+    makes a recurring run instead of a run.
     Auth: $KF_PIPELINES_TOKEN, else the service-account token file $KF_PIPELINES_SA_TOKEN_PATH
     (default /var/run/secrets/kubeflow/pipelines/token if present), else none (standalone KFP).
     """
-    from model_factory import cron
+    from model_factory import cron, kubeflow_monitors
     from model_factory.integrations import kfp_submit
 
-    if upload_only and schedule is not None:
-        raise InputError("--upload-only starts nothing: drop --schedule or --upload-only")
+    if scheduled and schedule is not None:
+        raise InputError("--scheduled uses the configured cron: drop --schedule or --scheduled")
+    if upload_only and (schedule is not None or scheduled):
+        given = "--scheduled" if scheduled else "--schedule"
+        raise InputError(f"--upload-only starts nothing: drop {given} or --upload-only")
+    if scheduled:
+        schedule = kubeflow_monitors.schedule(CONFIG_DIR, pipeline)
     kfp_cron = cron.to_kfp(schedule) if schedule is not None else None
     package = kfp_submit.package_path(directory, pipeline)
     host = kfp_submit.api_url(host)

@@ -10,7 +10,7 @@ null number or boolean has no such form and is refused.
 
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -21,8 +21,9 @@ from model_factory.config import P, parse
 from model_factory.errors import InputError
 
 
-def flatten(config: BaseModel, exclude: Iterable[str] = ()) -> dict[str, Any]:
-    """{input name: JSON-compatible value} for every field of `config` not in `exclude`."""
+def flatten(config: BaseModel, exclude: Collection[str] = ()) -> dict[str, Any]:
+    """{input name: JSON-compatible value} for every field of `config` not in `exclude` (flat
+    names: `retraining_promote` leaves out `promote` of the section `retraining`)."""
     flat: dict[str, Any] = {}
     for name, field in type(config).model_fields.items():
         if name in exclude:
@@ -33,8 +34,9 @@ def flatten(config: BaseModel, exclude: Iterable[str] = ()) -> dict[str, Any]:
                 f"{type(config).__name__}.{name}: null has no Kubeflow input form (a number or "
                 "boolean input cannot be empty); set a value to compile"
             )
+        inner_exclude = [e.removeprefix(f"{name}_") for e in exclude if e.startswith(f"{name}_")]
         items = (
-            {f"{name}_{key}": inner for key, inner in flatten(value).items()}
+            {f"{name}_{key}": inner for key, inner in flatten(value, inner_exclude).items()}
             if isinstance(value, BaseModel)
             else {name: _empty(field) if value is None else to_jsonable_python(value)}
         )

@@ -11,18 +11,42 @@ from model_factory.errors import InputError
 
 
 def read_table(path: str | Path, **csv_options) -> pd.DataFrame:
-    """Read a CSV or Parquet file; missing, empty or unreadable files are InputErrors."""
+    """Read a CSV or Parquet file; missing, empty or unreadable files are InputErrors.
+
+    An object-store URI (`gs://...`, `s3://...`) is read through fsspec: a Kubeflow monitor's
+    retraining window reaches the nested training as its artifact's URI.
+    """
+    if "://" in str(path):
+        return _read_uri(str(path), csv_options)
     path = Path(path)
     if not path.is_file():
         raise InputError(f"data file not found: {path}")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
+    return _read(path, path.suffix, csv_options, path)
+
+
+def _read(source, suffix: str, csv_options: dict, name: str | Path) -> pd.DataFrame:
     try:
-        if path.suffix.lower() in {".parquet", ".pq"}:
-            return pd.read_parquet(path)
-        return pd.read_csv(path, **csv_options)
+        if suffix.lower() in {".parquet", ".pq"}:
+            return pd.read_parquet(source)
+        return pd.read_csv(source, **csv_options)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise InputError(f"{path}: cannot be read as a table ({exc})") from exc
+        raise InputError(f"{name}: cannot be read as a table ({exc})") from exc
+
+
+def _read_uri(uri: str, csv_options: dict) -> pd.DataFrame:
+    """Opened by fsspec itself: pandas 3 refuses the fsspec that gcsfs (ZenML's GCP) pins."""
+    import fsspec
+
+    suffix = Path(uri.rpartition("/")[2]).suffix
+    try:
+        with fsspec.open(uri, "rb") as handle:
+            return _read(handle, suffix, csv_options, uri)
+    except InputError:
+        raise
+    except (OSError, ValueError) as exc:  # missing object, unknown protocol
+        raise InputError(f"{uri}: cannot be read ({exc})") from exc
 
 
 def require_rows(frame: pd.DataFrame, source: str) -> None:

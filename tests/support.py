@@ -79,3 +79,16 @@ TINY_FORECAST = {
     "plot_stores": 1,
     "promote": False,
 }
+
+
+def run_kfp_local(name: str, config, root: Path):
+    """The registered KFP pipeline `name` with `config`'s inputs through kfp.local's
+    SubprocessRunner (this interpreter, no Docker), artifacts under `root`; returns its task."""
+    from kfp import local
+
+    from components import PIPELINES
+    from model_factory.integrations.kfp_compile import pipeline_inputs
+
+    entry = PIPELINES[name]
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
+    return entry.build(config)(**pipeline_inputs(entry, config))

@@ -13,11 +13,12 @@ import pytest
 import yaml
 from zenml.client import Client
 
+from model_factory import continuous
 from model_factory.bank import shift
 from model_factory.integrations import zenml_stages
 from model_factory.paths import config_dir
 from model_factory.promotion import POLICY_FILE, policy_for
-from support import run_cli, train_into_production
+from support import run_cli, run_main, train_into_production
 
 MODEL = "bank_marketing_classifier"
 pytestmark = pytest.mark.slow
@@ -87,3 +88,16 @@ def test_drift_retrains_and_the_gate_decides_on_the_new_rows(tmp_path, tiny_conf
     mine = [e for e in events if e[0] in (production, new)]
     assert mine[0] == (production, "trained")
     assert mine[-3:] == [(production, "drifted"), (new, "retrained"), (new, decision["decision"])]
+
+
+def test_export_reference_writes_what_the_kubeflow_monitors_read(tmp_path, production):
+    code, out, err = run_main("export-reference", MODEL, "--to", str(tmp_path / "reference"))
+    assert code == 0, err
+    assert out.strip() == f"{MODEL} version {production} (production): {tmp_path}/reference"
+    reference = continuous.load_reference(tmp_path / "reference", MODEL)
+    version = Client().get_model_version(MODEL, production)
+    assert reference.version == production
+    assert reference.profile == version.get_artifact("reference_profile").load()
+    batch = shift.fresh_batch(100, seed=1)[reference.profile.features]
+    classifier = version.get_artifact("classifier").load()
+    assert (reference.model.predict_proba(batch) == classifier.predict_proba(batch)).all()

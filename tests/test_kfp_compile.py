@@ -21,7 +21,6 @@ from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 
 from components import PIPELINES
 from components.platform import STAGING_DB_ENV, STAGING_DB_SECRET, component, staging_db
-from model_factory.config import load_run_config
 from model_factory.flat_config import flatten
 from model_factory.integrations.kfp_compile import compile_pipeline
 from support import PROJECT_ROOT
@@ -33,17 +32,25 @@ HEAVY = {
     "bank_training": {"train", "evaluate"},
     "taxi_detection": {"fit-detector", "label"},
     "forecast_training": {"backtest-group", "refit-group", "evaluate"},
+    "bank_monitor": {"check", "train", "evaluate"},
+    "forecast_monitor": {"check", "backtest-group", "refit-group", "evaluate"},
 }
 UNCACHED = {
     "bank_training": {"ingest"},
     "taxi_detection": {"ingest", "fit-detector", "write-labels"},
     "forecast_training": {"ingest"},
+    "bank_monitor": {"check", "retraining-window", "ingest"},
+    "forecast_monitor": {"check", "retraining-window", "ingest"},
 }
 STAGING_DB = {
     "bank_training": set(),
     "taxi_detection": {"write-labels"},
     "forecast_training": set(),
+    "bank_monitor": set(),
+    "forecast_monitor": set(),
 }
+# Monitor pipelines: the training pipeline each runs, nested, when its check finds drift.
+RETRAINS = {"bank_monitor": "bank_training", "forecast_monitor": "forecast_training"}
 CREDENTIALS = re.compile(r"://[^/\s:@]+:[^/\s@]+@|password|postgres(ql)?(\+\w+)?://|sqlite://")
 
 
@@ -109,10 +116,7 @@ def _producer(value: pb.TaskInputsSpec.InputParameterSpec | pb.TaskInputsSpec.In
 
 
 def _config(name: str):
-    entry = PIPELINES[name]
-    return load_run_config(
-        PROJECT_ROOT / "zenml_config" / entry.config_file, entry.params
-    ).parameters.config
+    return PIPELINES[name].config(PROJECT_ROOT / "zenml_config")
 
 
 def test_every_pipeline_compiles_byte_identically(compiled):
@@ -133,6 +137,9 @@ def test_every_task_runs_the_project_image_and_installs_nothing(compiled, name):
     text = compiled[name][0]
     _, deployment, _ = _parse(text)
     for label, executor in deployment.executors.items():
+        if executor.WhichOneof("spec") == "importer":  # imports by URI, runs no container
+            assert name in RETRAINS, label
+            continue
         container = executor.container
         assert container.image == IMAGE, label
         script = " ".join(container.command)
@@ -305,3 +312,36 @@ def test_a_bad_run_config_exits_2_before_compiling(cli, tmp_path, monkeypatch):
     assert "parameters.config.sede" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not list((tmp_path / "out").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("name", RETRAINS)
+def test_a_monitor_runs_its_training_pipeline_nested_only_when_its_check_finds_drift(
+    compiled, name
+):
+    spec, _, _ = _parse(compiled[name][0])
+    root = spec.root.dag.tasks
+    assert set(root) == {"resolve-config", "importer", "check", "condition-1"}
+    # The check reads the production reference the importer brings in from `reference_uri`.
+    assert root["importer"].inputs.parameters["uri"].component_input_parameter == "reference_uri"
+    assert _producer(root["check"].inputs.artifacts["reference"]) == "importer"
+    condition = root["condition-1"]
+    assert condition.trigger_policy.condition == (
+        "inputs.parameter_values['pipelinechannel--check-Output'] == true"
+    )
+    assert "check" in condition.dependent_tasks
+    inner = spec.components[condition.component_ref.name].dag.tasks
+    training_task = next(task for task in inner if task != "retraining-window")
+    assert set(inner) == {"retraining-window", training_task}
+    # The nested DAG is the training pipeline's own, as compiled on its own.
+    training, _, _ = _parse(compiled[RETRAINS[name]][0])
+    nested = spec.components[inner[training_task].component_ref.name]
+    assert set(nested.dag.tasks) == set(training.root.dag.tasks)
+    assert set(nested.input_definitions.parameters) == set(
+        training.root.input_definitions.parameters
+    )
+    # It trains on the window; every other input is the monitor's `retraining_<input>`.
+    arguments = inner[training_task].inputs.parameters
+    assert _producer(arguments["data_path"]) == "retraining-window"
+    for key, value in arguments.items():
+        if key != "data_path":
+            assert value.component_input_parameter == f"pipelinechannel--retraining_{key}", key

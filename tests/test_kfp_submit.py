@@ -20,9 +20,11 @@ import pytest
 import yaml
 from fake_kfp_server import FakeKfp, Server
 
+from model_factory import kubeflow_monitors
 from model_factory.cron import to_kfp
 from model_factory.errors import InputError
 from model_factory.integrations import kfp_submit
+from model_factory.paths import config_dir
 from support import run_main
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -371,3 +373,70 @@ def test_cli_server_errors_and_missing_credentials_exit_2_in_one_line(build_dir,
     code, _, err = run_main("submit", "bank_training", "--host", fake.url, "--dir", str(build_dir))
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "rejected the health check: HTTP 401" in err and "set $KF_PIPELINES_TOKEN" in err
+
+
+# --- schedules configured in zenml_config/kubeflow_monitors.yaml -------------------------------
+
+
+def test_cli_scheduled_makes_a_recurring_run_on_the_configured_cron(build_dir, fake):
+    configured = kubeflow_monitors.schedule(config_dir(), "bank_monitor")
+    code, out, err = run_main(
+        "submit", "bank_monitor", "--host", fake.url, "--dir", str(build_dir), "--scheduled"
+    )
+    assert code == 0, err
+    assert fake.runs == {}
+    [recurring] = fake.recurring_runs.values()
+    assert recurring["trigger"] == {"cron_schedule": {"cron": to_kfp(configured)}}
+    [version] = fake.versions.values()
+    assert (
+        recurring["pipeline_version_reference"]["pipeline_version_id"]
+        == (version["pipeline_version_id"])
+    )
+    assert fake.pipelines[version["pipeline_id"]]["display_name"] == "bank_monitor"
+    assert f"({to_kfp(configured)}) in experiment bank_monitor" in out.splitlines()[-1]
+
+
+def _monitors_file(folder: Path, **bank_monitor) -> Path:
+    """A kubeflow_monitors.yaml in `folder` whose bank_monitor section is `bank_monitor`."""
+    raw = yaml.safe_load((config_dir() / kubeflow_monitors.FILE).read_text())
+    raw["bank_monitor"] = {**raw["bank_monitor"], **bank_monitor}
+    (folder / kubeflow_monitors.FILE).write_text(yaml.safe_dump(raw))
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("section", "message"),
+    [
+        ({"schedule": "0 6 * *"}, "bank_monitor.schedule: Value error, schedule '0 6 * *': "
+                                  "expected 5 fields"),
+        ({"schedule": "0 25 * * *"}, "hour '25': 25 is outside 0-23"),
+        ({"shedule": "0 6 * * *"}, "bank_monitor.shedule: Extra inputs are not permitted"),
+    ],
+)  # fmt: skip
+def test_cli_a_bad_configured_schedule_exits_2_in_one_line_before_any_request(
+    cli, build_dir, fake, tmp_path, monkeypatch, section, message
+):
+    monkeypatch.setenv("MODEL_FACTORY_CONFIG_DIR", str(_monitors_file(tmp_path, **section)))
+    result = cli(
+        "submit", "bank_monitor", "--host", fake.url, "--dir", str(build_dir), "--scheduled"
+    )
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith(f"error: {tmp_path / kubeflow_monitors.FILE}: ")
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "args", "message"),
+    [
+        ("bank_training", ["--scheduled"], "bank_training has no section in kubeflow_monitors"),
+        ("bank_monitor", ["--scheduled", "--schedule", "0 6 * * *"], "drop --schedule or"),
+        ("bank_monitor", ["--scheduled", "--upload-only"], "drop --scheduled or --upload-only"),
+    ],
+)
+def test_cli_scheduled_needs_a_configured_monitor_and_no_other_schedule(
+    build_dir, fake, pipeline, args, message
+):
+    code, _, err = run_main("submit", pipeline, "--host", fake.url, "--dir", str(build_dir), *args)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert fake.requests == []

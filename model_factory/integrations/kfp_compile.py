@@ -28,6 +28,14 @@ class KfpPipeline:
     zenml_only: frozenset[str] = frozenset()  # config keys with no meaning on KFP: not inputs
     # Flattened keys `build` bakes into the pipeline (KFP needs constants there): not inputs.
     compile_time: frozenset[str] = frozenset()
+    # How to read the validated config from the config folder when it is made of several files
+    # (the monitor pipelines); default: `config_file` as a run config of `params`.
+    load: Callable[[Path], StrictModel] | None = None
+
+    def config(self, config_dir: Path) -> StrictModel:
+        if self.load is not None:
+            return self.load(config_dir)
+        return load_run_config(config_dir / self.config_file, self.params).parameters.config
 
 
 def compile_all(
@@ -37,8 +45,9 @@ def compile_all(
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, entry in pipelines.items():
-        config = load_run_config(config_dir / entry.config_file, entry.params).parameters.config
-        paths.append(compile_pipeline(entry, config, image, out_dir / f"{name}.yaml"))
+        paths.append(
+            compile_pipeline(entry, entry.config(config_dir), image, out_dir / f"{name}.yaml")
+        )
     return paths
 
 
@@ -92,9 +101,11 @@ def _stable_header(path: Path) -> None:
 
 
 def _with_image(component: BaseComponent, image: str) -> BaseComponent:
-    """A copy of the compiled pipeline whose every task runs `image`."""
+    """A copy of the compiled pipeline whose every container task runs `image` (an importer
+    runs no container: the KFP backend imports its artifact)."""
     component = copy.deepcopy(component)
     executors = component.pipeline_spec.deployment_spec["executors"]
     for executor in executors.values():
-        executor["container"]["image"] = image
+        if "container" in executor:
+            executor["container"]["image"] = image
     return component

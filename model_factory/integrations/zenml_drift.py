@@ -1,6 +1,8 @@
 """The Model Control Plane side of drift: which version a batch is checked against, its
 reference profile, and what a monitor run records on it."""
 
+from pathlib import Path
+
 from zenml import log_metadata
 from zenml.models import ModelVersionResponse
 
@@ -36,3 +38,21 @@ def record(report: DriftReport, model_version_id: str) -> None:
         metadata={DRIFT_KEY: {report.created: report.summary()}},
         model_version_id=model_version_id,
     )
+
+
+# The model artifact of each retrainable model's versions (what its monitor pipeline loads).
+MODEL_ARTIFACTS = {
+    "bank_marketing_classifier": "classifier",
+    "store_sales_forecaster": "store_forecaster",
+}
+
+
+def export_reference(model_name: str, folder: Path) -> str:
+    """Write the production version's profile, model and name to `folder` in the format the
+    Kubeflow monitor pipelines read (model_factory/continuous.py); returns the version name."""
+    from model_factory.continuous import save_reference  # both use cases: only when exporting
+
+    version = monitored_version(model_name)
+    model = version_artifact(version, MODEL_ARTIFACTS[model_name]).load()
+    save_reference(folder, model_name, version.name, reference_profile(version), model)
+    return version.name

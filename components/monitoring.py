@@ -1,0 +1,72 @@
+"""What the monitor pipelines share: the drift check, the retraining window and the body that
+runs the nested training only on drift (`check_then_retrain`).
+
+The production reference is the folder at `reference_uri`, imported as an artifact (a KFP run
+has no ZenML store; model_factory/continuous.py). The training is the use case's training
+pipeline itself, nested under `dsl.If`; its inputs are the monitor pipeline's `retraining_*`
+inputs, except `data_path`: the window the `retraining-window` task wrote.
+
+The verdict is `check`'s single return value `Output`: kfp.local 2.17.0 evaluates a `dsl.If`
+condition only on `pipelinechannel--<task>-Output` or `<task>--<name>`; anything else, such as a
+NamedTuple field `<task>-drifted`, it reads as a (missing) pipeline input and skips the branch.
+A cluster handles both; `Output` keeps the local runs honest.
+"""
+
+from kfp import dsl
+from kfp.dsl.base_component import BaseComponent
+from kfp.dsl.pipeline_channel import PipelineChannel
+
+from components.platform import component, reads_external_data, resources
+
+
+@component
+def check(
+    model: str,
+    config_json: str,
+    reference: dsl.Input[dsl.Artifact],
+    metrics: dsl.Output[dsl.Metrics],
+    metrics_json: dsl.Output[dsl.Artifact],
+    drift_report: dsl.Output[dsl.HTML],
+) -> bool:
+    """Drifted or not: the batch against the reference, by the use case's core monitor."""
+    from pathlib import Path
+
+    from model_factory import continuous
+
+    config = continuous.parse(model, config_json)
+    drift = continuous.check(model, config, Path(reference.path))
+    continuous.write_outcome(drift, metrics_json.path, drift_report.path)
+    metrics.log_metric("drifted_checks", len(drift.drifted_checks))
+    return drift.drifted
+
+
+@component
+def retraining_window(model: str, config_json: str, window: dsl.Output[dsl.Dataset]) -> str:
+    """The retraining data plus the batch; returns its URI, the nested training's `data_path`."""
+    from model_factory import continuous
+
+    config = continuous.parse(model, config_json)
+    window.metadata["rows"] = continuous.write_window(model, config, window.path)
+    return window.uri
+
+
+def check_then_retrain(
+    model: str, config: PipelineChannel, inputs: dict, training: BaseComponent
+) -> None:
+    """A monitor pipeline's tasks after `resolve-config` (its validated `config` JSON), given
+    the pipeline's `inputs` (`reference_uri`, `retraining_*`) and the training pipeline."""
+    reference = dsl.importer(artifact_uri=inputs["reference_uri"], artifact_class=dsl.Artifact)
+    checked = resources(
+        reads_external_data(check(model=model, config_json=config, reference=reference.output)),
+        cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
+    )  # fmt: skip
+    with dsl.If(checked.outputs["Output"] == True, name="drifted"):  # noqa: E712 (KFP)
+        window = reads_external_data(retraining_window(model=model, config_json=config))
+        training(**nested_inputs(inputs, "retraining_", data_path=window.outputs["Output"]))
+
+
+def nested_inputs(inputs: dict, prefix: str, **overrides) -> dict:
+    """The arguments of a nested pipeline whose inputs are this pipeline's `<prefix>*` inputs
+    without the prefix (a monitor pipeline's `retraining_*` for the training pipeline)."""
+    nested = {k.removeprefix(prefix): v for k, v in inputs.items() if k.startswith(prefix)}
+    return {**nested, **overrides}

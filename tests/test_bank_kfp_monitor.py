@@ -1,0 +1,100 @@
+"""The bank KFP monitor pipeline under kfp.local, both ways.
+
+A small classifier's reference folder is the pipeline's `reference_uri`. A fresh batch from the same
+population (rows of bank-full.csv outside bank.csv) must stop after the check: no task of the
+nested training runs and no classifier is written. A shifted customer mix must run the nested
+training on the reference data plus the batch and leave a classifier that scores.
+"""
+
+import json
+
+import joblib
+import pandas as pd
+import pytest
+
+from components import PIPELINES
+from model_factory import splits
+from model_factory.bank import data, evaluate, model, monitor, shift
+from model_factory.bank.config import BankTrainingConfig
+from model_factory.continuous import save_reference
+from model_factory.paths import config_dir
+from support import run_kfp_local
+
+MODEL = "bank_marketing_classifier"
+VERSION = "7"  # the production version's name, as the reference folder records it
+ROWS, BATCH = 1500, 1000
+SMALL_SEARCH = {"n_candidates": 2, "cv_folds": 2, "factor": 2, "n_jobs": 1}
+MONITOR_TASKS = {"resolve-config", "check"}  # and the importer, which leaves no folder
+TRAINING_TASKS = {"retraining-window", "resolve-config-2", "ingest", "validate", "split", "train",
+                  "evaluate"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory):
+    """(the pipeline's config with the reference and the small training, the version name).
+
+    The reference is what `model-factory export-reference` writes from a production version
+    (tests/test_continuous_training.py exports a real one), made here by the core functions the
+    training pipeline's steps call: seconds instead of a ZenML run.
+    """
+    folder = tmp_path_factory.mktemp("bank-production")
+    sample = folder / "reference.csv"
+    data.load(BankTrainingConfig()).sample(ROWS, random_state=0).to_csv(
+        sample, sep=";", index=False
+    )
+    base = PIPELINES["bank_monitor"].config(config_dir())
+    training = base.retraining.model_copy(
+        update={"data_path": str(sample), "search": base.retraining.search.model_copy(
+            update=SMALL_SEARCH)}
+    )  # fmt: skip
+    dataset = data.validate(data.load(training), training)
+    train, test = splits.hash_split(
+        dataset, training.features, training.test_fraction, training.split_salt
+    )
+    classifier = model.train(train, training).model
+    scores = evaluate.evaluate(classifier, test, training)
+    profile = monitor.build_profile(dataset, test, classifier, training, scores)
+    reference = save_reference(folder / "reference", MODEL, VERSION, profile, classifier)
+    return base.model_copy(update={"reference_uri": str(reference), "retraining": training})
+
+
+def _monitor(production, batch: pd.DataFrame, tmp_path, monkeypatch):
+    """Run the pipeline on `batch`; returns the run folder and the check's metrics JSON."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d
+    config = production
+    path = tmp_path / "batch.csv"
+    batch.to_csv(path, sep=";", index=False)
+    monitor = config.monitor.model_copy(update={"data_path": str(path)})
+    run_kfp_local("bank_monitor", config.model_copy(update={"monitor": monitor}), tmp_path / "root")
+    (run_dir,) = (tmp_path / "root").iterdir()
+    outcome = json.loads((run_dir / "check/metrics_json").read_text())
+    assert "<html" in (run_dir / "check/drift_report").read_text()
+    return run_dir, outcome
+
+
+@pytest.mark.slow
+def test_a_fresh_batch_trains_nothing(production, tmp_path, monkeypatch):
+    run_dir, outcome = _monitor(production, shift.fresh_batch(BATCH, seed=3), tmp_path, monkeypatch)
+    assert outcome["drifted"] is False and outcome["model_version"] == VERSION
+    assert outcome["n_rows"] == BATCH and "roc_auc" in outcome["checks"]
+    assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS
+    assert not list(run_dir.rglob("classifier"))
+
+
+@pytest.mark.slow
+def test_a_shifted_batch_retrains_on_the_reference_plus_the_batch(
+    production, tmp_path, monkeypatch
+):
+    batch = shift.shift(shift.fresh_batch(BATCH, seed=3), seed=3)
+    run_dir, outcome = _monitor(production, batch, tmp_path, monkeypatch)
+    assert outcome["drifted"] is True
+    assert set(shift.SHIFTED_FEATURES) <= set(outcome["drifted_checks"])
+    assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS | TRAINING_TASKS
+    window = pd.read_csv(run_dir / "retraining-window/window", sep=";")
+    parts = [pd.read_parquet(run_dir / "split" / part) for part in ("train_set", "test_set")]
+    assert len(window) == sum(map(len, parts)) == ROWS + BATCH
+    config = production.retraining
+    classifier = joblib.load(run_dir / "train/classifier")
+    assert classifier.predict_proba(parts[1][config.features]).shape == (len(parts[1]), 2)
+    metrics = json.loads((run_dir / "evaluate/metrics_json").read_text())
+    assert metrics["n_test"] == len(parts[1]) and 0.5 < metrics["roc_auc"] <= 1.0

@@ -1,0 +1,89 @@
+"""The forecasting KFP monitor pipeline under kfp.local, both ways.
+
+A forecaster of two synthetic stores is the production reference (`reference_uri`). The six
+weeks after its data must stop after the check; the same weeks with one store's level halved
+and another's promotion effect gone must run the nested training (its store-group fan-out too)
+on the sales plus the batch and leave a merged forecaster of both stores.
+"""
+
+import json
+
+import pandas as pd
+import pytest
+
+from components import PIPELINES
+from model_factory.continuous import save_reference
+from model_factory.forecasting import data, evaluate, forecaster, monitor, shift, train
+from model_factory.forecasting.config import ForecastTrainingConfig
+from model_factory.paths import config_dir
+from support import TINY_FORECAST, run_kfp_local
+
+VERSION = "3"
+SMALL = {
+    **TINY_FORECAST,
+    "synthetic": {"n_stores": 2, "n_days": 500, "start_date": "2013-01-01", "seed": 7},
+    "n_jobs": 1,
+    "kubeflow": {"store_groups": 1, "parallelism": 1},
+}
+BATCH_DAYS = 42
+MONITOR_TASKS = {"resolve-config", "check"}  # and the importer, which leaves no folder
+TRAINING_TASKS = {"retraining-window", "resolve-config-2", "ingest", "validate", "store-groups",
+                  "for-loop-1-iteration-0", "evaluate", "merge-models"}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def production(tmp_path_factory):
+    """The pipeline's config with the reference folder (as `model-factory export-reference`
+    writes it) of a forecaster made by the core functions the training steps call."""
+    folder = tmp_path_factory.mktemp("forecast-production")
+    base = PIPELINES["forecast_monitor"].config(config_dir())
+    training = ForecastTrainingConfig.model_validate(
+        {**base.retraining.model_dump(), **SMALL,
+         "prophet": {**base.retraining.prophet.model_dump(), **TINY_FORECAST["prophet"]}}
+    )  # fmt: skip
+    sales = data.validate(data.load(training)[0], training)
+    holdout, evaluated = train.backtest(sales, training)
+    profile = monitor.build_profile(holdout, evaluate.pooled_metrics(holdout))
+    model = train.refit(sales, evaluated, training)
+    reference = save_reference(folder / "reference", monitor.MODEL_NAME, VERSION, profile, model)
+    return base.model_copy(update={"reference_uri": str(reference), "retraining": training})
+
+
+def _monitor(production, batch: pd.DataFrame, tmp_path, monkeypatch):
+    """Run the pipeline on `batch`; returns the run folder and the check's metrics JSON."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d
+    path = tmp_path / "batch.csv"
+    batch.to_csv(path, index=False)
+    monitor_config = production.monitor.model_copy(update={"data_path": str(path)})
+    config = production.model_copy(update={"monitor": monitor_config})
+    run_kfp_local("forecast_monitor", config, tmp_path / "root")
+    (run_dir,) = (tmp_path / "root").iterdir()
+    outcome = json.loads((run_dir / "check/metrics_json").read_text())
+    assert "<html" in (run_dir / "check/drift_report").read_text()
+    return run_dir, outcome
+
+
+@pytest.mark.slow
+def test_the_weeks_after_the_data_train_nothing(production, tmp_path, monkeypatch):
+    batch = shift.next_days(production.retraining.synthetic, BATCH_DAYS)
+    run_dir, outcome = _monitor(production, batch, tmp_path, monkeypatch)
+    assert outcome["drifted"] is False and outcome["model_version"] == VERSION
+    assert {"store 1 level", "store 2 level", "rmspe"} <= set(outcome["checks"])
+    assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS
+
+
+@pytest.mark.slow
+def test_shifted_stores_retrain_on_the_sales_plus_the_batch(production, tmp_path, monkeypatch):
+    batch = shift.next_days(production.retraining.synthetic, BATCH_DAYS)
+    level, promo = shift.pick_stores(batch["Store"], seed=1, n=1)
+    run_dir, outcome = _monitor(production, shift.shift(batch, level, promo), tmp_path, monkeypatch)
+    assert outcome["drifted"] is True
+    assert f"store {level[0]} level" in outcome["drifted_checks"]
+    assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS | TRAINING_TASKS
+    window = pd.read_csv(run_dir / "retraining-window/window")
+    assert len(window) == len(pd.read_parquet(run_dir / "validate/sales"))
+    assert window["Date"].max() == batch["Date"].max()
+    assert len(window) == production.retraining.synthetic.n_days * 2 + len(batch)
+    merged = forecaster.load(run_dir / "merge-models/store_forecaster")
+    assert sorted(merged.stores) == [1, 2]
+    assert merged.cutoff == pd.Timestamp(batch["Date"].max())
