@@ -22,13 +22,12 @@ Targets: our test ROC-AUC at most 0.005 below the book-style one, in at most 1/5
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from common import BENCH_DIR, machine, run_child, verdict, write_report
+from bench_common import BENCH_DIR, answer, machine, run_child, verdict, write_report
 
 BOOK_ITER, BOOK_FOLDS = 100, 3
 QUICK_CANDIDATES, QUICK_BOOK_ITER = 4, 2  # a smoke run, not a comparison
@@ -184,10 +183,9 @@ def main() -> None:
     if args.child is not None:
         kind, bundled_file, *rest = args.child
         if kind == "ours":
-            out = child_ours(bundled_file, int(rest[0]) if rest else None)
+            answer(lambda: child_ours(bundled_file, int(rest[0]) if rest else None))
         else:
-            out = child_book(bundled_file, int(rest[0]))
-        print(json.dumps(out))
+            answer(lambda: child_book(bundled_file, int(rest[0])))
         return
     results = {"machine": machine(), "quick": args.quick}
     if args.quick:

@@ -26,14 +26,13 @@ Plus data alone: generating the full size vs reading the same rows from CSV.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from common import BENCH_DIR, cpu_seconds, machine, run_child, verdict, write_report
+from bench_common import BENCH_DIR, answer, cpu_seconds, machine, run_child, verdict, write_report
 
 ROSSMANN_STORES, ROSSMANN_DAYS = 1115, 942
 DEFAULT_STORES, QUICK_STORES = 100, 3
@@ -203,10 +202,9 @@ def main() -> None:
     if args.child is not None:
         kind, *rest = args.child
         if kind == "data":
-            out = child_data()
+            answer(child_data)
         else:
-            out = child_train(int(rest[0]), int(rest[1]), rest[2:] or None)
-        print(json.dumps(out))
+            answer(lambda: child_train(int(rest[0]), int(rest[1]), rest[2:] or None))
         return
     n_stores = QUICK_STORES if args.quick else args.stores
     if not 1 <= n_stores <= ROSSMANN_STORES:

@@ -7,6 +7,7 @@ last stdout line is JSON, so peak memory and start-up costs are per measurement.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -47,6 +48,14 @@ def run_child(script: str, args: list[str], env: dict[str, str] | None = None) -
     result["child_maxrss_mb"] = usage.ru_maxrss / 1024  # Linux: KiB
     result["child_cpu_s"] = usage.ru_utime + usage.ru_stime
     return result
+
+
+def answer(work) -> None:
+    """In a child: run `work` with its prints (search progress) on stderr, then print its JSON
+    result as the one stdout line `run_child` reads."""
+    with contextlib.redirect_stdout(sys.stderr):
+        result = work()
+    print(json.dumps(result))
 
 
 def cpu_seconds() -> float:
