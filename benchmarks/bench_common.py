@@ -58,12 +58,6 @@ def answer(work) -> None:
     print(json.dumps(result))
 
 
-def cpu_seconds() -> float:
-    """CPU time of this process and of its children that finished (workers, CmdStan)."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
-
-
 def machine() -> dict[str, Any]:
     """Where and when: what a figure needs beside it to mean anything."""
     model = next(
