@@ -4,15 +4,15 @@
    a throwaway store per child): a pipeline of N trivial steps (`x + 1`, an int in and out),
    like ours with caching off and a `Model`, and the same without a `Model`, vs the same
    functions called directly. After a warm-up run (imports; the first child also creates the
-   store), runs of 1 and of N steps are timed (median of repeats). Overhead per step = what one
-   more step adds, (N-step run - 1-step run) / (N - 1), target <= 0.3 s; a run's fixed cost
-   (start, model version, run records) and the average over N steps, (N-step run - direct
-   calls) / N, are printed beside it.
+   store), runs of 1 and of N steps are timed, interleaved (median of repeats). Overhead per
+   step = what one more step adds, (N-step run - 1-step run) / (N - 1), target <= 0.3 s; a
+   run's fixed cost (start, model version, run records) and the average over N steps, (N-step
+   run - direct calls) / N, are printed beside it.
 2. `model-factory demo` as `make demo` runs it on a fresh store: total wall time and each
    pipeline's share, from the per-pipeline wall times the demo writes to demo_summary.json.
    --quick skips it (about 2-3 minutes).
 
-    python benchmarks/pipeline_overhead_bench.py [--steps 10] [--repeats 3] [--quick] [--out ...]
+    python benchmarks/pipeline_overhead_bench.py [--steps 10] [--repeats 5] [--quick] [--out ...]
 """
 
 from __future__ import annotations
@@ -46,6 +46,13 @@ def add_one(x: int) -> int:
     return x + 1
 
 
+def timed(work) -> tuple[float, float]:
+    """(wall, CPU) seconds of work()."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    work()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
 def child_overhead(n_steps: int, repeats: int, with_model: bool) -> dict[str, Any]:
     """Warm-up run, then timed runs of 1 and n_steps trivial steps; direct calls for reference."""
     from zenml import Model, pipeline, step
@@ -64,22 +71,19 @@ def child_overhead(n_steps: int, repeats: int, with_model: bool) -> dict[str, An
 
         return steps_in_a_row
 
-    def wall(work) -> float:
-        start = time.perf_counter()
-        work()
-        return time.perf_counter() - start
-
     one, many = chain(1), chain(n_steps)
-    first_s = wall(one)  # creates the store, imports the orchestrator and materializers
-    one_s = statistics.median(wall(one) for _ in range(repeats))
-    many_s = statistics.median(wall(many) for _ in range(repeats))
+    first_s = timed(one)[0]  # creates the store, imports the orchestrator and materializers
+    # Interleaved, so a burst of load from other jobs hits both sizes alike.
+    runs = [(timed(one), timed(many)) for _ in range(repeats)]
+    one_s, one_cpu = (statistics.median(r[0][k] for r in runs) for k in (0, 1))
+    many_s, many_cpu = (statistics.median(r[1][k] for r in runs) for k in (0, 1))
 
     def direct() -> None:
         x = 0
         for _ in range(n_steps):
             x = add_one(x)
 
-    direct_s = statistics.median(wall(direct) for _ in range(repeats))
+    direct_s = statistics.median(timed(direct)[0] for _ in range(repeats))
     return {
         "with_model": with_model,
         "steps": n_steps,
@@ -90,6 +94,8 @@ def child_overhead(n_steps: int, repeats: int, with_model: bool) -> dict[str, An
         "direct_n_calls_s": direct_s,
         "per_step_s": (many_s - direct_s) / n_steps,
         "marginal_step_s": (many_s - one_s) / (n_steps - 1),
+        # CPU of the process (all threads): what other jobs on the machine cannot inflate
+        "marginal_step_cpu_s": (many_cpu - one_cpu) / (n_steps - 1),
         "fixed_per_run_s": one_s - (many_s - one_s) / (n_steps - 1),
     }
 
@@ -133,16 +139,14 @@ def measure(n_steps: int, repeats: int, with_demo: bool) -> dict[str, Any]:
 
 
 def report(results: dict[str, Any]) -> None:
-    print(f"{'pipeline':14s} {'steps':>5s} {'1st run':>8s} {'1 step':>7s} {'N steps':>8s} "
-          f"{'direct':>8s} {'per step':>9s} {'fixed':>7s} {'average':>8s}")  # fmt: skip
+    columns = ("steps", "1st run", "1 step", "N steps", "direct", "per step", "its CPU")
+    print(f"{'pipeline':14s} " + " ".join(f"{c:>8s}" for c in (*columns, "fixed", "average")))
     for variant in ("with_model", "without_model"):
         row = results[variant]
-        print(
-            f"{variant:14s} {row['steps']:5d} {row['first_run_1_step_s']:7.2f}s "
-            f"{row['run_1_step_s']:6.2f}s {row['run_n_steps_s']:7.2f}s "
-            f"{row['direct_n_calls_s'] * 1e6:6.0f}us {row['marginal_step_s']:8.3f}s "
-            f"{row['fixed_per_run_s']:6.2f}s {row['per_step_s']:7.3f}s"
-        )
+        seconds = [row[k] for k in ("first_run_1_step_s", "run_1_step_s", "run_n_steps_s")]
+        seconds += [row["direct_n_calls_s"], row["marginal_step_s"], row["marginal_step_cpu_s"]]
+        seconds += [row["fixed_per_run_s"], row["per_step_s"]]
+        print(f"{variant:14s} {row['steps']:8d} " + " ".join(f"{v:7.3f}s" for v in seconds))
     checks = results["checks"]
     met = verdict(checks["per_step_met"])
     print(
@@ -164,7 +168,7 @@ def report(results: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="3 steps, 1 repeat, no demo")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "pipeline_overhead.json")
     parser.add_argument("--child", nargs="*", help=argparse.SUPPRESS)

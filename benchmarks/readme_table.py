@@ -91,7 +91,8 @@ def overhead_rows(r: dict[str, Any]) -> list[Row]:
         (
             "ZenML local stack, overhead per step (pipeline_overhead_bench.py: trivial steps, "
             "caching off, with a Model)",
-            f"{row['marginal_step_s']:.3f} s per step, {_s(row['fixed_per_run_s'])} per run "
+            f"{row['marginal_step_s']:.3f} s per step (CPU {row['marginal_step_cpu_s']:.3f} s), "
+            f"{_s(row['fixed_per_run_s'])} per run "
             f"({row['steps']} steps: {_s(row['run_n_steps_s'])})",
             f"same {row['steps']} functions called directly: "
             f"{row['direct_n_calls_s'] * 1e6:.0f} us",

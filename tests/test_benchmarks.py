@@ -88,6 +88,7 @@ def test_pipeline_overhead_quick_run_times_pipelines_and_direct_calls(quick_repo
         row = report[variant]
         assert row["steps"] == 3
         assert _finite_positive(row["run_1_step_s"], row["run_n_steps_s"], row["direct_n_calls_s"])
+        assert math.isfinite(row["marginal_step_cpu_s"])
     assert report["checks"]["per_step_s"] == report["with_model"]["marginal_step_s"]
     assert "demo" not in report  # --quick skips the demo
 
