@@ -23,13 +23,13 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import bench_common
 import numpy as np
 
 EPS, MIN_SAMPLES = 0.3, 10
@@ -168,29 +168,8 @@ def child_startup() -> dict[str, Any]:
 
 
 def run_child(args: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run this script as a child; its last stdout line is JSON. Adds the child's ru_maxrss.
-
-    os.wait4 gives that one child's resource usage (RUSAGE_CHILDREN would be the max so far).
-    """
-    with tempfile.TemporaryFile("w+") as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, __file__, "--child", *args],
-            stdout=subprocess.PIPE,
-            stderr=stderr,
-            text=True,
-            cwd=ROOT,
-            env=env,
-        )
-        assert proc.stdout is not None
-        stdout = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode != 0:
-            stderr.seek(0)
-            raise RuntimeError(f"child {args} failed: {stderr.read().strip().splitlines()[-1:]}")
-    result = json.loads(stdout.strip().splitlines()[-1])
-    result["child_maxrss_mb"] = usage.ru_maxrss / 1024  # Linux: KiB
-    return result
+    """This script as a child (its own process: its own peak memory, child_maxrss_mb)."""
+    return bench_common.run_child(__file__, args, env)
 
 
 def fmt_s(seconds: float | None) -> str:

@@ -24,21 +24,9 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from bench_common import ROOT, isolated_env
+
 RUN_DATE = "2024-06-01"
-
-
-def isolated_env(scratch: Path) -> dict[str, str]:
-    (scratch / "no-repo").mkdir(exist_ok=True)
-    return os.environ | {
-        "ZENML_CONFIG_PATH": str(scratch / "zenml"),
-        "ZENML_REPOSITORY_PATH": str(scratch / "no-repo"),
-        "ZENML_ANALYTICS_OPT_IN": "false",
-        "ZENML_LOGGING_VERBOSITY": "WARN",
-        "AUTO_OPEN_DASHBOARD": "false",
-        "MODEL_FACTORY_HOME": str(scratch / "outputs"),
-        "MODEL_FACTORY_CONFIG_DIR": str(ROOT / "zenml_config"),
-    }
 
 
 def step_durations() -> tuple[float, dict[str, float]]:
