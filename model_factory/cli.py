@@ -485,7 +485,8 @@ def sample_batch(
 ) -> None:
     """Write a fresh batch for `monitor` (or `detect`), optionally shifted: bank customers
     outside bank.csv (shift: job mix, lower balances); the 6 weeks after the default synthetic
-    sales (shift: level change and lost promo effect for some stores); a day of synthetic
+    sales (shift: level change, lost promo effect, weekend trade moved to weekdays for some
+    stores); a day of synthetic
     rides (shift: longer rides)."""
     from model_factory.reporting import console
 
@@ -506,9 +507,10 @@ def sample_batch(
         frame = sales_shift.next_days(settings.synthetic, settings.holdout_days, seed)
         note = ""
         if shift:
-            level, promo = sales_shift.pick_stores(frame["Store"], seed, 2)
-            frame = sales_shift.shift(frame, level, promo)
-            note = f"shifted: level of stores {level}, promo effect of stores {promo}"
+            level, promo, weekly = sales_shift.pick_stores(frame["Store"], seed, 2)
+            frame = sales_shift.shift(frame, level, promo, weekly)
+            note = (f"shifted: level of stores {level}, promo effect of stores {promo}, "
+                    f"weekly pattern of stores {weekly}")  # fmt: skip
         separator = ","
     else:
         from model_factory.taxi import shift as ride_shift
