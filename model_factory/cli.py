@@ -879,15 +879,48 @@ def demo() -> None:
             None, None, None, StageName.production, None,
             output_dir("store_forecasting") / "scoring.json",
         )  # fmt: skip
+    monitored = _demo_monitor(bank_marketing.MODEL.name)
     console.rule("model-factory demo")
     for use_case, values in metrics.items():
         console.print(f"[bold]{use_case}[/]: " + ", ".join(
             f"{k}={values[k]:.3f}" if isinstance(values[k], float) else f"{k}={values[k]}"
             for k in headline[use_case]
         ))  # fmt: skip
+    for line in monitored:
+        console.print(line, soft_wrap=True)
     console.print(f"Outputs (metrics, plots, staging DB): {home()}")
     console.print("Runs and artifacts: `zenml pipeline runs list`; models: `zenml model list`")
     console.print("Dashboard: `uv run zenml login --local` (then open the printed URL)")
+
+
+def _demo_monitor(model: str) -> list[str]:
+    """Monitor a fresh and a shifted bank batch against production as `monitor bank-marketing`
+    does (nothing without a production version); each run keeps its own copy of the HTML
+    report. Returns the summary lines."""
+    import contextlib
+    import json
+    import shutil
+
+    from model_factory.drift.report import html_path
+    from model_factory.integrations.zenml_lookup import stage_version
+    from model_factory.paths import output_dir
+
+    if stage_version(model, "production") is None:
+        return []
+    folder = output_dir("bank_marketing")
+    lines = []
+    for name, shifted in (("fresh", False), ("shifted", True)):
+        batch, metrics_out = folder / f"batch_{name}.csv", folder / f"drift_{name}.json"
+        sample_batch(BatchKind.bank_marketing, batch, shifted, 0, "2024-06-01")
+        with contextlib.suppress(DriftDetected):  # the verdict is in the metrics file
+            monitor_bank_marketing(batch, None, metrics_out)
+        report = shutil.copy(html_path("bank_marketing"), folder / f"drift_report_{name}.html")
+        drift = json.loads(metrics_out.read_text())
+        checks = ", ".join(drift["drifted_checks"])
+        verdict = f"[bold red]DRIFT[/] in {checks}" if drift["drifted"] else "no drift"
+        lines.append(f"[bold]bank_marketing monitor[/] ({name} batch): {verdict}; "
+                     f"report {report}")  # fmt: skip
+    return lines
 
 
 def _demo_release(model: str) -> bool:
