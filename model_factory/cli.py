@@ -364,20 +364,29 @@ def _monitor_and_report(use_case: str, run_config, settings, metrics_out: Path |
 class RetrainableModel(StrEnum):
     bank_marketing_classifier = "bank_marketing_classifier"
     store_sales_forecaster = "store_sales_forecaster"
+    taxi_anomaly_detector = "taxi_anomaly_detector"
 
 
 @app.command("retrain-if-drifted")
 def retrain_if_drifted(
     model: RetrainableModel = typer.Argument(..., help="Model to check and maybe retrain"),
-    data: Path = typer.Option(..., "--data", help="Recent batch, with outcomes (y / Sales)"),
+    data: Path | None = typer.Option(
+        None, "--data", help="Recent batch, with outcomes (y / Sales); bank and forecasting"
+    ),
+    run_date: str | None = typer.Option(
+        None, "--run-date", help="taxi: the labelled day (`detect` wrote it) to check"
+    ),
+    db: str | None = DbOption,
     config: Path | None = typer.Option(
-        None, "--config", help="Training run config (default: zenml_config/...)"
+        None, "--config", help="Training (taxi: detection) run config (default: zenml_config/...)"
     ),
     metrics_out: Path | None = MetricsOption,
 ) -> dict | None:
     """Monitor a batch against production; only on drift, retrain on the production version's
     data plus the batch and offer the new version for staging (the usual promotion gate).
 
+    Taxi: the batch is a run date's labelled rides; the new detector's scaler is fitted on the
+    production version's reference window plus that day, production keeps labelling the day.
     Exit 0 whether or not it retrained (a rejected candidate is a result); 2 on bad input.
     """
     from zenml import log_metadata
@@ -386,22 +395,35 @@ def retrain_if_drifted(
     from model_factory.integrations.zenml_drift import monitored_version
     from model_factory.reporting import console
 
-    bank = model is RetrainableModel.bank_marketing_classifier
+    taxi = model is RetrainableModel.taxi_anomaly_detector
+    if taxi and (run_date is None or data is not None):
+        raise InputError("taxi_anomaly_detector: pass --run-date D (its rides come from the DB)")
+    if not taxi and (data is None or run_date is not None or db is not None):
+        raise InputError(f"{model.value}: pass --data PATH (--run-date and --db are taxi's)")
+    source = f"run date {run_date}" if taxi else data.name
     try:
-        (monitor_bank_marketing if bank else monitor_store_forecasting)(data, None, None)
+        if taxi:
+            monitor_taxi_anomalies(run_date, db, None, None)
+        elif model is RetrainableModel.bank_marketing_classifier:
+            monitor_bank_marketing(data, None, None)
+        else:
+            monitor_store_forecasting(data, None, None)
     except DriftDetected as drift:
         production = monitored_version(model.value)
-        reason = f"drift against production version {production.name} on {data.name}: {drift}"
+        reason = f"drift against production version {production.name} on {source}: {drift}"
     else:
         console.print("no drift: nothing retrained")
         return None
     console.print(f"{reason}; retraining")
-    window = _retraining_window(model, data, production)
-    metrics = (
-        train_bank_marketing(window, config, metrics_out)
-        if bank
-        else train_store_forecasting(window, None, config, metrics_out)
-    )
+    if taxi:
+        metrics = _retrain_taxi(run_date, db, config, metrics_out, production)
+    elif model is RetrainableModel.bank_marketing_classifier:
+        metrics = train_bank_marketing(
+            _retraining_window(model, data, production), config, metrics_out
+        )
+    else:
+        window = _retraining_window(model, data, production)
+        metrics = train_store_forecasting(window, None, config, metrics_out)
     new = zenml_stages.get_version(zenml_stages.get_model(model.value), metrics["model_version"])
     log_metadata(metadata={"retrained_because": reason}, model_version_id=new.id)
     console.print(f"version {new.name} retrained after {production.name}: {metrics['promotion']}")
@@ -410,7 +432,8 @@ def retrain_if_drifted(
 
 def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
     """Reference plus recent as a CSV beside the outputs: the production `version`'s training
-    data (bank: its recorded source; forecasting: its `sales` artifact) and the batch."""
+    data (bank: its recorded source; forecasting: its `sales` artifact) and the batch (taxi:
+    see `_retrain_taxi`)."""
     from datetime import UTC, datetime
 
     from model_factory.paths import output_dir
@@ -436,6 +459,53 @@ def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
         path = output_dir("store_forecasting") / f"retrain_{stamp}.csv"
         window.assign(Date=window["Date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
     return path
+
+
+def _retrain_taxi(run_date: str, db: str | None, config: Path | None, metrics_out, production):
+    """A detection run of `run_date` that also fits a version (`retrain`): its reference is the
+    production version's reference window plus the day's labelled rides, its rides the day's
+    (so production relabels the same rides). The run config used is written beside the window.
+    Returns the new version's F1, name and promotion decision."""
+    from datetime import UTC, datetime
+
+    import pandas as pd
+    import yaml
+
+    from model_factory.integrations import zenml_stages
+    from model_factory.paths import output_dir, resolve_db_url
+    from model_factory.reporting import write_metrics
+    from model_factory.taxi import data as taxi_data
+    from model_factory.taxi import monitor as taxi_monitor
+    from model_factory.taxi.config import TaxiDetectionConfig, parse_run_date
+
+    recorded = TaxiDetectionConfig.model_validate(production.run_metadata["config"])
+    raw = yaml.safe_load(_config_path(config, "taxi_detection.yaml").read_text())
+    url = resolve_db_url(db, raw["parameters"]["config"].get("db_url"))
+    columns = ["ride_id", "ride_dist", "ride_time"]
+    day = taxi_monitor.load_batch(url, parse_run_date(run_date))[columns]
+    reference = taxi_data.load_reference(recorded)[columns]
+    window = pd.concat([
+        reference.assign(ride_id="reference:" + reference["ride_id"].astype(str)),
+        day.assign(ride_id=f"{run_date}:" + day["ride_id"].astype(str)),
+    ])  # fmt: skip
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    folder = output_dir("taxi_anomalies")
+    paths = {k: folder / f"retrain_{stamp}_{k}" for k in ("rides.csv", "window.csv", "run.yaml")}
+    day.to_csv(paths["rides.csv"], index=False)
+    window.to_csv(paths["window.csv"], index=False)
+    raw["parameters"]["config"].update(reference_path=str(paths["window.csv"]), retrain=True)
+    paths["run.yaml"].write_text(yaml.safe_dump(raw, sort_keys=False))
+
+    model = zenml_stages.get_model(production.model.name)
+    before = {v.name for v in zenml_stages.versions(model)}
+    labelled = detect_taxi_anomalies(
+        run_date, paths["rides.csv"], db, paths["run.yaml"], None, None
+    )
+    [new] = [v for v in zenml_stages.versions(model) if v.name not in before]
+    metrics = {**new.run_metadata["metrics"], "model_version": new.name,
+               "promotion": labelled["promotion"], "reference_rows": len(window)}  # fmt: skip
+    write_metrics(metrics, metrics_out)
+    return metrics
 
 
 @app.command()
