@@ -95,3 +95,25 @@ def gate_decision(record: dict, baselines: dict[str, float] | None = None) -> st
     if incumbent is None or sign * (candidate - incumbent) > record["margin"]:
         return "promoted"
     return "rejected"
+
+
+def version_names(model: str) -> list[str]:
+    """The model's version names, oldest first."""
+    from model_factory.integrations import zenml_stages
+
+    return [v.name for v in zenml_stages.versions(zenml_stages.get_model(model))]
+
+
+def retrained(model: str, before: list[str], metrics_path: Path, because: str):
+    """(metrics, version) of what one `retrain-if-drifted` run created, after checking it made
+    exactly one version, the one its metrics JSON names, which records why (`because`: the start
+    of `retrained_because`)."""
+    import json
+
+    from zenml.client import Client
+
+    metrics = json.loads(metrics_path.read_text())
+    assert version_names(model) == [*before, metrics["model_version"]]
+    version = Client().get_model_version(model, metrics["model_version"])
+    assert version.run_metadata["retrained_because"].startswith(because)
+    return metrics, version

@@ -7,8 +7,6 @@ offer it for staging. Its holdout is the shifted weeks, so the gate may take or 
 the test checks the recorded decision follows from the recorded scores either way.
 """
 
-import json
-
 import pytest
 import yaml
 from zenml.client import Client
@@ -16,15 +14,18 @@ from zenml.client import Client
 from model_factory.forecasting import shift, synthetic
 from model_factory.forecasting.config import SyntheticConfig
 from model_factory.integrations import zenml_stages
-from support import TINY_FORECAST, gate_decision, run_main, train_into_production
+from support import (
+    TINY_FORECAST,
+    gate_decision,
+    retrained,
+    run_main,
+    train_into_production,
+    version_names,
+)
 
 MODEL = "store_sales_forecaster"
 WORLD = SyntheticConfig(n_stores=4, n_days=420, seed=11)
 pytestmark = pytest.mark.slow
-
-
-def versions() -> list[str]:
-    return [v.name for v in zenml_stages.versions(zenml_stages.get_model(MODEL))]
 
 
 @pytest.fixture(scope="module")
@@ -67,22 +68,18 @@ def retrain(folder, retrain_config, shifted: bool) -> tuple[str, object]:
 
 
 def test_fresh_weeks_train_nothing(folder, retrain_config, production):
-    before = versions()
+    before = version_names(MODEL)
     printed, out = retrain(folder, retrain_config, shifted=False)
     assert "no drift: nothing retrained" in printed
-    assert versions() == before and not out.exists()
+    assert version_names(MODEL) == before and not out.exists()
 
 
 def test_shifted_weeks_retrain_and_the_gate_follows_its_scores(folder, retrain_config, production):
-    before = versions()
+    before = version_names(MODEL)
     printed, out = retrain(folder, retrain_config, shifted=True)
     assert "retraining" in printed
-    metrics = json.loads(out.read_text())
-    new = metrics["model_version"]
-    assert versions() == [*before, new]
-    version = Client().get_model_version(MODEL, new)
-    assert version.run_metadata["retrained_because"].startswith(
-        f"drift against production version {production} on shifted.csv: "
+    metrics, version = retrained(
+        MODEL, before, out, f"drift against production version {production} on shifted.csv: "
     )
     assert (
         version.run_metadata["training_cutoff"]

@@ -16,7 +16,7 @@ from zenml.client import Client
 from model_factory.integrations import zenml_stages
 from model_factory.paths import default_db_url
 from model_factory.taxi import monitor as taxi_monitor
-from support import clear_stages, gate_decision, run_main
+from support import clear_stages, gate_decision, retrained, run_main, version_names
 
 MODEL = "taxi_anomaly_detector"
 pytestmark = pytest.mark.slow
@@ -26,10 +26,6 @@ def _ok(*args: str) -> str:
     code, out, err = run_main(*args)
     assert code == 0, err[-3000:]
     return out
-
-
-def versions() -> list[str]:
-    return [v.name for v in zenml_stages.versions(zenml_stages.get_model(MODEL))]
 
 
 @pytest.fixture(scope="module")
@@ -44,29 +40,28 @@ def production(tmp_path_factory) -> str:
 
 
 def test_calm_day_fits_nothing(production, tmp_path):
-    before = versions()
+    before = version_names(MODEL)
     out = tmp_path / "metrics.json"
     printed = _ok("retrain-if-drifted", MODEL, "--run-date", "2024-06-01",
                   "--metrics-out", str(out))  # fmt: skip
     assert "no drift: nothing retrained" in printed
-    assert versions() == before and not out.exists()
+    assert version_names(MODEL) == before and not out.exists()
 
 
 def test_day_of_longer_rides_fits_a_version_and_the_gate_decides(production, tmp_path):
     longer = tmp_path / "longer.csv"
     _ok("sample-batch", "taxi-rides", "--shift", "--run-date", "2024-06-02", "--out", str(longer))
     _ok("detect", "taxi-anomalies", "--run-date", "2024-06-02", "--data", str(longer))
-    before = versions()
+    before = version_names(MODEL)
     out = tmp_path / "metrics.json"
     printed = _ok("retrain-if-drifted", MODEL, "--run-date", "2024-06-02",
                   "--metrics-out", str(out))  # fmt: skip
     assert "retraining" in printed
-    metrics = json.loads(out.read_text())
-    new = metrics["model_version"]
-    assert versions() == [*before, new]
-    version = Client().get_model_version(MODEL, new)
-    assert version.run_metadata["retrained_because"].startswith(
-        f"drift against production version {production} on run date 2024-06-02: "
+    metrics, version = retrained(
+        MODEL,
+        before,
+        out,
+        f"drift against production version {production} on run date 2024-06-02: ",
     )
     recorded = version.run_metadata["config"]
     assert recorded["retrain"] is True and recorded["run_date"] == "2024-06-02"
