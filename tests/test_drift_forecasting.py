@@ -53,6 +53,7 @@ def test_level_and_promo_shifts_found_on_their_stores_only(trained):
     assert {f"store {s} promo effect" for s in promo} <= drifted
     shifted_stores = {str(s) for s in level + promo}
     assert all(name.split()[1] in shifted_stores for name in drifted), drifted
+    assert not any(name.endswith("weekly profile") for name in drifted)  # weeks kept their shape
 
 
 @pytest.mark.parametrize("seed", [1, 2])

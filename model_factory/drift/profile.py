@@ -36,8 +36,8 @@ class CategoricalProfile(StrictModel):
 
 class WeeklyProfile(StrictModel):
     """A store's week against its forecast: the mean log residual per weekday (1 = Monday .. 7,
-    weekdays with at least two open days), their day counts and the pooled within-weekday
-    residual sd, from which a batch's weekday shifts get their noise level."""
+    weekdays with at least two open days without promotion), their day counts and the pooled
+    within-weekday residual sd, from which a batch's weekday shifts get their noise level."""
 
     means: dict[str, float]
     counts: dict[str, int]

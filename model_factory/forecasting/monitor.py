@@ -6,7 +6,9 @@ already carries trend, yearly and weekly seasonality, promotions and holidays, s
 that moves means the store changed, not the calendar. The reference is the same residual over
 the training run's holdout (forecast by models that had not seen it, as the batch is).
 
-The weekly profile is the mean residual per weekday. A store whose trade moves between weekdays
+The weekly profile is the mean residual per weekday, on days without promotion (Rossmann
+promotes Monday to Friday every other week: on promo days a lost promotion effect would read as
+a weekly change, and it has a check of its own). A store whose trade moves between weekdays
 (say from Saturday to Monday-Friday) shifts some weekdays' residuals against the others; a level
 change shifts them all alike and is not a weekly change. The weekly check therefore takes each
 weekday's shift minus the store's common (inverse-variance weighted) shift: its largest absolute
@@ -72,13 +74,13 @@ def store_profile(rows: pd.DataFrame) -> StoreProfile:
         residual_sd=float(rows["residual"].std(ddof=1)) if len(rows) > 1 else 0.0,
         n=len(rows),
         promo_effect=_promo_effect(rows),
-        weekly=weekly_profile(rows),
+        weekly=weekly_profile(rows[rows["Promo"] == 0]),
     )
 
 
 def weekly_profile(rows: pd.DataFrame) -> WeeklyProfile | None:
-    """Mean residual per weekday with two or more days; None when fewer than two such weekdays
-    (nothing to compare a weekday with)."""
+    """Mean residual per weekday with two or more days (pass days without promotion); None
+    when fewer than two such weekdays (nothing to compare a weekday with)."""
     weekday = rows["Date"].dt.day_of_week + 1
     counts = weekday.value_counts()
     kept = counts.index[counts >= 2]
