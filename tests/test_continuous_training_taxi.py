@@ -75,3 +75,17 @@ def test_day_of_longer_rides_fits_a_version_and_the_gate_decides(production, tmp
     day = taxi_monitor.load_batch(default_db_url(), dt.date(2024, 6, 2))
     assert set(day["model_version"]) == {production}  # the candidate labelled nothing
     print(f"taxi retrain: {decision['decision']} ({decision['reason']})")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ((MODEL,), "taxi_anomaly_detector: pass --run-date D"),
+        ((MODEL, "--run-date", "2024-06-02", "--data", "rides.csv"), "pass --run-date D"),
+        (("bank_marketing_classifier", "--run-date", "2024-06-02"), "pass --data PATH"),
+    ],
+    ids=["taxi-without-day", "taxi-with-file", "bank-with-day"],
+)
+def test_each_model_takes_its_own_batch_option(args, message):
+    code, _, err = run_main("retrain-if-drifted", *args)
+    assert code == 2 and message in err, err
