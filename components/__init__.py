@@ -31,8 +31,9 @@ PIPELINES: dict[str, KfpPipeline] = {
         build=lambda _config: taxi_anomalies.taxi_detection,
         params=TaxiDetectionConfig,
         config_file="taxi_detection.yaml",
-        # The URL comes from a Kubernetes Secret; promotion is a ZenML operation (DESIGN §4).
-        zenml_only=frozenset({"db_url", "promote"}),
+        # The URL comes from a Kubernetes Secret; promotion and drift-triggered retraining
+        # (`model-factory retrain-if-drifted`) are ZenML operations (DESIGN §4).
+        zenml_only=frozenset({"db_url", "promote", "retrain"}),
     ),
     "forecast_training": KfpPipeline(
         build=lambda config: store_forecasting.training_pipeline(config.kubeflow.parallelism),

@@ -367,20 +367,29 @@ def _monitor_and_report(use_case: str, run_config, settings, metrics_out: Path |
 class RetrainableModel(StrEnum):
     bank_marketing_classifier = "bank_marketing_classifier"
     store_sales_forecaster = "store_sales_forecaster"
+    taxi_anomaly_detector = "taxi_anomaly_detector"
 
 
 @app.command("retrain-if-drifted")
 def retrain_if_drifted(
     model: RetrainableModel = typer.Argument(..., help="Model to check and maybe retrain"),
-    data: Path = typer.Option(..., "--data", help="Recent batch, with outcomes (y / Sales)"),
+    data: Path | None = typer.Option(
+        None, "--data", help="Recent batch, with outcomes (y / Sales); bank and forecasting"
+    ),
+    run_date: str | None = typer.Option(
+        None, "--run-date", help="taxi: the labelled day (`detect` wrote it) to check"
+    ),
+    db: str | None = DbOption,
     config: Path | None = typer.Option(
-        None, "--config", help="Training run config (default: zenml_config/...)"
+        None, "--config", help="Training (taxi: detection) run config (default: zenml_config/...)"
     ),
     metrics_out: Path | None = MetricsOption,
 ) -> dict | None:
     """Monitor a batch against production; only on drift, retrain on the production version's
     data plus the batch and offer the new version for staging (the usual promotion gate).
 
+    Taxi: the batch is a run date's labelled rides; the new detector's scaler is fitted on the
+    production version's reference window plus that day, production keeps labelling the day.
     Exit 0 whether or not it retrained (a rejected candidate is a result); 2 on bad input.
     """
     from zenml import log_metadata
@@ -389,22 +398,35 @@ def retrain_if_drifted(
     from model_factory.integrations.zenml_drift import monitored_version
     from model_factory.reporting import console
 
-    bank = model is RetrainableModel.bank_marketing_classifier
+    taxi = model is RetrainableModel.taxi_anomaly_detector
+    if taxi and (run_date is None or data is not None):
+        raise InputError("taxi_anomaly_detector: pass --run-date D (its rides come from the DB)")
+    if not taxi and (data is None or run_date is not None or db is not None):
+        raise InputError(f"{model.value}: pass --data PATH (--run-date and --db are taxi's)")
+    source = f"run date {run_date}" if taxi else data.name
     try:
-        (monitor_bank_marketing if bank else monitor_store_forecasting)(data, None, None)
+        if taxi:
+            monitor_taxi_anomalies(run_date, db, None, None)
+        elif model is RetrainableModel.bank_marketing_classifier:
+            monitor_bank_marketing(data, None, None)
+        else:
+            monitor_store_forecasting(data, None, None)
     except DriftDetected as drift:
         production = monitored_version(model.value)
-        reason = f"drift against production version {production.name} on {data.name}: {drift}"
+        reason = f"drift against production version {production.name} on {source}: {drift}"
     else:
         console.print("no drift: nothing retrained")
         return None
     console.print(f"{reason}; retraining")
-    window = _retraining_window(model, data, production)
-    metrics = (
-        train_bank_marketing(window, config, metrics_out)
-        if bank
-        else train_store_forecasting(window, None, config, metrics_out)
-    )
+    if taxi:
+        metrics = _retrain_taxi(run_date, db, config, metrics_out, production)
+    elif model is RetrainableModel.bank_marketing_classifier:
+        metrics = train_bank_marketing(
+            _retraining_window(model, data, production), config, metrics_out
+        )
+    else:
+        window = _retraining_window(model, data, production)
+        metrics = train_store_forecasting(window, None, config, metrics_out)
     new = zenml_stages.get_version(zenml_stages.get_model(model.value), metrics["model_version"])
     log_metadata(metadata={"retrained_because": reason}, model_version_id=new.id)
     console.print(f"version {new.name} retrained after {production.name}: {metrics['promotion']}")
@@ -413,7 +435,8 @@ def retrain_if_drifted(
 
 def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
     """Reference plus recent as a CSV beside the outputs: the production `version`'s training
-    data (bank: its recorded source; forecasting: its `sales` artifact) and the batch."""
+    data (bank: its recorded source; forecasting: its `sales` artifact) and the batch (taxi:
+    see `_retrain_taxi`)."""
     from datetime import UTC, datetime
 
     from model_factory.paths import output_dir
@@ -453,6 +476,53 @@ def export_reference(
 
     version = export(model.value, to)
     print(f"{model.value} version {version} (production): {to}")
+
+
+def _retrain_taxi(run_date: str, db: str | None, config: Path | None, metrics_out, production):
+    """A detection run of `run_date` that also fits a version (`retrain`): its reference is the
+    production version's reference window plus the day's labelled rides, its rides the day's
+    (so production relabels the same rides). The run config used is written beside the window.
+    Returns the new version's F1, name and promotion decision."""
+    from datetime import UTC, datetime
+
+    import pandas as pd
+    import yaml
+
+    from model_factory.integrations import zenml_stages
+    from model_factory.paths import output_dir, resolve_db_url
+    from model_factory.reporting import write_metrics
+    from model_factory.taxi import data as taxi_data
+    from model_factory.taxi import monitor as taxi_monitor
+    from model_factory.taxi.config import TaxiDetectionConfig, parse_run_date
+
+    recorded = TaxiDetectionConfig.model_validate(production.run_metadata["config"])
+    raw = yaml.safe_load(_config_path(config, "taxi_detection.yaml").read_text())
+    url = resolve_db_url(db, raw["parameters"]["config"].get("db_url"))
+    columns = ["ride_id", "ride_dist", "ride_time"]
+    day = taxi_monitor.load_batch(url, parse_run_date(run_date))[columns]
+    reference = taxi_data.load_reference(recorded)[columns]
+    window = pd.concat([
+        reference.assign(ride_id="reference:" + reference["ride_id"].astype(str)),
+        day.assign(ride_id=f"{run_date}:" + day["ride_id"].astype(str)),
+    ])  # fmt: skip
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    folder = output_dir("taxi_anomalies")
+    paths = {k: folder / f"retrain_{stamp}_{k}" for k in ("rides.csv", "window.csv", "run.yaml")}
+    day.to_csv(paths["rides.csv"], index=False)
+    window.to_csv(paths["window.csv"], index=False)
+    raw["parameters"]["config"].update(reference_path=str(paths["window.csv"]), retrain=True)
+    paths["run.yaml"].write_text(yaml.safe_dump(raw, sort_keys=False))
+
+    model = zenml_stages.get_model(production.model.name)
+    before = {v.name for v in zenml_stages.versions(model)}
+    labelled = detect_taxi_anomalies(
+        run_date, paths["rides.csv"], db, paths["run.yaml"], None, None
+    )
+    [new] = [v for v in zenml_stages.versions(model) if v.name not in before]
+    metrics = {**new.run_metadata["metrics"], "model_version": new.name,
+               "promotion": labelled["promotion"], "reference_rows": len(window)}  # fmt: skip
+    write_metrics(metrics, metrics_out)
+    return metrics
 
 
 @app.command()
@@ -502,7 +572,8 @@ def sample_batch(
 ) -> None:
     """Write a fresh batch for `monitor` (or `detect`), optionally shifted: bank customers
     outside bank.csv (shift: job mix, lower balances); the 6 weeks after the default synthetic
-    sales (shift: level change and lost promo effect for some stores); a day of synthetic
+    sales (shift: level change, lost promo effect, weekend trade moved to weekdays for some
+    stores); a day of synthetic
     rides (shift: longer rides)."""
     from model_factory.reporting import console
 
@@ -523,9 +594,10 @@ def sample_batch(
         frame = sales_shift.next_days(settings.synthetic, settings.holdout_days, seed)
         note = ""
         if shift:
-            level, promo = sales_shift.pick_stores(frame["Store"], seed, 2)
-            frame = sales_shift.shift(frame, level, promo)
-            note = f"shifted: level of stores {level}, promo effect of stores {promo}"
+            level, promo, weekly = sales_shift.pick_stores(frame["Store"], seed, 2)
+            frame = sales_shift.shift(frame, level, promo, weekly)
+            note = (f"shifted: level of stores {level}, promo effect of stores {promo}, "
+                    f"weekly pattern of stores {weekly}")  # fmt: skip
         separator = ","
     else:
         from model_factory.taxi import shift as ride_shift
@@ -906,12 +978,15 @@ def demo() -> None:
             None, None, None, StageName.production, None,
             output_dir("store_forecasting") / "scoring.json",
         )  # fmt: skip
+    monitored = timed("bank_monitor", _demo_monitor)(bank_marketing.MODEL.name)
     console.rule("model-factory demo")
     for use_case, values in metrics.items():
         console.print(f"[bold]{use_case}[/]: " + ", ".join(
             f"{k}={values[k]:.3f}" if isinstance(values[k], float) else f"{k}={values[k]}"
             for k in headline[use_case]
         ))  # fmt: skip
+    for line in monitored:
+        console.print(line, soft_wrap=True)
     console.print("Wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in wall_s.items()))
     summary = json.dumps({"wall_s": wall_s, "metrics": metrics}, indent=2, default=str)
     (home() / "demo_summary.json").write_text(summary + "\n")  # read by benchmarks/
@@ -931,6 +1006,36 @@ def _timed(wall_s: dict[str, float], name: str, command):
             wall_s[name] = time.perf_counter() - start
 
     return run
+
+
+def _demo_monitor(model: str) -> list[str]:
+    """Monitor a fresh and a shifted bank batch against production as `monitor bank-marketing`
+    does (nothing without a production version); each run keeps its own copy of the HTML
+    report. Returns the summary lines."""
+    import contextlib
+    import json
+    import shutil
+
+    from model_factory.drift.report import html_path
+    from model_factory.integrations.zenml_lookup import stage_version
+    from model_factory.paths import output_dir
+
+    if stage_version(model, "production") is None:
+        return []
+    folder = output_dir("bank_marketing")
+    lines = []
+    for name, shifted in (("fresh", False), ("shifted", True)):
+        batch, metrics_out = folder / f"batch_{name}.csv", folder / f"drift_{name}.json"
+        sample_batch(BatchKind.bank_marketing, batch, shifted, 0, "2024-06-01")
+        with contextlib.suppress(DriftDetected):  # the verdict is in the metrics file
+            monitor_bank_marketing(batch, None, metrics_out)
+        report = shutil.copy(html_path("bank_marketing"), folder / f"drift_report_{name}.html")
+        drift = json.loads(metrics_out.read_text())
+        checks = ", ".join(drift["drifted_checks"])
+        verdict = f"[bold red]DRIFT[/] in {checks}" if drift["drifted"] else "no drift"
+        lines.append(f"[bold]bank_marketing monitor[/] ({name} batch): {verdict}; "
+                     f"report {report}")  # fmt: skip
+    return lines
 
 
 def _demo_release(model: str) -> bool:

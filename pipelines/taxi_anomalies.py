@@ -21,18 +21,19 @@ def taxi_detection(config: TaxiDetectionConfig) -> None:
     The choice is made when the run is submitted (this body runs then), so only fitting runs
     create a model version; runs that use the production version read its `taxi_detector`
     artifact, which shows as the run's input. Do not set `model:` in the run config: it would
-    make every run create an empty version.
+    make every run create an empty version. With `retrain` a run does both: production labels
+    the day, and a version fitted on the configured reference is offered for staging.
     """
     rides = s.validate(s.ingest(config), config)
     production = stage_version(MODEL.name, "production")
-    if production is None:
-        detector, _, _ = s.fit_detector.with_options(model=MODEL)(config)
-    else:
-        detector = version_artifact(production, s.DETECTOR_ARTIFACT)
+    fits = production is None or config.retrain
+    if fits:
+        fitted, _, _, fit_metrics = s.fit_detector.with_options(model=MODEL)(config)
+    detector = fitted if production is None else version_artifact(production, s.DETECTOR_ARTIFACT)
     labels, _ = s.label(rides, detector, config)
-    metrics = s.write_labels(labels, config)
-    if production is None:  # a fitted version is offered for staging like any trained model
-        promote(metrics, model=MODEL.name, enabled=config.promote)
+    s.write_labels(labels, config)
+    if fits:  # a fitted version is offered for staging like any trained model
+        promote(fit_metrics, model=MODEL.name, enabled=config.promote)
 
 
 DETECTION = taxi_detection

@@ -43,20 +43,23 @@ def fit_detector(
     DetectorArtifact,
     Annotated[pd.DataFrame, "evaluation_rides"],
     Annotated[ReferenceProfile, "reference_profile"],
+    Annotated[dict, "fit_metrics"],
 ]:
     """Fit the scaler on the reference window, score F1 on the evaluation set, register.
 
-    Runs only when the model has no production version (the pipeline decides when the run is
-    submitted). The new version goes at most to staging: until one is promoted to production,
-    every run fits and registers one, so each day is scored by a detector fitted on the same
-    reference. The evaluation rides are an output so a later version can re-score this one.
+    Runs when the model has no production version, or when the run retrains (the pipeline
+    decides when the run is submitted). The new version goes at most to staging: until one is
+    promoted to production, every run fits and registers one, so each day is scored by a
+    detector fitted on the same reference. The evaluation rides are an output so a later
+    version can re-score this one; `fit_metrics` (F1 and the version) feeds the promote step.
     """
     reference = data.validate(data.load_reference(config), config.reference_path or "reference")
     detector = model.fit(reference, config.detector)
     evaluation = simulate.evaluation_rides(config.simulator, config.seed)
     evaluation_fingerprint = provenance.data_fingerprint(evaluation)
+    scores = evaluate.score(detector, evaluation)
     version = record_training(
-        evaluate.score(detector, evaluation),
+        scores,
         config,
         provenance.data_fingerprint(reference),
         n_reference=len(reference),
@@ -65,7 +68,8 @@ def fit_detector(
     )
     detector = detector.model_copy(update={"version": version})
     profile = monitor.build_profile(reference, model.label(reference, detector))
-    return detector, evaluation, profile
+    fit_metrics = {**scores, "model_version": version}
+    return detector, evaluation, profile, fit_metrics
 
 
 @step

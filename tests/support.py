@@ -92,3 +92,41 @@ def run_kfp_local(name: str, config, root: Path):
     entry = PIPELINES[name]
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
     return entry.build(config)(**pipeline_inputs(entry, config))
+
+
+def gate_decision(record: dict, baselines: dict[str, float] | None = None) -> str:
+    """What the staging gate should decide from the numbers it recorded (`record`: a decision
+    stored on a version): the floor, then the baselines the candidate must beat, then the
+    margin over the incumbent (DESIGN.md section 4), written out again so a test can check a
+    recorded decision against its own scores whichever way it went."""
+    sign = 1 if record["direction"] == "maximize" else -1
+    candidate, incumbent = record["candidate_score"], record["incumbent_score"]
+    if sign * (candidate - record["floor"]) < 0:
+        return "rejected"
+    if any(sign * (candidate - b) <= 0 for b in (baselines or {}).values()):
+        return "rejected"
+    if incumbent is None or sign * (candidate - incumbent) > record["margin"]:
+        return "promoted"
+    return "rejected"
+
+
+def version_names(model: str) -> list[str]:
+    """The model's version names, oldest first."""
+    from model_factory.integrations import zenml_stages
+
+    return [v.name for v in zenml_stages.versions(zenml_stages.get_model(model))]
+
+
+def retrained(model: str, before: list[str], metrics_path: Path, because: str):
+    """(metrics, version) of what one `retrain-if-drifted` run created, after checking it made
+    exactly one version, the one its metrics JSON names, which records why (`because`: the start
+    of `retrained_because`)."""
+    import json
+
+    from zenml.client import Client
+
+    metrics = json.loads(metrics_path.read_text())
+    assert version_names(model) == [*before, metrics["model_version"]]
+    version = Client().get_model_version(model, metrics["model_version"])
+    assert version.run_metadata["retrained_because"].startswith(because)
+    return metrics, version

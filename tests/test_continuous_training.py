@@ -18,7 +18,7 @@ from model_factory.bank import shift
 from model_factory.integrations import zenml_stages
 from model_factory.paths import config_dir
 from model_factory.promotion import POLICY_FILE, policy_for
-from support import run_cli, run_main, train_into_production
+from support import retrained, run_cli, run_main, train_into_production, version_names
 
 MODEL = "bank_marketing_classifier"
 pytestmark = pytest.mark.slow
@@ -39,10 +39,6 @@ def production(tiny_config, tmp_path_factory) -> str:
     return train_into_production(MODEL, folder, "bank-marketing", "--config", tiny_config)
 
 
-def versions() -> list[str]:
-    return [v.name for v in zenml_stages.versions(zenml_stages.get_model(MODEL))]
-
-
 def retrain(tmp_path, tiny_config, shifted: bool):
     batch = shift.fresh_batch(1500, seed=3)
     batch = shift.shift(batch, seed=3) if shifted else batch
@@ -56,22 +52,19 @@ def retrain(tmp_path, tiny_config, shifted: bool):
 
 
 def test_no_drift_trains_nothing(tmp_path, tiny_config, production):
-    before = versions()
+    before = version_names(MODEL)
     done, out = retrain(tmp_path, tiny_config, shifted=False)
     assert "no drift: nothing retrained" in done.stdout
-    assert versions() == before and not out.exists()
+    assert version_names(MODEL) == before and not out.exists()
 
 
 def test_drift_retrains_and_the_gate_decides_on_the_new_rows(tmp_path, tiny_config, production):
-    before = versions()
+    before = version_names(MODEL)
     done, out = retrain(tmp_path, tiny_config, shifted=True)
-    metrics = json.loads(out.read_text())
-    new = metrics["model_version"]
-    assert versions() == [*before, new]
-    version = Client().get_model_version(MODEL, new)
-    assert version.run_metadata["retrained_because"].startswith(
-        f"drift against production version {production} on shifted.csv"
+    metrics, version = retrained(
+        MODEL, before, out, f"drift against production version {production} on shifted.csv"
     )
+    new = version.name
     assert version.run_metadata["metrics"]["n_test"] > 0
     [decision] = zenml_stages.decisions(version)
     assert (decision["stage"], decision["incumbent_version"]) == ("staging", production)

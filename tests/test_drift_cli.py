@@ -1,11 +1,18 @@
 """`model-factory monitor ...` end to end on a tiny trained model: exit 0 on a fresh batch,
-4 on a shifted one, 2 on an empty or mismatched batch; the version records each run."""
+4 on a shifted one, 2 on an empty or mismatched batch; the version records each run.
+
+Each use case trains once per module. Every command runs in this process through the CLI's
+entry point (`support.run_main`): the same code and exit-code mapping a user's
+`model-factory` process runs, without a new interpreter's seconds of imports per command.
+"""
 
 import json
 
 import pandas as pd
 import pytest
 import yaml
+
+from support import run_main
 
 pytestmark = [pytest.mark.slow]
 
@@ -28,69 +35,89 @@ def _drift_checks(model: str) -> dict:
     return version.run_metadata.get("drift_checks") or {}
 
 
-def test_taxi_monitor_exit_codes(cli, tmp_path):
-    assert cli("detect", "taxi-anomalies", "--run-date", "2024-06-01").returncode == 0
+def _ok(*args: str) -> str:
+    code, out, err = run_main(*args)
+    assert code == 0, err[-3000:]
+    return out
+
+
+@pytest.fixture(scope="module")
+def taxi_production() -> None:
+    _ok("detect", "taxi-anomalies", "--run-date", "2024-06-01")
     _to_production("taxi_anomaly_detector")
-    metrics = tmp_path / "drift.json"
-    calm = cli(
-        "monitor", "taxi-anomalies", "--run-date", "2024-06-01", "--metrics-out", str(metrics)
-    )
-    assert calm.returncode == 0, calm.stderr
-    assert json.loads(metrics.read_text())["drifted"] is False
-
-    longer = tmp_path / "longer.csv"
-    made = cli(
-        "sample-batch", "taxi-rides", "--shift", "--run-date", "2024-06-02", "--out", str(longer)
-    )
-    assert made.returncode == 0, made.stderr
-    assert (
-        cli(
-            "detect", "taxi-anomalies", "--run-date", "2024-06-02", "--data", str(longer)
-        ).returncode
-        == 0
-    )
-    drift = cli(
-        "monitor", "taxi-anomalies", "--run-date", "2024-06-02", "--metrics-out", str(metrics)
-    )
-    assert drift.returncode == 4, drift.stderr
-    assert drift.stderr.startswith("drift: 2 check(s): ride_dist, ride_time")
-    assert json.loads(metrics.read_text())["drifted_checks"] == ["ride_dist", "ride_time"]
-    assert [s["drifted"] for s in _drift_checks("taxi_anomaly_detector").values()][-2:] == [
-        False,
-        True,
-    ]
-
-    empty = cli("monitor", "taxi-anomalies", "--run-date", "2024-07-09")
-    assert empty.returncode == 2 and "has no rows for 2024-07-09" in empty.stderr
 
 
-def test_bank_monitor_exit_codes(cli, tmp_path):
-    config = tmp_path / "bank.yaml"
+@pytest.fixture(scope="module")
+def bank_batches(tmp_path_factory) -> dict:
+    """A tiny classifier in production and a fresh and a shifted batch of customers."""
+    folder = tmp_path_factory.mktemp("bank-drift")
+    config = folder / "bank.yaml"
     config.write_text(
         yaml.safe_dump(
             {"enable_cache": False, "parameters": {"config": TINY_BANK | {"promote": False}}}
         )
     )
-    assert cli("train", "bank-marketing", "--config", str(config)).returncode == 0
+    _ok("train", "bank-marketing", "--config", str(config))
     _to_production("bank_marketing_classifier")
-    fresh, shifted = tmp_path / "fresh.csv", tmp_path / "shifted.csv"
-    assert cli("sample-batch", "bank-marketing", "--out", str(fresh)).returncode == 0
-    assert cli("sample-batch", "bank-marketing", "--shift", "--out", str(shifted)).returncode == 0
+    fresh, shifted = folder / "fresh.csv", folder / "shifted.csv"
+    _ok("sample-batch", "bank-marketing", "--out", str(fresh))
+    _ok("sample-batch", "bank-marketing", "--shift", "--out", str(shifted))
+    return {"folder": folder, "fresh": fresh, "shifted": shifted}
 
-    calm = cli("monitor", "bank-marketing", "--data", str(fresh))
-    assert calm.returncode == 0, calm.stderr
-    drift = cli("monitor", "bank-marketing", "--data", str(shifted))
-    assert drift.returncode == 4, drift.stderr
-    assert (
-        drift.stderr.startswith("drift: ") and "balance" in drift.stderr and "job" in drift.stderr
+
+def test_taxi_calm_day_exits_0(taxi_production, tmp_path):
+    metrics = tmp_path / "drift.json"
+    code, out, err = run_main(
+        "monitor", "taxi-anomalies", "--run-date", "2024-06-01", "--metrics-out", str(metrics)
     )
+    assert code == 0, err[-3000:]
+    assert "no drift" in out
+    assert json.loads(metrics.read_text())["drifted"] is False
+    assert list(_drift_checks("taxi_anomaly_detector").values())[-1]["drifted"] is False
 
-    frame = pd.read_csv(fresh, sep=";")
-    frame.drop(columns="balance").to_csv(tmp_path / "no_balance.csv", sep=";", index=False)
-    frame.iloc[:0].to_csv(tmp_path / "empty.csv", sep=";", index=False)
-    for name, message in [
-        ("no_balance.csv", "missing column(s) balance"),
-        ("empty.csv", "no rows"),
-    ]:
-        bad = cli("monitor", "bank-marketing", "--data", str(tmp_path / name))
-        assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+
+def test_taxi_longer_rides_exit_4(taxi_production, tmp_path):
+    longer = tmp_path / "longer.csv"
+    _ok("sample-batch", "taxi-rides", "--shift", "--run-date", "2024-06-02", "--out", str(longer))
+    _ok("detect", "taxi-anomalies", "--run-date", "2024-06-02", "--data", str(longer))
+    metrics = tmp_path / "drift.json"
+    code, _, err = run_main(
+        "monitor", "taxi-anomalies", "--run-date", "2024-06-02", "--metrics-out", str(metrics)
+    )
+    assert code == 4, err[-3000:]
+    assert err.startswith("drift: 2 check(s): ride_dist, ride_time")
+    assert json.loads(metrics.read_text())["drifted_checks"] == ["ride_dist", "ride_time"]
+    assert list(_drift_checks("taxi_anomaly_detector").values())[-1]["drifted"] is True
+
+
+def test_taxi_day_without_rides_exits_2(taxi_production):
+    code, _, err = run_main("monitor", "taxi-anomalies", "--run-date", "2024-07-09")
+    assert code == 2 and "has no rows for 2024-07-09" in err
+
+
+def test_bank_fresh_batch_exits_0_and_shifted_exits_4(bank_batches):
+    code, out, err = run_main("monitor", "bank-marketing", "--data", str(bank_batches["fresh"]))
+    assert code == 0, err[-3000:]
+    assert "no drift" in out
+    code, _, err = run_main("monitor", "bank-marketing", "--data", str(bank_batches["shifted"]))
+    assert code == 4, err[-3000:]
+    assert err.startswith("drift: ") and "balance" in err and "job" in err
+    assert [s["drifted"] for s in _drift_checks("bank_marketing_classifier").values()][-2:] == [
+        False,
+        True,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda frame: frame.drop(columns="balance"), "missing column(s) balance"),
+        (lambda frame: frame.iloc[:0], "no rows"),
+    ],
+    ids=["no-balance", "empty"],
+)
+def test_bank_mismatched_or_empty_batch_exits_2(bank_batches, tmp_path, change, message):
+    bad = tmp_path / "bad.csv"
+    change(pd.read_csv(bank_batches["fresh"], sep=";")).to_csv(bad, sep=";", index=False)
+    code, _, err = run_main("monitor", "bank-marketing", "--data", str(bad))
+    assert code == 2 and message in err, err

@@ -34,13 +34,29 @@ class CategoricalProfile(StrictModel):
     n: int
 
 
+class WeeklyProfile(StrictModel):
+    """A store's week against its forecast: the mean log residual per weekday (1 = Monday .. 7,
+    weekdays with at least two open days without promotion), their day counts and the pooled
+    within-weekday residual sd, from which a batch's weekday shifts get their noise level."""
+
+    means: dict[str, float]
+    counts: dict[str, int]
+    sd: float
+
+    @property
+    def dof(self) -> int:
+        """Degrees of freedom of `sd`: days minus the weekday means estimated from them."""
+        return sum(self.counts.values()) - len(self.counts)
+
+
 class StoreProfile(StrictModel):
     """A store's log residuals log(actual / forecast) over the reference holdout."""
 
     level: float  # mean residual: how far the store sits from its forecast
     residual_sd: float
     n: int
-    promo_effect: float | None  # mean residual on promo days minus on other days (None: no mix)
+    promo_effect: float | None  # on promo weekdays: promo-day minus other-day mean residual
+    weekly: WeeklyProfile | None = None  # None: fewer than two weekdays with two open days
 
 
 class ReferenceProfile(StrictModel):

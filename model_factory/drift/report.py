@@ -118,10 +118,10 @@ def table(report: DriftReport) -> Table:
 
 
 def figure(report: DriftReport) -> Figure:
-    """Each check's statistic against its threshold, then reference vs batch shares of the
-    distributions that moved most."""
+    """Each check's statistic against its threshold, then reference vs batch of the
+    distributions (shares per bin; weekly profiles: residual per weekday) that moved most."""
     shown = sorted(
-        (c for c in report.checks if c.kind in {"numeric", "categorical", "prediction"}),
+        (c for c in report.checks if c.bins and c.kind != "performance"),
         key=lambda c: c.value / c.threshold,
         reverse=True,
     )[:MAX_PLOTS]
@@ -154,7 +154,7 @@ def figure(report: DriftReport) -> Figure:
             color="crimson" if check.drifted else "steelblue",
         )
         ax.set_xticks(x, check.bins, rotation=60, ha="right", fontsize=6)
-        ax.set_title(f"{check.name}: PSI {check.value:.3f}", fontsize=9)
+        ax.set_title(f"{check.name}: {check.statistic} {check.value:.3f}", fontsize=9)
         ax.legend(fontsize=7)
     return fig
 

@@ -1,10 +1,22 @@
-"""Drift of the store forecaster: per-store level and promotion effect, the
+"""Drift of the store forecaster: per-store level, promotion effect and weekly profile, the
 forecast distribution, and the RMSPE on the batch's actual sales.
 
 Store checks work on log residuals log(actual / forecast) of the production model: the forecast
 already carries trend, yearly and weekly seasonality, promotions and holidays, so a residual
 that moves means the store changed, not the calendar. The reference is the same residual over
 the training run's holdout (forecast by models that had not seen it, as the batch is).
+
+The weekly profile is the mean residual per weekday, on days without promotion (Rossmann
+promotes Monday to Friday every other week: on promo days a lost promotion effect would read as
+a weekly change, and it has a check of its own). A store whose trade moves between weekdays
+(say from Saturday to Monday-Friday) shifts some weekdays' residuals against the others; a level
+change shifts them all alike and is not a weekly change. The weekly check therefore takes each
+weekday's shift minus the store's common (inverse-variance weighted) shift: its largest absolute
+value must exceed `weekly_profile` AND Cochran's homogeneity statistic of the shifts, with
+variances from the batch's and the reference's within-weekday residual spread and the number of
+days behind each weekday mean, must be significant (F test: the spreads are estimated). Six
+weeks give about six days per weekday, so the noise of a batch's weekday means is large; the
+test carries it, where a fixed tolerance on raw weekday shares raised alarms on most batches.
 """
 
 import numpy as np
@@ -16,7 +28,12 @@ from model_factory.config import StrictModel
 from model_factory.drift import compare
 from model_factory.drift.compare import Check
 from model_factory.drift.config import DriftThresholds
-from model_factory.drift.profile import ReferenceProfile, StoreProfile, numeric_profile
+from model_factory.drift.profile import (
+    ReferenceProfile,
+    StoreProfile,
+    WeeklyProfile,
+    numeric_profile,
+)
 from model_factory.drift.report import DriftReport, new_report
 from model_factory.errors import InputError
 from model_factory.forecasting import data
@@ -26,6 +43,7 @@ from model_factory.validation import read_table
 
 USE_CASE = "store_forecasting"
 MODEL_NAME = "store_sales_forecaster"
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 class ForecastMonitorConfig(StrictModel):
@@ -37,6 +55,10 @@ class ForecastMonitorConfig(StrictModel):
     promo_effect: float = Field(
         0.15, gt=0, description="a store's promo-day minus other-day residual moved by more: drift"
     )
+    weekly_profile: float = Field(
+        0.15, gt=0,
+        description="a store's weekday residual moved by more than its other days (~15%): drift",
+    )  # fmt: skip
     max_rmspe_increase: float = Field(0.05, gt=0, description="RMSPE above the version's by more")
 
 
@@ -52,6 +74,27 @@ def store_profile(rows: pd.DataFrame) -> StoreProfile:
         residual_sd=float(rows["residual"].std(ddof=1)) if len(rows) > 1 else 0.0,
         n=len(rows),
         promo_effect=_promo_effect(rows),
+        weekly=weekly_profile(rows[rows["Promo"] == 0]),
+    )
+
+
+def weekly_profile(rows: pd.DataFrame) -> WeeklyProfile | None:
+    """Mean residual per weekday with two or more days (pass days without promotion); None
+    when fewer than two such weekdays (nothing to compare a weekday with)."""
+    weekday = rows["Date"].dt.day_of_week + 1
+    counts = weekday.value_counts()
+    kept = counts.index[counts >= 2]
+    if len(kept) < 2:
+        return None
+    mine = weekday.isin(kept)
+    residual, day = rows.loc[mine, "residual"], weekday[mine]
+    means = residual.groupby(day).mean()
+    spread = float(((residual - day.map(means)) ** 2).sum())
+    dof = int(mine.sum()) - len(kept)
+    return WeeklyProfile(
+        means={str(d): float(m) for d, m in means.sort_index().items()},
+        counts={str(d): int(counts[d]) for d in sorted(kept)},
+        sd=float(np.sqrt(spread / dof)) if dof > 0 else 0.0,
     )
 
 
@@ -140,7 +183,7 @@ def store_checks(
     store: str, reference: StoreProfile, rows: pd.DataFrame, config: ForecastMonitorConfig
 ) -> list[Check]:
     """Level: the mean residual moved (and Welch's t-test agrees); promo effect: the gap
-    between promo-day and other-day residuals moved."""
+    between promo-day and other-day residuals moved; weekly profile: see the module doc."""
     batch = store_profile(rows)
     shift = batch.level - reference.level
     p_value = (
@@ -184,10 +227,58 @@ def store_checks(
                 drifted=moved > config.promo_effect,
             )
         )
+    if reference.weekly is not None and batch.weekly is not None:
+        checks += weekly_check(store, reference.weekly, batch.weekly, config)
     return checks
 
 
+def weekly_check(
+    store: str, reference: WeeklyProfile, batch: WeeklyProfile, config: ForecastMonitorConfig
+) -> list[Check]:
+    """The largest weekday shift beyond the store's common shift, with its F test (none when
+    the two sides share fewer than two weekdays)."""
+    days = sorted(set(reference.means) & set(batch.means), key=int)
+    if len(days) < 2:
+        return []
+    shift = np.array([batch.means[d] - reference.means[d] for d in days])
+    variance = np.array(
+        [batch.sd**2 / batch.counts[d] + reference.sd**2 / reference.counts[d] for d in days]
+    )
+    weight = 1 / np.maximum(variance, 1e-12)
+    moved = shift - np.sum(weight * shift) / np.sum(weight)
+    statistic = float(np.sum(weight * moved**2)) / (len(days) - 1)
+    dof = min(batch.dof, reference.dof)
+    p_value = float(stats.f.sf(statistic, len(days) - 1, dof)) if dof > 0 else 1.0
+    value = float(np.max(np.abs(moved)))
+    names = [WEEKDAYS[int(d) - 1] for d in days]
+    return [
+        Check(
+            name=f"store {store} weekly profile",
+            kind="store",
+            statistic="largest weekday residual shift",
+            value=value,
+            threshold=config.weekly_profile,
+            test="F (weekday homogeneity)",
+            p_value=p_value,
+            p_threshold=config.drift.p_value,
+            drifted=value > config.weekly_profile and p_value < config.drift.p_value,
+            bins=names,
+            reference=_centred([reference.means[d] for d in days]),
+            batch=_centred([batch.means[d] for d in days]),
+        )
+    ]
+
+
+def _centred(values: list[float]) -> list[float]:
+    """Weekday residuals around their mean: the weekly shape, without the store's level."""
+    return (np.asarray(values) - np.mean(values)).tolist()
+
+
 def _promo_effect(rows: pd.DataFrame) -> float | None:
+    """Compared on the weekdays promotions ran (Rossmann: Monday-Friday), so that a change of
+    the weekly pattern (say Saturdays) does not read as a change of the promotion effect."""
+    weekday = rows["Date"].dt.day_of_week
+    rows = rows[weekday.isin(weekday[rows["Promo"] == 1])]
     promo = rows["Promo"] == 1
     if promo.all() or not promo.any():
         return None

@@ -2,9 +2,13 @@
 
 `next_days` continues the synthetic world of a training config: the same stores (scale, growth,
 weekly profile, promotion uplift) over the days after its data ends, with new day-to-day noise.
-`shift` changes some stores: a level change (sales times `level_factor`) and a lost promotion
-effect (promo-day sales brought down to the store's usual non-promo level).
+`shift` changes some stores: a level change (sales times `level_factor`), a lost promotion
+effect (promo-day sales brought down to the store's usual non-promo level) and a moved weekly
+pattern (weekend trade moves to the weekdays: weekend sales times `weekend_factor`, what they
+lose spread over Monday-Friday so the store's total stays the same).
 """
+
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -23,23 +27,28 @@ def next_days(config: SyntheticConfig, days: int, skip: int = 0) -> pd.DataFrame
     return train[dates >= first].reset_index(drop=True)
 
 
-def pick_stores(stores, seed: int, n: int) -> tuple[list[int], list[int]]:
-    """Two disjoint seeded sets of `n` stores: (level change, lost promo effect)."""
-    chosen = np.random.default_rng(seed).permutation(sorted(set(stores)))[: 2 * n]
-    return sorted(int(s) for s in chosen[:n]), sorted(int(s) for s in chosen[n:])
+def pick_stores(stores, seed: int, n: int) -> tuple[list[int], list[int], list[int]]:
+    """Three disjoint seeded sets of up to `n` stores: (level change, lost promo effect, moved
+    weekly pattern); later sets come out shorter when there are fewer than 3 n stores."""
+    chosen = [int(s) for s in np.random.default_rng(seed).permutation(sorted(set(stores)))]
+    level, promo, weekly = (sorted(chosen[i * n : (i + 1) * n]) for i in range(3))
+    return level, promo, weekly
 
 
 def shift(
     batch: pd.DataFrame,
-    level_stores: list[int],
-    promo_stores: list[int],
+    level_stores: Collection[int] = (),
+    promo_stores: Collection[int] = (),
+    weekly_stores: Collection[int] = (),
     level_factor: float = 0.5,
+    weekend_factor: float = 0.6,
 ) -> pd.DataFrame:
     """Scale the sales (and customers) of `level_stores`; remove the promotion uplift of
-    `promo_stores` (estimated per store on Monday-Friday open days of the batch)."""
+    `promo_stores` (estimated per store on Monday-Friday open days of the batch); move weekend
+    trade of `weekly_stores` to their Monday-Friday open days."""
     out = batch.copy()
     scale = pd.Series(1.0, index=out.index)
-    scale[out["Store"].isin(level_stores)] = level_factor
+    scale[out["Store"].isin(list(level_stores))] = level_factor
     weekday = pd.to_datetime(out["Date"]).dt.day_of_week < 5
     for store in promo_stores:
         mine = (out["Store"] == store) & (out["Open"] == 1) & (out["Sales"] > 0) & weekday
@@ -49,6 +58,13 @@ def shift(
                 np.log(out.loc[promo, "Sales"]).mean() - np.log(out.loc[plain, "Sales"]).mean()
             )
             scale[(out["Store"] == store) & (out["Promo"] == 1)] = 1 / uplift
+    for store in weekly_stores:
+        mine = (out["Store"] == store) & (out["Open"] == 1)
+        weekend, weekdays = mine & ~weekday, mine & weekday
+        lost = (1 - weekend_factor) * out.loc[weekend, "Sales"].sum()
+        if lost > 0 and out.loc[weekdays, "Sales"].sum() > 0:
+            scale[weekend] *= weekend_factor
+            scale[weekdays] *= 1 + lost / out.loc[weekdays, "Sales"].sum()
     for column in ("Sales", "Customers"):
         out[column] = np.rint(out[column] * scale).astype(np.int64)
     return out

@@ -79,6 +79,11 @@ class TaxiDetectionConfig(StrictModel):
     promote: bool = Field(
         True, description="offer a newly fitted version for staging (promotion.yaml)"
     )
+    retrain: bool = Field(
+        False,
+        description="fit and register a version even when production exists; production still "
+        "labels the day (model-factory retrain-if-drifted sets it)",
+    )
 
     @field_validator("run_date")
     @classmethod
