@@ -75,7 +75,7 @@ def test_the_weeks_after_the_data_train_nothing(production, tmp_path, monkeypatc
 @pytest.mark.slow
 def test_shifted_stores_retrain_on_the_sales_plus_the_batch(production, tmp_path, monkeypatch):
     batch = shift.next_days(production.retraining.synthetic, BATCH_DAYS)
-    level, promo = shift.pick_stores(batch["Store"], seed=1, n=1)
+    level, promo, _ = shift.pick_stores(batch["Store"], seed=1, n=1)
     run_dir, outcome = _monitor(production, shift.shift(batch, level, promo), tmp_path, monkeypatch)
     assert outcome["drifted"] is True
     assert f"store {level[0]} level" in outcome["drifted_checks"]
