@@ -89,6 +89,9 @@ def train_store_forecasting(
     stores: Path | None = typer.Option(None, "--stores", help="Rossmann store.csv (optional)"),
     config: Path | None = ConfigOption,
     metrics_out: Path | None = MetricsOption,
+    holdout_days: int | None = typer.Option(
+        None, "--holdout-days", min=7, help="Last days scored once (default: the config's, 42)"
+    ),
 ) -> dict:
     """Train one sales forecaster per store (Prophet variants or seasonal naive, chosen on a
     validation window) and score the last 6 weeks against the seasonal-naive baseline."""
@@ -102,6 +105,8 @@ def train_store_forecasting(
     settings = run_config.parameters.config
     given = {"data_path": data, "store_path": stores}
     settings = settings.model_copy(update={k: str(v) for k, v in given.items() if v is not None})
+    if holdout_days is not None:
+        settings = settings.model_copy(update={"holdout_days": holdout_days})
     raw_sales, raw_stores = forecast_data.load(settings)
     sales = forecast_data.validate(raw_sales, settings, source=settings.data_path or "synthetic")
     forecast_data.validate_stores(raw_stores, sales, source=settings.store_path or "stores")
@@ -390,6 +395,7 @@ def retrain_if_drifted(
 
     Taxi: the batch is a run date's labelled rides; the new detector's scaler is fitted on the
     production version's reference window plus that day, production keeps labelling the day.
+    Forecasting: the holdout is at most half the batch, so the candidate has seen the change.
     Exit 0 whether or not it retrained (a rejected candidate is a result); 2 on bad input.
     """
     from zenml import log_metadata
@@ -404,6 +410,8 @@ def retrain_if_drifted(
     if not taxi and (data is None or run_date is not None or db is not None):
         raise InputError(f"{model.value}: pass --data PATH (--run-date and --db are taxi's)")
     source = f"run date {run_date}" if taxi else data.name
+    if model is RetrainableModel.store_sales_forecaster:  # before anything is recorded
+        holdout = _retraining_holdout(data, config)
     try:
         if taxi:
             monitor_taxi_anomalies(run_date, db, None, None)
@@ -426,11 +434,25 @@ def retrain_if_drifted(
         )
     else:
         window = _retraining_window(model, data, production)
-        metrics = train_store_forecasting(window, None, config, metrics_out)
+        metrics = train_store_forecasting(window, None, config, metrics_out, holdout)
     new = zenml_stages.get_version(zenml_stages.get_model(model.value), metrics["model_version"])
     log_metadata(metadata={"retrained_because": reason}, model_version_id=new.id)
     console.print(f"version {new.name} retrained after {production.name}: {metrics['promotion']}")
     return metrics
+
+
+def _retraining_holdout(data: Path, config: Path | None) -> int:
+    """The forecaster's holdout days when retraining with `data` as the recent batch
+    (model_factory.forecasting.data.retraining_holdout: at most half the batch)."""
+    from model_factory.config import load_run_config
+    from model_factory.forecasting import data as forecast_data
+    from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.validation import read_table
+
+    path = _config_path(config, "forecast_training.yaml")
+    configured = load_run_config(path, ForecastTrainingConfig).parameters.config.holdout_days
+    batch = read_table(data, **forecast_data.CSV_OPTIONS)
+    return forecast_data.retraining_holdout(batch, configured)
 
 
 def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
@@ -964,7 +986,7 @@ def demo() -> None:
             "2024-06-01", None, None, None, output_dir("taxi_anomalies") / "metrics.json", None
         ),
         "store_forecasting": timed("store_forecasting", train_store_forecasting)(
-            None, None, None, output_dir("store_forecasting") / "metrics.json"
+            None, None, None, output_dir("store_forecasting") / "metrics.json", None
         ),
     }
     # Staging holders that still win go to production; batch scoring then uses production.

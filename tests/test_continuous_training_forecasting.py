@@ -3,8 +3,9 @@
 A tiny forecaster (4 synthetic stores, 4-week windows) goes into production. The next four weeks
 of the same stores must not retrain anything; the same weeks with a level change and a lost
 promotion effect must train a version on the production version's history plus the batch and
-offer it for staging. Its holdout is the shifted weeks, so the gate may take or reject it:
-the test checks the recorded decision follows from the recorded scores either way.
+offer it for staging. Its holdout is the second half of the shifted weeks (the first half is
+in its training data); the gate may take or reject it: the test checks the recorded decision
+follows from the recorded scores either way. A batch too short to split exits 2 first.
 """
 
 import pytest
@@ -85,6 +86,7 @@ def test_shifted_weeks_retrain_and_the_gate_follows_its_scores(folder, retrain_c
         version.run_metadata["training_cutoff"]
         > Client().get_model_version(MODEL, production).run_metadata["training_cutoff"]
     )  # the batch's weeks are in the new version's data
+    assert version.run_metadata["config"]["holdout_days"] == 14  # half the 28-day batch
     [decision] = zenml_stages.decisions(version)
     assert (decision["stage"], decision["incumbent_version"]) == ("staging", production)
     recorded = version.run_metadata["metrics"]
@@ -93,3 +95,14 @@ def test_shifted_weeks_retrain_and_the_gate_follows_its_scores(folder, retrain_c
     assert decision["decision"] == expected == metrics["promotion"]
     assert str(Client().get_model_version(MODEL, production).stage) == "production"
     print(f"forecasting retrain: {decision['decision']} ({decision['reason']})")
+
+
+def test_a_batch_too_short_to_learn_and_judge_the_change_exits_2_first(folder, production):
+    path = folder / "short.csv"
+    shift.shift(shift.next_days(WORLD, 13), level_stores=[1]).to_csv(path, index=False)
+    before = version_names(MODEL)
+    code, printed, err = run_main("retrain-if-drifted", MODEL, "--data", str(path))
+    assert code == 2, err[-2000:]
+    assert "recent batch: 13 days; retraining needs at least 14" in err
+    assert "drift" not in printed  # refused before monitoring
+    assert version_names(MODEL) == before

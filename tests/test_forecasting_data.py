@@ -114,3 +114,14 @@ def test_windows_split_the_last_weeks():
         "data_end": "2013-04-30",
     }
     assert window.evaluation_cutoff == pd.Timestamp("2013-04-16")
+
+
+def test_retraining_holdout_is_at_most_half_the_batch_and_needs_two_weeks():
+    batch = _sales(n_stores=3, n_days=42)  # 42 dates, each for 3 stores
+    assert data.retraining_holdout(batch, 42) == 21
+    assert data.retraining_holdout(batch, 14) == 14  # a shorter configured holdout stays
+    short = batch[batch["Date"] >= sorted(batch["Date"].unique())[-13]]
+    with pytest.raises(InputError, match=r"^recent batch: 13 days; retraining needs at least 14"):
+        data.retraining_holdout(short, 42)
+    with pytest.raises(InputError, match="Date"):
+        data.retraining_holdout(batch.drop(columns="Date"), 42)

@@ -12,6 +12,7 @@ CANDIDATES: tuple[Candidate, ...] = (
     "prophet_additive", "prophet_multiplicative", "prophet_log", "seasonal_naive",
 )  # fmt: skip
 HolidayType = Literal["a", "b", "c"]
+MIN_HOLDOUT_DAYS = 7  # a week: every weekday scored at least once
 
 
 class HolidayWindow(StrictModel):
@@ -62,7 +63,7 @@ class ForecastTrainingConfig(StrictModel):
     store_path: str | None = Field(None, description="Rossmann store.csv (optional)")
     synthetic: SyntheticConfig = SyntheticConfig()
     store_ids: list[int] | None = Field(None, min_length=1, description="null: every store")
-    holdout_days: int = Field(42, ge=7)
+    holdout_days: int = Field(42, ge=MIN_HOLDOUT_DAYS)
     validation_days: int = Field(42, ge=7)
     min_train_days: int = Field(
         364, ge=28, description="history each store needs before validation"

@@ -11,7 +11,7 @@ import pandas as pd
 
 from model_factory.errors import InputError
 from model_factory.forecasting import synthetic
-from model_factory.forecasting.config import ForecastTrainingConfig
+from model_factory.forecasting.config import MIN_HOLDOUT_DAYS, ForecastTrainingConfig
 from model_factory.validation import (
     read_table,
     require_columns,
@@ -60,6 +60,23 @@ def windows(sales: pd.DataFrame, config: ForecastTrainingConfig) -> Windows:
         holdout_start=holdout_start,
         last_date=last,
     )
+
+
+def retraining_holdout(batch: pd.DataFrame, configured: int) -> int:
+    """Holdout days for training on a version's history plus a recent `batch`: at most half the
+    batch's days. A holdout covering the whole batch hides the new regime from every model the
+    backtest fits, so after a level change the candidate fails the RMSPE floor by construction;
+    with half, it learns the change from the first half and is judged, like the re-scored
+    incumbent, on the second."""
+    require_columns(batch, ["Date"], "recent batch")
+    days = parse_dates(batch["Date"], "recent batch").nunique()
+    holdout = min(configured, days // 2)
+    if holdout < MIN_HOLDOUT_DAYS:
+        raise InputError(
+            f"recent batch: {days} days; retraining needs at least {2 * MIN_HOLDOUT_DAYS} "
+            "(half to learn the change from, half to judge it on)"
+        )
+    return holdout
 
 
 def load(config: ForecastTrainingConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
