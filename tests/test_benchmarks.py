@@ -137,7 +137,7 @@ def test_the_project_readme_has_the_markers_make_bench_fills():
 
 
 def test_demo_timing_wrapper_records_wall_time_even_when_the_command_fails():
-    from model_factory.cli import _timed
+    from model_factory.cli.demo import _timed
 
     wall_s: dict[str, float] = {}
     assert _timed(wall_s, "sleepy", lambda s: time.sleep(s) or "done")(0.05) == "done"

@@ -1,0 +1,125 @@
+"""`compile`, `submit` and `stack register`: the pipelines on Kubeflow."""
+
+from pathlib import Path
+
+import typer
+
+from model_factory.cli.base import CONFIG_DIR, app, stack_app
+from model_factory.errors import InputError
+
+
+@app.command("compile")
+def compile_pipelines(
+    out: Path = typer.Option(Path("build/kfp"), "--out", help="Folder for <pipeline>.yaml"),
+    image: str | None = typer.Option(
+        None, "--image", help="Image every task runs (default: model-factory:<version>)"
+    ),
+) -> None:
+    """Compile every Kubeflow pipeline to IR YAML; input defaults come from zenml_config/."""
+    from components import PIPELINES
+    from components.platform import PROJECT_IMAGE
+    from model_factory.integrations.kfp_compile import compile_all
+
+    for path in compile_all(PIPELINES, out, image or PROJECT_IMAGE, CONFIG_DIR):
+        print(path)
+
+
+@app.command("submit")
+def submit_pipeline(
+    pipeline: str = typer.Argument(..., help="Compiled pipeline: <dir>/<pipeline>.yaml's stem"),
+    host: str = typer.Option(..., "--host", help="KFP URL, e.g. http://localhost:8080"),
+    namespace: str | None = typer.Option(
+        None, "--namespace", help="Your profile namespace on multi-user Kubeflow (not standalone)"
+    ),
+    experiment: str | None = typer.Option(
+        None, "--experiment", help="Experiment (default: the pipeline's name)"
+    ),
+    schedule: str | None = typer.Option(
+        None, "--schedule", help="5-field cron, server time (UTC), e.g. '0 6 * * *'"
+    ),
+    scheduled: bool = typer.Option(
+        False, "--scheduled", help="Recurring run on the pipeline's cron in kubeflow_monitors.yaml"
+    ),
+    version_name: str | None = typer.Option(
+        None, "--version-name", help="Version name (default: <git commit>-<package sha256>)"
+    ),
+    directory: Path = typer.Option(
+        Path("build/kfp"), "--dir", help="Folder `model-factory compile --out` wrote"
+    ),
+    upload_only: bool = typer.Option(
+        False, "--upload-only", help="Upload the version, start nothing (releases)"
+    ),
+) -> None:
+    """Upload a compiled pipeline as a new KFP pipeline version, then run or schedule it.
+
+    The pipeline is created on first submit; --schedule (or --scheduled: the configured cron)
+    makes a recurring run instead of a run.
+    Auth: $KF_PIPELINES_TOKEN, else the service-account token file $KF_PIPELINES_SA_TOKEN_PATH
+    (default /var/run/secrets/kubeflow/pipelines/token if present), else none (standalone KFP).
+    """
+    from model_factory import cron, kubeflow_monitors
+    from model_factory.integrations import kfp_submit
+
+    if scheduled and schedule is not None:
+        raise InputError("--scheduled uses the configured cron: drop --schedule or --scheduled")
+    if upload_only and (schedule is not None or scheduled):
+        given = "--scheduled" if scheduled else "--schedule"
+        raise InputError(f"--upload-only starts nothing: drop {given} or --upload-only")
+    if scheduled:
+        schedule = kubeflow_monitors.schedule(CONFIG_DIR, pipeline)
+    kfp_cron = cron.to_kfp(schedule) if schedule is not None else None
+    package = kfp_submit.package_path(directory, pipeline)
+    host = kfp_submit.api_url(host)
+    from model_factory.provenance import git_commit  # imports pandas: after the quick checks
+
+    commit = git_commit()
+    done = kfp_submit.submit(
+        package, pipeline, host,
+        version_name=version_name or kfp_submit.default_version_name(package, commit),
+        reuse_version=version_name is None,
+        experiment=experiment or pipeline,
+        namespace=namespace,
+        cron=kfp_cron,
+        description=f"{package.name} from commit {commit}",
+        start=not upload_only,
+    )  # fmt: skip
+    state = "uploaded" if done.uploaded else "already there, reused"
+    print(f"pipeline {pipeline} ({done.pipeline_id}): version {done.version_name} "
+          f"({done.version_id}) {state}")  # fmt: skip
+    if upload_only:
+        print(f"nothing started: {done.url}")
+    elif done.run_id:
+        print(f"run {done.run_id} in experiment {experiment or pipeline}: {done.url}")
+    else:
+        print(f"recurring run {done.recurring_run_id} ({kfp_cron}) in experiment "
+              f"{experiment or pipeline}: {done.url}")  # fmt: skip
+
+
+@stack_app.command("register")
+def stack_register(
+    outputs: Path | None = typer.Option(
+        None, "--from", help="`terraform output -json` of infra/terraform/envs/<env>"
+    ),
+    sets: list[str] = typer.Option(
+        [], "--set", help="NAME=VALUE for a placeholder the outputs lack (repeatable)"
+    ),
+    definition: Path | None = typer.Option(
+        None, "--stack", help="Stack definition (default: zenml_config/stacks/kubeflow.yaml)"
+    ),
+) -> None:
+    """Register the Kubeflow stack filled from Terraform's outputs, or update it, and activate it.
+
+    Log in to the stack's ZenML server first (`zenml login URL`): Kubeflow pods report to it.
+    """
+    from model_factory import stack_template
+
+    template = definition or CONFIG_DIR / stack_template.STACK_FILE
+    values = stack_template.terraform_values(outputs) if outputs else {}
+    document = stack_template.render(template, values, stack_template.parse_sets(sets))
+
+    from model_factory.integrations import zenml_stack
+
+    zenml_stack.require_server(document["zenml_server_url"])
+    for line in zenml_stack.register(document):
+        print(line)
+    print(f"active stack: {document['stack_name']} (server {document['zenml_server_url']})")

@@ -1,0 +1,198 @@
+"""`retrain-if-drifted` and `export-reference`: continuous training locally, and the
+production reference the Kubeflow monitor pipelines read."""
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from model_factory.cli.base import DbOption, MetricsOption, app, run_config_path
+from model_factory.cli.monitoring import (
+    monitor_bank_marketing,
+    monitor_store_forecasting,
+    monitor_taxi_anomalies,
+)
+from model_factory.cli.training import (
+    detect_taxi_anomalies,
+    train_bank_marketing,
+    train_store_forecasting,
+)
+from model_factory.errors import DriftDetected, InputError
+
+
+class RetrainableModel(StrEnum):
+    bank_marketing_classifier = "bank_marketing_classifier"
+    store_sales_forecaster = "store_sales_forecaster"
+    taxi_anomaly_detector = "taxi_anomaly_detector"
+
+
+@app.command("retrain-if-drifted")
+def retrain_if_drifted(
+    model: RetrainableModel = typer.Argument(..., help="Model to check and maybe retrain"),
+    data: Path | None = typer.Option(
+        None, "--data", help="Recent batch, with outcomes (y / Sales); bank and forecasting"
+    ),
+    run_date: str | None = typer.Option(
+        None, "--run-date", help="taxi: the labelled day (`detect` wrote it) to check"
+    ),
+    db: str | None = DbOption,
+    config: Path | None = typer.Option(
+        None, "--config", help="Training (taxi: detection) run config (default: zenml_config/...)"
+    ),
+    metrics_out: Path | None = MetricsOption,
+) -> dict | None:
+    """Monitor a batch against production; only on drift, retrain on the production version's
+    data plus the batch and offer the new version for staging (the usual promotion gate).
+
+    Taxi: the batch is a run date's labelled rides; the new detector's scaler is fitted on the
+    production version's reference window plus that day, production keeps labelling the day.
+    Forecasting: the holdout is at most half the batch, so the candidate has seen the change.
+    Exit 0 whether or not it retrained (a rejected candidate is a result); 2 on bad input.
+    """
+    from zenml import log_metadata
+
+    from model_factory.integrations import zenml_stages
+    from model_factory.integrations.zenml_drift import monitored_version
+    from model_factory.reporting import console
+
+    taxi = model is RetrainableModel.taxi_anomaly_detector
+    if taxi and (run_date is None or data is not None):
+        raise InputError("taxi_anomaly_detector: pass --run-date D (its rides come from the DB)")
+    if not taxi and (data is None or run_date is not None or db is not None):
+        raise InputError(f"{model.value}: pass --data PATH (--run-date and --db are taxi's)")
+    source = f"run date {run_date}" if taxi else data.name
+    if model is RetrainableModel.store_sales_forecaster:  # before anything is recorded
+        holdout = _retraining_holdout(data, config)
+    try:
+        if taxi:
+            monitor_taxi_anomalies(run_date, db, None, None)
+        elif model is RetrainableModel.bank_marketing_classifier:
+            monitor_bank_marketing(data, None, None)
+        else:
+            monitor_store_forecasting(data, None, None)
+    except DriftDetected as drift:
+        production = monitored_version(model.value)
+        reason = f"drift against production version {production.name} on {source}: {drift}"
+    else:
+        console.print("no drift: nothing retrained")
+        return None
+    console.print(f"{reason}; retraining")
+    if taxi:
+        metrics = _retrain_taxi(run_date, db, config, metrics_out, production)
+    elif model is RetrainableModel.bank_marketing_classifier:
+        metrics = train_bank_marketing(
+            _retraining_window(model, data, production), config, metrics_out
+        )
+    else:
+        window = _retraining_window(model, data, production)
+        metrics = train_store_forecasting(window, None, config, metrics_out, holdout)
+    new = zenml_stages.get_version(zenml_stages.get_model(model.value), metrics["model_version"])
+    log_metadata(metadata={"retrained_because": reason}, model_version_id=new.id)
+    console.print(f"version {new.name} retrained after {production.name}: {metrics['promotion']}")
+    return metrics
+
+
+def _retraining_holdout(data: Path, config: Path | None) -> int:
+    """The forecaster's holdout days when retraining with `data` as the recent batch
+    (model_factory.forecasting.data.retraining_holdout: at most half the batch)."""
+    from model_factory.config import load_run_config
+    from model_factory.forecasting import data as forecast_data
+    from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.validation import read_table
+
+    path = run_config_path(config, "forecast_training.yaml")
+    configured = load_run_config(path, ForecastTrainingConfig).parameters.config.holdout_days
+    batch = read_table(data, **forecast_data.CSV_OPTIONS)
+    return forecast_data.retraining_holdout(batch, configured)
+
+
+def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
+    """Reference plus recent as a CSV beside the outputs: the production `version`'s training
+    data (bank: its recorded source; forecasting: its `sales` artifact) and the batch (taxi:
+    see `_retrain_taxi`)."""
+    from datetime import UTC, datetime
+
+    from model_factory.paths import output_dir
+    from model_factory.validation import read_table
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    if model is RetrainableModel.bank_marketing_classifier:
+        from model_factory.bank import data as bank_data
+        from model_factory.bank.config import BankTrainingConfig
+
+        recorded = BankTrainingConfig.model_validate(version.run_metadata["config"])
+        batch = read_table(data, sep=recorded.csv_separator)
+        window = bank_data.with_recent(bank_data.load(recorded), batch, recorded)
+        path = output_dir("bank_marketing") / f"retrain_{stamp}.csv"
+        window.to_csv(path, sep=recorded.csv_separator, index=False)
+    else:
+        from model_factory.forecasting import data as forecast_data
+        from model_factory.integrations.zenml_lookup import version_artifact
+
+        history = version_artifact(version, "sales").load()
+        batch = read_table(data, **forecast_data.CSV_OPTIONS)
+        window = forecast_data.with_recent(history, batch)
+        path = output_dir("store_forecasting") / f"retrain_{stamp}.csv"
+        window.assign(Date=window["Date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
+    return path
+
+
+@app.command("export-reference")
+def export_reference(
+    model: RetrainableModel = typer.Argument(..., help="Model whose production version to export"),
+    to: Path = typer.Option(..., "--to", help="Folder to write (then copy it to reference_uri)"),
+) -> None:
+    """Write the production version's reference profile, model and name to a folder: what the
+    Kubeflow monitor pipelines read at `reference_uri` (zenml_config/kubeflow_monitors.yaml).
+    Run it after each promotion to production (a KFP run has no ZenML store to look it up in)."""
+    from model_factory.integrations.zenml_drift import export_reference as export
+
+    version = export(model.value, to)
+    print(f"{model.value} version {version} (production): {to}")
+
+
+def _retrain_taxi(run_date: str, db: str | None, config: Path | None, metrics_out, production):
+    """A detection run of `run_date` that also fits a version (`retrain`): its reference is the
+    production version's reference window plus the day's labelled rides, its rides the day's
+    (so production relabels the same rides). The run config used is written beside the window.
+    Returns the new version's F1, name and promotion decision."""
+    from datetime import UTC, datetime
+
+    import pandas as pd
+    import yaml
+
+    from model_factory.integrations import zenml_stages
+    from model_factory.paths import output_dir, resolve_db_url
+    from model_factory.reporting import write_metrics
+    from model_factory.taxi import data as taxi_data
+    from model_factory.taxi import monitor as taxi_monitor
+    from model_factory.taxi.config import TaxiDetectionConfig, parse_run_date
+
+    recorded = TaxiDetectionConfig.model_validate(production.run_metadata["config"])
+    raw = yaml.safe_load(run_config_path(config, "taxi_detection.yaml").read_text())
+    url = resolve_db_url(db, raw["parameters"]["config"].get("db_url"))
+    columns = ["ride_id", "ride_dist", "ride_time"]
+    day = taxi_monitor.load_batch(url, parse_run_date(run_date))[columns]
+    reference = taxi_data.load_reference(recorded)[columns]
+    window = pd.concat([
+        reference.assign(ride_id="reference:" + reference["ride_id"].astype(str)),
+        day.assign(ride_id=f"{run_date}:" + day["ride_id"].astype(str)),
+    ])  # fmt: skip
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    folder = output_dir("taxi_anomalies")
+    paths = {k: folder / f"retrain_{stamp}_{k}" for k in ("rides.csv", "window.csv", "run.yaml")}
+    day.to_csv(paths["rides.csv"], index=False)
+    window.to_csv(paths["window.csv"], index=False)
+    raw["parameters"]["config"].update(reference_path=str(paths["window.csv"]), retrain=True)
+    paths["run.yaml"].write_text(yaml.safe_dump(raw, sort_keys=False))
+
+    model = zenml_stages.get_model(production.model.name)
+    before = {v.name for v in zenml_stages.versions(model)}
+    labelled = detect_taxi_anomalies(
+        run_date, paths["rides.csv"], db, paths["run.yaml"], None, None
+    )
+    [new] = [v for v in zenml_stages.versions(model) if v.name not in before]
+    metrics = {**new.run_metadata["metrics"], "model_version": new.name,
+               "promotion": labelled["promotion"], "reference_rows": len(window)}  # fmt: skip
+    write_metrics(metrics, metrics_out)
+    return metrics

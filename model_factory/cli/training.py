@@ -1,0 +1,116 @@
+"""`train` and `detect`: the training pipelines, each run ending in its promote step."""
+
+import os
+from pathlib import Path
+
+import typer
+
+from model_factory.cli.base import (
+    ConfigOption,
+    DataOption,
+    DbOption,
+    MetricsOption,
+    RunDateOption,
+    detect_app,
+    promotion_of,
+    run_config_path,
+    train_and_report,
+    train_app,
+)
+from model_factory.errors import InputError
+
+
+@train_app.command("bank-marketing")
+def train_bank_marketing(
+    data: Path | None = DataOption, config: Path | None = ConfigOption,
+    metrics_out: Path | None = MetricsOption,
+) -> dict:  # fmt: skip
+    """Train the term-deposit classifier (SMOTE + boosted trees, halving search)."""
+    from model_factory.bank import data as bank_data
+    from model_factory.bank.config import BankTrainingConfig
+    from model_factory.config import load_run_config
+
+    run_config = load_run_config(run_config_path(config, "bank_training.yaml"), BankTrainingConfig)
+    settings = run_config.parameters.config
+    if data is not None:
+        settings = settings.model_copy(update={"data_path": str(data)})
+    bank_data.validate(bank_data.load(settings), settings, source=str(data or "data"))
+    return train_and_report("bank_marketing", run_config, settings, metrics_out)
+
+
+@train_app.command("store-forecasting")
+def train_store_forecasting(
+    data: Path | None = DataOption,
+    stores: Path | None = typer.Option(None, "--stores", help="Rossmann store.csv (optional)"),
+    config: Path | None = ConfigOption,
+    metrics_out: Path | None = MetricsOption,
+    holdout_days: int | None = typer.Option(
+        None, "--holdout-days", min=7, help="Last days scored once (default: the config's, 42)"
+    ),
+) -> dict:
+    """Train one sales forecaster per store (Prophet variants or seasonal naive, chosen on a
+    validation window) and score the last 6 weeks against the seasonal-naive baseline."""
+    from model_factory.config import load_run_config
+    from model_factory.forecasting import data as forecast_data
+    from model_factory.forecasting.config import ForecastTrainingConfig
+
+    run_config = load_run_config(
+        run_config_path(config, "forecast_training.yaml"), ForecastTrainingConfig
+    )
+    settings = run_config.parameters.config
+    given = {"data_path": data, "store_path": stores}
+    settings = settings.model_copy(update={k: str(v) for k, v in given.items() if v is not None})
+    if holdout_days is not None:
+        settings = settings.model_copy(update={"holdout_days": holdout_days})
+    raw_sales, raw_stores = forecast_data.load(settings)
+    sales = forecast_data.validate(raw_sales, settings, source=settings.data_path or "synthetic")
+    forecast_data.validate_stores(raw_stores, sales, source=settings.store_path or "stores")
+    return train_and_report("store_forecasting", run_config, settings, metrics_out)
+
+
+@detect_app.command("taxi-anomalies")
+def detect_taxi_anomalies(
+    run_date: str = RunDateOption, data: Path | None = DataOption, db: str | None = DbOption,
+    config: Path | None = ConfigOption, metrics_out: Path | None = MetricsOption,
+    rides: int | None = typer.Option(
+        None, "--rides", help="Synthetic rides per set (day, reference window, evaluation set); "
+        "overrides simulator.n_rides",
+    ),
+) -> dict:  # fmt: skip
+    """Label a day's taxi rides (DBSCAN noise = anomaly) into the taxi_ride_labels table."""
+    from model_factory.config import load_run_config, parse
+    from model_factory.paths import resolve_db_url
+    from model_factory.sql import check_connection
+    from model_factory.taxi import data as taxi_data
+    from model_factory.taxi.config import TaxiDetectionConfig
+
+    config_path = run_config_path(config, "taxi_detection.yaml")
+    run_config = load_run_config(config_path, TaxiDetectionConfig)
+    if run_config.model is not None:  # it would make every run create an (empty) model version
+        raise InputError(f"{config_path}: model: is not allowed; the pipeline picks the version")
+    overrides = {"run_date": run_date} | ({"data_path": str(data.resolve())} if data else {})
+    values = run_config.parameters.config.model_dump()
+    if rides is not None:
+        overrides["simulator"] = {**values["simulator"], "n_rides": rides}
+    settings = parse(TaxiDetectionConfig, {**values, **overrides}, "options")
+    taxi_data.validate(taxi_data.load(settings), taxi_data.source(settings))
+    if settings.reference_path:
+        taxi_data.validate(taxi_data.load_reference(settings), settings.reference_path)
+    check_connection(resolve_db_url(db, settings.db_url))
+    if db:  # steps resolve the URL at run time: credentials stay out of ZenML's run records
+        os.environ["MODEL_FACTORY_DB_URL"] = db
+
+    from model_factory.integrations.zenml_runs import run_with_config, step_output
+    from model_factory.reporting import console, print_metrics, write_metrics
+    from model_factory.taxi.evaluate import plot_path
+    from pipelines import taxi_anomalies
+
+    run = run_with_config(taxi_anomalies.DETECTION, run_config, settings)
+    metrics = step_output(run, taxi_anomalies.METRICS_STEP, "metrics")
+    promotion = promotion_of(run, "the production version labelled the rides")
+    metrics["promotion"] = promotion["decision"]
+    write_metrics(metrics, metrics_out)
+    print_metrics(f"taxi_anomalies {settings.run_date} (run {run.name})", metrics)
+    print(f"promotion: {promotion['decision']}: {promotion['reason']}")
+    console.print(f"Plot: {plot_path(settings.run_date)}")
+    return metrics
