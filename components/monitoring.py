@@ -12,6 +12,8 @@ NamedTuple field `<task>-drifted`, it reads as a (missing) pipeline input and sk
 A cluster handles both; `Output` keeps the local runs honest.
 """
 
+from typing import NamedTuple
+
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 from kfp.dsl.pipeline_channel import PipelineChannel
@@ -41,13 +43,19 @@ def check(
 
 
 @component
-def retraining_window(model: str, config_json: str, window: dsl.Output[dsl.Dataset]) -> str:
-    """The retraining data plus the batch; returns its URI, the nested training's `data_path`."""
+def retraining_window(model: str, config_json: str, window: dsl.Output[dsl.Dataset]) -> NamedTuple(
+    "Window", data_path=str, holdout_days=int
+):
+    """The retraining data plus the batch: its URI, the nested training's `data_path`, and for
+    forecasting its `holdout_days` (at most half the batch, as `retrain-if-drifted`)."""
+    from typing import NamedTuple
+
     from model_factory import continuous
 
     config = continuous.parse(model, config_json)
+    holdout_days = continuous.retraining_holdout(model, config)  # refuses a too-short batch
     window.metadata["rows"] = continuous.write_window(model, config, window.path)
-    return window.uri
+    return NamedTuple("Window", data_path=str, holdout_days=int)(window.uri, holdout_days)
 
 
 def check_then_retrain(
@@ -62,7 +70,10 @@ def check_then_retrain(
     )  # fmt: skip
     with dsl.If(checked.outputs["Output"] == True, name="drifted"):  # noqa: E712 (KFP)
         window = reads_external_data(retraining_window(model=model, config_json=config))
-        training(**nested_inputs(inputs, "retraining_", data_path=window.outputs["Output"]))
+        overrides = {"data_path": window.outputs["data_path"]}
+        if "holdout_days" in training.component_spec.inputs:  # forecasting: a time holdout
+            overrides["holdout_days"] = window.outputs["holdout_days"]
+        training(**nested_inputs(inputs, "retraining_", **overrides))
 
 
 def nested_inputs(inputs: dict, prefix: str, **overrides) -> dict:

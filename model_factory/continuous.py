@@ -127,6 +127,16 @@ def write_outcome(drift: DriftReport, metrics_path: str, html_path: str) -> None
     Path(html_path).write_text(report.html(drift))
 
 
+def retraining_holdout(model_name: str, config: MonitorAndRetrain) -> int:
+    """Forecasting: the retraining run's holdout days, at most half the batch (as
+    `retrain-if-drifted`: forecasting.data.retraining_holdout). 0 for bank, which holds out
+    rows by hash, not days."""
+    if model_name == bank_monitor.MODEL_NAME:
+        return 0
+    batch = forecast_monitor.load_batch(config.monitor)
+    return forecast_data.retraining_holdout(batch, config.retraining.holdout_days)
+
+
 def write_window(model_name: str, config: MonitorAndRetrain, path: str) -> int:
     """The retraining window as a CSV its training reads: bank, the retraining data plus the
     labelled batch (validated); forecasting, the retraining sales extended by the batch.

@@ -87,3 +87,6 @@ def test_shifted_stores_retrain_on_the_sales_plus_the_batch(production, tmp_path
     merged = forecaster.load(run_dir / "merge-models/store_forecaster")
     assert sorted(merged.stores) == [1, 2]
     assert merged.cutoff == pd.Timestamp(batch["Date"].max())
+    # Judged on the second half of the batch: the first half is in the backtest's training.
+    trained = json.loads((run_dir / "resolve-config-2/run_config").read_text())
+    assert trained["holdout_days"] == BATCH_DAYS // 2 < production.retraining.holdout_days

@@ -339,9 +339,14 @@ def test_a_monitor_runs_its_training_pipeline_nested_only_when_its_check_finds_d
     assert set(nested.input_definitions.parameters) == set(
         training.root.input_definitions.parameters
     )
-    # It trains on the window; every other input is the monitor's `retraining_<input>`.
+    # It trains on the window (forecasting: with the window's holdout, at most half the batch);
+    # every other input is the monitor's `retraining_<input>`.
     arguments = inner[training_task].inputs.parameters
-    assert _producer(arguments["data_path"]) == "retraining-window"
+    from_window = {"data_path"} | ({"holdout_days"} & set(arguments))
+    assert from_window == ({"data_path", "holdout_days"} if "forecast" in name else {"data_path"})
     for key, value in arguments.items():
-        if key != "data_path":
+        if key in from_window:
+            assert value.task_output_parameter.producer_task == "retraining-window", key
+            assert value.task_output_parameter.output_parameter_key == key
+        else:
             assert value.component_input_parameter == f"pipelinechannel--retraining_{key}", key
