@@ -184,7 +184,8 @@ def report(results: dict[str, Any]) -> None:
         f"4 per-store candidates vs {SINGLE} alone: {checks['candidates_time_ratio']:.2f}x the "
         f"time, pooled RMSPE {runs['parallel']['rmspe']:.4f} vs "
         f"{runs['single_candidate']['rmspe']:.4f} "
-        f"({checks['candidates_rmspe_gain']:+.4f} better with candidates)"
+        f"({'better' if checks['candidates_rmspe_gain'] > 0 else 'worse'} with candidates by "
+        f"{abs(checks['candidates_rmspe_gain']):.4f})"
     )
     projection = results["projection"]
     kind = "measured" if projection["measured"] else f"projected from {n} stores"
