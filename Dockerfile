@@ -28,22 +28,26 @@ COPY steps ./steps
 COPY pipelines ./pipelines
 COPY components ./components
 RUN uv sync --frozen --no-dev --no-editable
-# Compile the DBSCAN kernels once here, not in every taxi pod (~17 s each): numba caches them
-# beside the installed source. CPU "generic" keeps that cache valid on whatever x86-64 node runs
-# the pod (a host-specific cache would miss on any other CPU model).
-ENV NUMBA_CPU_NAME=generic
+# Compile the DBSCAN kernels once here, not in every taxi pod (~17 s each). CPU "generic" keeps
+# the cache valid on whatever x86-64 node runs the pod (a host-specific one misses on any other
+# CPU model). An explicit cache folder, because numba only uses a cache it can write to: beside
+# the root-owned source it would fall back to an empty one in $HOME at run time.
+ENV NUMBA_CPU_NAME=generic \
+    NUMBA_CACHE_DIR=/opt/numba-cache
 RUN /opt/venv/bin/python -c "import numpy as np; from model_factory.dbscan import dbscan; dbscan(np.random.default_rng(0).normal(size=(2000, 2)), 0.3, 10)"
 
 FROM base AS runtime
 RUN useradd --uid 10001 --user-group --create-home --home-dir /home/app \
         --shell /usr/sbin/nologin app
 COPY --from=build /opt/venv /opt/venv
+COPY --from=build --chown=10001:10001 /opt/numba-cache /opt/numba-cache
 COPY zenml_config /app/zenml_config
 ENV PATH=/opt/venv/bin:$PATH \
     HOME=/home/app \
     MODEL_FACTORY_CONFIG_DIR=/app/zenml_config \
     MODEL_FACTORY_HOME=/home/app/outputs \
     NUMBA_CPU_NAME=generic \
+    NUMBA_CACHE_DIR=/opt/numba-cache \
     ZENML_ANALYTICS_OPT_IN=false
 WORKDIR /app
 USER 10001:10001

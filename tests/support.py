@@ -42,6 +42,7 @@ def run_main(*args: str) -> tuple[int, str, str]:
 
     out, err = io.StringIO(), io.StringIO()
     argv, sys.argv = sys.argv, ["model-factory", *args]
+    environ = dict(os.environ)  # commands given --db export it for their steps: not for later tests
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             main()
@@ -50,6 +51,8 @@ def run_main(*args: str) -> tuple[int, str, str]:
         code = exc.code
     finally:
         sys.argv = argv
+        os.environ.clear()
+        os.environ.update(environ)
     return code, out.getvalue(), err.getvalue()
 
 

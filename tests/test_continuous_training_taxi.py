@@ -29,14 +29,15 @@ def _ok(*args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def production(tmp_path_factory) -> str:
+def production(tmp_path_factory):
     """A detector fitted by a first detection run, straight into production (set-up)."""
     metrics = tmp_path_factory.mktemp("taxi-ct") / "metrics.json"
     _ok("detect", "taxi-anomalies", "--run-date", "2024-06-01", "--metrics-out", str(metrics))
     version = json.loads(metrics.read_text())["model_version"]
     clear_stages(MODEL)
     Client().get_model_version(MODEL, version).set_stage("production", force=True)
-    return version
+    yield version
+    clear_stages(MODEL)  # later modules of this process start without a holder
 
 
 def test_calm_day_fits_nothing(production, tmp_path):

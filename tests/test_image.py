@@ -63,11 +63,15 @@ def test_the_runtime_stage_runs_as_a_non_root_user_with_the_project_config():
     env = " ".join(args for instruction, args in runtime if instruction == "ENV")
     assert "MODEL_FACTORY_CONFIG_DIR=/app/zenml_config" in env and "HOME=/home/app" in env
     assert "PATH=/opt/venv/bin:$PATH" in env
-    # numba's cache is keyed by CPU name: the runtime must ask for the one the build compiled for.
+    # numba's cache is keyed by CPU name: the runtime asks for the one the build compiled for,
+    # and gets the build's cache folder as the app user's (numba ignores a cache it cannot write).
     build_env = " ".join(
         args for instruction, args in _instructions("build") if instruction == "ENV"
     )
-    assert "NUMBA_CPU_NAME=generic" in build_env and "NUMBA_CPU_NAME=generic" in env
+    for setting in ("NUMBA_CPU_NAME=generic", "NUMBA_CACHE_DIR=/opt/numba-cache"):
+        assert setting in build_env and setting in env
+    copies = [args for instruction, args in runtime if instruction == "COPY"]
+    assert "--from=build --chown=10001:10001 /opt/numba-cache /opt/numba-cache" in copies
     assert ("WORKDIR", "/app") in runtime
     assert "--uid 10001" in " ".join(args for instruction, args in runtime if instruction == "RUN")
 
@@ -95,7 +99,10 @@ def test_the_build_stage_gives_an_environment_that_runs_a_compiled_component(tmp
                 copy(PROJECT_ROOT / source, target)
         elif instruction == "ENV":  # uv's target and interpreter are this test's, above
             pairs = (pair.split("=", 1) for pair in shlex.split(arguments))
-            env.update((key, value) for key, value in pairs if not key.startswith("UV_"))
+            env.update(
+                (key, value.replace("/opt/", f"{tmp_path}/"))
+                for key, value in pairs if not key.startswith("UV_")
+            )  # fmt: skip
         elif instruction == "RUN" and arguments.startswith("uv sync"):
             command = [uv, *shlex.split(arguments)[1:], "--python", sys.executable]
             done = subprocess.run(command, cwd=context, env=env, capture_output=True, text=True)
@@ -133,8 +140,8 @@ def test_the_build_stage_gives_an_environment_that_runs_a_compiled_component(tmp
 
     # The DBSCAN kernels compiled at build time are what a taxi task loads: clustering 100k
     # points in a new process adds no kernel to numba's cache and rewrites no index.
-    cache = next((venv / "lib").glob("python3*/site-packages/model_factory/__pycache__"))
-    built = {path.name: path.stat().st_mtime_ns for path in cache.glob("dbscan.*.nb[ic]")}
+    cache = Path(env["NUMBA_CACHE_DIR"])
+    built = {path.name: path.stat().st_mtime_ns for path in cache.rglob("dbscan.*.nb[ic]")}
     assert built, "the build stage compiled no DBSCAN kernel"
     cluster = (
         "import numpy as np; from model_factory.taxi.model import cluster;"
@@ -145,4 +152,4 @@ def test_the_build_stage_gives_an_environment_that_runs_a_compiled_component(tmp
         [str(python), "-c", cluster], cwd=tmp_path, env=run_env, capture_output=True, text=True
     )
     assert done.returncode == 0 and "CLUSTERS" in done.stdout, done.stderr[-3000:]
-    assert {path.name: path.stat().st_mtime_ns for path in cache.glob("dbscan.*.nb[ic]")} == built
+    assert {path.name: path.stat().st_mtime_ns for path in cache.rglob("dbscan.*.nb[ic]")} == built

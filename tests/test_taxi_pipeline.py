@@ -20,7 +20,7 @@ from model_factory.taxi import sink
 from model_factory.taxi.config import SimulatorConfig
 from model_factory.taxi.evaluate import plot_path
 from model_factory.taxi.simulate import GROUND_TRUTH, rides_for_day
-from support import PROJECT_ROOT
+from support import PROJECT_ROOT, clear_stages
 
 pytestmark = [pytest.mark.slow]
 MODEL = "taxi_anomaly_detector"
@@ -61,6 +61,7 @@ def zenml_pipeline_run(db: str) -> None:
 def test_pipeline_flags_planted_rides_reruns_idempotently_then_uses_production(cli, tmp_path):
     db = f"sqlite:///{tmp_path / 'staging.db'}"
     day = "2024-06-01"  # the shipped config's run date
+    clear_stages(MODEL)  # "no production version yet", whatever other tests of this process did
     versions_before = version_numbers()
 
     zenml_pipeline_run(db)
