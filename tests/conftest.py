@@ -38,14 +38,6 @@ from zenml.utils import source_utils  # noqa: E402  (after the environment above
 source_utils.set_custom_source_root(str(PROJECT_ROOT))
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules with slow tests first, each module's own order kept: `make test` hands whole
-    modules to its two workers in this order, so the minutes-long ones start at once and the
-    quick ones fill the end instead of one worker finishing a long module alone."""
-    slow = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow)
-
-
 @pytest.fixture(scope="session")
 def scratch() -> Path:
     """This process's scratch folder (ZenML store, outputs)."""
