@@ -49,10 +49,7 @@ def retrain_if_drifted(
     Forecasting: the holdout is at most half the batch, so the candidate has seen the change.
     Exit 0 whether or not it retrained (a rejected candidate is a result); 2 on bad input.
     """
-    from zenml import log_metadata
-
-    from model_factory.integrations import zenml_stages
-    from model_factory.integrations.zenml_drift import monitored_version
+    from model_factory.integrations.zenml_drift import monitored_version, record_retraining
     from model_factory.reporting import console
 
     taxi = model is RetrainableModel.taxi_anomaly_detector
@@ -86,9 +83,9 @@ def retrain_if_drifted(
     else:
         window = _retraining_window(model, data, production)
         metrics = train_store_forecasting(window, None, config, metrics_out, holdout)
-    new = zenml_stages.get_version(zenml_stages.get_model(model.value), metrics["model_version"])
-    log_metadata(metadata={"retrained_because": reason}, model_version_id=new.id)
-    console.print(f"version {new.name} retrained after {production.name}: {metrics['promotion']}")
+    version = metrics["model_version"]
+    record_retraining(model.value, version, reason)
+    console.print(f"version {version} retrained after {production.name}: {metrics['promotion']}")
     return metrics
 
 

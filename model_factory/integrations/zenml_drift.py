@@ -56,3 +56,11 @@ def export_reference(model_name: str, folder: Path) -> str:
     model = version_artifact(version, MODEL_ARTIFACTS[model_name]).load()
     save_reference(folder, model_name, version.name, reference_profile(version), model)
     return version.name
+
+
+def record_retraining(model_name: str, version_name: str, reason: str) -> None:
+    """Why `retrain-if-drifted` trained this version: the drift it found (`history` reads it)."""
+    from model_factory.integrations import zenml_stages
+
+    version = zenml_stages.get_version(zenml_stages.get_model(model_name), version_name)
+    log_metadata(metadata={"retrained_because": reason}, model_version_id=version.id)
