@@ -133,3 +133,72 @@ def retrained(model: str, before: list[str], metrics_path: Path, because: str):
     version = Client().get_model_version(model, metrics["model_version"])
     assert version.run_metadata["retrained_because"].startswith(because)
     return metrics, version
+
+
+MODELS = ("taxi_anomaly_detector", "store_sales_forecaster", "bank_marketing_classifier")
+
+
+class World:
+    """What a refused command must leave as it was: every model's versions and stages in the
+    ZenML store, the files (with size, content hash and mode) under `folders`, and the row
+    count of each table in each `databases` URL. Take one before, one after, compare with ==."""
+
+    def __init__(self, folders=(), databases=(), models=MODELS):
+        self.versions = _versions(models)
+        self.files = {str(p): _file_state(p) for f in folders for p in _walk(Path(f))}
+        self.rows = {url: _row_counts(url) for url in databases}
+
+    def __eq__(self, other) -> bool:
+        return vars(self) == vars(other)
+
+    def __repr__(self) -> str:
+        return f"World({vars(self)!r})"
+
+
+def _versions(models) -> dict[str, list[tuple[str, str | None]]]:
+    from zenml.client import Client
+
+    client = Client()
+    found = {}
+    for name in models:
+        if any(m.name == name for m in client.list_models(name=name)):
+            versions = client.list_model_versions(model=name, size=1000)
+            found[name] = sorted((v.name, v.stage) for v in versions)
+    return found
+
+
+def _walk(folder: Path):
+    return sorted(p for p in folder.rglob("*") if not p.is_dir()) if folder.exists() else []
+
+
+def _file_state(path: Path):
+    import hashlib
+    import stat
+
+    info = path.lstat()
+    if not stat.S_ISREG(info.st_mode):
+        return (stat.S_IFMT(info.st_mode), info.st_mode)
+    return (info.st_size, info.st_mode, hashlib.sha256(path.read_bytes()).hexdigest())
+
+
+def _row_counts(url: str) -> dict[str, int]:
+    from sqlalchemy import create_engine, inspect, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            tables = inspect(connection).get_table_names()
+            count = 'SELECT COUNT(*) FROM "{}"'
+            return {t: connection.execute(text(count.format(t))).scalar() for t in tables}
+    finally:
+        engine.dispose()
+
+
+def assert_refused(code: int, stderr: str, message: str) -> None:
+    """A refused command: exit 2 and one `error:` line naming the problem, no traceback (ZenML's
+    own log lines may stand before it)."""
+    assert code == 2, f"exit {code}: {stderr[-2000:]}"
+    errors = [line for line in stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and stderr.rstrip().endswith(errors[0]), stderr[-2000:]
+    assert "Traceback" not in stderr
+    assert message in errors[0], errors[0]
