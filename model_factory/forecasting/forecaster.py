@@ -170,7 +170,8 @@ def inside(folder: str, relative: str) -> str:
     folder, a symbolic link to somewhere else. The index's file names are data that whoever can
     write the artifact controls; they must not make the loader read other files.
     """
-    if PurePosixPath(relative).is_absolute() or ".." in PurePosixPath(relative).parts:
+    name = PurePosixPath(relative)
+    if name.is_absolute() or ".." in name.parts:
         raise InputError(f"the forecaster names the file {relative!r}, outside its folder {folder}")
     path = os.path.join(folder, relative)
     if os.path.isdir(folder):  # local: symbolic links could lead out
