@@ -26,6 +26,7 @@ from kubernetes.client.exceptions import ApiException
 APPLY_PATCH = "application/apply-patch+yaml"
 NAMESPACE_PATH = re.compile(r"/api/v1/namespaces/(?P<name>[^/]+)")
 NAMESPACE_ACTIONS = {method.GET: action.FETCH, method.PATCH: action.UPDATE}
+CONTROLLER = "fake-deployment-controller"  # the User-Agent of `Controller`'s requests
 
 
 class ApplyEmulator(KubernetesEmulator):
@@ -137,6 +138,7 @@ class Controller:
     def _run(self) -> None:
         try:
             api = self.cluster.client()
+            api.user_agent = CONTROLLER  # its requests are told apart from the deploy's
             self._wait_for_generation(api)
             n, seen = self.replicas, self.generation
             for status in (

@@ -64,10 +64,16 @@ def deploy_forecast_service(
         None, "--out", help="Rendered manifests (default: build/k8s/forecast-service-<env>.yaml)"
     ),
     context: str | None = typer.Option(None, "--context", help="kubeconfig context (current)"),
-) -> None:
+    create_namespace: bool = typer.Option(
+        False, "--create-namespace",
+        help="Also apply the overlay's Namespace (cluster-scoped: needs an admin's rights)",
+    ),
+) -> None:  # fmt: skip
     """Render the overlay, server-side apply every object, wait for the Deployment's rollout.
 
     The manifests name the model stage, never a version: the service loads the stage's holder.
+    The namespace must exist unless --create-namespace; the deploy's own rights are the Role of
+    infra/k8s/deployer.
     """
     from model_factory.config import parse
     from model_factory.integrations import k8s_deploy
@@ -75,7 +81,13 @@ def deploy_forecast_service(
 
     settings = parse(
         k8s_deploy.DeployConfig,
-        {"env": env.value, "image": image, "timeout_seconds": timeout, "context": context},
+        {
+            "env": env.value,
+            "image": image,
+            "timeout_seconds": timeout,
+            "context": context,
+            "create_namespace": create_namespace,
+        },
         "options",
     )
     manifests = out or Path("build/k8s") / f"forecast-service-{env.value}.yaml"

@@ -4,13 +4,16 @@
 its training cutoff, its usual weekday opening, and either Prophet's own JSON serialisation or the
 seasonal-naive state. `predict(store, calendar)` is what batch scoring and the forecast service
 call; closed days forecast 0 and intervals are seeded per store, so equal calls give equal output.
+
+The index names the files it is read from; `inside` keeps every read in the artifact's folder.
 """
 
 import json
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
@@ -155,7 +158,29 @@ def save(forecaster: StoreForecaster, folder: Path) -> None:
 
 def load(folder: Path) -> StoreForecaster:
     """Read a folder written by `save`."""
-    return StoreForecaster.from_files(lambda relative: (folder / relative).read_text())
+    return StoreForecaster.from_files(
+        lambda relative: Path(inside(str(folder), relative)).read_text()
+    )
+
+
+def inside(folder: str, relative: str) -> str:
+    """The path of `relative` in the artifact folder `folder` (a local path or a URI).
+
+    InputError when it leads out of the folder: an absolute path or a `..` part, or, in a local
+    folder, a symbolic link to somewhere else. The index's file names are data that whoever can
+    write the artifact controls; they must not make the loader read other files.
+    """
+    name = PurePosixPath(relative)
+    if name.is_absolute() or ".." in name.parts:
+        raise InputError(f"the forecaster names the file {relative!r}, outside its folder {folder}")
+    path = os.path.join(folder, relative)
+    if os.path.isdir(folder):  # local: symbolic links could lead out
+        root, real = os.path.realpath(folder), os.path.realpath(path)
+        if os.path.commonpath([root, real]) != root:
+            raise InputError(
+                f"the forecaster's file {relative!r} links to {real}, outside its folder {folder}"
+            )
+    return path
 
 
 def prophet_file(store: int) -> str:

@@ -1,7 +1,8 @@
 """ZenML materializer of the per-store forecaster: JSON files only, no pickles.
 
 The artifact folder holds `index.json` (chosen candidate, cutoff and naive state per store) and
-`prophet/store_<id>.json` (Prophet's own `model_to_json`), readable without ZenML.
+`prophet/store_<id>.json` (Prophet's own `model_to_json`), readable without ZenML. Loading reads
+only files inside the artifact's folder, whatever the index names (`forecaster.inside`).
 """
 
 import os
@@ -11,6 +12,7 @@ from zenml.enums import ArtifactType
 from zenml.materializers.base_materializer import BaseMaterializer
 from zenml.metadata.metadata_types import MetadataType
 
+from model_factory.forecasting import forecaster
 from model_factory.forecasting.forecaster import StoreForecaster
 
 
@@ -27,7 +29,7 @@ class StoreForecasterMaterializer(BaseMaterializer):
 
     def load(self, data_type: type[Any]) -> StoreForecaster:
         def read(relative: str) -> str:
-            with self.artifact_store.open(os.path.join(self.uri, relative), "r") as handle:
+            with self.artifact_store.open(forecaster.inside(self.uri, relative), "r") as handle:
                 return handle.read()
 
         return StoreForecaster.from_files(read)

@@ -5,6 +5,10 @@ field manager, like `kubectl apply --server-side --force-conflicts`. The typed `
 kubernetes 30.1 cannot send the apply-patch content type, so every object goes through
 `ApiClient.call_api`. There is no discovery: the kinds the overlays use are listed in `RESOURCES`
 (a test renders every overlay against it).
+
+The deploy needs no cluster-wide rights: what it calls in the overlay's namespace is what the Role
+in infra/k8s/deployer grants. The Namespace itself, cluster-scoped, is applied only when asked
+(`create_namespace`); otherwise it must exist already.
 """
 
 import os
@@ -59,6 +63,9 @@ class DeployConfig(StrictModel):
     image: str | None = Field(None, description="image reference; default: the overlay's")
     timeout_seconds: float = Field(300.0, gt=0, description="how long to wait for the rollout")
     context: str | None = Field(None, description="kubeconfig context; default: the current one")
+    create_namespace: bool = Field(
+        False, description="also apply the overlay's Namespace (cluster-scoped: an admin's rights)"
+    )
 
 
 class DeployReport(StrictModel):
@@ -77,18 +84,7 @@ def render(env: Environment, image: str | None = None) -> list[dict]:
 
     prod only runs images pinned by digest: a tag can be moved to other content after review.
     """
-    kubectl = shutil.which("kubectl")
-    if kubectl is None:
-        raise InputError("kubectl not found on PATH: it renders the kustomize overlays")
-    # No kubeconfig: rendering never talks to a cluster (some kubectl builds, e.g. gcloud's
-    # dispatcher, ask the current context's server for its version before any command).
-    done = subprocess.run(
-        [kubectl, "kustomize", str(OVERLAYS / env)], capture_output=True, text=True, check=False,
-        env={**os.environ, "KUBECONFIG": os.devnull},
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise InputError(f"kubectl kustomize {OVERLAYS / env}: {done.stderr.strip()}")
-    objects = [obj for obj in yaml.safe_load_all(done.stdout) if obj]
+    objects = kustomize(OVERLAYS / env)
     for obj in objects:
         if (obj["apiVersion"], obj["kind"]) not in RESOURCES:
             raise InputError(f"overlay {env}: {obj['apiVersion']} {obj['kind']} is not deployable")
@@ -101,6 +97,22 @@ def render(env: Environment, image: str | None = None) -> list[dict]:
             "pass --image REGISTRY/model-factory-serve@sha256:<digest>"
         )
     return objects
+
+
+def kustomize(folder: Path) -> list[dict]:
+    """The objects `kubectl kustomize folder` renders."""
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        raise InputError("kubectl not found on PATH: it renders the kustomize overlays")
+    # No kubeconfig: rendering never talks to a cluster (some kubectl builds, e.g. gcloud's
+    # dispatcher, ask the current context's server for its version before any command).
+    done = subprocess.run(
+        [kubectl, "kustomize", str(folder)], capture_output=True, text=True, check=False,
+        env={**os.environ, "KUBECONFIG": os.devnull},
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise InputError(f"kubectl kustomize {folder}: {done.stderr.strip()}")
+    return [obj for obj in yaml.safe_load_all(done.stdout) if obj]
 
 
 def write_manifests(objects: list[dict], path: Path) -> Path:
@@ -201,8 +213,13 @@ def deploy(
     settings: DeployConfig, manifests: Path, dry_run: bool = False, api: ApiClient | None = None,
     poll_seconds: float = 2.0, echo: Callable[[str], None] = print,
 ) -> DeployReport:  # fmt: skip
-    """Render the overlay, write it to `manifests`, then (unless `dry_run`) apply and wait."""
-    objects = render(settings.env, settings.image)
+    """Render the overlay, write what will be applied to `manifests`, then (unless `dry_run`)
+    apply it and wait. The Namespace is left out unless `settings.create_namespace`."""
+    objects = [
+        obj
+        for obj in render(settings.env, settings.image)
+        if settings.create_namespace or obj["kind"] != "Namespace"
+    ]
     write_manifests(objects, manifests)
     deployment = next(obj for obj in objects if obj["kind"] == "Deployment")
     config_map = next(obj for obj in objects if obj["kind"] == "ConfigMap")
@@ -248,9 +265,14 @@ def _call(
             _request_timeout=30,
         )  # fmt: skip
     except ApiException as exc:
-        raise DeployFailed(
-            f"{method} {describe(obj)}: {exc.status} {exc.reason}: {_api_message(exc)}"
-        ) from exc
+        message = f"{method} {describe(obj)}: {exc.status} {exc.reason}: {_api_message(exc)}"
+        if exc.status == 404 and method == "PATCH" and "namespace" in obj["metadata"]:
+            # An apply creates a missing object: a 404 means its namespace is missing.
+            message += (
+                f" (the namespace {obj['metadata']['namespace']} must exist: an admin creates "
+                "it, or deploy with --create-namespace)"
+            )
+        raise DeployFailed(message) from exc
     except urllib3.exceptions.HTTPError as exc:
         host = api.configuration.host
         raise DeployFailed(f"cannot reach the Kubernetes API at {host}: {exc}") from exc

@@ -4,6 +4,11 @@ The served model comes from the Model Control Plane and is watched in the backgr
 (`ModelHolder`). Forecasts are cached per model version. Prophet runs in one worker thread, off
 the event loop and one prediction at a time: it samples intervals from numpy's global random
 state after seeding it, so two predictions running at once would disturb each other's intervals.
+
+Before any of it, `RequestGuard` checks the API key and the body's size without parsing anything,
+and bodies are parsed as strict JSON (`strict_json`). The probes, /healthz and /readyz, need no
+key; neither do the API docs (/docs, /redoc, /openapi.json): they describe requests and hold no
+data, and the schema is built once, so they cost an anonymous caller nothing to ask.
 """
 
 import asyncio
@@ -11,11 +16,15 @@ import contextlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
-from fastapi import Body, Depends, FastAPI, HTTPException, Response, status
+from fastapi import Body, FastAPI, HTTPException, Request, Response, Security, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import APIKeyHeader
 
 from model_factory.serving import forecasts
-from model_factory.serving.auth import api_key_check
 from model_factory.serving.cache import ForecastCache
+from model_factory.serving.guard import RequestGuard
 from model_factory.serving.metrics import RequestMetrics, ServiceMetrics
 from model_factory.serving.model_holder import LoadedModel, ModelHolder
 from model_factory.serving.schemas import (
@@ -27,6 +36,7 @@ from model_factory.serving.schemas import (
     forecast_response_json,
 )
 from model_factory.serving.settings import ServeSettings
+from model_factory.serving.strict_json import StrictJSONRoute
 
 DESCRIPTION = """Daily sales forecasts per store from the `{model}` version in stage
 **{stage}** of the Model Control Plane. A newly promoted version is picked up within
@@ -60,8 +70,27 @@ def create_app(settings: ServeSettings) -> FastAPI:
         version="1",
         lifespan=lifespan,
     )  # fmt: skip
-    app.add_middleware(RequestMetrics, metrics=metrics)
-    protected = [Depends(api_key_check(settings.api_key_header, key))] if key else []
+    app.router.route_class = StrictJSONRoute
+    public = {"/healthz", "/readyz", app.docs_url, app.redoc_url, app.openapi_url,
+              app.swagger_ui_oauth2_redirect_url}  # fmt: skip
+    app.add_middleware(
+        RequestGuard, header=settings.api_key_header, key=key,
+        max_body_bytes=settings.max_body_bytes, public=public - {None},
+    )  # fmt: skip
+    app.add_middleware(RequestMetrics, metrics=metrics)  # outermost: refusals are counted too
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        """422 naming each wrong field, without echoing what was sent (it may be large)."""
+        errors = [{k: v for k, v in error.items() if k != "input"} for error in exc.errors()]
+        return JSONResponse(
+            {"detail": jsonable_encoder(errors)}, status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
+
+    # Checked by RequestGuard before the body is read; declared here for the OpenAPI schema.
+    scheme = APIKeyHeader(name=settings.api_key_header, auto_error=False,
+                          description=f"the key, in {settings.api_key_header}")  # fmt: skip
+    protected = [Security(scheme)] if key else []
     unauthorized = {401: {"model": ErrorBody, "description": "missing or wrong API key"}}
     not_ready = {503: {"model": ErrorBody, "description": "no model version loaded yet"}}
 
@@ -82,6 +111,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         responses={
             **unauthorized,
             404: {"model": ErrorBody, "description": "a store the model does not know"},
+            413: {"model": ErrorBody, "description": "a body over max_body_bytes"},
             **not_ready,
         },
     )

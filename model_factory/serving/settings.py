@@ -32,6 +32,9 @@ class ServeSettings(BaseSettings):
     cache_size: int = Field(10_000, ge=1, description="cached store forecasts (LRU beyond it)")
     cache_ttl_seconds: float = Field(3600.0, gt=0)
     max_items: int = Field(50, ge=1, le=1000, description="store requests per POST /forecast")
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="largest request body read; 413 beyond it"
+    )
     default_days: int = Field(7, ge=1, description="days forecast when end_date is left out")
     max_horizon_days: int = Field(
         92, ge=1, description="last forecastable day, counted from the training cutoff"

@@ -11,13 +11,24 @@ from pathlib import Path
 import pytest
 import yaml
 from kmock import KubernetesError
-from kube_emulator import APPLY_PATCH, Controller, FakeCluster, fake_cluster, without_server_fields
+from kube_emulator import (
+    APPLY_PATCH,
+    CONTROLLER,
+    Controller,
+    FakeCluster,
+    fake_cluster,
+    without_server_fields,
+)
 
 from model_factory.integrations import k8s_deploy
 from model_factory.integrations.k8s_deploy import DeployConfig, DeployFailed
 from support import PROJECT_ROOT
 
 OTHER_IMAGE = "127.0.0.1:5001/model-factory-serve:other"
+# /api/v1/namespaces/NS/RESOURCE/NAME (core group) or /apis/GROUP/VERSION/namespaces/NS/...
+NAMESPACED_OBJECT = re.compile(
+    r"/(?:api/v1|apis/(?P<group>[^/]+)/[^/]+)/namespaces/[^/]+/(?P<resource>[^/]+)/[^/]+"
+)
 
 
 @pytest.fixture
@@ -30,19 +41,26 @@ def _deployment_path(objects: list[dict]) -> str:
     return k8s_deploy.object_path(next(obj for obj in objects if obj["kind"] == "Deployment"))
 
 
-def _deploy(cluster: FakeCluster, tmp_path: Path, timeout: float = 20.0, image=None, echo=None):
-    settings = DeployConfig(env="dev", image=image, timeout_seconds=timeout)
+def _deploy(cluster: FakeCluster, tmp_path: Path, timeout: float = 20.0, image=None, echo=None,
+            create_namespace: bool = False):  # fmt: skip
+    settings = DeployConfig(
+        env="dev", image=image, timeout_seconds=timeout, create_namespace=create_namespace
+    )
     return k8s_deploy.deploy(
         settings, tmp_path / "dev.yaml", api=cluster.client(), poll_seconds=0.05,
         echo=echo or (lambda message: None),
     )  # fmt: skip
 
 
+def _namespaced(objects: list[dict]) -> list[dict]:
+    return [obj for obj in objects if obj["kind"] != "Namespace"]
+
+
 def test_every_object_is_server_side_applied_and_reads_back_as_rendered(cluster, tmp_path):
     rendered = k8s_deploy.render("dev")
     messages = []
     with Controller(cluster, _deployment_path(rendered)):
-        report = _deploy(cluster, tmp_path, echo=messages.append)
+        report = _deploy(cluster, tmp_path, echo=messages.append, create_namespace=True)
 
     assert report.applied == [k8s_deploy.describe(obj) for obj in rendered]
     assert report.rollout.startswith("deployment forecast-service rolled out")
@@ -65,11 +83,68 @@ def test_every_object_is_server_side_applied_and_reads_back_as_rendered(cluster,
     assert list(yaml.safe_load_all(Path(report.manifests).read_text())) == rendered
 
 
+def _calls(requests) -> set[tuple[str, str, str]]:
+    """(API group, resource, RBAC verb) of each request: a server-side apply is authorised as
+    `patch`, and also as `create` when the object does not exist yet."""
+    calls = set()
+    for request in requests:
+        found = NAMESPACED_OBJECT.fullmatch(request.url.path)
+        assert found, f"not a namespaced object: {request.method} {request.url.path}"
+        verbs = {"GET": {"get"}, "PATCH": {"patch", "create"}}[request.method]
+        calls |= {(found["group"] or "", found["resource"], verb) for verb in verbs}
+    return calls
+
+
+def _granted(role: dict) -> set[tuple[str, str, str]]:
+    return {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+def test_the_deploy_needs_exactly_the_role_of_its_namespace_and_nothing_cluster_wide(
+    cluster, tmp_path
+):
+    """An admin created the namespace; the deploy (without --create-namespace) then makes only
+    namespaced calls, and they are exactly what infra/k8s/deployer's Role grants there."""
+    rendered = k8s_deploy.render("dev")
+    (namespace,) = [obj for obj in rendered if obj["kind"] == "Namespace"]
+    k8s_deploy.apply(cluster.client(), [namespace])  # the admin's part
+    before = len(cluster.requests())
+    with Controller(cluster, _deployment_path(rendered)):
+        report = _deploy(cluster, tmp_path)
+
+    assert report.applied == [k8s_deploy.describe(obj) for obj in _namespaced(rendered)]
+    assert list(yaml.safe_load_all(Path(report.manifests).read_text())) == _namespaced(rendered)
+    deploys = [r for r in cluster.requests()[before:] if r.headers.get("User-Agent") != CONTROLLER]
+    deployer = k8s_deploy.kustomize(PROJECT_ROOT / "infra/k8s/deployer/overlays/dev")
+    (role,) = [obj for obj in deployer if obj["kind"] == "Role"]
+    assert role["metadata"]["namespace"] == namespace["metadata"]["name"]
+    assert _calls(deploys) == _granted(role)
+
+
+def test_a_missing_namespace_is_named_with_what_to_do(cluster, tmp_path):
+    """A real API server answers an apply into a missing namespace with 404."""
+    cluster.emulator["patch", re.compile(".*/serviceaccounts/.*")] << KubernetesError(
+        status=404, reason="NotFound", message='namespaces "model-factory-dev" not found'
+    )
+    with pytest.raises(DeployFailed) as caught:
+        _deploy(cluster, tmp_path, timeout=1)
+    assert str(caught.value) == (
+        "PATCH ServiceAccount model-factory-dev/forecast-service: 404 Not Found: namespaces "
+        '"model-factory-dev" not found (the namespace model-factory-dev must exist: an admin '
+        "creates it, or deploy with --create-namespace)"
+    )
+
+
 def test_a_rollout_that_never_finishes_times_out(cluster, tmp_path):
     with pytest.raises(DeployFailed, match=r"not finished after 0\.5 s: .*observed"):
         _deploy(cluster, tmp_path, timeout=0.5)
     # Everything was applied before the wait; only the controller never answered.
-    for obj in k8s_deploy.render("dev"):
+    for obj in _namespaced(k8s_deploy.render("dev")):
         assert k8s_deploy.read(cluster.client(), obj)["metadata"]["name"]
 
 
@@ -134,9 +209,8 @@ def test_cli_deploys_to_the_kubeconfig_context(cluster, tmp_path, cli, monkeypat
     out = tmp_path / "applied.yaml"
     rendered = k8s_deploy.render("dev")
     with Controller(cluster, _deployment_path(rendered)):
-        done = cli(
-            "deploy", "forecast-service", "--env", "dev", "--out", str(out), "--timeout", "60"
-        )
+        done = cli("deploy", "forecast-service", "--env", "dev", "--out", str(out),
+                   "--timeout", "60", "--create-namespace")  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "rolled out" in done.stdout and "staging" in done.stdout
     assert out.is_file()
@@ -155,7 +229,7 @@ def test_cli_dry_run_writes_the_manifests_and_sends_nothing(cluster, tmp_path, c
     done = cli("deploy", "forecast-service", "--env", "dev", "--dry-run", "--out", str(out))
     assert done.returncode == 0, done.stderr
     assert "nothing applied" in done.stdout
-    assert list(yaml.safe_load_all(out.read_text())) == k8s_deploy.render("dev")
+    assert list(yaml.safe_load_all(out.read_text())) == _namespaced(k8s_deploy.render("dev"))
     assert cluster.requests() == []
 
     refused = cli("deploy", "forecast-service", "--env", "prod", "--dry-run", "--out", str(out))
@@ -179,8 +253,8 @@ def test_the_zenml_deploy_pipeline_with_the_shipped_config_deploys(cluster, tmp_
         run = run_with_config(
             forecast_service_deploy.DEPLOY, run_config, run_config.parameters.config
         )
-    for obj in rendered:
+    for obj in _namespaced(rendered):
         assert without_server_fields(k8s_deploy.read(cluster.client(), obj)) == obj
     report = step_output(run, "deploy", "deployment")
-    assert report["applied"] == [k8s_deploy.describe(obj) for obj in rendered]
+    assert report["applied"] == [k8s_deploy.describe(obj) for obj in _namespaced(rendered)]
     assert report["rollout"].startswith("deployment forecast-service rolled out")

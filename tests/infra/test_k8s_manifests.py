@@ -1,5 +1,6 @@
 """The forecast service's kustomize overlays, rendered offline as `model-factory deploy` renders
-them: strict Kubernetes schemas for 1.29 to 1.33, checkov, and the properties issue 10 asks for."""
+them, and the deploy identity of each overlay's namespace (infra/k8s/deployer): strict Kubernetes
+schemas for 1.29 to 1.33, checkov, and the properties the service and its deploy rely on."""
 
 import json
 import subprocess
@@ -17,6 +18,10 @@ ENVS = ("dev", "prod")
 KUBERNETES_VERSIONS = ("1.29", "1.30", "1.31", "1.32", "1.33")
 # prod only renders with an image pinned by digest (what CI passes to the deploy).
 PROD_IMAGE = "registry.example.com/model-factory-serve@sha256:" + "ab" * 32
+DEPLOYER = PROJECT_ROOT / "infra" / "k8s" / "deployer" / "overlays"
+# Who may open a connection to the service, per overlay: its callers, and Prometheus.
+CALLERS = {"dev": {"model-factory-dev"}, "prod": {"forecast-clients"}}
+MONITORING = {"monitoring"}
 
 
 @pytest.fixture(scope="module")
@@ -27,6 +32,11 @@ def rendered() -> dict[str, list[dict]]:
     }
 
 
+@pytest.fixture(scope="module")
+def deployer() -> dict[str, list[dict]]:
+    return {env: k8s_deploy.kustomize(DEPLOYER / env) for env in ENVS}
+
+
 def _one(objects: list[dict], kind: str) -> dict:
     found = [obj for obj in objects if obj["kind"] == kind]
     assert len(found) == 1, f"expected one {kind}, got {len(found)}"
@@ -35,8 +45,8 @@ def _one(objects: list[dict], kind: str) -> dict:
 
 @pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
 @pytest.mark.parametrize("env", ENVS)
-def test_every_object_validates_strictly(rendered, env: str, version: str) -> None:
-    for obj in rendered[env]:
+def test_every_object_validates_strictly(rendered, deployer, env: str, version: str) -> None:
+    for obj in rendered[env] + deployer[env]:
         try:
             kubernetes_validate.validate(obj, version, strict=True)
         except kubernetes_validate.ValidationError as exc:
@@ -109,6 +119,61 @@ def test_the_manifests_name_a_stage_and_hold_no_secret_value(rendered, env: str)
     ]
 
 
+@pytest.mark.parametrize("env", ENVS)
+def test_only_the_overlays_callers_and_prometheus_may_connect(rendered, env: str) -> None:
+    """Every ingress rule names its source namespaces (a rule without `from` admits any source)
+    by the name the API server labels them with, and opens the HTTP port only."""
+    policy = _one(rendered[env], "NetworkPolicy")
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    assert (
+        policy["spec"]["podSelector"]["matchLabels"]
+        == _one(rendered[env], "Service")["spec"]["selector"]
+    )
+    admitted = set()
+    for rule in policy["spec"]["ingress"]:
+        assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+        assert rule.get("from"), f"a rule admitting any source: {rule}"
+        for source in rule["from"]:
+            assert set(source) == {"namespaceSelector"}, source
+            (expression,) = source["namespaceSelector"]["matchExpressions"]
+            assert set(source["namespaceSelector"]) == {"matchExpressions"}
+            assert (expression["key"], expression["operator"]) == (
+                "kubernetes.io/metadata.name",
+                "In",
+            )
+            admitted |= set(expression["values"])
+    assert admitted == CALLERS[env] | MONITORING
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_the_deploy_identity_is_bound_in_its_namespace_only(rendered, deployer, env: str) -> None:
+    namespace = _one(rendered[env], "Namespace")["metadata"]["name"]
+    kinds = sorted(obj["kind"] for obj in deployer[env])
+    assert kinds == ["Role", "RoleBinding", "ServiceAccount"]
+    assert all(obj["metadata"]["namespace"] == namespace for obj in deployer[env])
+    account, role = _one(deployer[env], "ServiceAccount"), _one(deployer[env], "Role")
+    binding = _one(deployer[env], "RoleBinding")
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": role["metadata"]["name"],
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": account["metadata"]["name"], "namespace": namespace}
+    ]
+    assert account["automountServiceAccountToken"] is False
+    granted = {(group, resource) for rule in role["rules"] for group in rule["apiGroups"]
+               for resource in rule["resources"]}  # fmt: skip
+    deployed = {
+        (api.rpartition("/")[0], plural)  # the group: "" for v1, "apps" for apps/v1
+        for (api, _), (plural, namespaced) in k8s_deploy.RESOURCES.items()
+        if namespaced
+    }
+    assert granted == deployed, "the Role grants what the overlay deploys, Namespace aside"
+    assert not any({"*", "delete", "list", "watch", "escalate", "bind"} & set(rule["verbs"])
+                   for rule in role["rules"])  # fmt: skip
+
+
 def test_prod_refuses_an_image_that_is_not_pinned_by_digest() -> None:
     with pytest.raises(InputError, match="digest"):
         k8s_deploy.render("prod")
@@ -125,11 +190,11 @@ def test_image_replaces_the_overlay_image_of_the_service_only(rendered) -> None:
     assert objects == rendered["dev"]
 
 
-def test_checkov_passes_and_every_skip_is_justified(rendered, tmp_path: Path) -> None:
+def test_checkov_passes_and_every_skip_is_justified(rendered, deployer, tmp_path: Path) -> None:
     if not CHECKOV.exists():
         pytest.fail(f"{CHECKOV} is missing: run `make checkov` (installs checkov==3.3.30 there)")
     for env, objects in rendered.items():
-        k8s_deploy.write_manifests(objects, tmp_path / f"{env}.yaml")
+        k8s_deploy.write_manifests(objects + deployer[env], tmp_path / f"{env}.yaml")
     result = subprocess.run(
         [str(CHECKOV), "-d", str(tmp_path), "--framework", "kubernetes", "--skip-download",
          "--compact", "-o", "json"],
