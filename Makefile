@@ -9,10 +9,7 @@ VENV := .venv
 RUN := $(UV) run --frozen --no-sync
 export ZENML_ANALYTICS_OPT_IN := false
 export ZENML_LOGGING_VERBOSITY ?= WARN
-export AUTO_OPEN_DASHBOARD := false
-# OpenMP threads (scikit-learn boosting) busy-wait by default; on a shared 2-core box that
-# multiplied training time by 5-10x. Passive waiting changes no result.
-export OMP_WAIT_POLICY ?= PASSIVE
+export ZENML_AUTO_OPEN_DASHBOARD := false
 
 CHECKOV_VERSION := 3.3.30
 # checkov pins an old `packaging`, so it lives in its own environment, never in .venv.
