@@ -87,7 +87,7 @@ def isolated_env(scratch: Path) -> dict[str, str]:
         "ZENML_REPOSITORY_PATH": str(scratch / "no-repo"),
         "ZENML_ANALYTICS_OPT_IN": "false",
         "ZENML_LOGGING_VERBOSITY": "WARN",
-        "AUTO_OPEN_DASHBOARD": "false",
+        "ZENML_AUTO_OPEN_DASHBOARD": "false",
         "MODEL_FACTORY_HOME": str(scratch / "outputs"),
         "MODEL_FACTORY_CONFIG_DIR": str(ROOT / "zenml_config"),
     }

@@ -11,8 +11,14 @@ def home() -> Path:
 
 
 def config_dir() -> Path:
-    """Run configs and the promotion policy: $MODEL_FACTORY_CONFIG_DIR, else ./zenml_config."""
-    return Path(os.environ.get("MODEL_FACTORY_CONFIG_DIR", Path.cwd() / "zenml_config"))
+    """Run configs and the promotion policy: $MODEL_FACTORY_CONFIG_DIR, else ./zenml_config (a
+    project of one's own), else the checkout this package runs from, so commands work from any
+    folder of a clone."""
+    if "MODEL_FACTORY_CONFIG_DIR" in os.environ:
+        return Path(os.environ["MODEL_FACTORY_CONFIG_DIR"])
+    here = Path.cwd() / "zenml_config"
+    checkout = Path(__file__).resolve().parents[1] / "zenml_config"
+    return here if here.is_dir() or not checkout.is_dir() else checkout
 
 
 def output_dir(use_case: str) -> Path:

@@ -24,7 +24,7 @@ os.environ.update(
     ZENML_ANALYTICS_OPT_IN="false",
     ZENML_LOGGING_VERBOSITY="WARN",
     ZENML_ENABLE_RICH_TRACEBACK="false",
-    AUTO_OPEN_DASHBOARD="false",
+    ZENML_AUTO_OPEN_DASHBOARD="false",
     MODEL_FACTORY_HOME=str(_SCRATCH / "outputs"),
     MODEL_FACTORY_CONFIG_DIR=str(PROJECT_ROOT / "zenml_config"),
 )

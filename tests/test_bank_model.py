@@ -96,3 +96,17 @@ def test_same_seed_same_model(trained):
         again.model.predict_proba(test[FAST.features]),
         fitted.model.predict_proba(test[FAST.features]),
     )
+
+
+def test_search_prints_one_progress_line_per_rung(dataset, capfd):
+    """Rungs of the halving search show as one line each, scikit-learn's report only when
+    debugging (it is pages long on the full search)."""
+    two_rungs = FAST.model_copy(update={"search": FAST.search.model_copy(update={"min_rows": 200})})
+    model.train(dataset.iloc[:1200], two_rungs)
+    lines = capfd.readouterr().err.splitlines()
+    rungs = [line for line in lines if line.startswith("bank search: rung")]
+    assert [r.split(",")[0] for r in rungs] == [
+        f"bank search: rung {i}" for i in range(1, len(rungs) + 1)
+    ]
+    assert len(rungs) >= 2
+    assert not any("n_iterations" in line or "n_candidates:" in line for line in lines)

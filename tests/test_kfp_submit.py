@@ -440,3 +440,37 @@ def test_cli_scheduled_needs_a_configured_monitor_and_no_other_schedule(
     code, _, err = run_main("submit", pipeline, "--host", fake.url, "--dir", str(build_dir), *args)
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("image", "pullable"),
+    [
+        ("model-factory:0.1.0", False),  # the compile default: Docker Hub has no such library image
+        ("localhost/model-factory:dev", False),  # `make image`'s tag: on this machine only
+        ("team/model-factory:1", False),  # a Docker Hub user's image would need the host named
+        ("europe-docker.pkg.dev/p/r/model-factory:1", True),
+        ("registry.local:5000/model-factory@sha256:" + "0" * 64, True),
+    ],
+)
+def test_images_a_cluster_cannot_pull_are_named(tmp_path, image, pullable):
+    from model_factory.integrations.kfp_compile import unpullable_images
+
+    package = tmp_path / "p.yaml"
+    executors = {"exec-a": {"container": {"image": image}}, "exec-b": {"importer": {}}}
+    package.write_text(yaml.safe_dump({"deploymentSpec": {"executors": executors}}))
+    assert unpullable_images(package) == ([] if pullable else [image])
+
+
+def test_cli_submit_warns_about_an_unpullable_image_and_still_submits(build_dir, fake, tmp_path):
+    local = tmp_path / "bank_training.yaml"
+    local.write_text(
+        (build_dir / "bank_training.yaml")
+        .read_text()
+        .replace("registry.example/model-factory:test", "model-factory:0.1.0")
+    )
+    code, _, err = run_main("submit", "bank_training", "--host", fake.url, "--dir", str(tmp_path))
+    assert code == 0, err
+    assert "warning: bank_training runs image model-factory:0.1.0, which names no registry" in err
+    assert len(fake.runs) == 1
+    code, _, err = run_main("submit", "bank_training", "--host", fake.url, "--dir", str(build_dir))
+    assert code == 0 and "warning" not in err

@@ -67,8 +67,22 @@ def demo() -> None:
     summary = json.dumps({"wall_s": wall_s, "metrics": metrics}, indent=2, default=str)
     (home() / "demo_summary.json").write_text(summary + "\n")  # read by benchmarks/
     console.print(f"Outputs (metrics, plots, staging DB): {home()}")
-    console.print("Runs and artifacts: `zenml pipeline runs list`; models: `zenml model list`")
-    console.print("Dashboard: `uv run zenml login --local` (then open the printed URL)")
+    zenml = _command_path("zenml")
+    console.print(f"Runs and artifacts: `{zenml} pipeline runs list`; "
+                  f"models: `{_command_path('model-factory')} models`")  # fmt: skip
+    console.print(f"Dashboard: `{zenml} login --local` (then open the printed URL)")
+
+
+def _command_path(name: str) -> str:
+    """How to type an entry point of this environment from here: the environment is seldom on a
+    new user's PATH (make demo never activates it), so name its bin folder, relative if inside."""
+    import os
+    import sys
+    from pathlib import Path
+
+    path = Path(sys.executable).parent / name
+    inside = path.is_relative_to(Path.cwd())
+    return os.path.relpath(path) if inside else str(path)
 
 
 def _timed(wall_s: dict[str, float], name: str, command):

@@ -1,5 +1,6 @@
 """`compile`, `submit` and `stack register`: the pipelines on Kubeflow."""
 
+import sys
 from pathlib import Path
 
 import typer
@@ -20,8 +21,21 @@ def compile_pipelines(
     from components.platform import PROJECT_IMAGE
     from model_factory.integrations.kfp_compile import compile_all
 
-    for path in compile_all(PIPELINES, out, image or PROJECT_IMAGE, CONFIG_DIR):
+    paths = compile_all(PIPELINES, out, image or PROJECT_IMAGE, CONFIG_DIR)
+    for path in paths:
         print(path)
+    warn_unpullable(paths[0])
+
+
+def warn_unpullable(package: Path) -> None:
+    """Say when tasks would run an image a cluster cannot pull (the default `model-factory:<v>`
+    is only good for kfp.local and a kind cluster the image was loaded into)."""
+    from model_factory.integrations.kfp_compile import unpullable_images
+
+    for image in unpullable_images(package):
+        print(f"warning: {package.stem} runs image {image}, which names no registry a cluster "
+              "can pull from: push it (e.g. REGISTRY/model-factory:TAG) and compile with --image",
+              file=sys.stderr)  # fmt: skip
 
 
 @app.command("submit")
@@ -69,6 +83,7 @@ def submit_pipeline(
         schedule = kubeflow_monitors.schedule(CONFIG_DIR, pipeline)
     kfp_cron = cron.to_kfp(schedule) if schedule is not None else None
     package = kfp_submit.package_path(directory, pipeline)
+    warn_unpullable(package)
     host = kfp_submit.api_url(host)
     from model_factory.provenance import git_commit  # imports pandas: after the quick checks
 

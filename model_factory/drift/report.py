@@ -159,12 +159,26 @@ def figure(report: DriftReport) -> Figure:
     return fig
 
 
+# The page must read at 1280 px and on a phone: the figure scales to the page width, the wide
+# table scrolls inside its own box instead of widening the page.
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:0 auto;padding:1rem;max-width:1200px;color:#222}
+h1{font-size:1.4rem}h2{font-size:1.15rem}h1,h2,p{overflow-wrap:anywhere}
+.verdict{display:inline-block;padding:.2rem .6rem;border-radius:.3rem;background:#e7f3e7}
+.verdict.drift{background:#fbe3e3;color:#900}
+.scroll{overflow-x:auto}table{border-collapse:collapse;font-size:.9rem}
+th,td{padding:.3rem .6rem;text-align:left;border-bottom:1px solid #ddd;white-space:nowrap}
+td.num{text-align:right;font-variant-numeric:tabular-nums}tr.drift{color:#b00;font-weight:600}
+img{display:block;max-width:100%;height:auto;margin-top:1rem}
+"""
+
+
 def html(report: DriftReport) -> str:
     """A self-contained page: verdict, the table of checks and the figure."""
     rows = "".join(
-        "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{:.4f}</td><td>{:g}</td><td>{}</td>"
-        "<td>{}</td><td>{}</td></tr>".format(
-            " style='color:#b00;font-weight:bold'" if c.drifted else "",
+        "<tr{}><td>{}</td><td>{}</td><td>{}</td><td class=num>{:.4f}</td><td class=num>{:g}</td>"
+        "<td>{}</td><td class=num>{}</td><td>{}</td></tr>".format(
+            " class=drift" if c.drifted else "",
             escape(c.name),
             c.kind,
             escape(c.statistic),
@@ -179,11 +193,13 @@ def html(report: DriftReport) -> str:
     title = escape(f"Drift: {report.model} version {report.model_version}")
     verdict = "DRIFT: " + ", ".join(report.drifted_checks) if report.drifted else "no drift"
     return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
-        "<style>body{font-family:sans-serif}td,th{padding:2px 8px;text-align:left}</style>"
-        f"</head><body><h1>{title}</h1><p>Batch {escape(report.source)}: {report.n_rows:,} rows; "
+        "<!doctype html><html lang=en><head><meta charset='utf-8'>"
+        "<meta name=viewport content='width=device-width,initial-scale=1'>"
+        f"<title>{title}</title><style>{STYLE}</style></head><body><h1>{title}</h1>"
+        f"<p>Batch {escape(report.source)}: {report.n_rows:,} rows; "
         f"reference {report.reference_rows:,} rows; {escape(report.created)}.</p>"
-        f"<h2>{escape(verdict)}</h2><table><tr><th>check</th><th>kind</th><th>statistic</th>"
+        f"<h2 class='verdict{' drift' if report.drifted else ''}'>{escape(verdict)}</h2>"
+        "<div class=scroll><table><tr><th>check</th><th>kind</th><th>statistic</th>"
         "<th>value</th><th>threshold</th><th>test</th><th>p-value</th><th>verdict</th></tr>"
-        f"{rows}</table>{plots.img_tag(figure(report), title)}</body></html>"
+        f"{rows}</table></div>{plots.img_tag(figure(report), title)}</body></html>"
     )

@@ -109,3 +109,22 @@ def _with_image(component: BaseComponent, image: str) -> BaseComponent:
         if "container" in executor:
             executor["container"]["image"] = image
     return component
+
+
+def unpullable_images(package: Path) -> list[str]:
+    """The images a compiled package's tasks run that a cluster cannot pull: no registry host
+    (Docker Hub would be asked for a library image that does not exist) or `localhost/`."""
+    spec = next(yaml.safe_load_all(package.read_text()))
+    images = {
+        executor["container"]["image"]
+        for executor in spec["deploymentSpec"]["executors"].values()
+        if "container" in executor
+    }
+    return sorted(image for image in images if not _registry_host(image))
+
+
+def _registry_host(image: str) -> str | None:
+    """The registry part of an image reference, as Docker reads one: the first path component
+    when it has a dot or a port; `localhost` is local to each machine, so no registry here."""
+    first, slash, _ = image.partition("/")
+    return first if slash and ("." in first or ":" in first) else None

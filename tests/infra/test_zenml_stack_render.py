@@ -193,7 +193,7 @@ def test_zenml_stack_import_accepts_the_rendered_yaml(
         "ZENML_CONFIG_PATH": str(tmp_path / "zenml-config"),
         "ZENML_ANALYTICS_OPT_IN": "false",
         "ZENML_LOGGING_VERBOSITY": "ERROR",
-        "AUTO_OPEN_DASHBOARD": "false",
+        "ZENML_AUTO_OPEN_DASHBOARD": "false",
     }
     result = subprocess.run(
         [sys.executable, "-c", script, *files],
