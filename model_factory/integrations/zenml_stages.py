@@ -22,9 +22,10 @@ from uuid import UUID
 
 from zenml import log_metadata
 from zenml.client import Client
-from zenml.enums import ModelStages
+from zenml.enums import ExecutionStatus, ModelStages
 from zenml.exceptions import EntityExistsError
 from zenml.models import ModelResponse, ModelVersionResponse
+from zenml.utils.pagination_utils import depaginate, depaginate_stream
 
 from model_factory.errors import InputError
 from model_factory.fair_comparison import (
@@ -34,6 +35,7 @@ from model_factory.fair_comparison import (
 )
 from model_factory.history import VersionRecord, events
 from model_factory.integrations.zenml_lookup import stage_version
+from model_factory.integrations.zenml_runs import fail_orphaned_runs
 from model_factory.promotion import (
     Decision,
     DecisionRecord,
@@ -52,6 +54,7 @@ LOCK_LEASE_SECONDS = 60
 
 def get_model(name: str) -> ModelResponse:
     """The model with exactly this name (ZenML's own lookup also matches ID prefixes)."""
+    fail_orphaned_runs()  # so versions of killed runs show as failed from here on
     found = [m for m in Client().list_models(name=name, size=2) if m.name == name]
     if not found:
         raise InputError(f"unknown model {name!r} (see `model-factory models`)")
@@ -59,12 +62,29 @@ def get_model(name: str) -> ModelResponse:
 
 
 def model_names() -> list[str]:
-    return sorted(m.name for m in _all(Client().list_models))
+    return sorted(m.name for m in depaginate(Client().list_models))
 
 
 def versions(model: ModelResponse) -> list[ModelVersionResponse]:
-    """All versions, oldest first, with their metadata."""
-    return _all(Client().list_model_versions, model=model.id, sort_by="number", hydrate=True)
+    """Every version but failed ones, oldest first, with their metadata."""
+    every = depaginate(Client().list_model_versions, model=model.id, sort_by="number", hydrate=True)
+    return [version for version in every if not failed(version)]
+
+
+def failed(version: ModelVersionResponse) -> bool:
+    """Whether the run that made this version failed, or was killed (`fail_orphaned_runs`).
+
+    ZenML registers a training run's version when the run (or its model step) starts, so a
+    run that fails later leaves a version without its metrics, artifacts or decision. The mark
+    is the run's status; a version without recorded metrics that no unfinished run is still
+    making counts as failed too (a kill can land before ZenML links the version to its run).
+    Listings, history and promotion skip failed versions.
+    """
+    client = Client()
+    linked = client.list_pipeline_runs(linked_to_model_version_id=version.id, size=100).items
+    if any(run.status == ExecutionStatus.FAILED for run in linked):
+        return True
+    return "metrics" not in version.run_metadata and all(r.status.is_finished for r in linked)
 
 
 def get_version(model: ModelResponse, name_or_number: str) -> ModelVersionResponse:
@@ -74,9 +94,12 @@ def get_version(model: ModelResponse, name_or_number: str) -> ModelVersionRespon
         if key is None or str(key) in ModelStages.values():
             continue
         try:
-            return client.get_model_version(model.id, key)
+            found = client.get_model_version(model.id, key)
         except KeyError:
-            pass
+            continue
+        if failed(found):
+            raise InputError(f"{model.name} version {found.name} was registered by a failed run")
+        return found
     raise InputError(f"{model.name} has no version {name_or_number!r}")
 
 
@@ -249,10 +272,11 @@ def _candidate(
 
 
 def _latest(model: ModelResponse) -> ModelVersionResponse | None:
-    try:
-        return Client().get_model_version(model.id, ModelStages.LATEST)
-    except KeyError:
-        return None
+    """The newest version not made by a failed run."""
+    newest_first = depaginate_stream(
+        Client().list_model_versions, model=model.id, sort_by="desc:number", hydrate=True
+    )
+    return next((version for version in newest_first if not failed(version)), None)
 
 
 def _holders(model: ModelResponse) -> dict[str, ModelVersionResponse | None]:
@@ -366,14 +390,3 @@ class ZenmlVersion:
         if found is None:
             raise NotComparable(f"version {self.name} has no artifact {artifact!r}")
         return found.load()
-
-
-def _all(list_method, **filters) -> list:
-    """Every item of a paginated ZenML listing."""
-    items, page = [], 1
-    while True:
-        result = list_method(page=page, size=100, **filters)
-        items.extend(result.items)
-        if page >= result.total_pages:
-            return items
-        page += 1
