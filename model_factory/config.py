@@ -80,7 +80,7 @@ def _without_password(url: str | None) -> str | None:
     if password:
         raise ValueError(
             "holds a password, and run configs are recorded with every run: give the URL "
-            "with --db or $MODEL_FACTORY_DB_URL instead"
+            "with --db or $MODEL_FACTORY_DB_URL (on a remote stack: a ZenML secret setting it)"
         )
     return url
 
