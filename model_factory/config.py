@@ -6,10 +6,12 @@ our pipeline parameters sit under `parameters.config`. ZenML alone checks only `
 """
 
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from model_factory.errors import InputError
 
@@ -66,3 +68,21 @@ def parse(params: type[P], values: dict[str, Any], source: str = "config") -> P:
         return params.model_validate(values)
     except ValidationError as exc:
         raise InputError(describe(exc, source)) from exc
+
+
+def _without_password(url: str | None) -> str | None:
+    """Run configs are recorded where anyone who can read runs sees them (ZenML's run
+    configuration, model-version metadata, KFP run inputs): a password must come another way."""
+    try:
+        password = url is not None and make_url(url).password
+    except ArgumentError:
+        return url  # not a URL at all: the connection check says so before any run
+    if password:
+        raise ValueError(
+            "holds a password, and run configs are recorded with every run: give the URL "
+            "with --db or $MODEL_FACTORY_DB_URL (on a remote stack: a ZenML secret setting it)"
+        )
+    return url
+
+
+DbUrl = Annotated[str | None, AfterValidator(_without_password)]

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from model_factory.config import StrictModel
+from model_factory.config import DbUrl, StrictModel
 
 Candidate = Literal["prophet_additive", "prophet_multiplicative", "prophet_log", "seasonal_naive"]
 CANDIDATES: tuple[Candidate, ...] = (
@@ -96,7 +96,7 @@ class ForecastScoringConfig(StrictModel):
         None, description="Rossmann test.csv; null: `horizon_days` after the training cutoff"
     )
     horizon_days: int = Field(42, ge=1, le=366, description="used when there is no calendar")
-    db_url: str | None = Field(
+    db_url: DbUrl = Field(
         None, description="SQLAlchemy URL; --db and $MODEL_FACTORY_DB_URL take precedence"
     )
     stage: Literal["staging", "production"] = "production"

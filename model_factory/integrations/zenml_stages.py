@@ -3,7 +3,8 @@
 A version holds at most one stage. `set_stage(stage, force=True)` makes ZenML archive the
 previous holder of that stage; a new production holder also empties staging (DESIGN §4), which
 `_set_stage` enforces for rollbacks too (a promotion to production moves the staging holder
-itself).
+itself). Every move happens under the model's `stage_lock` after checking that the holders
+are still the ones the decision was made against (see `promote`).
 
 Every decision is stored on its candidate under the metadata key `decisions`, a mapping from
 timestamp to `DecisionRecord`. ZenML merges dict-valued metadata logged at different times, so
@@ -11,13 +12,20 @@ each decision is appended by a single write (no read-modify-write race, and no s
 growing towards ZenML's 64 KiB metadata limit); `decisions(version)` returns them in order.
 """
 
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from zenml import log_metadata
 from zenml.client import Client
-from zenml.enums import ModelStages
+from zenml.enums import ExecutionStatus, ModelStages
+from zenml.exceptions import EntityExistsError
 from zenml.models import ModelResponse, ModelVersionResponse
+from zenml.utils.pagination_utils import depaginate, depaginate_stream
 
 from model_factory.errors import InputError
 from model_factory.fair_comparison import (
@@ -27,6 +35,7 @@ from model_factory.fair_comparison import (
 )
 from model_factory.history import VersionRecord, events
 from model_factory.integrations.zenml_lookup import stage_version
+from model_factory.integrations.zenml_runs import fail_orphaned_runs
 from model_factory.promotion import (
     Decision,
     DecisionRecord,
@@ -38,10 +47,14 @@ from model_factory.promotion import (
 )
 
 DECISIONS = "decisions"
+LOCK_PREFIX = "model-factory-stage-lock-"
+# A stage move under the lock takes well under a second; a tag this old was left by a killed move.
+LOCK_LEASE_SECONDS = 60
 
 
 def get_model(name: str) -> ModelResponse:
     """The model with exactly this name (ZenML's own lookup also matches ID prefixes)."""
+    fail_orphaned_runs()  # so versions of killed runs show as failed from here on
     found = [m for m in Client().list_models(name=name, size=2) if m.name == name]
     if not found:
         raise InputError(f"unknown model {name!r} (see `model-factory models`)")
@@ -49,12 +62,29 @@ def get_model(name: str) -> ModelResponse:
 
 
 def model_names() -> list[str]:
-    return sorted(m.name for m in _all(Client().list_models))
+    return sorted(m.name for m in depaginate(Client().list_models))
 
 
 def versions(model: ModelResponse) -> list[ModelVersionResponse]:
-    """All versions, oldest first, with their metadata."""
-    return _all(Client().list_model_versions, model=model.id, sort_by="number", hydrate=True)
+    """Every version but failed ones, oldest first, with their metadata."""
+    every = depaginate(Client().list_model_versions, model=model.id, sort_by="number", hydrate=True)
+    return [version for version in every if not failed(version)]
+
+
+def failed(version: ModelVersionResponse) -> bool:
+    """Whether the run that made this version failed, or was killed (`fail_orphaned_runs`).
+
+    ZenML registers a training run's version when the run (or its model step) starts, so a
+    run that fails later leaves a version without its metrics, artifacts or decision. The mark
+    is the run's status; a version without recorded metrics that no unfinished run is still
+    making counts as failed too (a kill can land before ZenML links the version to its run).
+    Listings, history and promotion skip failed versions.
+    """
+    client = Client()
+    linked = client.list_pipeline_runs(linked_to_model_version_id=version.id, size=100).items
+    if any(run.status == ExecutionStatus.FAILED for run in linked):
+        return True
+    return "metrics" not in version.run_metadata and all(r.status.is_finished for r in linked)
 
 
 def get_version(model: ModelResponse, name_or_number: str) -> ModelVersionResponse:
@@ -64,9 +94,12 @@ def get_version(model: ModelResponse, name_or_number: str) -> ModelVersionRespon
         if key is None or str(key) in ModelStages.values():
             continue
         try:
-            return client.get_model_version(model.id, key)
+            found = client.get_model_version(model.id, key)
         except KeyError:
-            pass
+            continue
+        if failed(found):
+            raise InputError(f"{model.name} version {found.name} was registered by a failed run")
+        return found
     raise InputError(f"{model.name} has no version {name_or_number!r}")
 
 
@@ -89,40 +122,62 @@ def promote(
     Candidate: `version`, else the latest version (staging) or the staging holder (production).
     Incumbent: the holder of `stage`; for staging, the production holder when staging is empty.
     Returns the recorded decision; rejection is a decision, bad input raises InputError.
+
+    The decision is a compare-and-set: it is made against the holders seen first (the
+    comparison may rescore or refit, so it runs unlocked), then committed under the model's
+    stage lock only if both holders are still those; otherwise it is made again against the
+    new ones. Concurrent promotions therefore end as they would in some sequential order.
     """
     model = get_model(model_name)
-    staging = holder(model, "staging")
+    while True:
+        seen = _holders(model)
+        candidate, decision, incumbent, mode = _judge(model, stage, policy, version, seen)
+        with stage_lock(model):
+            if _ids(_holders(model)) != _ids(seen):
+                continue  # another move came first: judge again against its result
+            archived = _set_stage(model, candidate, stage) if decision.outcome == "promoted" else []
+        return _record(
+            model, candidate, "promote", stage, policy, decision, incumbent, mode, archived
+        )
+
+
+def _judge(
+    model: ModelResponse,
+    stage: Stage,
+    policy: PromotionPolicy,
+    version: str | None,
+    holders: dict[str, ModelVersionResponse | None],
+) -> tuple[ModelVersionResponse, Decision, ModelVersionResponse | None, str | None]:
+    """The candidate, the decision, the incumbent and the comparison mode, given the holders."""
+    staging, production = holders["staging"], holders["production"]
     candidate = _candidate(model, stage, version, staging)
     if candidate.stage == stage:
         no_op = Decision(outcome="no-op", reason=f"version {candidate.name} holds {stage} already")
-        return _record(model, candidate, "promote", stage, policy, no_op)
+        return candidate, no_op, None, None
     if candidate.stage == "production":
         raise InputError(f"{model.name} version {candidate.name} holds production already")
-    production = holder(model, "production")
     incumbent = production if stage == "production" else staging or production
     who = f"{model.name} version {candidate.name}"
     metrics = candidate.run_metadata.get("metrics") or {}
     score = metric_value(metrics, policy.metric, who)
     baselines = {name: metric_value(metrics, name, who) for name in policy.must_beat}
     if incumbent is None:
-        decision, mode = decide(score, None, policy, baselines), None
+        return candidate, decide(score, None, policy, baselines), None, None
+    mode = comparison_mode(candidate.run_metadata, incumbent.run_metadata)
+    try:
+        theirs = incumbent_metrics(
+            model.name, mode, ZenmlVersion(candidate), ZenmlVersion(incumbent)
+        )
+    except NotComparable as exc:
+        decision = Decision(
+            outcome="rejected",
+            reason=f"no fair comparison with version {incumbent.name}: {exc}",
+            candidate_score=score,
+        )
     else:
-        mode = comparison_mode(candidate.run_metadata, incumbent.run_metadata)
-        try:
-            theirs = incumbent_metrics(
-                model.name, mode, ZenmlVersion(candidate), ZenmlVersion(incumbent)
-            )
-        except NotComparable as exc:
-            decision = Decision(
-                outcome="rejected",
-                reason=f"no fair comparison with version {incumbent.name}: {exc}",
-                candidate_score=score,
-            )
-        else:
-            whose = f"{model.name} version {incumbent.name} ({mode})"
-            decision = decide(score, metric_value(theirs, policy.metric, whose), policy, baselines)
-    archived = _set_stage(model, candidate, stage) if decision.outcome == "promoted" else []
-    return _record(model, candidate, "promote", stage, policy, decision, incumbent, mode, archived)
+        whose = f"{model.name} version {incumbent.name} ({mode})"
+        decision = decide(score, metric_value(theirs, policy.metric, whose), policy, baselines)
+    return candidate, decision, incumbent, mode
 
 
 def rollback(model_name: str, policy: PromotionPolicy) -> DecisionRecord:
@@ -132,16 +187,21 @@ def rollback(model_name: str, policy: PromotionPolicy) -> DecisionRecord:
     second rollback undoes the first. Scores are the recorded ones: no comparison is made.
     """
     model = get_model(model_name)
-    current = holder(model, "production")
-    if current is None:
-        raise InputError(f"{model.name}: no version holds production")
-    moves = [
-        d for d in decisions(current) if d["stage"] == "production" and d["decision"] == "promoted"
-    ]
-    if not moves or moves[-1]["incumbent_version"] is None:
-        raise InputError(f"{model.name}: version {current.name} has no previous production version")
-    previous = get_version(model, moves[-1]["incumbent_version"])
-    archived = _set_stage(model, previous, "production")
+    with stage_lock(model):  # nothing slow to judge: read and move under the lock
+        current = holder(model, "production")
+        if current is None:
+            raise InputError(f"{model.name}: no version holds production")
+        moves = [
+            d
+            for d in decisions(current)
+            if d["stage"] == "production" and d["decision"] == "promoted"
+        ]
+        if not moves or moves[-1]["incumbent_version"] is None:
+            raise InputError(
+                f"{model.name}: version {current.name} has no previous production version"
+            )
+        previous = get_version(model, moves[-1]["incumbent_version"])
+        archived = _set_stage(model, previous, "production")
     decision = Decision(
         outcome="promoted",
         reason=f"rollback: version {previous.name} held production before {current.name}",
@@ -212,10 +272,55 @@ def _candidate(
 
 
 def _latest(model: ModelResponse) -> ModelVersionResponse | None:
+    """The newest version not made by a failed run."""
+    newest_first = depaginate_stream(
+        Client().list_model_versions, model=model.id, sort_by="desc:number", hydrate=True
+    )
+    return next((version for version in newest_first if not failed(version)), None)
+
+
+def _holders(model: ModelResponse) -> dict[str, ModelVersionResponse | None]:
+    return {stage: holder(model, stage) for stage in ("staging", "production")}
+
+
+def _ids(holders: dict[str, ModelVersionResponse | None]) -> dict[str, UUID | None]:
+    return {stage: version.id if version else None for stage, version in holders.items()}
+
+
+@contextmanager
+def stage_lock(model: ModelResponse) -> Iterator[None]:
+    """Hold the model's stage lock: a ZenML tag named after the model, which exists while held.
+
+    Creating a tag is atomic in the store itself (a unique name, checked by the database), so
+    the lock holds across processes and machines sharing one ZenML server, not just one host.
+    A holder killed mid-move leaves its tag behind: a waiter that has seen the same tag for
+    `LOCK_LEASE_SECONDS` (its own clock, so no clock skew between hosts) deletes it by id.
+    """
+    client = Client()
+    name = f"{LOCK_PREFIX}{model.id}"
+    seen, since = None, time.monotonic()
+    while True:
+        try:
+            lock = client.create_tag(name=name)
+            break
+        except EntityExistsError:
+            pass
+        try:
+            held = client.get_tag(name, allow_name_prefix_match=False, hydrate=False)
+        except KeyError:
+            continue  # released meanwhile
+        if held.id != seen:
+            seen, since = held.id, time.monotonic()
+        elif time.monotonic() - since > LOCK_LEASE_SECONDS:
+            with suppress(KeyError):
+                client.delete_tag(held.id)
+            continue
+        time.sleep(random.uniform(0.02, 0.1))
     try:
-        return Client().get_model_version(model.id, ModelStages.LATEST)
-    except KeyError:
-        return None
+        yield
+    finally:
+        with suppress(KeyError):  # taken over after a lease ran out: nothing to release
+            client.delete_tag(lock.id)
 
 
 def _set_stage(model: ModelResponse, version: ModelVersionResponse, stage: Stage) -> list[str]:
@@ -285,14 +390,3 @@ class ZenmlVersion:
         if found is None:
             raise NotComparable(f"version {self.name} has no artifact {artifact!r}")
         return found.load()
-
-
-def _all(list_method, **filters) -> list:
-    """Every item of a paginated ZenML listing."""
-    items, page = [], 1
-    while True:
-        result = list_method(page=page, size=100, **filters)
-        items.extend(result.items)
-        if page >= result.total_pages:
-            return items
-        page += 1

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from model_factory.config import StrictModel
+from model_factory.config import DbUrl, StrictModel
 from model_factory.errors import InputError
 
 Feature = Literal["ride_dist", "ride_time", "ride_speed"]
@@ -70,7 +70,7 @@ class TaxiDetectionConfig(StrictModel):
     reference_path: str | None = Field(
         None, description="rides to fit the scaler on; null = the synthetic reference window"
     )
-    db_url: str | None = Field(
+    db_url: DbUrl = Field(
         None, description="SQLAlchemy URL; --db and $MODEL_FACTORY_DB_URL take precedence"
     )
     seed: int = 42

@@ -8,7 +8,7 @@ import pandas as pd
 from pydantic import Field
 
 from model_factory import sql
-from model_factory.config import StrictModel
+from model_factory.config import DbUrl, StrictModel
 from model_factory.drift import compare
 from model_factory.drift.config import DriftThresholds
 from model_factory.drift.profile import ReferenceProfile, feature_profiles, require_batch
@@ -24,7 +24,7 @@ FEATURES = ["ride_dist", "ride_time", "ride_speed"]
 
 class TaxiMonitorConfig(StrictModel):
     run_date: str = Field(description="YYYY-MM-DD: the day of taxi_ride_labels to check")
-    db_url: str | None = Field(
+    db_url: DbUrl = Field(
         None, description="SQLAlchemy URL; --db and $MODEL_FACTORY_DB_URL take precedence"
     )
     drift: DriftThresholds = DriftThresholds()
