@@ -26,6 +26,7 @@ from model_factory.fair_comparison import (
     incumbent_metrics,
 )
 from model_factory.history import VersionRecord, events
+from model_factory.integrations.zenml_alerts import notify_decision
 from model_factory.integrations.zenml_lookup import stage_version
 from model_factory.promotion import (
     Decision,
@@ -263,6 +264,7 @@ def _record(
         metadata={DECISIONS: {entry.timestamp: entry.model_dump(mode="json")}},
         model_version_id=candidate.id,
     )
+    notify_decision(entry)  # every promote and rollback decision passes here, once
     return entry
 
 
