@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from model_factory.alerts import refuse_in_config
 from model_factory.errors import InputError
 
 
@@ -56,6 +57,7 @@ def load_run_config(path: str | Path, params: type[P]) -> RunConfig[P]:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
+    refuse_in_config(raw, str(path))
     try:
         return RunConfig[params].model_validate(raw)
     except ValidationError as exc:

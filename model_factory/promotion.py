@@ -16,6 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import Field, TypeAdapter, ValidationError
 
+from model_factory.alerts import refuse_in_config
 from model_factory.config import StrictModel, describe
 from model_factory.errors import InputError
 
@@ -87,6 +88,7 @@ def load_policies(path: str | Path) -> dict[str, PromotionPolicy]:
         raw = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
+    refuse_in_config(raw, str(path))
     try:
         return TypeAdapter(dict[str, PromotionPolicy]).validate_python(raw)
     except ValidationError as exc:

@@ -3,6 +3,7 @@
 from zenml import Model, pipeline
 
 from model_factory.bank.config import BankTrainingConfig
+from model_factory.integrations.zenml_alerts import failure_hook
 from steps import bank_marketing as s
 from steps.promotion import promote
 
@@ -13,7 +14,7 @@ MODEL = Model(
 )
 
 
-@pipeline(model=MODEL, enable_cache=False)
+@pipeline(model=MODEL, enable_cache=False, on_failure=failure_hook)
 def bank_training(config: BankTrainingConfig) -> None:
     raw = s.ingest(config)
     dataset = s.validate(raw, config)

@@ -3,12 +3,13 @@
 from zenml import pipeline
 
 from model_factory.bank.monitor import MODEL_NAME, BankMonitorConfig
+from model_factory.integrations.zenml_alerts import failure_hook
 from model_factory.integrations.zenml_drift import PROFILE_ARTIFACT, monitored_version
 from model_factory.integrations.zenml_lookup import version_artifact
 from steps import monitoring as s
 
 
-@pipeline(enable_cache=False)
+@pipeline(enable_cache=False, on_failure=failure_hook)
 def bank_monitor(config: BankMonitorConfig) -> None:
     """The production version is chosen when the run is submitted; its profile and classifier
     show as the run's inputs. No `model:` here: a monitor run must not create a version."""

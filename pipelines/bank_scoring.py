@@ -3,12 +3,13 @@
 from zenml import pipeline
 
 from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
+from model_factory.integrations.zenml_alerts import failure_hook
 from model_factory.integrations.zenml_lookup import require_stage_version, version_artifact
 from pipelines.bank_marketing import MODEL
 from steps import bank_scoring as s
 
 
-@pipeline(enable_cache=False)
+@pipeline(enable_cache=False, on_failure=failure_hook)
 def bank_scoring(config: BankScoringConfig) -> None:
     """Score a CSV with the version in `config.stage`: its `classifier` is this run's input and
     its recorded training config the batch's contract. No version holder: bad input, no run."""

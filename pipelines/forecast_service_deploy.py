@@ -4,10 +4,11 @@ promotion changes what it serves without a deploy; deploy for a new image or new
 from zenml import pipeline
 
 from model_factory.integrations.k8s_deploy import DeployConfig
+from model_factory.integrations.zenml_alerts import failure_hook
 from steps.deploy import deploy
 
 
-@pipeline(enable_cache=False)
+@pipeline(enable_cache=False, on_failure=failure_hook)
 def forecast_service_deploy(config: DeployConfig) -> None:
     deploy(config)
 

@@ -3,12 +3,13 @@
 from zenml import pipeline
 
 from model_factory.forecasting.config import ForecastScoringConfig
+from model_factory.integrations.zenml_alerts import failure_hook
 from model_factory.integrations.zenml_lookup import require_stage_version, version_artifact
 from pipelines.store_forecasting import MODEL
 from steps import store_forecast_scoring as s
 
 
-@pipeline(enable_cache=False)
+@pipeline(enable_cache=False, on_failure=failure_hook)
 def store_forecast_scoring(config: ForecastScoringConfig) -> None:
     """Forecast every store with the version in `config.stage` (its `store_forecaster` is
     this run's input). No version holder: bad input, no run."""

@@ -5,6 +5,7 @@ offer the version for staging once its model exists."""
 from zenml import Model, pipeline
 
 from model_factory.forecasting.config import ForecastTrainingConfig
+from model_factory.integrations.zenml_alerts import failure_hook
 from steps import store_forecasting as s
 from steps.promotion import promote
 
@@ -15,7 +16,7 @@ MODEL = Model(
 )
 
 
-@pipeline(model=MODEL, enable_cache=False)
+@pipeline(model=MODEL, enable_cache=False, on_failure=failure_hook)
 def store_forecasting_training(config: ForecastTrainingConfig) -> None:
     raw_sales, raw_stores = s.load_data(config)
     sales, stores = s.validate_data(raw_sales, raw_stores, config)

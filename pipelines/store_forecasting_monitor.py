@@ -3,12 +3,13 @@
 from zenml import pipeline
 
 from model_factory.forecasting.monitor import MODEL_NAME, ForecastMonitorConfig
+from model_factory.integrations.zenml_alerts import failure_hook
 from model_factory.integrations.zenml_drift import PROFILE_ARTIFACT, monitored_version
 from model_factory.integrations.zenml_lookup import version_artifact
 from steps import monitoring as s
 
 
-@pipeline(enable_cache=False)
+@pipeline(enable_cache=False, on_failure=failure_hook)
 def store_forecasting_monitor(config: ForecastMonitorConfig) -> None:
     """The production version is chosen when the run is submitted (no `model:`: a monitor run
     must not create a version); its profile and forecaster show as the run's inputs."""

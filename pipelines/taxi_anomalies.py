@@ -2,6 +2,7 @@
 
 from zenml import Model, pipeline
 
+from model_factory.integrations.zenml_alerts import failure_hook
 from model_factory.integrations.zenml_lookup import stage_version, version_artifact
 from model_factory.taxi.config import TaxiDetectionConfig
 from steps import taxi_anomalies as s
@@ -14,7 +15,7 @@ MODEL = Model(
 )
 
 
-@pipeline(enable_cache=False)
+@pipeline(enable_cache=False, on_failure=failure_hook)
 def taxi_detection(config: TaxiDetectionConfig) -> None:
     """Score a day's rides with the production detector, or fit and register one if none.
 

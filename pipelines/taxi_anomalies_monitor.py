@@ -2,13 +2,14 @@
 
 from zenml import pipeline
 
+from model_factory.integrations.zenml_alerts import failure_hook
 from model_factory.integrations.zenml_drift import PROFILE_ARTIFACT, monitored_version
 from model_factory.integrations.zenml_lookup import version_artifact
 from model_factory.taxi.monitor import MODEL_NAME, TaxiMonitorConfig
 from steps import monitoring as s
 
 
-@pipeline(enable_cache=False)
+@pipeline(enable_cache=False, on_failure=failure_hook)
 def taxi_monitor(config: TaxiMonitorConfig) -> None:
     """The production version is chosen when the run is submitted (no `model:`: a monitor run
     must not create a version); its profile shows as the run's input."""

@@ -474,3 +474,61 @@ def test_cli_submit_warns_about_an_unpullable_image_and_still_submits(build_dir,
     assert len(fake.runs) == 1
     code, _, err = run_main("submit", "bank_training", "--host", fake.url, "--dir", str(build_dir))
     assert code == 0 and "warning" not in err
+
+
+def test_cli_backfill_makes_one_run_per_past_date_with_its_run_date(build_dir, fake):
+    code, out, err = run_main(
+        "submit", "taxi_detection", "--host", fake.url, "--dir", str(build_dir),
+        "--backfill", "2024-02-28", "2024-03-01", "--version-name", "v1",
+    )  # fmt: skip
+    assert code == 0, err
+    [version] = fake.versions.values()
+    runs = list(fake.runs.values())
+    assert [r["runtime_config"]["parameters"] for r in runs] == [
+        {"run_date": "2024-02-28"}, {"run_date": "2024-02-29"}, {"run_date": "2024-03-01"},
+    ]  # fmt: skip
+    assert {r["pipeline_version_reference"]["pipeline_version_id"] for r in runs} == {
+        version["pipeline_version_id"]
+    }
+    assert [r["display_name"] for r in runs] == [
+        f"taxi_detection v1 {day}" for day in ("2024-02-28", "2024-02-29", "2024-03-01")
+    ]
+    assert out.splitlines()[1:4] == [
+        f"run {r['run_id']} for run_date {r['runtime_config']['parameters']['run_date']}"
+        for r in runs
+    ]
+    assert out.splitlines()[-1].startswith("3 runs in experiment taxi_detection: ")
+    assert fake.recurring_runs == {}
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "args", "message"),
+    [
+        ("bank_training", [], "bank_training has no run_date input"),
+        ("taxi_detection", ["--schedule", "0 6 * * *"], "drop the schedule or --upload-only"),
+        ("taxi_detection", ["--upload-only"], "drop the schedule or --upload-only"),
+    ],
+)
+def test_cli_backfill_is_refused_before_any_request(build_dir, fake, pipeline, args, message):
+    code, _, err = run_main(
+        "submit", pipeline, "--host", fake.url, "--dir", str(build_dir),
+        "--backfill", "2024-06-01", "2024-06-02", *args,
+    )  # fmt: skip
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("dates", "message"),
+    [
+        (["2024-06-02", "2024-06-01"], "2024-06-01 is before 2024-06-02"),
+        (["2024-01-01", "2024-06-01"], "spans 153 days; at most 92"),
+    ],
+)
+def test_cli_a_bad_backfill_range_exits_2(build_dir, fake, dates, message):
+    code, _, err = run_main(
+        "submit", "taxi_detection", "--host", fake.url, "--dir", str(build_dir),
+        "--backfill", *dates,
+    )  # fmt: skip
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert fake.requests == []

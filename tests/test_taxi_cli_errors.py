@@ -78,7 +78,7 @@ def test_bad_input_exits_2_and_writes_nothing(cli, tmp_path, staging, content, o
 def test_missing_run_date_is_a_usage_error(cli):
     done = cli("detect", "taxi-anomalies")
     assert done.returncode == 2
-    assert "Missing option '--run-date'" in done.stderr
+    assert "error: give --run-date D, or --from D1 --to D2 for a range" in done.stderr
 
 
 def test_unreachable_database_fails_before_any_work(cli, tmp_path):

@@ -63,11 +63,18 @@ def submit_pipeline(
     upload_only: bool = typer.Option(
         False, "--upload-only", help="Upload the version, start nothing (releases)"
     ),
+    backfill: tuple[str, str] | None = typer.Option(
+        None,
+        "--backfill",
+        metavar="D1 D2",
+        help="One run per date from D1 to D2 (YYYY-MM-DD), each with its run_date set",
+    ),
 ) -> None:
     """Upload a compiled pipeline as a new KFP pipeline version, then run or schedule it.
 
     The pipeline is created on first submit; --schedule (or --scheduled: the configured cron)
-    makes a recurring run instead of a run.
+    makes a recurring run instead of a run; --backfill D1 D2 runs a pipeline that takes a run
+    date once for each past date (taxi_detection).
     Auth: $KF_PIPELINES_TOKEN, else the service-account token file $KF_PIPELINES_SA_TOKEN_PATH
     (default /var/run/secrets/kubeflow/pipelines/token if present), else none (standalone KFP).
     """
@@ -79,10 +86,20 @@ def submit_pipeline(
     if upload_only and (schedule is not None or scheduled):
         given = "--scheduled" if scheduled else "--schedule"
         raise InputError(f"--upload-only starts nothing: drop {given} or --upload-only")
+    if backfill is not None and (upload_only or schedule is not None or scheduled):
+        raise InputError("--backfill starts one run per date: drop the schedule or --upload-only")
+    days = []
+    if backfill is not None:
+        from model_factory.taxi.backfill import date_range
+
+        days = [str(day) for day in date_range(*backfill)]
     if scheduled:
         schedule = kubeflow_monitors.schedule(CONFIG_DIR, pipeline)
     kfp_cron = cron.to_kfp(schedule) if schedule is not None else None
     package = kfp_submit.package_path(directory, pipeline)
+    if days and not kfp_submit.takes_run_date(package):
+        raise InputError(f"{pipeline} has no run_date input: --backfill runs only pipelines "
+                         "that take a run date (taxi_detection)")  # fmt: skip
     warn_unpullable(package)
     host = kfp_submit.api_url(host)
     from model_factory.provenance import git_commit  # imports pandas: after the quick checks
@@ -97,12 +114,17 @@ def submit_pipeline(
         cron=kfp_cron,
         description=f"{package.name} from commit {commit}",
         start=not upload_only,
+        backfill=days,
     )  # fmt: skip
     state = "uploaded" if done.uploaded else "already there, reused"
     print(f"pipeline {pipeline} ({done.pipeline_id}): version {done.version_name} "
           f"({done.version_id}) {state}")  # fmt: skip
     if upload_only:
         print(f"nothing started: {done.url}")
+    elif done.backfill_runs:
+        for day, run_id in done.backfill_runs:
+            print(f"run {run_id} for run_date {day}")
+        print(f"{len(done.backfill_runs)} runs in experiment {experiment or pipeline}: {done.url}")
     elif done.run_id:
         print(f"run {done.run_id} in experiment {experiment or pipeline}: {done.url}")
     else:

@@ -16,7 +16,7 @@ import os
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -30,6 +30,7 @@ TOKEN_ENV = "KF_PIPELINES_TOKEN"
 TOKEN_FILE_ENV = "KF_PIPELINES_SA_TOKEN_PATH"
 TOKEN_FILE_DEFAULT = "/var/run/secrets/kubeflow/pipelines/token"
 PROBE_TIMEOUT_S = 10
+RUN_DATE = "run_date"  # the input of the pipelines a backfill can run for past dates
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class Submitted:
     run_id: str | None
     recurring_run_id: str | None
     url: str
+    backfill_runs: tuple[tuple[str, str], ...] = ()  # (run date, run id), in date order
 
 
 def package_path(directory: Path, pipeline: str) -> Path:
@@ -55,6 +57,14 @@ def package_path(directory: Path, pipeline: str) -> Path:
             + (f" (compiled: {', '.join(known)})" if known else "")
         )
     return path
+
+
+def takes_run_date(package: Path) -> bool:
+    """Whether the compiled pipeline has a `run_date` input (the IR's root inputs)."""
+    import yaml
+
+    spec = next(yaml.safe_load_all(package.read_text()))  # then the platform spec, if any
+    return RUN_DATE in spec["root"].get("inputDefinitions", {}).get("parameters", {})
 
 
 def default_version_name(package: Path, commit: str) -> str:
@@ -75,6 +85,7 @@ def submit(
     cron: str | None = None,
     description: str = "",
     start: bool = True,
+    backfill: Sequence[str] = (),
 ) -> Submitted:
     """Upload `package` as version `version_name` of `pipeline` on `host` (see `api_url`), then
     run it.
@@ -82,7 +93,8 @@ def submit(
     `reuse_version`: a version of that name may already exist and is then run as is (right for
     content-addressed names); otherwise an existing name is an error. `cron` (6 fields) makes a
     recurring run instead of a run; `start=False` only uploads (releases publish versions that
-    schedules and people then run). `description` describes the version.
+    schedules and people then run). `description` describes the version. `backfill` (run
+    dates, YYYY-MM-DD) makes one run per date with its `run_date` input set, in order.
     """
     auth, token = _credentials()
     multi_user = _probe(host, token)
@@ -110,6 +122,16 @@ def submit(
         )  # fmt: skip
     experiment_id = api.experiment_id(experiment, namespace)
     display_name = f"{pipeline} {version_name}"
+    if backfill:
+        runs = tuple(
+            (day, api.run(experiment_id, f"{display_name} {day}", pipeline_id, version_id,
+                          {RUN_DATE: day}))
+            for day in backfill
+        )  # fmt: skip
+        return Submitted(
+            pipeline_id, version_id, version_name, uploaded, experiment_id, runs[-1][1], None,
+            f"{host}/#/experiments/details/{experiment_id}", runs,
+        )  # fmt: skip
     if cron is None:
         run_id = api.run(experiment_id, display_name, pipeline_id, version_id)
         return Submitted(
@@ -248,10 +270,13 @@ class _Api:
         with self._call(f"finding or creating experiment {name}"):
             return self.client.create_experiment(name, namespace=namespace).experiment_id
 
-    def run(self, experiment_id: str, name: str, pipeline_id: str, version_id: str) -> str:
-        with self._call("creating the run"):
+    def run(
+        self, experiment_id: str, name: str, pipeline_id: str, version_id: str,
+        params: dict | None = None,
+    ) -> str:  # fmt: skip
+        with self._call("creating the run" + (f" with {params}" if params else "")):
             return self.client.run_pipeline(
-                experiment_id, name, pipeline_id=pipeline_id, version_id=version_id
+                experiment_id, name, pipeline_id=pipeline_id, version_id=version_id, params=params
             ).run_id
 
     def recurring_run(

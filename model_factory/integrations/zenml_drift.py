@@ -9,6 +9,7 @@ from zenml.models import ModelVersionResponse
 from model_factory.drift.profile import ReferenceProfile
 from model_factory.drift.report import DriftReport
 from model_factory.errors import InputError
+from model_factory.integrations.zenml_alerts import notify_drift
 from model_factory.integrations.zenml_lookup import require_stage_version, version_artifact
 from model_factory.integrations.zenml_runs import use_project_sources
 
@@ -33,11 +34,13 @@ def reference_profile(version: ModelVersionResponse) -> ReferenceProfile:
 
 
 def record(report: DriftReport, model_version_id: str) -> None:
-    """Append the run's summary to the version's `drift_checks` (keyed by time, one write)."""
+    """Append the run's summary to the version's `drift_checks` (keyed by time, one write), and
+    alert a drift verdict (every monitor run, from the CLI or not, records here once)."""
     log_metadata(
         metadata={DRIFT_KEY: {report.created: report.summary()}},
         model_version_id=model_version_id,
     )
+    notify_drift(report)
 
 
 # The model artifact of each retrainable model's versions (what its monitor pipeline loads).

@@ -34,6 +34,7 @@ from model_factory.fair_comparison import (
     incumbent_metrics,
 )
 from model_factory.history import VersionRecord, events
+from model_factory.integrations.zenml_alerts import notify_decision
 from model_factory.integrations.zenml_lookup import stage_version
 from model_factory.integrations.zenml_runs import fail_orphaned_runs
 from model_factory.promotion import (
@@ -368,6 +369,7 @@ def _record(
         metadata={DECISIONS: {entry.timestamp: entry.model_dump(mode="json")}},
         model_version_id=candidate.id,
     )
+    notify_decision(entry)  # every promote and rollback decision passes here, once
     return entry
 
 

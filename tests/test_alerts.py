@@ -1,0 +1,248 @@
+"""Alerts against a real HTTP receiver on 127.0.0.1: what each event sends, and that a receiver
+that fails or hangs costs a bounded number of attempts and never fails the command.
+
+Versions are registered directly on this process's ZenML store (no training): the promote and
+rollback commands run in-process through the CLI's entry point.
+"""
+
+import json
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import yaml
+from zenml import log_metadata, pipeline, step
+from zenml.client import Client
+
+from model_factory import alerts
+from model_factory.cli import registry
+from model_factory.drift.compare import Check
+from model_factory.drift.report import DriftReport
+from model_factory.integrations import zenml_alerts, zenml_drift
+from model_factory.promotion import POLICY_FILE
+from support import PROJECT_ROOT, assert_refused, run_main
+
+HOLDOUT = {"kind": "hash", "key_columns": ["ride_id"], "salt": 0, "test_fraction": 0.2}
+
+
+class Receiver:
+    """A webhook receiver: records each POSTed JSON body and answers `status` (or, with
+    `hang`, nothing until the test ends)."""
+
+    def __init__(self, status: int = 200, hang: bool = False) -> None:
+        self.status, self.hang = status, hang
+        self.bodies: list[dict] = []
+        self.released = threading.Event()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers["Content-Length"])
+                receiver.bodies.append(json.loads(self.rfile.read(length)))
+                if receiver.hang:
+                    receiver.released.wait(30)
+                    return
+                self.send_response(receiver.status)
+                self.end_headers()
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> "Receiver":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.released.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def events(self) -> list[str]:
+        return [body["event"] for body in self.bodies]
+
+
+@pytest.fixture(autouse=True)
+def quick_retries(monkeypatch):
+    """Short waits between attempts and per attempt; the count of attempts is the real one."""
+    monkeypatch.setattr(alerts, "BACKOFF_S", 0.01)
+    monkeypatch.setattr(alerts, "TIMEOUT_S", 0.5)
+    monkeypatch.delenv(alerts.WEBHOOK_ENV, raising=False)
+
+
+@pytest.fixture
+def receiver(monkeypatch):
+    with Receiver() as running:
+        monkeypatch.setenv(alerts.WEBHOOK_ENV, running.url)
+        yield running
+
+
+@pytest.fixture
+def model(tmp_path, monkeypatch) -> str:
+    """A fresh model with a policy (f1, maximize, margin 0.01, floor 0.5)."""
+    name = f"alert-model-{uuid.uuid4().hex[:8]}"
+    Client().create_model(name)
+    policy = {"metric": "f1", "direction": "maximize", "margin": 0.01, "floor": 0.5}
+    (tmp_path / POLICY_FILE).write_text(yaml.safe_dump({name: policy}))
+    # The CLI reads its config folder once, at import (earlier tests of this process may have)
+    monkeypatch.setattr(registry, "CONFIG_DIR", tmp_path)
+    return name
+
+
+def add(model: str, f1: float) -> str:
+    version = Client().create_model_version(model)
+    log_metadata(
+        metadata={"metrics": {"f1": f1}, "holdout": HOLDOUT, "data_fingerprint": "f" * 16},
+        model_version_id=version.id,
+    )
+    return version.name
+
+
+def test_promotion_decisions_and_rollback_are_posted(receiver, model):
+    add(model, 0.70)
+    assert run_main("promote", model, "--to", "staging")[0] == 0
+    assert run_main("promote", model, "--to", "staging", "--version", "1")[0] == 0  # no-op
+    assert run_main("promote", model, "--to", "production")[0] == 0
+    add(model, 0.705)  # within the margin
+    assert run_main("promote", model, "--to", "staging")[0] == 3
+    add(model, 0.80)
+    assert run_main("promote", model, "--to", "staging")[0] == 0
+    assert run_main("promote", model, "--to", "production")[0] == 0
+    code, _, err = run_main("rollback", model)
+    assert code == 0, err
+
+    assert receiver.events() == [
+        "promoted", "promoted", "rejected", "promoted", "promoted", "rolled_back",
+    ]  # fmt: skip
+    rejected, rolled_back = receiver.bodies[2], receiver.bodies[5]
+    assert rejected["model"] == model and rejected["version"] == "2"
+    assert "0.7050 vs incumbent 0.7000" in rejected["reason"]
+    assert rejected["text"].startswith(f"Promotion rejected: {model} version 2: staging: f1 0.7050")
+    assert rolled_back["version"] == "1"
+    assert "rollback: version 1 held production before 3" in rolled_back["reason"]
+    fields = rolled_back["blocks"][1]["fields"]
+    assert {"type": "mrkdwn", "text": "*Event*\nrolled_back"} in fields
+    assert {"type": "mrkdwn", "text": f"*Model*\n{model}"} in fields
+    assert rolled_back["run"] is None  # a CLI command, not a pipeline run
+
+
+def test_a_drift_verdict_is_posted_and_no_drift_is_not(receiver, model):
+    add(model, 0.7)
+    version = Client().get_model_version(model, "1")
+    checks = [
+        Check(name="ride_dist", kind="numeric", statistic="psi", value=0.4, threshold=0.2,
+              drifted=True),
+        Check(name="ride_time", kind="numeric", statistic="psi", value=0.01, threshold=0.2,
+              drifted=False),
+    ]  # fmt: skip
+    report = DriftReport(
+        use_case="taxi_anomalies", model=model, model_version="1", source="batch.csv",
+        n_rows=100, reference_rows=100, checks=checks, created="2026-01-01T00:00:00",
+    )  # fmt: skip
+    zenml_drift.record(report, str(version.id))
+    calm = report.model_copy(update={"checks": checks[1:], "created": "2026-01-02T00:00:00"})
+    zenml_drift.record(calm, str(version.id))
+
+    assert receiver.events() == ["drift"]
+    body = receiver.bodies[0]
+    assert (body["model"], body["version"]) == (model, "1")
+    assert body["reason"] == "1 check(s) drifted: ride_dist"
+    assert body["text"] == f"Drift detected: {model} version 1: 1 check(s) drifted: ride_dist"
+
+
+@step
+def broken() -> None:
+    raise ValueError("the source table is gone")
+
+
+@pipeline(enable_cache=False, on_failure=zenml_alerts.failure_hook)
+def alert_failing() -> None:
+    broken()
+
+
+def test_a_failing_pipeline_run_is_posted_by_its_failure_hook(receiver):
+    """Every pipeline of the project carries the hook; a run that fails posts `run_failed`."""
+    from importlib import import_module
+
+    from zenml.pipelines.pipeline_definition import Pipeline
+
+    found = []
+    for module in sorted(PROJECT_ROOT.joinpath("pipelines").glob("[a-z]*.py")):
+        imported = import_module(f"pipelines.{module.stem}")
+        found += [v for v in vars(imported).values() if isinstance(v, Pipeline)]
+    hooks = {p.name: p.configuration.failure_hook_source for p in found}
+    assert len(hooks) >= 9
+    for name, hook in hooks.items():
+        assert hook is not None, name
+        assert (hook.module, hook.attribute) == (zenml_alerts.__name__, "failure_hook"), name
+
+    with pytest.raises(RuntimeError):
+        alert_failing()
+    assert receiver.events() == ["run_failed"]
+    body = receiver.bodies[0]
+    assert body["model"] == "alert_failing" and body["version"] is None
+    assert body["reason"] == "step broken failed: ValueError: the source table is gone"
+    assert body["run"].startswith("alert_failing-")
+
+
+@pytest.mark.parametrize("hang", [False, True], ids=["500", "hangs"])
+def test_a_failing_receiver_costs_bounded_attempts_and_not_the_command(model, monkeypatch, hang):
+    add(model, 0.70)
+    with Receiver(status=500, hang=hang) as failing:
+        monkeypatch.setenv(alerts.WEBHOOK_ENV, failing.url)
+        code, out, err = run_main("promote", model, "--to", "staging")
+    assert code == 0, err
+    assert "promoted" in out
+    assert len(failing.bodies) == alerts.ATTEMPTS  # then it gives up with a warning
+    assert Client().get_model_version(model, "1").stage == "staging"
+
+
+def test_a_client_error_is_not_retried(model, monkeypatch):
+    add(model, 0.70)
+    with Receiver(status=404) as wrong:
+        monkeypatch.setenv(alerts.WEBHOOK_ENV, wrong.url)
+        assert run_main("promote", model, "--to", "staging")[0] == 0
+    assert len(wrong.bodies) == 1
+
+
+def test_nothing_is_sent_without_a_url(model):
+    with Receiver() as idle:  # listening, but configured nowhere
+        assert run_main("promote", model + "-x", "--to", "staging")[0] == 2
+        add(model, 0.70)
+        assert run_main("promote", model, "--to", "staging")[0] == 0
+    assert idle.bodies == []
+
+
+def test_the_url_can_come_from_a_zenml_secret(model):
+    client = Client()
+    with Receiver() as secret_receiver:
+        secret = client.create_secret(
+            zenml_alerts.SECRET, values={zenml_alerts.SECRET_KEY: secret_receiver.url}
+        )
+        try:
+            add(model, 0.70)
+            assert run_main("promote", model, "--to", "staging")[0] == 0
+        finally:
+            client.delete_secret(secret.id)
+    assert secret_receiver.events() == ["promoted"]
+
+
+def test_a_webhook_url_in_a_config_file_is_refused(model, tmp_path):
+    policy = yaml.safe_load((tmp_path / POLICY_FILE).read_text())
+    policy[model]["alert_webhook_url"] = "https://hooks.slack.com/services/T/B/X"
+    (tmp_path / POLICY_FILE).write_text(yaml.safe_dump(policy))
+    add(model, 0.70)
+    code, _, err = run_main("promote", model, "--to", "staging")
+    assert_refused(code, err, "alert_webhook_url: an alert webhook URL is a secret")
+
+    run_config = yaml.safe_load((PROJECT_ROOT / "zenml_config/bank_scoring.yaml").read_text())
+    run_config["settings"] = {"alerts": {"webhook": "https://example.invalid/x"}}
+    (tmp_path / "bank_scoring.yaml").write_text(yaml.safe_dump(run_config))
+    code, _, err = run_main(
+        "predict", "bank-marketing", "--config", str(tmp_path / "bank_scoring.yaml")
+    )
+    assert_refused(code, err, "webhook: an alert webhook URL is a secret")
