@@ -15,7 +15,7 @@ CHECKOV_VERSION := 3.3.30
 # checkov pins an old `packaging`, so it lives in its own environment, never in .venv.
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 
-.PHONY: help env demo test test-fast lint format compile bench clean checkov check-terraform browser
+.PHONY: help env demo test test-durations test-fast lint format compile bench clean checkov check-terraform browser
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,9 +38,13 @@ demo: env .zen  ## run every pipeline on bundled/synthetic data, print metrics a
 	$(RUN) model-factory demo
 
 # --dist loadscope keeps a module on one worker, so a module-scoped fixture (a trained model)
-# is built once, not once per worker.
+# is built once, not once per worker; tests/timing_plugin.py balances the two workers by the
+# module durations in tests/durations.json and lists any test over 60 s at the end.
 test: env $(CHECKOV) browser  ## the whole suite, slow tests included (what CI runs)
 	$(RUN) pytest -n 2 --dist loadscope --durations=15
+
+test-durations: env $(CHECKOV) browser  ## the whole suite, rewriting tests/durations.json (worker balancing)
+	$(RUN) pytest -n 2 --dist loadscope --durations=15 --store-durations
 
 test-fast: env $(CHECKOV) browser  ## the suite without slow tests
 	$(RUN) pytest -n 2 --dist loadscope -m "not slow"

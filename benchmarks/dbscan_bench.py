@@ -71,6 +71,13 @@ def rss_mb(field: str = "VmRSS") -> float:
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
+CHECKS = ("core_equal", "noise_equal", "core_partition_equal", "labels_identical")
+
+
+def agreed(sk: dict[str, Any]) -> bool:
+    return all(sk[check] for check in CHECKS)
+
+
 def agreement(X: np.ndarray, ours: Any, labels: np.ndarray, core: np.ndarray) -> dict[str, Any]:
     """Do our labels and core mask match scikit-learn's (set by set, then outright)?"""
     pairs = np.unique(np.c_[ours.labels[core], labels[core]], axis=0)
@@ -251,12 +258,7 @@ def main() -> None:
         speedup = agree = "-"
         if sk is not None:
             speedup = f"{sk['sklearn_s'] / ours['warm_median_s']:,.0f}x"
-            checks = ("core_equal", "noise_equal", "core_partition_equal", "labels_identical")
-            agree = (
-                "identical"
-                if all(sk[c] for c in checks)
-                else "DIFFERS " + str({c: sk[c] for c in checks})
-            )
+            agree = "identical" if agreed(sk) else "DIFFERS " + str({c: sk[c] for c in CHECKS})
         print(
             f"{row['n']:>11,} | {ours['min_samples']:>6,} | {fmt_s(ours['warm_median_s']):>10} | "
             f"{fmt_s(ours['warm_cpu_median_s']):>10} | {fmt_s(ours['first_call_s']):>10} | "
@@ -278,6 +280,10 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"wrote {args.out}")
+    # The test suite compares with scikit-learn up to 20k rides; 100k is checked only here.
+    differing = [row["n"] for row in rows if row["sklearn"] and not agreed(row["sklearn"])]
+    if differing:
+        sys.exit(f"error: labels differ from scikit-learn's at {differing} rides")
 
 
 if __name__ == "__main__":

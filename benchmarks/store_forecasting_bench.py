@@ -1,9 +1,10 @@
 """Benchmark store forecasting at Rossmann scale (issue 16): training plus evaluation.
 
-The data is always Rossmann's full size: 1,115 synthetic stores x 942 days (1.05M rows, same
-schema). Training plus evaluation is what the training pipeline's core does: load (generate),
-validate, backtest (every candidate scored on validation, the chosen one refitted and forecasting
-the 6-week holdout with intervals), refit on all data, pooled and per-store metrics.
+The data is Rossmann's full size: 1,115 synthetic stores x 942 days (1.05M rows, same schema);
+`--quick` generates only the stores it trains. Training plus evaluation is what the training
+pipeline's core does: load (generate), validate, backtest (every candidate scored on validation,
+the chosen one refitted and forecasting the 6-week holdout with intervals), refit on all data,
+pooled and per-store metrics.
 
 It runs on the first `--stores` stores (config `store_ids`; windows still from all the data), in
 separate child processes, each with its own peak memory:
@@ -43,15 +44,15 @@ SINGLE = "prophet_additive"
 TARGET_SPEEDUP = 1.8
 
 
-def child_data() -> dict[str, Any]:
-    """Generate the full size; write and read it back as Rossmann's CSV."""
+def child_data(data_stores: int) -> dict[str, Any]:
+    """Generate the data; write and read it back as Rossmann's CSV."""
     import pandas as pd
 
     from model_factory.forecasting import data, synthetic
     from model_factory.forecasting.config import SyntheticConfig
 
     start = time.perf_counter()
-    frame, _ = synthetic.generate(SyntheticConfig(n_stores=ROSSMANN_STORES, n_days=ROSSMANN_DAYS))
+    frame, _ = synthetic.generate(SyntheticConfig(n_stores=data_stores, n_days=ROSSMANN_DAYS))
     generate_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "train.csv"
@@ -62,7 +63,9 @@ def child_data() -> dict[str, Any]:
     return {"rows": len(frame), "generate_s": generate_s, "read_csv_s": read_s}
 
 
-def child_train(n_stores: int, n_jobs: int, candidates: list[str] | None) -> dict[str, Any]:
+def child_train(
+    data_stores: int, n_stores: int, n_jobs: int, candidates: list[str] | None
+) -> dict[str, Any]:
     """Training plus evaluation of the first n_stores stores, phase by phase."""
     import pandas as pd
     from joblib.externals.loky import get_reusable_executor
@@ -73,7 +76,7 @@ def child_train(n_stores: int, n_jobs: int, candidates: list[str] | None) -> dic
 
     quiet_logs()
     settings: dict[str, Any] = {
-        "synthetic": {"n_stores": ROSSMANN_STORES, "n_days": ROSSMANN_DAYS},
+        "synthetic": {"n_stores": data_stores, "n_days": ROSSMANN_DAYS},
         "store_ids": list(range(1, n_stores + 1)),
         "n_jobs": n_jobs,
     }
@@ -119,14 +122,16 @@ def child_train(n_stores: int, n_jobs: int, candidates: list[str] | None) -> dic
     }
 
 
-def measure(n_stores: int) -> dict[str, Any]:
+def measure(data_stores: int, n_stores: int) -> dict[str, Any]:
     script = __file__
-    print("data: generate 1,115 x 942 and read it back from CSV ...", file=sys.stderr, flush=True)
-    runs = {"data": run_child(script, ["data"])}
+    print(f"data: generate {data_stores:,} x {ROSSMANN_DAYS} and read it back from CSV ...",
+          file=sys.stderr, flush=True)  # fmt: skip
+    runs = {"data": run_child(script, ["data", str(data_stores)])}
+    train = ["train", str(data_stores), str(n_stores)]
     plans = {
-        "serial": ["train", str(n_stores), "1"],
-        "parallel": ["train", str(n_stores), "2"],
-        "single_candidate": ["train", str(n_stores), "2", SINGLE],
+        "serial": [*train, "1"],
+        "parallel": [*train, "2"],
+        "single_candidate": [*train, "2", SINGLE],
     }
     for name, args in plans.items():
         print(f"{name}: {n_stores} stores ...", file=sys.stderr, flush=True)
@@ -136,6 +141,7 @@ def measure(n_stores: int) -> dict[str, Any]:
     return {
         "rossmann": {"stores": ROSSMANN_STORES, "days": ROSSMANN_DAYS},
         "stores_measured": n_stores,
+        "data_stores": data_stores,
         "runs": runs,
         "checks": {
             "speedup": speedup,
@@ -162,7 +168,10 @@ def report(results: dict[str, Any]) -> None:
         f"data: {data['rows']:,} rows generated in {data['generate_s']:.1f} s (reading the same "
         f"CSV: {data['read_csv_s']:.1f} s), peak {data['child_maxrss_mb']:,.0f} MB"
     )
-    print(f"training plus evaluation of {n} of {ROSSMANN_STORES:,} stores (data at full scale):")
+    print(
+        f"training plus evaluation of {n} of {ROSSMANN_STORES:,} stores (data: "
+        f"{results['data_stores']:,} stores):"
+    )
     print(
         f"{'run':18s} {'workers':>7s} {'s/store':>8s} {'train+eval':>11s} {'CPU':>8s} "
         f"{'peak RSS':>9s} {'RMSPE':>7s} {'naive':>7s}  chosen"
@@ -209,14 +218,16 @@ def main() -> None:
     if args.child is not None:
         kind, *rest = args.child
         if kind == "data":
-            answer(child_data)
+            answer(lambda: child_data(int(rest[0])))
         else:
-            answer(lambda: child_train(int(rest[0]), int(rest[1]), rest[2:] or None))
+            answer(lambda: child_train(int(rest[0]), int(rest[1]), int(rest[2]), rest[3:] or None))
         return
     n_stores = QUICK_STORES if args.quick else args.stores
     if not 1 <= n_stores <= ROSSMANN_STORES:
         parser.error(f"--stores must be in 1..{ROSSMANN_STORES}")
-    results = {"machine": machine(), "quick": args.quick} | measure(n_stores)
+    # --quick is a smoke test: its data is the stores it trains, not Rossmann's 1,115.
+    data_stores = n_stores if args.quick else ROSSMANN_STORES
+    results = {"machine": machine(), "quick": args.quick} | measure(data_stores, n_stores)
     report(results)
     write_report(results, args.out)
 

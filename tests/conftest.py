@@ -16,6 +16,9 @@ import pytest
 
 from support import PROJECT_ROOT, run_cli
 
+# Worker balancing by measured module durations and the slow-test warning.
+pytest_plugins = ["timing_plugin"]
+
 _SCRATCH = Path(tempfile.mkdtemp(prefix="model-factory-tests-"))
 (_SCRATCH / "no-repo").mkdir()
 os.environ.update(

@@ -2,6 +2,7 @@
 ZenML, KFP, Kubernetes or FastAPI, so the core runs the same under ZenML, KFP and plain Python."""
 
 import ast
+import importlib
 
 from support import PROJECT_ROOT
 
@@ -32,3 +33,16 @@ def test_the_core_imports_no_framework():
         if _imported_roots(path) & FRAMEWORKS
     }
     assert offenders == {}
+
+
+def test_every_module_imports():
+    """A broken import anywhere fails the fast lane, not only the tests that reach the module."""
+    modules = [
+        ".".join(path.relative_to(PROJECT_ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for folder in ("model_factory", "steps", "components", "pipelines")
+        for path in sorted((PROJECT_ROOT / folder).rglob("*.py"))
+        if path.name != "__main__.py"  # runs the CLI
+    ]
+    assert len(modules) > 80
+    for name in modules:
+        importlib.import_module(name)

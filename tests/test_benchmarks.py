@@ -51,11 +51,12 @@ def _finite_positive(*values) -> bool:
 def test_forecasting_quick_run_is_parallel_identical_and_complete(quick_reports):
     report = _load(quick_reports, "store_forecasting_bench.py")
     runs = report["runs"]
-    assert report["quick"] and report["stores_measured"] == 3
-    assert runs["data"]["rows"] == 1115 * 942  # the data is always Rossmann's size
+    assert report["quick"] and report["stores_measured"] == report["data_stores"] == 3
+    assert report["rossmann"] == {"stores": 1115, "days": 942}
+    assert runs["data"]["rows"] == 3 * 942  # --quick generates only the stores it trains
     for name, workers in (("serial", 1), ("parallel", 2), ("single_candidate", 2)):
         run = runs[name]
-        assert run["n_jobs"] == workers and run["rows_loaded"] == 1115 * 942
+        assert run["n_jobs"] == workers and run["rows_loaded"] == 3 * 942
         assert run["rows_trained"] == 3 * 942
         assert _finite_positive(run["train_and_evaluate_s"], run["child_maxrss_mb"], run["rmspe"])
         assert sum(run["chosen_candidates"].values()) == 3

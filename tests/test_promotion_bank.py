@@ -20,7 +20,7 @@ from model_factory.bank.config import BankTrainingConfig
 from model_factory.fair_comparison import comparison_mode, incumbent_metrics
 from model_factory.integrations import zenml_stages
 from model_factory.paths import config_dir
-from support import clear_stages
+from support import clear_stages, run_main
 
 MODEL = "bank_marketing_classifier"
 
@@ -36,24 +36,25 @@ def tiny_config(tmp_path, name: str, **overrides) -> str:
 
 
 @pytest.mark.slow
-def test_training_promotes_and_fair_comparison_uses_the_candidates_holdout(cli, tmp_path):
+def test_training_promotes_and_fair_comparison_uses_the_candidates_holdout(tmp_path):
     clear_stages(MODEL)
     metrics_path = tmp_path / "first.json"
-    done = cli("train", "bank-marketing", "--config", tiny_config(tmp_path, "first.yaml"),
-               "--metrics-out", str(metrics_path))  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    code, out, err = run_main("train", "bank-marketing", "--config",
+                              tiny_config(tmp_path, "first.yaml"), "--metrics-out",
+                              str(metrics_path))  # fmt: skip
+    assert code == 0, err[-3000:]
     first = json.loads(metrics_path.read_text())
     assert first["promotion"] == "promoted"
-    assert "promotion: promoted: no incumbent; roc_auc" in done.stdout
+    assert "promotion: promoted: no incumbent; roc_auc" in out
 
     metrics_path = tmp_path / "second.json"
     second_config = tiny_config(
         tmp_path, "second.yaml", test_fraction=0.15, promote=False, sampler="none",
         search={"n_candidates": 1, "cv_folds": 2},
     )  # fmt: skip
-    done = cli("train", "bank-marketing", "--config", second_config,
-               "--metrics-out", str(metrics_path))  # fmt: skip
-    assert done.returncode == 0, done.stderr
+    code, _, err = run_main("train", "bank-marketing", "--config", second_config,
+                            "--metrics-out", str(metrics_path))  # fmt: skip
+    assert code == 0, err[-3000:]
     second = json.loads(metrics_path.read_text())
     assert second["promotion"] == "skipped"
 
@@ -62,11 +63,11 @@ def test_training_promotes_and_fair_comparison_uses_the_candidates_holdout(cli, 
     assert str(v1.stage) == "staging" and v2.stage is None
 
     # Same salt and key, smaller test fraction: v2's test rows were test rows for v1 too.
-    done = cli("promote", MODEL, "--to", "staging")
-    assert done.returncode in (0, 3), done.stderr
+    code, _, err = run_main("promote", MODEL, "--to", "staging")
+    assert code in (0, 3), err[-3000:]
     [decision] = zenml_stages.decisions(client.get_model_version(MODEL, v2.name))
     assert (decision["comparison"], decision["incumbent_version"]) == ("rescore", v1.name)
-    assert done.returncode == (0 if decision["decision"] == "promoted" else 3)
+    assert code == (0 if decision["decision"] == "promoted" else 3)
     assert decision["candidate_score"] == second["roc_auc"]
     holdout = v2.get_artifact("test_set").load()
     config = BankTrainingConfig.model_validate(v1.run_metadata["config"])
