@@ -83,13 +83,13 @@ def predict_store_forecasting(
         | {k: v for k, v in given.items() if v is not None} | {"stage": stage.value},
         "options",
     )  # fmt: skip
-    check_connection(resolve_db_url(db, settings.db_url))
     version = require_stage_version(MODEL.name, settings.stage)
     if settings.calendar_path:
         use_project_sources()
         forecaster = version_artifact(version, "store_forecaster").load()
         days = batch.read_calendar(settings.calendar_path)
         batch.check_calendar(days, forecaster, settings.calendar_path)
+    check_connection(resolve_db_url(db, settings.db_url))
     if db:  # steps resolve the URL at run time: credentials stay out of ZenML's run records
         os.environ["MODEL_FACTORY_DB_URL"] = db
     return score_and_report(store_forecast_scoring, run_config, settings, metrics_out)

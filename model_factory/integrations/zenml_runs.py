@@ -57,12 +57,14 @@ def check_run_config(pipeline: Pipeline, run_config: RunConfig, config: StrictMo
                 raise InputError(
                     f"{where}.{key}: unknown settings key (accepted: {', '.join(sorted(classes))})"
                 )
+            fields = classes[key].model_fields
+            known = set(fields) | {field.alias for field in fields.values() if field.alias}
+            if unknown := sorted(set(values) - known):  # settings classes ignore or keep extras
+                raise InputError(f"{where}.{key}.{unknown[0]}: unknown setting")
             try:
-                parsed = classes[key].model_validate(values)
+                classes[key].model_validate(values)
             except ValidationError as exc:
                 raise InputError(describe(exc, f"{where}.{key}")) from exc
-            if parsed.model_extra:
-                raise InputError(f"{where}.{key}.{sorted(parsed.model_extra)[0]}: unknown setting")
 
 
 def step_names(pipeline: Pipeline) -> set[str]:
