@@ -30,14 +30,25 @@ class _Parameters(StrictModel, Generic[P]):
     config: P
 
 
+class StepRunConfig(StrictModel):
+    """A step's section under `steps:`: the ZenML step keys our configs use. Its settings keys
+    and values, and the step names, are checked against ZenML before a run starts
+    (integrations/zenml_runs.py: check_run_config)."""
+
+    enable_cache: bool | None = None
+    settings: dict[str, dict[str, Any]] | None = None
+    environment: dict[str, str] | None = None
+    secrets: list[str] | None = None
+
+
 class RunConfig(StrictModel, Generic[P]):
     """The ZenML run-config keys we use, plus our typed parameters."""
 
     enable_cache: bool | None = None
     run_name: str | None = None
     model: dict[str, Any] | None = None
-    settings: dict[str, Any] | None = None
-    steps: dict[str, Any] | None = None
+    settings: dict[str, dict[str, Any]] | None = None
+    steps: dict[str, StepRunConfig] | None = None
     parameters: _Parameters[P]
 
 
@@ -49,14 +60,36 @@ def describe(error: ValidationError, source: str) -> str:
     return f"{source}: {where}: {first['msg']}{more}"
 
 
-def load_run_config(path: str | Path, params: type[P]) -> RunConfig[P]:
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe tags only, and no aliases: `*name` could expand a few hundred bytes into gigabytes
+    (a "billion laughs"), and no file of ours needs one."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.YAMLError(f"aliases (*name) are not allowed (line {mark.line + 1})")
+        return super().compose_node(parent, index)
+
+
+def read_yaml(path: str | Path, what: str = "config file") -> Any:
+    """The YAML document in `path`, read the one way every file the project is given is read:
+    a regular file, UTF-8, safe tags, no aliases. Anything else is an InputError."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"config file not found: {path}")
+        raise InputError(f"{what} not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text()) or {}
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start})") from exc
+    try:
+        return yaml.load(text, Loader=_NoAliasLoader)
     except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
+        problem = exc.problem if isinstance(exc, yaml.MarkedYAMLError) else str(exc)
+        raise InputError(f"{path}: not valid YAML ({problem})") from exc
+
+
+def load_run_config(path: str | Path, params: type[P]) -> RunConfig[P]:
+    raw = read_yaml(path) or {}
     refuse_in_config(raw, str(path))
     try:
         return RunConfig[params].model_validate(raw)

@@ -9,11 +9,10 @@ anything is compiled or submitted: an unknown key or a bad cron is one line and 
 
 from pathlib import Path
 
-import yaml
 from pydantic import Field, ValidationError, field_validator
 
 from model_factory import cron
-from model_factory.config import StrictModel, describe
+from model_factory.config import StrictModel, describe, read_yaml
 from model_factory.errors import InputError
 
 FILE = "kubeflow_monitors.yaml"
@@ -40,12 +39,8 @@ class KubeflowMonitors(StrictModel):
 
 def load(config_dir: Path) -> KubeflowMonitors:
     path = config_dir / FILE
-    if not path.is_file():
-        raise InputError(f"config file not found: {path}")
     try:
-        return KubeflowMonitors.model_validate(yaml.safe_load(path.read_text()) or {})
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
+        return KubeflowMonitors.model_validate(read_yaml(path) or {})
     except ValidationError as exc:
         raise InputError(describe(exc, str(path))) from exc
 

@@ -11,12 +11,13 @@ from pathlib import Path
 from matplotlib.figure import Figure
 from PIL import Image
 
+from model_factory import outputs
+
 
 def save(fig: Figure, path: Path) -> Image.Image:
     """Write the figure as PNG and return it as an image."""
     png = _png(fig)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(png)
+    outputs.write_bytes(path, png)
     return Image.open(io.BytesIO(png)).convert("RGB")
 
 

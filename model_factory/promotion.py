@@ -13,11 +13,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import Field, TypeAdapter, ValidationError
 
 from model_factory.alerts import refuse_in_config
-from model_factory.config import StrictModel, describe
+from model_factory.config import StrictModel, describe, read_yaml
 from model_factory.errors import InputError
 
 POLICY_FILE = "promotion.yaml"
@@ -81,13 +80,7 @@ def now() -> str:
 
 def load_policies(path: str | Path) -> dict[str, PromotionPolicy]:
     """Every model's policy from a `promotion.yaml`, validated in full (one-line errors)."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"promotion policy file not found: {path}")
-    try:
-        raw = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({exc.__class__.__name__})") from exc
+    raw = read_yaml(path, "promotion policy file") or {}
     refuse_in_config(raw, str(path))
     try:
         return TypeAdapter(dict[str, PromotionPolicy]).validate_python(raw)

@@ -1,13 +1,12 @@
 """What a command leaves behind: a flat metrics JSON, output tables, a table on the terminal."""
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
+
+from model_factory import outputs
 
 console = Console(stderr=False)
 
@@ -15,23 +14,7 @@ console = Console(stderr=False)
 def write_metrics(metrics: dict, path: str | Path | None) -> None:
     if path is None:
         return
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(metrics, indent=2, sort_keys=True, default=str) + "\n")
-
-
-def write_csv_atomically(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write to a temporary file beside `path`, then rename: `path` is whole or untouched."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", newline="") as out:
-            frame.to_csv(out, index=False)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    outputs.write_text(path, json.dumps(metrics, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def print_metrics(title: str, metrics: dict) -> None:

@@ -12,8 +12,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from model_factory.config import read_yaml
 from model_factory.errors import InputError
 
 STACK_FILE = Path("stacks") / "kubeflow.yaml"  # in the config folder (zenml_config/)
@@ -53,9 +52,7 @@ def parse_sets(pairs: list[str]) -> dict[str, str]:
 
 def render(template: Path, outputs: dict[str, Any], sets: dict[str, str]) -> dict[str, Any]:
     """The stack document: every `${name}` replaced, from `sets` first, then `outputs`."""
-    if not template.is_file():
-        raise InputError(f"stack definition not found: {template}")
-    document = yaml.safe_load(template.read_text())
+    document = read_yaml(template, "stack definition")
     wanted = _placeholders(document)
     if unused := set(sets) - wanted:
         raise InputError(f"--set {', '.join(sorted(unused))}: {template} has no such placeholder")

@@ -8,7 +8,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from zenml import step
 
-from model_factory import reporting
+from model_factory import outputs
 from model_factory.bank import data, predict
 from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
 from model_factory.paths import output_dir
@@ -48,5 +48,5 @@ def write_predictions(
 ) -> Annotated[dict, "metrics"]:
     """Write the CSV in one rename, so a reader never sees half a file."""
     path = config.out_path or str(output_dir("bank_marketing") / "predictions.csv")
-    reporting.write_csv_atomically(predictions, path)
+    outputs.write_csv(predictions, path)
     return {**summary, "out_path": path}

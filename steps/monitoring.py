@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator
 from zenml import step
 from zenml.types import HTMLString
 
+from model_factory import outputs
 from model_factory.bank import monitor as bank
 from model_factory.drift import report
 from model_factory.drift.profile import ReferenceProfile
@@ -81,5 +82,5 @@ def record_drift(drift_report: DriftReport, model_version_id: str) -> Annotated[
 def publish(drift: DriftReport) -> HTMLString:
     """The HTML report, also written to the use case's outputs folder."""
     html = report.html(drift)
-    report.html_path(drift.use_case).write_text(html)
+    outputs.write_text(report.html_path(drift.use_case), html)
     return HTMLString(html)

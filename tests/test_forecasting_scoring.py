@@ -99,6 +99,8 @@ def test_a_rossmann_calendar_sets_promo_and_opening(cli, tmp_path, production):
         ("unknown store", "unknown store id(s) 99"),
         ("before cutoff", "is not after the model's training cutoff"),
         ("bad date", "column Date has 1 unparsable value(s)"),
+        ("past the horizon", "is more than 366 days after the model's training cutoff"),
+        ("year 2999", "column Date has a date out of range, e.g. '2999-01-01'"),
         ("missing column", "missing column(s) Store"),
     ],
 )
@@ -112,6 +114,10 @@ def test_bad_calendars_exit_2_and_write_nothing(tmp_path, production, how, messa
         calendar.loc[1, "Date"] = model.cutoff.strftime("%Y-%m-%d")
     elif how == "bad date":
         calendar.loc[1, "Date"] = "next tuesday"
+    elif how == "past the horizon":
+        calendar.loc[1, "Date"] = (model.cutoff + pd.Timedelta(days=367)).strftime("%Y-%m-%d")
+    elif how == "year 2999":
+        calendar.loc[1, "Date"] = "2999-01-01"
     else:
         calendar = calendar.drop(columns="Store")
     path, db = tmp_path / "test.csv", tmp_path / "staging.db"

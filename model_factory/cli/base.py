@@ -37,9 +37,22 @@ app.add_typer(monitor_app, name="monitor")
 deploy_app = typer.Typer(no_args_is_help=True, help="Deploy a service to Kubernetes.")
 app.add_typer(deploy_app, name="deploy")
 
+
+def checked_output(path: Path | None) -> Path | None:
+    """Option callback: refuse an output path that cannot be written (a folder, FIFO, device,
+    symbolic link: see model_factory/outputs.py) while parsing, before the command does any work."""
+    from model_factory.outputs import check_writable
+
+    return path if path is None else check_writable(path)
+
+
+OUTPUT_RULE = "replaced in one step, keeping its mode; a symbolic link or non-file is refused"
 ConfigOption = typer.Option(None, "--config", help="Run config YAML (default: zenml_config/...)")
 DataOption = typer.Option(None, "--data", help="Input data (default: bundled or synthetic)")
-MetricsOption = typer.Option(None, "--metrics-out", help="Write the metrics as a flat JSON file")
+MetricsOption = typer.Option(
+    None, "--metrics-out", callback=checked_output,
+    help=f"Write the metrics as a flat JSON file ({OUTPUT_RULE})",
+)  # fmt: skip
 DbOption = typer.Option(
     None, "--db", help="SQLAlchemy URL of the staging DB (default: $MODEL_FACTORY_DB_URL, config, "
     "then a SQLite file in the outputs folder)",

@@ -19,6 +19,7 @@ from model_factory.errors import DriftDetected, InputError, PromotionRejected
 @app.command()
 def demo() -> None:
     """Run every pipeline on bundled or synthetic data and say where the outputs are."""
+    from model_factory import outputs
     from model_factory.paths import home, output_dir
     from model_factory.reporting import console
     from pipelines import bank_marketing, store_forecasting
@@ -65,7 +66,7 @@ def demo() -> None:
         console.print(line, soft_wrap=True)
     console.print("Wall time: " + ", ".join(f"{k} {v:.0f} s" for k, v in wall_s.items()))
     summary = json.dumps({"wall_s": wall_s, "metrics": metrics}, indent=2, default=str)
-    (home() / "demo_summary.json").write_text(summary + "\n")  # read by benchmarks/
+    outputs.write_text(home() / "demo_summary.json", summary + "\n")  # read by benchmarks/
     console.print(f"Outputs (metrics, plots, staging DB): {home()}")
     zenml = _command_path("zenml")
     console.print(f"Runs and artifacts: `{zenml} pipeline runs list`; "
@@ -104,8 +105,8 @@ def _demo_monitor(model: str) -> list[str]:
     report. Returns the summary lines."""
     import contextlib
     import json
-    import shutil
 
+    from model_factory import outputs
     from model_factory.drift.report import html_path
     from model_factory.integrations.zenml_lookup import stage_version
     from model_factory.paths import output_dir
@@ -122,7 +123,8 @@ def _demo_monitor(model: str) -> list[str]:
                 monitor_bank_marketing(batch, None, metrics_out)
         except InputError as exc:  # e.g. an older store's production has no reference profile
             return [f"[bold]bank_marketing monitor[/]: skipped ({exc})"]
-        report = shutil.copy(html_path("bank_marketing"), folder / f"drift_report_{name}.html")
+        report = folder / f"drift_report_{name}.html"
+        outputs.write_bytes(report, html_path("bank_marketing").read_bytes())
         drift = json.loads(metrics_out.read_text())
         checks = ", ".join(drift["drifted_checks"])
         verdict = f"[bold red]DRIFT[/] in {checks}" if drift["drifted"] else "no drift"

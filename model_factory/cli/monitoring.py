@@ -9,12 +9,14 @@ import typer
 
 from model_factory.cli.base import (
     CONFIG_DIR,
+    OUTPUT_RULE,
     ConfigOption,
     DataOption,
     DbOption,
     MetricsOption,
     RunDateOption,
     app,
+    checked_output,
     monitor_app,
     run_config_path,
 )
@@ -128,7 +130,9 @@ class BatchKind(StrEnum):
 @app.command("sample-batch")
 def sample_batch(
     kind: BatchKind = typer.Argument(..., help="Which batch"),
-    out: Path = typer.Option(..., "--out", help="CSV to write"),
+    out: Path = typer.Option(
+        ..., "--out", callback=checked_output, help=f"CSV to write ({OUTPUT_RULE})"
+    ),
     shift: bool = typer.Option(False, "--shift", help="Apply the use case's synthetic shift"),
     seed: int = typer.Option(0, "--seed", help="Seeds the draw and the shift"),
     run_date: str = typer.Option("2024-06-01", "--run-date", help="taxi-rides: the day"),
@@ -138,6 +142,7 @@ def sample_batch(
     sales (shift: level change, lost promo effect, weekend trade moved to weekdays for some
     stores); a day of synthetic
     rides (shift: longer rides)."""
+    from model_factory import outputs
     from model_factory.reporting import console
 
     if kind is BatchKind.bank_marketing:
@@ -171,6 +176,5 @@ def sample_batch(
         frame = ride_shift.longer_rides(frame, seed) if shift else frame
         note = f"shifted: {', '.join(ride_shift.SHIFTED_FEATURES)}" if shift else ""
         separator = ","
-    out.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(out, sep=separator, index=False)
+    outputs.write_csv(frame, out, sep=separator)
     console.print(f"{out}: {len(frame):,} rows{'; ' + note if note else ''}")

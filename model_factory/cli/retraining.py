@@ -109,6 +109,7 @@ def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
     see `_retrain_taxi`)."""
     from datetime import UTC, datetime
 
+    from model_factory import outputs
     from model_factory.paths import output_dir
     from model_factory.validation import read_table
 
@@ -121,7 +122,7 @@ def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
         batch = read_table(data, sep=recorded.csv_separator)
         window = bank_data.with_recent(bank_data.load(recorded), batch, recorded)
         path = output_dir("bank_marketing") / f"retrain_{stamp}.csv"
-        window.to_csv(path, sep=recorded.csv_separator, index=False)
+        outputs.write_csv(window, path, sep=recorded.csv_separator)
     else:
         from model_factory.forecasting import data as forecast_data
         from model_factory.integrations.zenml_lookup import version_artifact
@@ -130,7 +131,7 @@ def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
         batch = read_table(data, **forecast_data.CSV_OPTIONS)
         window = forecast_data.with_recent(history, batch)
         path = output_dir("store_forecasting") / f"retrain_{stamp}.csv"
-        window.assign(Date=window["Date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
+        outputs.write_csv(window.assign(Date=window["Date"].dt.strftime("%Y-%m-%d")), path)
     return path
 
 
@@ -141,7 +142,18 @@ def export_reference(
 ) -> None:
     """Write the production version's reference profile, model and name to a folder: what the
     Kubeflow monitor pipelines read at `reference_uri` (zenml_config/kubeflow_monitors.yaml).
-    Run it after each promotion to production (a KFP run has no ZenML store to look it up in)."""
+    Run it after each promotion to production (a KFP run has no ZenML store to look it up in).
+    An existing folder is replaced whole, and only if an earlier export wrote it."""
+    from model_factory.continuous import MODEL_FILES, VERSION_FILE
+    from model_factory.outputs import check_folder_writable
+
+    if model.value not in MODEL_FILES:
+        raise InputError(
+            f"{model.value} has no exportable reference: only the bank and forecasting monitors "
+            f"run on Kubeflow without ZenML ({', '.join(MODEL_FILES)})"
+        )
+    check_folder_writable(to, VERSION_FILE)
+
     from model_factory.integrations.zenml_drift import export_reference as export
 
     version = export(model.value, to)
@@ -158,6 +170,8 @@ def _retrain_taxi(run_date: str, db: str | None, config: Path | None, metrics_ou
     import pandas as pd
     import yaml
 
+    from model_factory import outputs
+    from model_factory.config import read_yaml
     from model_factory.integrations import zenml_stages
     from model_factory.paths import output_dir, resolve_db_url
     from model_factory.reporting import write_metrics
@@ -166,7 +180,7 @@ def _retrain_taxi(run_date: str, db: str | None, config: Path | None, metrics_ou
     from model_factory.taxi.config import TaxiDetectionConfig, parse_run_date
 
     recorded = TaxiDetectionConfig.model_validate(production.run_metadata["config"])
-    raw = yaml.safe_load(run_config_path(config, "taxi_detection.yaml").read_text())
+    raw = read_yaml(run_config_path(config, "taxi_detection.yaml"))
     url = resolve_db_url(db, raw["parameters"]["config"].get("db_url"))
     columns = ["ride_id", "ride_dist", "ride_time"]
     day = taxi_monitor.load_batch(url, parse_run_date(run_date))[columns]
@@ -178,10 +192,10 @@ def _retrain_taxi(run_date: str, db: str | None, config: Path | None, metrics_ou
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     folder = output_dir("taxi_anomalies")
     paths = {k: folder / f"retrain_{stamp}_{k}" for k in ("rides.csv", "window.csv", "run.yaml")}
-    day.to_csv(paths["rides.csv"], index=False)
-    window.to_csv(paths["window.csv"], index=False)
+    outputs.write_csv(day, paths["rides.csv"])
+    outputs.write_csv(window, paths["window.csv"])
     raw["parameters"]["config"].update(reference_path=str(paths["window.csv"]), retrain=True)
-    paths["run.yaml"].write_text(yaml.safe_dump(raw, sort_keys=False))
+    outputs.write_text(paths["run.yaml"], yaml.safe_dump(raw, sort_keys=False))
 
     model = zenml_stages.get_model(production.model.name)
     before = {v.name for v in zenml_stages.versions(model)}

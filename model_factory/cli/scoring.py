@@ -6,10 +6,12 @@ from pathlib import Path
 import typer
 
 from model_factory.cli.base import (
+    OUTPUT_RULE,
     ConfigOption,
     DbOption,
     MetricsOption,
     StageName,
+    checked_output,
     predict_app,
     run_config_path,
     score_and_report,
@@ -19,7 +21,10 @@ from model_factory.cli.base import (
 @predict_app.command("bank-marketing")
 def predict_bank_marketing(
     data: Path | None = typer.Option(None, "--data", help="CSV to score (default: bank-full.csv)"),
-    out: Path | None = typer.Option(None, "--out", help="Predictions CSV (default: outputs/)"),
+    out: Path | None = typer.Option(
+        None, "--out", callback=checked_output,
+        help=f"Predictions CSV (default: outputs/; {OUTPUT_RULE})",
+    ),
     stage: StageName = typer.Option("production", "--stage", help="Stage to score with"),
     config: Path | None = ConfigOption, metrics_out: Path | None = MetricsOption,
 ) -> dict:  # fmt: skip
@@ -29,6 +34,7 @@ def predict_bank_marketing(
     from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
     from model_factory.config import load_run_config
     from model_factory.integrations.zenml_lookup import require_stage_version
+    from model_factory.outputs import check_writable
     from pipelines import bank_scoring
     from pipelines.bank_marketing import MODEL
 
@@ -38,6 +44,8 @@ def predict_bank_marketing(
         update={k: str(v.resolve()) for k, v in given.items() if v is not None}
         | {"stage": stage.value}
     )
+    if settings.out_path:  # the config's, when no --out
+        check_writable(settings.out_path)
     version = require_stage_version(MODEL.name, settings.stage)
     training = BankTrainingConfig.model_validate(version.run_metadata["config"])
     batch = bank_data.load_batch(settings)

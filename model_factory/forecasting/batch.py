@@ -11,6 +11,7 @@ import pandas as pd
 
 from model_factory.errors import InputError
 from model_factory.forecasting import calendar as calendars
+from model_factory.forecasting.config import MAX_HORIZON_DAYS
 from model_factory.forecasting.data import CSV_OPTIONS, parse_dates
 from model_factory.forecasting.forecaster import StoreForecaster
 from model_factory.validation import read_table, require_columns, require_rows, require_unique
@@ -31,7 +32,8 @@ def read_calendar(path: str) -> pd.DataFrame:
 
 
 def check_calendar(calendar: pd.DataFrame, forecaster: StoreForecaster, source: str) -> None:
-    """Every store must be known to the model and every date after its training cutoff."""
+    """Every store must be known to the model and every date after its training cutoff, at
+    most MAX_HORIZON_DAYS after it."""
     unknown = sorted(set(calendar["Store"].astype(int)) - set(forecaster.stores))
     if unknown:
         shown = ", ".join(map(str, unknown[:10])) + (" ..." if len(unknown) > 10 else "")
@@ -41,6 +43,13 @@ def check_calendar(calendar: pd.DataFrame, forecaster: StoreForecaster, source: 
         first = calendar.loc[early, "Date"].min().date()
         raise InputError(
             f"{source}: date {first} is not after the model's training cutoff {cutoff.date()}"
+        )
+    last = cutoff + pd.Timedelta(days=MAX_HORIZON_DAYS)
+    if (late := calendar["Date"] > last).any():
+        first = calendar.loc[late, "Date"].min().date()
+        raise InputError(
+            f"{source}: date {first} is more than {MAX_HORIZON_DAYS} days after the model's "
+            f"training cutoff {cutoff.date()} (forecasts end by {last.date()})"
         )
 
 

@@ -89,13 +89,20 @@ class ForecastTrainingConfig(StrictModel):
         return self
 
 
+# The furthest a batch forecast reaches past the training cutoff: a year, the longest season
+# the forecasters model; further out a forecast is an extrapolation of the trend alone.
+MAX_HORIZON_DAYS = 366
+
+
 class ForecastScoringConfig(StrictModel):
     """Batch forecasts for every store with the version in `stage`."""
 
     calendar_path: str | None = Field(
         None, description="Rossmann test.csv; null: `horizon_days` after the training cutoff"
     )
-    horizon_days: int = Field(42, ge=1, le=366, description="used when there is no calendar")
+    horizon_days: int = Field(
+        42, ge=1, le=MAX_HORIZON_DAYS, description="used when there is no calendar"
+    )
     db_url: DbUrl = Field(
         None, description="SQLAlchemy URL; --db and $MODEL_FACTORY_DB_URL take precedence"
     )

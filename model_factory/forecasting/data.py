@@ -149,7 +149,14 @@ def parse_dates(values: pd.Series, source: str) -> pd.Series:
             f"{source}: column Date has {n} unparsable value(s), e.g. {example!r} "
             "(expected YYYY-MM-DD)"
         )
-    return parsed.astype("datetime64[ns]")
+    try:
+        return parsed.astype("datetime64[ns]")
+    except pd.errors.OutOfBoundsDatetime as exc:  # nanosecond dates span 1677..2262
+        outside = values[(parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)]
+        raise InputError(
+            f"{source}: column Date has a date out of range, e.g. {outside.iloc[0]!r} (dates "
+            f"must lie within {pd.Timestamp.min.date()}..{pd.Timestamp.max.date()})"
+        ) from exc
 
 
 def require_history(frame: pd.DataFrame, config: ForecastTrainingConfig, source: str) -> None:

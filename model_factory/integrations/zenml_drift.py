@@ -52,12 +52,19 @@ MODEL_ARTIFACTS = {
 
 def export_reference(model_name: str, folder: Path) -> str:
     """Write the production version's profile, model and name to `folder` in the format the
-    Kubeflow monitor pipelines read (model_factory/continuous.py); returns the version name."""
-    from model_factory.continuous import save_reference  # both use cases: only when exporting
+    Kubeflow monitor pipelines read (model_factory/continuous.py), replacing the folder in one
+    step (a reader sees the previous export or this one); returns the version name."""
+    from model_factory import outputs
+    from model_factory.continuous import VERSION_FILE, save_reference  # only when exporting
 
     version = monitored_version(model_name)
     model = version_artifact(version, MODEL_ARTIFACTS[model_name]).load()
-    save_reference(folder, model_name, version.name, reference_profile(version), model)
+    profile = reference_profile(version)
+    outputs.write_folder(
+        folder,
+        lambda new: save_reference(new, model_name, version.name, profile, model),
+        marker=VERSION_FILE,
+    )
     return version.name
 
 

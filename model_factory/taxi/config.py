@@ -28,9 +28,11 @@ class SimulatorConfig(StrictModel):
     """Size of each synthetic set (a day's rides, the reference window, the evaluation set).
 
     DBSCAN's eps and min_samples are densities: keep the sets about as large as a real day.
+    At most 10M rides per set, the largest size measured (benchmarks/taxi_anomaly_rule.py):
+    beyond it a run would take the machine's memory before it failed.
     """
 
-    n_rides: int = Field(10_000, ge=100)
+    n_rides: int = Field(10_000, ge=100, le=10_000_000)
     anomaly_fraction: float = Field(0.01, gt=0, lt=0.5)
 
 
