@@ -28,14 +28,16 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
 WORKDIR /src
 # Dependencies first: this layer changes only with pyproject.toml and uv.lock. The runtime's set
 # is the project's dependencies plus the `pipelines` group (pyproject.toml), never the dev group.
+# slim-venv drops the packages' test suites and compiles the bytecode (see the script).
+COPY infra/image/slim-venv.sh /usr/local/bin/slim-venv
 COPY pyproject.toml uv.lock ./
-RUN uv sync --frozen --no-default-groups --group pipelines --no-install-project
+RUN uv sync --frozen --no-default-groups --group pipelines --no-install-project \
+    && slim-venv /opt/venv
 COPY README.md ./
 COPY model_factory ./model_factory
 COPY steps ./steps
 COPY pipelines ./pipelines
 COPY components ./components
-COPY infra/image/slim-venv.sh /usr/local/bin/slim-venv
 RUN uv sync --frozen --no-default-groups --group pipelines --no-editable && slim-venv /opt/venv
 # Compile the DBSCAN kernels once here, not in every taxi pod (~17 s each). CPU "generic" keeps
 # the cache valid on whatever x86-64 node runs the pod (a host-specific one misses on any other
