@@ -5,8 +5,15 @@
 # Stages: `build` installs uv.lock and the project into /opt/venv; `runtime` is what pipelines
 # run (build pipelines with --target runtime). `serve` is the forecast service:
 #   docker build --target serve -t model-factory-serve:0.1.0 .
+# `make image` builds both (and `make image-check` runs them) without a Docker daemon.
 
-FROM python:3.11.14-slim-bookworm AS base
+# The official image, pinned by the digest of its multi-architecture index so that a rebuild gets
+# the same OS and Python. To update: pick the new tag, then
+#   docker buildx imagetools inspect python:<tag>     (the "Digest:" line)
+# and replace tag and digest here (keep tests/test_image.py's pattern in step).
+ARG BASE_IMAGE=python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
+
+FROM ${BASE_IMAGE} AS base
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -17,24 +24,29 @@ RUN pip install --no-cache-dir uv==0.13.9
 ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
     UV_PYTHON=/usr/local/bin/python3 \
     UV_PYTHON_DOWNLOADS=never \
-    UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy
 WORKDIR /src
-# Dependencies first: this layer changes only with uv.lock.
-COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+# Dependencies first: this layer changes only with pyproject.toml and uv.lock. The runtime's set
+# is the project's dependencies plus the `pipelines` group (pyproject.toml), never the dev group.
+# slim-venv drops the packages' test suites and compiles the bytecode (see the script).
+COPY infra/image/slim-venv.sh /usr/local/bin/slim-venv
+COPY pyproject.toml uv.lock ./
+RUN uv sync --frozen --no-default-groups --group pipelines --no-install-project \
+    && slim-venv /opt/venv
+COPY README.md ./
 COPY model_factory ./model_factory
 COPY steps ./steps
 COPY pipelines ./pipelines
 COPY components ./components
-RUN uv sync --frozen --no-dev --no-editable
+RUN uv sync --frozen --no-default-groups --group pipelines --no-editable && slim-venv /opt/venv
 # Compile the DBSCAN kernels once here, not in every taxi pod (~17 s each). CPU "generic" keeps
 # the cache valid on whatever x86-64 node runs the pod (a host-specific one misses on any other
 # CPU model). An explicit cache folder, because numba only uses a cache it can write to: beside
-# the root-owned source it would fall back to an empty one in $HOME at run time.
+# the root-owned source it would fall back to an empty one in $HOME at run time. `-P`: the
+# installed package, not /src's copy (numba files the cache under the source's folder).
 ENV NUMBA_CPU_NAME=generic \
     NUMBA_CACHE_DIR=/opt/numba-cache
-RUN /opt/venv/bin/python -c "import numpy as np; from model_factory.dbscan import dbscan; dbscan(np.random.default_rng(0).normal(size=(2000, 2)), 0.3, 10)"
+RUN /opt/venv/bin/python -P -c "import numpy as np; from model_factory.dbscan import dbscan; dbscan(np.random.default_rng(0).normal(size=(2000, 2)), 0.3, 10)"
 
 FROM base AS runtime
 RUN useradd --uid 10001 --user-group --create-home --home-dir /home/app \
@@ -56,20 +68,12 @@ ARG GIT_COMMIT=unknown
 ENV GIT_COMMIT=$GIT_COMMIT
 CMD ["model-factory", "--help"]
 
-# The forecast service's environment: the same lock without what only pipelines need (the KFP SDK
-# and the Kubernetes client, bank's imbalanced-learn, taxi's numba, the SQL sink's driver) and
-# what only those pull in. gcsfs and the Google client stay: the service loads its model from
-# the stack's GCS artifact store. Rebuilt from the build stage's uv cache, at the same path.
+# The forecast service's environment: the project's dependencies only, without the `pipelines`
+# group (KFP SDK, Kubernetes client, numba, imbalanced-learn, scikit-learn, SciPy, PyArrow, the
+# PostgreSQL driver). gcsfs and the Google client stay: the service loads its model from the
+# stack's GCS artifact store. Rebuilt from the build stage's uv cache, at the same path.
 FROM build AS build-serve
-RUN rm -rf /opt/venv && uv sync --frozen --no-dev --no-editable \
-        --no-install-package kfp --no-install-package kfp-kubernetes \
-        --no-install-package kfp-pipeline-spec --no-install-package kfp-server-api \
-        --no-install-package kubernetes \
-        --no-install-package click-option-group --no-install-package docstring-parser \
-        --no-install-package requests-toolbelt --no-install-package tabulate \
-        --no-install-package websocket-client --no-install-package numba \
-        --no-install-package llvmlite --no-install-package imbalanced-learn \
-        --no-install-package sklearn-compat --no-install-package psycopg2-binary
+RUN rm -rf /opt/venv && uv sync --frozen --no-default-groups --no-editable && slim-venv /opt/venv
 
 # `model-factory serve` as user 10001 on port 8080; no run configs, no build tools. Settings come
 # from MODEL_FACTORY_SERVE_* and the ZenML server from ZENML_STORE_URL / ZENML_STORE_API_KEY.
@@ -87,4 +91,6 @@ EXPOSE 8080
 # Liveness only (the process answers); readiness (/readyz: a model is loaded) is the orchestrator's.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
+ARG GIT_COMMIT=unknown
+ENV GIT_COMMIT=$GIT_COMMIT
 CMD ["model-factory", "serve", "--host", "0.0.0.0", "--port", "8080"]

@@ -15,7 +15,8 @@ CHECKOV_VERSION := 3.3.30
 # checkov pins an old `packaging`, so it lives in its own environment, never in .venv.
 CHECKOV := $(TOOLS)/checkov/bin/checkov
 
-.PHONY: help env demo test test-durations test-fast lint format compile bench clean checkov check-terraform browser
+.PHONY: help env demo test test-durations test-fast lint format compile bench clean checkov \
+	check-terraform browser image image-check
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -66,6 +67,15 @@ lint: env  ## ruff, hadolint, actionlint
 
 compile: env  ## Kubeflow pipelines to build/kfp/<pipeline>.yaml (IMAGE=ref for the tasks' image)
 	$(RUN) model-factory compile $(if $(IMAGE),--image $(IMAGE))
+
+# Both images, built from the Dockerfile with buildah (no Docker daemon; as root on Debian it
+# installs buildah itself). TARGETS picks some (runtime, serve); BASE_IMAGE=ref another base.
+TARGETS ?= runtime serve
+image:  ## (~3 min, then cached layers) build the images with buildah: localhost/model-factory:dev (runtime), localhost/model-factory-serve:dev (serve)
+	BASE_IMAGE=$(BASE_IMAGE) infra/image/build.sh $(TARGETS)
+
+image-check: image env  ## run the CLI, a compiled KFP task, a taxi detection and the service inside the built images
+	MODEL_FACTORY_IMAGE_CHECK=1 $(RUN) pytest -m image -p no:cacheprovider -rA tests/test_image_run.py
 
 format: env
 	$(RUN) ruff check --fix .

@@ -1,9 +1,10 @@
 """The forecast service's image (root Dockerfile, target `serve`), checked without a Docker engine.
 
 hadolint covers the whole Dockerfile (tests/test_image.py). Here: the serve stage agrees with the
-Kubernetes manifests (user, port, health path), the packages it leaves out are not needed by any
-package it keeps (read from uv.lock), and its `uv sync` line, replayed into a fresh virtualenv,
-gives an environment that imports the service and forecasts from a saved model.
+Kubernetes manifests (user, port, health path), it installs the project's dependencies without
+the `pipelines` group, and none of them pulls in what only pipelines need (read from uv.lock); its
+`uv sync` line, replayed into a fresh virtualenv, gives an environment that imports the service
+and forecasts from a saved model.
 """
 
 import json
@@ -42,6 +43,7 @@ def _stages() -> dict[str, list[tuple[str, str]]]:
     """Stage name -> (INSTRUCTION, arguments), continuation lines joined, comments dropped."""
     text = re.sub(r"\\\n\s*", " ", DOCKERFILE.read_text())
     stages: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] = []  # before the first FROM: global ARGs
     for line in (line.strip() for line in text.splitlines()):
         if not line or line.startswith("#"):
             continue
@@ -50,11 +52,6 @@ def _stages() -> dict[str, list[tuple[str, str]]]:
             current = stages.setdefault(arguments.split()[-1], [])
         current.append((instruction, arguments))
     return stages
-
-
-def _left_out() -> list[str]:
-    (run,) = [args for instruction, args in _stages()["build-serve"] if instruction == "RUN"]
-    return re.findall(r"--no-install-package (\S+)", run)
 
 
 def _pod_and_container() -> tuple[dict, dict]:
@@ -82,13 +79,17 @@ def test_the_serve_stage_agrees_with_the_manifests():
     assert command == container["command"]
 
 
-def test_no_package_the_service_keeps_needs_one_it_leaves_out():
+def test_the_service_gets_the_projects_dependencies_and_none_only_pipelines_need():
+    """build-serve installs the project's own dependencies, no group: nothing they pull in may
+    be what only pipelines need (uv.lock's graph), and the runtime adds exactly that group."""
+    (run,) = [args for instruction, args in _stages()["build-serve"] if instruction == "RUN"]
+    sync = shlex.split(run.split("&&")[1])
+    assert sync[:2] == ["uv", "sync"] and "--no-default-groups" in sync
+    assert not {"--group", "--all-groups", "--dev", "--extra", "--all-extras"} & set(sync)
+
     lock = tomllib.loads((PROJECT_ROOT / "uv.lock").read_text())
     packages = {package["name"]: package for package in lock["package"]}
-    left_out = set(_left_out())
-    assert left_out and left_out <= set(packages), left_out - set(packages)
-    assert {"kfp", "kubernetes", "numba", "imbalanced-learn"} <= left_out
-    assert not left_out & {"zenml", "prophet", "fastapi", "uvicorn", "pandas", "pyarrow"}
+    project = packages["model-factory"]
 
     def needs(name: str, extras: tuple[str, ...]) -> list[tuple[str, tuple[str, ...]]]:
         package = packages[name]
@@ -97,15 +98,17 @@ def test_no_package_the_service_keeps_needs_one_it_leaves_out():
             deps += package.get("optional-dependencies", {}).get(extra, [])
         return [(dep["name"], tuple(dep.get("extra", []))) for dep in deps]
 
-    kept, todo = set(), needs("model-factory", ())
+    served, todo = set(), needs("model-factory", ())
     while todo:
         name, extras = todo.pop()
-        if name in left_out or (name, extras) in kept:
-            continue
-        kept.add((name, extras))
-        broken = [dep for dep, _ in needs(name, extras) if dep in left_out]
-        assert not broken, f"{name} needs {broken}, which the serve image leaves out"
-        todo += needs(name, extras)
+        if (name, extras) not in served:
+            served.add((name, extras))
+            todo += needs(name, extras)
+    served_names = {name for name, _ in served}
+    pipelines_only = {dep["name"] for dep in project["dev-dependencies"]["pipelines"]}
+    assert {"kfp", "kubernetes", "numba", "imbalanced-learn", "psycopg2-binary"} <= pipelines_only
+    assert not served_names & (pipelines_only | {"llvmlite", "kfp-pipeline-spec", "threadpoolctl"})
+    assert {"zenml", "prophet", "fastapi", "uvicorn", "pandas", "gcsfs"} <= served_names
 
 
 @pytest.mark.slow
@@ -122,9 +125,10 @@ def test_the_serve_environment_imports_the_service_and_forecasts(tmp_path):
             *sources, _ = shlex.split(arguments)
             for source in sources:
                 copy = shutil.copytree if (PROJECT_ROOT / source).is_dir() else shutil.copy2
+                (context / source).parent.mkdir(parents=True, exist_ok=True)
                 copy(PROJECT_ROOT / source, context / source)
     (run,) = [args for instruction, args in _stages()["build-serve"] if instruction == "RUN"]
-    sync = shlex.split(run.split("&&", 1)[1])
+    sync = shlex.split(run.split("&&")[1])
     uv = shutil.which("uv") or str(PROJECT_ROOT / ".tools/bin/uv")
     env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv), "UV_PYTHON_DOWNLOADS": "never"}
     env.pop("PYTHONPATH", None)
@@ -145,7 +149,7 @@ def test_the_serve_environment_imports_the_service_and_forecasts(tmp_path):
     files = tmp_path / "forecaster.json"
     files.write_text(json.dumps(StoreForecaster({model.store: model}, 0, 0.95).to_files()))
 
-    modules = ["kfp", "kubernetes", "numba", "llvmlite", "imblearn", "psycopg2"]
+    modules = ["kfp", "kubernetes", "numba", "llvmlite", "imblearn", "psycopg2", "sklearn", "scipy"]
     run_env = {**env, "ZENML_CONFIG_PATH": str(tmp_path / "zenml"), "HOME": str(tmp_path)}
     checked = subprocess.run(
         [str(venv / "bin/python"), "-c", SERVING_CHECK, str(files), *modules],
