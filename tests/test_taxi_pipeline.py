@@ -75,6 +75,11 @@ def test_pipeline_flags_planted_rides_reruns_idempotently_then_uses_production(c
         assert image.format == "PNG" and image.width > 400
     fitted = rows["model_version"].iloc[0]
     assert rows["model_version"].eq(fitted).all()
+    from zenml.client import Client
+
+    # ZenML recorded the environment's packages (it needs uv or pip in the environment).
+    [run] = Client().list_pipeline_runs(pipeline="taxi_detection", sort_by="desc:created", size=1)
+    assert "scikit-learn==" in run.client_environment["python_packages"]
 
     # No production version yet: the same date through the CLI fits and registers another
     # version, and the date's rows are replaced, not appended.
@@ -92,8 +97,6 @@ def test_pipeline_flags_planted_rides_reruns_idempotently_then_uses_production(c
     # Both fitted versions were offered for staging; the second scored the same F1 on the same
     # evaluation rides as whichever version holds staging, so it cannot beat it.
     assert metrics["promotion"] == "rejected"
-
-    from zenml.client import Client
 
     Client().get_model_version(MODEL, fitted).set_stage("production", force=True)
     other_day = detect(cli, "2024-06-02", db, tmp_path / "other_day.json")
