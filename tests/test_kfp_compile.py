@@ -34,6 +34,8 @@ HEAVY = {
     "forecast_training": {"backtest-group", "refit-group", "evaluate"},
     "bank_monitor": {"check", "train", "evaluate"},
     "forecast_monitor": {"check", "backtest-group", "refit-group", "evaluate"},
+    "bank_scoring": {"score"},
+    "forecast_scoring": {"forecast-stores"},
 }
 UNCACHED = {
     "bank_training": {"ingest"},
@@ -41,6 +43,8 @@ UNCACHED = {
     "forecast_training": {"ingest"},
     "bank_monitor": {"check", "retraining-window", "ingest"},
     "forecast_monitor": {"check", "retraining-window", "ingest"},
+    "bank_scoring": {"load-batch"},
+    "forecast_scoring": {"forecast-stores", "write-forecasts"},
 }
 STAGING_DB = {
     "bank_training": set(),
@@ -48,6 +52,8 @@ STAGING_DB = {
     "forecast_training": set(),
     "bank_monitor": set(),
     "forecast_monitor": set(),
+    "bank_scoring": set(),
+    "forecast_scoring": {"write-forecasts"},
 }
 # Per pipeline: the tasks whose output definitions include the KFP UI's metrics artifacts.
 UI_METRICS = {
@@ -58,9 +64,13 @@ UI_METRICS = {
     "forecast_training": {"evaluate": {"metrics": "system.Metrics"}},
     "bank_monitor": {"check": {"metrics": "system.Metrics"}},
     "forecast_monitor": {"check": {"metrics": "system.Metrics"}},
+    "bank_scoring": {"score": {"metrics": "system.Metrics"}},
+    "forecast_scoring": {"write-forecasts": {"metrics": "system.Metrics"}},
 }  # fmt: skip
 # Monitor pipelines: the training pipeline each runs, nested, when its check finds drift.
 RETRAINS = {"bank_monitor": "bank_training", "forecast_monitor": "forecast_training"}
+# Pipelines that import the production reference folder (`reference_uri`) as an artifact.
+READ_REFERENCE = {*RETRAINS, "bank_scoring", "forecast_scoring"}
 CREDENTIALS = re.compile(r"://[^/\s:@]+:[^/\s@]+@|password|postgres(ql)?(\+\w+)?://|sqlite://")
 
 
@@ -148,7 +158,7 @@ def test_every_task_runs_the_project_image_and_installs_nothing(compiled, name):
     _, deployment, _ = _parse(text)
     for label, executor in deployment.executors.items():
         if executor.WhichOneof("spec") == "importer":  # imports by URI, runs no container
-            assert name in RETRAINS, label
+            assert name in READ_REFERENCE, label
             continue
         container = executor.container
         assert container.image == IMAGE, label

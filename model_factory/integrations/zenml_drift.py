@@ -48,13 +48,16 @@ MODEL_ARTIFACTS = {
 
 
 def export_reference(model_name: str, folder: Path) -> str:
-    """Write the production version's profile, model and name to `folder` in the format the
-    Kubeflow monitor pipelines read (model_factory/continuous.py); returns the version name."""
-    from model_factory.continuous import save_reference  # both use cases: only when exporting
+    """Write the production version's profile, model, name and training config to `folder` in
+    the format the Kubeflow monitor and scoring pipelines read (model_factory/continuous.py);
+    returns the version name."""
+    from model_factory.continuous import USE_CASES, save_reference  # only when exporting
 
     version = monitored_version(model_name)
     model = version_artifact(version, MODEL_ARTIFACTS[model_name]).load()
-    save_reference(folder, model_name, version.name, reference_profile(version), model)
+    params = USE_CASES[model_name][0].model_fields["retraining"].annotation
+    training = params.model_validate(version.run_metadata["config"])
+    save_reference(folder, model_name, version.name, reference_profile(version), model, training)
     return version.name
 
 
