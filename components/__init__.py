@@ -10,6 +10,8 @@ from functools import partial
 from components import (
     bank_marketing,
     bank_monitor,
+    bank_scoring,
+    store_forecast_scoring,
     store_forecasting,
     store_monitor,
     taxi_anomalies,
@@ -55,6 +57,19 @@ PIPELINES: dict[str, KfpPipeline] = {
             "bank_training.yaml",
         ),
     ),
+    "bank_scoring": KfpPipeline(
+        build=lambda _config: bank_scoring.bank_scoring,
+        params=continuous.BankScoringWithReference,
+        config_file="bank_scoring.yaml",
+        # The reference is the production version, and the predictions the run's dataset.
+        zenml_only=frozenset({"scoring_stage", "scoring_out_path"}),
+        load=partial(
+            continuous.scoring_inputs,
+            continuous.BankScoringWithReference,
+            "bank_monitor",
+            "bank_scoring.yaml",
+        ),
+    ),
     "forecast_monitor": KfpPipeline(
         build=lambda config: store_monitor.monitor_pipeline(config.retraining.kubeflow.parallelism),
         params=continuous.ForecastMonitorAndRetrain,
@@ -67,6 +82,19 @@ PIPELINES: dict[str, KfpPipeline] = {
             "forecast_monitor",
             "forecast_monitor.yaml",
             "forecast_training.yaml",
+        ),
+    ),
+    "forecast_scoring": KfpPipeline(
+        build=lambda _config: store_forecast_scoring.store_forecast_scoring,
+        params=continuous.ForecastScoringWithReference,
+        config_file="forecast_scoring.yaml",
+        # The reference is the production version; the URL comes from a Kubernetes Secret.
+        zenml_only=frozenset({"scoring_stage", "scoring_db_url"}),
+        load=partial(
+            continuous.scoring_inputs,
+            continuous.ForecastScoringWithReference,
+            "forecast_monitor",
+            "forecast_scoring.yaml",
         ),
     ),
 }

@@ -80,5 +80,5 @@ def bank_monitor(
     """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml, `monitor_*` from
     bank_monitor.yaml and `retraining_*` from bank_training.yaml, flattened."""
     inputs = dict(locals())  # first statement: exactly the pipeline inputs
-    config = resolve_config(**inputs).output
+    config = resolve_config(**inputs).set_display_name("Check the run config").output
     check_then_retrain(MODEL_NAME, config, inputs, bank_training)

@@ -64,16 +64,20 @@ def check_then_retrain(
     """A monitor pipeline's tasks after `resolve-config` (its validated `config` JSON), given
     the pipeline's `inputs` (`reference_uri`, `retraining_*`) and the training pipeline."""
     reference = dsl.importer(artifact_uri=inputs["reference_uri"], artifact_class=dsl.Artifact)
+    reference.set_display_name("Import the production reference")
     checked = resources(
         reads_external_data(check(model=model, config_json=config, reference=reference.output)),
         cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
-    )  # fmt: skip
+    ).set_display_name("Check the batch for drift")  # fmt: skip
     with dsl.If(checked.outputs["Output"] == True, name="drifted"):  # noqa: E712 (KFP)
         window = reads_external_data(retraining_window(model=model, config_json=config))
+        window.set_display_name("Write the retraining window")
         overrides = {"data_path": window.outputs["data_path"]}
         if "holdout_days" in training.component_spec.inputs:  # forecasting: a time holdout
             overrides["holdout_days"] = window.outputs["holdout_days"]
-        training(**nested_inputs(inputs, "retraining_", **overrides))
+        training(**nested_inputs(inputs, "retraining_", **overrides)).set_display_name(
+            "Retrain on the window"
+        )
 
 
 def nested_inputs(inputs: dict, prefix: str, **overrides) -> dict:

@@ -21,9 +21,21 @@ STAGING_DB_SECRET = "model-factory-staging-db"
 STAGING_DB_ENV = "MODEL_FACTORY_DB_URL"
 
 
+# Tasks that reach systems outside the pipeline (object storage, the staging database) retry
+# transient failures (a storage timeout, a database restart), boundedly: after 30 s, 60 s and
+# 120 s, then the run fails. Their writes replace rows, so a retried write is safe.
+RETRY = {
+    "num_retries": 3,
+    "backoff_duration": "30s",
+    "backoff_factor": 2.0,
+    "backoff_max_duration": "120s",
+}
+
+
 def reads_external_data(task: dsl.PipelineTask) -> dsl.PipelineTask:
-    """No caching: the same inputs (a path, a run date) can name data that has changed."""
-    return task.set_caching_options(False)
+    """No caching: the same inputs (a path, a run date) can name data that has changed.
+    Retried: the data lives outside the cluster."""
+    return task.set_caching_options(False).set_retry(**RETRY)
 
 
 def resources(
@@ -50,8 +62,9 @@ def staging_db(task: dsl.PipelineTask) -> dsl.PipelineTask:
     """Give the task the staging database URL from its Kubernetes Secret.
 
     Never cached: a cache hit would skip the write, and the table may have changed since.
+    Retried: the database is outside the cluster.
     """
-    task.set_caching_options(False)
+    task.set_caching_options(False).set_retry(**RETRY)
     return kubernetes.use_secret_as_env(
         task, secret_name=STAGING_DB_SECRET, secret_key_to_env={"url": STAGING_DB_ENV}
     )

@@ -271,20 +271,22 @@ def training_pipeline(kubeflow_parallelism: int) -> BaseComponent:
         except `kubeflow.parallelism` (compiled in)."""
         # First statement: locals() holds exactly the pipeline inputs and the compile-time
         # `kubeflow_parallelism` (Python counts the closure variable read below as a local).
-        config = resolve_config(**locals()).outputs["run_config"]
-        raw = reads_external_data(ingest(run_config=config))
+        resolved = resolve_config(**locals())
+        config = resolved.set_display_name("Check the run config").outputs["run_config"]
+        raw = reads_external_data(ingest(run_config=config).set_display_name("Read the sales data"))
         valid = validate(
             run_config=config,
             raw_sales=raw.outputs["raw_sales"],
             raw_stores=raw.outputs["raw_stores"],
-        )
+        ).set_display_name("Validate the sales")
         sales = valid.outputs["sales"]
         groups = store_groups(run_config=config, sales=sales)
+        groups.set_display_name("Split the stores into groups")
         with dsl.ParallelFor(groups.output, parallelism=kubeflow_parallelism) as group:
             backtest = resources(
                 backtest_group(run_config=config, sales=sales, stores=group),
                 cpu="2", memory="2Gi", cpu_limit=2, memory_limit="4Gi",
-            )  # fmt: skip
+            ).set_display_name("Choose and backtest the group's models")  # fmt: skip
             refit = resources(
                 refit_group(
                     run_config=config,
@@ -292,7 +294,7 @@ def training_pipeline(kubeflow_parallelism: int) -> BaseComponent:
                     evaluated_forecaster=backtest.outputs["evaluated_forecaster"],
                 ),
                 cpu="2", memory="2Gi", cpu_limit=2, memory_limit="4Gi",
-            )  # fmt: skip
+            ).set_display_name("Refit the group's models on all data")  # fmt: skip
         scored = resources(
             evaluate(
                 run_config=config,
@@ -303,8 +305,10 @@ def training_pipeline(kubeflow_parallelism: int) -> BaseComponent:
                 stores=valid.outputs["stores"],
             ),
             cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
-        )  # fmt: skip
-        merge_models(store_forecasters=dsl.Collected(refit.outputs["store_forecaster"]))
+        ).set_display_name("Evaluate the holdout forecasts")  # fmt: skip
+        merge_models(
+            store_forecasters=dsl.Collected(refit.outputs["store_forecaster"])
+        ).set_display_name("Merge the stores' models")
         return scored.outputs["metrics_json"]
 
     return store_forecasting_training

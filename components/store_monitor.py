@@ -113,9 +113,11 @@ def monitor_pipeline(kubeflow_parallelism: int) -> BaseComponent:
         # First statement: the pipeline inputs, and the closure variables read below, which
         # Python counts as locals (`training`, the compile-time `kubeflow_parallelism`).
         inputs = {k: v for k, v in locals().items() if k not in CLOSURE}
-        config = resolve_config(
-            **inputs, retraining_kubeflow_parallelism=kubeflow_parallelism
-        ).output
+        config = (
+            resolve_config(**inputs, retraining_kubeflow_parallelism=kubeflow_parallelism)
+            .set_display_name("Check the run config")
+            .output
+        )
         check_then_retrain(MODEL_NAME, config, inputs, training)
 
     return store_forecasting_monitor

@@ -172,14 +172,18 @@ def taxi_detection(
 ) -> dsl.Artifact:
     """Inputs are `parameters.config` of zenml_config/taxi_detection.yaml, flattened, except
     `db_url`: the staging database comes from the Secret in components/platform.py."""
-    config = resolve_config(**locals()).output  # first statement: exactly the pipeline inputs
-    raw = reads_external_data(ingest(config_json=config))
-    rides = validate(config_json=config, raw_rides=raw.outputs["raw_rides"]).outputs["rides"]
+    resolved = resolve_config(**locals())  # first statement: exactly the pipeline inputs
+    config = resolved.set_display_name("Check the run config").output
+    raw = reads_external_data(ingest(config_json=config).set_display_name("Read the rides"))
+    checked = validate(config_json=config, raw_rides=raw.outputs["raw_rides"])
+    rides = checked.set_display_name("Validate the rides").outputs["rides"]
     fit = fit_detector(config_json=config, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER)
     resources(reads_external_data(fit), cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi")
+    fit.set_display_name("Fit the detector on the reference window")
     labelled = resources(
         label(config_json=config, rides=rides, detector=fit.outputs["detector"]),
         cpu="1", memory="2Gi", cpu_limit=1, memory_limit="4Gi",
-    )  # fmt: skip
+    ).set_display_name("Label the rides")  # fmt: skip
     written = staging_db(write_labels(config_json=config, labels=labelled.outputs["labels"]))
+    written.set_display_name("Write the labels to the staging database")
     return written.outputs["metrics_json"]

@@ -18,7 +18,7 @@ from pydantic import Field
 from model_factory import kubeflow_monitors
 from model_factory.bank import data as bank_data
 from model_factory.bank import monitor as bank_monitor
-from model_factory.bank.config import BankTrainingConfig
+from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
 from model_factory.config import StrictModel, load_run_config
 from model_factory.drift import report
 from model_factory.drift.profile import ReferenceProfile
@@ -27,10 +27,12 @@ from model_factory.errors import InputError
 from model_factory.forecasting import data as forecast_data
 from model_factory.forecasting import forecaster
 from model_factory.forecasting import monitor as forecast_monitor
-from model_factory.forecasting.config import ForecastTrainingConfig
+from model_factory.forecasting.config import ForecastScoringConfig, ForecastTrainingConfig
 
 PROFILE_FILE = "reference_profile.json"
 VERSION_FILE = "version.txt"
+# The version's recorded training config: the contract of the batches it scores.
+TRAINING_CONFIG_FILE = "training_config.json"
 # Model file (or folder) in a reference folder, and how it is written and read, per model.
 MODEL_FILES = {
     "bank_marketing_classifier": ("classifier.joblib", joblib.dump, joblib.load),
@@ -78,6 +80,34 @@ def monitor_inputs(
     )
 
 
+S = TypeVar("S", bound=StrictModel)
+
+
+class ScoreWithReference(StrictModel, Generic[S]):
+    """A Kubeflow batch-scoring pipeline's inputs (flattened): the production reference, whose
+    model scores (the monitor's `reference_uri` in kubeflow_monitors.yaml), and the scoring run
+    config (zenml_config/<use case>_scoring.yaml)."""
+
+    reference_uri: str = Field(min_length=1, description="folder written by export-reference")
+    scoring: S
+
+
+BankScoringWithReference = ScoreWithReference[BankScoringConfig]
+ForecastScoringWithReference = ScoreWithReference[ForecastScoringConfig]
+
+
+def scoring_inputs(
+    params: type[ScoreWithReference], monitor_pipeline: str, scoring_file: str, config_dir: Path
+) -> ScoreWithReference:
+    """A scoring pipeline's config: the reference its use case's monitor reads, and the
+    scoring run config."""
+    scoring = load_run_config(config_dir / scoring_file, params.model_fields["scoring"].annotation)
+    return params(
+        reference_uri=kubeflow_monitors.monitor(config_dir, monitor_pipeline).reference_uri,
+        scoring=scoring.parameters.config,
+    )
+
+
 class Reference(NamedTuple):
     profile: ReferenceProfile
     model: object
@@ -85,12 +115,14 @@ class Reference(NamedTuple):
 
 
 def save_reference(
-    folder: Path, model_name: str, version: str, profile: ReferenceProfile, model
-) -> Path:
+    folder: Path, model_name: str, version: str, profile: ReferenceProfile, model,
+    training_config: StrictModel,
+) -> Path:  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
     name, dump, _ = MODEL_FILES[model_name]
     (folder / PROFILE_FILE).write_text(profile.model_dump_json())
     (folder / VERSION_FILE).write_text(f"{version}\n")
+    (folder / TRAINING_CONFIG_FILE).write_text(training_config.model_dump_json())
     dump(model, folder / name)
     return folder
 
@@ -103,6 +135,14 @@ def load_reference(folder: Path, model_name: str) -> Reference:
     profile = ReferenceProfile.model_validate_json((folder / PROFILE_FILE).read_text())
     version = (folder / VERSION_FILE).read_text().strip()
     return Reference(profile, load(folder / name), version)
+
+
+def load_training_config(folder: Path, params: type[T]) -> T:
+    """The reference version's training config (the batch contract of scoring with it)."""
+    path = folder / TRAINING_CONFIG_FILE
+    if not path.is_file():
+        raise InputError(f"reference {folder}: missing {TRAINING_CONFIG_FILE} (export-reference)")
+    return params.model_validate_json(path.read_text())
 
 
 def parse(model_name: str, config_json: str) -> MonitorAndRetrain:

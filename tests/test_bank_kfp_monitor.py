@@ -54,7 +54,7 @@ def production(tmp_path_factory):
     classifier = model.train(train, training).model
     scores = evaluate.evaluate(classifier, test, training)
     profile = monitor.build_profile(dataset, test, classifier, training, scores)
-    reference = save_reference(folder / "reference", MODEL, VERSION, profile, classifier)
+    reference = save_reference(folder / "reference", MODEL, VERSION, profile, classifier, training)
     return base.model_copy(update={"reference_uri": str(reference), "retraining": training})
 
 
@@ -98,3 +98,59 @@ def test_a_shifted_batch_retrains_on_the_reference_plus_the_batch(
     assert classifier.predict_proba(parts[1][config.features]).shape == (len(parts[1]), 2)
     metrics = json.loads((run_dir / "evaluate/metrics_json").read_text())
     assert metrics["n_test"] == len(parts[1]) and 0.5 < metrics["roc_auc"] <= 1.0
+    # What the KFP UI plots: the held-out ROC curve and confusion matrix.
+    logged = json.loads((run_dir / "evaluate/executor_output.json").read_text())["artifacts"]
+    curves = logged["classification"]["artifacts"][0]["metadata"]
+    assert set(curves) == {"confidenceMetrics", "confusionMatrix"}
+    roc = curves["confidenceMetrics"]
+    assert {frozenset(point) for point in roc} == {
+        frozenset({"confidenceThreshold", "falsePositiveRate", "recall"})
+    }
+    assert (roc[0]["falsePositiveRate"], roc[-1]["recall"]) == (0.0, 1.0)
+    assert all(0.0 <= point["confidenceThreshold"] <= 1.0 for point in roc)  # JSON has no inf
+    matrix = curves["confusionMatrix"]
+    assert [spec["displayName"] for spec in matrix["annotationSpecs"]] == ["no", "yes"]
+    assert sum(sum(row["row"]) for row in matrix["rows"]) == metrics["n_test"]
+    assert logged["metrics"]["artifacts"][0]["metadata"] == pytest.approx(metrics)
+
+
+@pytest.mark.slow
+def test_batch_scoring_uses_the_reference_classifier_and_its_contract(
+    production, tmp_path, monkeypatch
+):
+    """The KFP scoring pipeline scores with the reference's classifier and version, and
+    refuses a batch that breaks the training contract, as the ZenML scoring run does."""
+    from model_factory import continuous
+    from model_factory.bank.config import BankScoringConfig
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d
+    batch = shift.fresh_batch(200, seed=5)
+    path = tmp_path / "batch.csv"
+    batch.to_csv(path, sep=";", index=False)
+    scoring = BankScoringConfig(data_path=str(path))
+    config = continuous.BankScoringWithReference(
+        reference_uri=production.reference_uri, scoring=scoring
+    )
+    task = run_kfp_local("bank_scoring", config, tmp_path / "root")
+    (run_dir,) = (tmp_path / "root").iterdir()
+    assert {p.name for p in run_dir.iterdir()} == {"resolve-config", "load-batch", "score"}
+    scored = pd.read_parquet(run_dir / "score/predictions")
+    classifier = joblib.load(f"{production.reference_uri}/classifier.joblib")
+    features = production.retraining.features
+    expected = classifier.predict_proba(batch[features])[:, 1]
+    assert scored["probability"].tolist() == pytest.approx(expected.tolist(), abs=1e-12)
+    assert set(scored["model_version"]) == {VERSION} and len(scored) == 200
+    summary = task.outputs["Output"]
+    assert summary["model_version"] == VERSION and summary["n_rows"] == 200
+    logged = json.loads((run_dir / "score/executor_output.json").read_text())["artifacts"]
+    assert set(logged["metrics"]["artifacts"][0]["metadata"]) == {
+        "n_rows", "n_predicted_positive", "mean_probability"
+    }  # fmt: skip
+
+    broken = tmp_path / "broken.csv"
+    batch.drop(columns=["age"]).to_csv(broken, sep=";", index=False)
+    bad = config.model_copy(
+        update={"scoring": scoring.model_copy(update={"data_path": str(broken)})}
+    )
+    with pytest.raises(RuntimeError, match=r"Inner task failed: .*load-batch"):
+        run_kfp_local("bank_scoring", bad, tmp_path / "bad")

@@ -29,6 +29,11 @@ def test_an_incomplete_reference_folder_names_what_is_missing(tmp_path):
         continuous.load_reference(tmp_path, MODEL_NAME)
 
 
+def test_a_reference_without_its_training_config_cannot_score(tmp_path):
+    with pytest.raises(InputError, match=r"missing training_config.json \(export-reference\)"):
+        continuous.load_training_config(tmp_path, BankTrainingConfig)
+
+
 def test_a_monitor_run_without_a_batch_is_bad_input(tmp_path):
     config = continuous.BankMonitorAndRetrain(
         reference_uri=str(tmp_path), monitor=BankMonitorConfig(), retraining=BankTrainingConfig()

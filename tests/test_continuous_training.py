@@ -15,6 +15,7 @@ from zenml.client import Client
 
 from model_factory import continuous
 from model_factory.bank import shift
+from model_factory.bank.config import BankTrainingConfig
 from model_factory.integrations import zenml_stages
 from model_factory.paths import config_dir
 from model_factory.promotion import POLICY_FILE, policy_for
@@ -94,3 +95,6 @@ def test_export_reference_writes_what_the_kubeflow_monitors_read(tmp_path, produ
     batch = shift.fresh_batch(100, seed=1)[reference.profile.features]
     classifier = version.get_artifact("classifier").load()
     assert (reference.model.predict_proba(batch) == classifier.predict_proba(batch)).all()
+    # What the Kubeflow scoring pipeline checks a batch against: the version's own config.
+    training = continuous.load_training_config(tmp_path / "reference", BankTrainingConfig)
+    assert training == BankTrainingConfig.model_validate(version.run_metadata["config"])

@@ -7,6 +7,7 @@ on the sales plus the batch and leave a merged forecaster of both stores.
 """
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -45,7 +46,9 @@ def production(tmp_path_factory):
     holdout, evaluated = train.backtest(sales, training)
     profile = monitor.build_profile(holdout, evaluate.pooled_metrics(holdout))
     model = train.refit(sales, evaluated, training)
-    reference = save_reference(folder / "reference", monitor.MODEL_NAME, VERSION, profile, model)
+    reference = save_reference(
+        folder / "reference", monitor.MODEL_NAME, VERSION, profile, model, training
+    )
     return base.model_copy(update={"reference_uri": str(reference), "retraining": training})
 
 
@@ -90,3 +93,40 @@ def test_shifted_stores_retrain_on_the_sales_plus_the_batch(production, tmp_path
     # Judged on the second half of the batch: the first half is in the backtest's training.
     trained = json.loads((run_dir / "resolve-config-2/run_config").read_text())
     assert trained["holdout_days"] == BATCH_DAYS // 2 < production.retraining.holdout_days
+
+
+@pytest.mark.slow
+def test_batch_forecasts_use_the_reference_forecaster_and_land_in_staging(
+    production, tmp_path, monkeypatch
+):
+    """The KFP scoring pipeline forecasts with the reference's forecaster and writes the rows
+    under its version to the database its Secret names, as the ZenML scoring run does."""
+    from model_factory import continuous, sql
+    from model_factory.forecasting import batch, sink
+    from model_factory.forecasting.config import ForecastScoringConfig
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d
+    url = f"sqlite:///{tmp_path / 'staging.db'}"
+    monkeypatch.setenv("MODEL_FACTORY_DB_URL", url)  # what the Secret gives on a cluster
+    config = continuous.ForecastScoringWithReference(
+        reference_uri=production.reference_uri, scoring=ForecastScoringConfig(horizon_days=14)
+    )
+    task = run_kfp_local("forecast_scoring", config, tmp_path / "root")
+    (run_dir,) = (tmp_path / "root").iterdir()
+    assert {p.name for p in run_dir.iterdir()} == {
+        "resolve-config", "forecast-stores", "write-forecasts"
+    }  # fmt: skip
+    model = forecaster.load(Path(production.reference_uri) / "store_forecaster")
+    expected = batch.forecast_all(model, batch.default_calendar(model, 14))
+    engine = sql.engine_for(url)
+    try:
+        rows = sink.read_forecasts(engine, VERSION)
+    finally:
+        engine.dispose()
+    assert len(rows) == len(expected) == 2 * 14
+    assert sorted(rows["forecast"]) == pytest.approx(sorted(expected["forecast"]), rel=1e-12)
+    summary = task.outputs["Output"]
+    assert (summary["model_version"], summary["rows_written"]) == (VERSION, len(expected))
+    logged = json.loads((run_dir / "write-forecasts/executor_output.json").read_text())
+    metrics = logged["artifacts"]["metrics"]["artifacts"][0]["metadata"]
+    assert metrics == {"n_stores": 2, "rows_written": len(expected)}

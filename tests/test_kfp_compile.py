@@ -34,6 +34,8 @@ HEAVY = {
     "forecast_training": {"backtest-group", "refit-group", "evaluate"},
     "bank_monitor": {"check", "train", "evaluate"},
     "forecast_monitor": {"check", "backtest-group", "refit-group", "evaluate"},
+    "bank_scoring": {"score"},
+    "forecast_scoring": {"forecast-stores"},
 }
 UNCACHED = {
     "bank_training": {"ingest"},
@@ -41,6 +43,8 @@ UNCACHED = {
     "forecast_training": {"ingest"},
     "bank_monitor": {"check", "retraining-window", "ingest"},
     "forecast_monitor": {"check", "retraining-window", "ingest"},
+    "bank_scoring": {"load-batch"},
+    "forecast_scoring": {"forecast-stores", "write-forecasts"},
 }
 STAGING_DB = {
     "bank_training": set(),
@@ -48,9 +52,25 @@ STAGING_DB = {
     "forecast_training": set(),
     "bank_monitor": set(),
     "forecast_monitor": set(),
+    "bank_scoring": set(),
+    "forecast_scoring": {"write-forecasts"},
 }
+# Per pipeline: the tasks whose output definitions include the KFP UI's metrics artifacts.
+UI_METRICS = {
+    "bank_training": {"evaluate": {"metrics": "system.Metrics",
+                                   "classification": "system.ClassificationMetrics"}},
+    "taxi_detection": {"fit-detector": {"evaluation": "system.Metrics"},
+                       "write-labels": {"metrics": "system.Metrics"}},
+    "forecast_training": {"evaluate": {"metrics": "system.Metrics"}},
+    "bank_monitor": {"check": {"metrics": "system.Metrics"}},
+    "forecast_monitor": {"check": {"metrics": "system.Metrics"}},
+    "bank_scoring": {"score": {"metrics": "system.Metrics"}},
+    "forecast_scoring": {"write-forecasts": {"metrics": "system.Metrics"}},
+}  # fmt: skip
 # Monitor pipelines: the training pipeline each runs, nested, when its check finds drift.
 RETRAINS = {"bank_monitor": "bank_training", "forecast_monitor": "forecast_training"}
+# Pipelines that import the production reference folder (`reference_uri`) as an artifact.
+READ_REFERENCE = {*RETRAINS, "bank_scoring", "forecast_scoring"}
 CREDENTIALS = re.compile(r"://[^/\s:@]+:[^/\s@]+@|password|postgres(ql)?(\+\w+)?://|sqlite://")
 
 
@@ -138,7 +158,7 @@ def test_every_task_runs_the_project_image_and_installs_nothing(compiled, name):
     _, deployment, _ = _parse(text)
     for label, executor in deployment.executors.items():
         if executor.WhichOneof("spec") == "importer":  # imports by URI, runs no container
-            assert name in RETRAINS, label
+            assert name in READ_REFERENCE, label
             continue
         container = executor.container
         assert container.image == IMAGE, label
@@ -196,6 +216,41 @@ def test_only_tasks_that_read_or_write_outside_data_skip_the_cache(compiled, nam
         if _executor(spec, body) and not body.caching_options.enable_cache
     }  # fmt: skip
     assert uncached == UNCACHED[name]
+
+
+@pytest.mark.parametrize("name", PIPELINES)
+def test_only_tasks_that_reach_outside_systems_retry_and_boundedly(compiled, name):
+    """The tasks that read outside data or write to the staging DB are the uncached ones."""
+    spec, _, _ = _parse(compiled[name][0])
+    retried = {
+        task: body.retry_policy for task, body in _tasks(spec) if body.retry_policy.max_retry_count
+    }
+    assert set(retried) == UNCACHED[name]
+    for task, policy in retried.items():
+        assert 1 <= policy.max_retry_count <= 5, task
+        assert policy.backoff_duration.seconds > 0 and policy.backoff_factor >= 1, task
+        assert 0 < policy.backoff_max_duration.seconds <= 600, task
+
+
+@pytest.mark.parametrize("name", PIPELINES)
+def test_every_task_has_a_display_name_a_person_reads(compiled, name):
+    """The KFP UI labels a task with its `taskInfo.name`: a sentence, not the component name."""
+    spec, _, _ = _parse(compiled[name][0])
+    for task, body in _tasks(spec):
+        if task.startswith(("condition-", "for-loop-")):  # control-flow groups, not tasks
+            continue
+        shown = body.task_info.name
+        assert shown != task and " " in shown and shown[0].isupper(), f"{task}: {shown!r}"
+
+
+@pytest.mark.parametrize("name", PIPELINES)
+def test_runs_log_metrics_the_kfp_ui_compares_and_plots(compiled, name):
+    spec, _, _ = _parse(compiled[name][0])
+    tasks = dict(_tasks(spec))
+    for task, outputs in UI_METRICS[name].items():
+        artifacts = spec.components[tasks[task].component_ref.name].output_definitions.artifacts
+        declared = {key: artifacts[key].artifact_type.schema_title for key in outputs}
+        assert declared == outputs, task
 
 
 @pytest.mark.parametrize("name", PIPELINES)

@@ -30,6 +30,31 @@ PIPELINES = {
         {"backtest": None, "refit": None},
     ),
 }  # fmt: skip
+# The pipelines that look a model version up when they are composed (scoring, monitors): run
+# config -> (pipeline module, params model). Their builds need a version in the store, so only
+# their configs are checked here; the image and settings are the training configs'.
+LOOKUPS = {
+    "bank_scoring.yaml": ("bank_scoring", "model_factory.bank.config:BankScoringConfig"),
+    "forecast_scoring.yaml": (
+        "store_forecast_scoring", "model_factory.forecasting.config:ForecastScoringConfig"
+    ),
+    "bank_monitor.yaml": (
+        "bank_marketing_monitor", "model_factory.bank.monitor:BankMonitorConfig"
+    ),
+    "forecast_monitor.yaml": (
+        "store_forecasting_monitor", "model_factory.forecasting.monitor:ForecastMonitorConfig"
+    ),
+    "taxi_monitor.yaml": ("taxi_anomalies_monitor", "model_factory.taxi.monitor:TaxiMonitorConfig"),
+}  # fmt: skip
+# Steps that read or write the staging database, given its URL from the ZenML secret.
+STAGING_DB_STEPS = {
+    "taxi_detection.yaml": {"write_labels"},
+    "forecast_scoring.yaml": {"write_forecasts"},
+    "taxi_monitor.yaml": {"load_taxi_batch"},
+}
+# Not on Kubeflow: the deploy pipeline applies manifests with kubectl and a kubeconfig, which
+# the pipeline image and its pods do not have.
+LOCAL_ONLY = {"forecast_service_deploy.yaml"}
 
 
 def _params(spec: str):
@@ -41,15 +66,45 @@ def _raw(name: str) -> dict:
     return yaml.safe_load((CONFIGS / "kubeflow" / name).read_text())
 
 
-@pytest.mark.parametrize("name", list(PIPELINES))
+def test_every_pipeline_run_config_has_a_kubeflow_twin():
+    local = {path.name for path in CONFIGS.glob("*.yaml")}
+    run_configs = {
+        name for name in local if "parameters" in yaml.safe_load((CONFIGS / name).read_text())
+    }
+    assert set(PIPELINES) | set(LOOKUPS) == run_configs - LOCAL_ONLY
+    assert {path.name for path in (CONFIGS / "kubeflow").glob("*.yaml")} == set(PIPELINES) | set(
+        LOOKUPS
+    )
+
+
+@pytest.mark.parametrize("name", [*PIPELINES, *LOOKUPS])
 def test_the_kubeflow_config_is_strictly_valid_and_keeps_the_local_parameters(name):
-    _, params, _ = PIPELINES[name]
+    params = PIPELINES[name][1] if name in PIPELINES else LOOKUPS[name][1]
     kubeflow = load_run_config(CONFIGS / "kubeflow" / name, _params(params))
     local = load_run_config(CONFIGS / name, _params(params))
     assert kubeflow.parameters == local.parameters
     docker = kubeflow.settings["docker"]
     assert docker["parent_image"] == "${MODEL_FACTORY_IMAGE}"  # the image `compile` also uses
     assert docker["skip_build"] is True
+    assert (
+        kubeflow.enable_cache is False and kubeflow.settings["orchestrator.kubeflow"]["synchronous"]
+    )
+    secrets = {step for step, body in (kubeflow.steps or {}).items() if "secrets" in body}
+    assert secrets == STAGING_DB_STEPS.get(name, set())
+    for step in secrets:
+        assert kubeflow.steps[step]["secrets"] == [STAGING_DB_SECRET]
+
+
+@pytest.mark.parametrize("name", list(LOOKUPS))
+def test_the_configured_steps_are_steps_of_the_pipeline(name):
+    """What the build checks for the training configs: no setting for a step that is not run."""
+    from zenml.steps import BaseStep
+
+    module = LOOKUPS[name][0]
+    source = (PROJECT_ROOT / "pipelines" / f"{module}.py").read_text()
+    steps = vars(import_module(f"pipelines.{module}").s)  # each pipeline calls its steps `s.x(`
+    called = {n for n, v in steps.items() if isinstance(v, BaseStep) and f"s.{n}(" in source}
+    assert set(_raw(name)["steps"]) <= called
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,7 @@
 """Held-out evaluation of the classifier: scores, curves and a confusion matrix."""
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -8,10 +10,12 @@ from sklearn.metrics import (
     PrecisionRecallDisplay,
     RocCurveDisplay,
     average_precision_score,
+    confusion_matrix,
     f1_score,
     precision_score,
     recall_score,
     roc_auc_score,
+    roc_curve,
 )
 
 from model_factory.bank.config import BankTrainingConfig
@@ -33,6 +37,34 @@ def evaluate(model, test: pd.DataFrame, config: BankTrainingConfig) -> dict[str,
         "n_test": len(test),
         "positive_rate": float(np.mean(y)),
     }
+
+
+class Curves(NamedTuple):
+    """The held-out ROC curve and confusion matrix as plain lists (what a UI plots)."""
+
+    fpr: list[float]
+    tpr: list[float]
+    thresholds: list[float]
+    labels: list[str]  # rows (actual) and columns (predicted) of `confusion`
+    confusion: list[list[int]]
+
+
+def curves(model, test: pd.DataFrame, config: BankTrainingConfig) -> Curves:
+    x, y = split_xy(test, config)
+    probability = model.predict_proba(x)[:, 1]
+    fpr, tpr, thresholds = roc_curve(y, probability)
+    # The first threshold is +inf (nothing predicted positive), which JSON cannot carry; 1.0
+    # predicts the same for every probability below 1.
+    thresholds = np.minimum(thresholds, 1.0)
+    predicted = (probability >= model.best_threshold_).astype(int)
+    matrix = confusion_matrix(y, predicted, labels=[0, 1])
+    return Curves(
+        fpr=fpr.tolist(),
+        tpr=tpr.tolist(),
+        thresholds=thresholds.tolist(),
+        labels=["no", config.positive_label],
+        confusion=matrix.tolist(),
+    )
 
 
 def evaluation_figure(model, test: pd.DataFrame, config: BankTrainingConfig) -> Figure:

@@ -51,18 +51,21 @@ MODEL_ARTIFACTS = {
 
 
 def export_reference(model_name: str, folder: Path) -> str:
-    """Write the production version's profile, model and name to `folder` in the format the
-    Kubeflow monitor pipelines read (model_factory/continuous.py), replacing the folder in one
-    step (a reader sees the previous export or this one); returns the version name."""
+    """Write the production version's profile, model, name and training config to `folder` in
+    the format the Kubeflow monitor and scoring pipelines read (model_factory/continuous.py),
+    replacing the folder in one step (a reader sees the previous export or this one); returns
+    the version name."""
     from model_factory import outputs
-    from model_factory.continuous import VERSION_FILE, save_reference  # only when exporting
+    from model_factory.continuous import USE_CASES, VERSION_FILE, save_reference
 
     version = monitored_version(model_name)
     model = version_artifact(version, MODEL_ARTIFACTS[model_name]).load()
+    params = USE_CASES[model_name][0].model_fields["retraining"].annotation
+    training = params.model_validate(version.run_metadata["config"])
     profile = reference_profile(version)
     outputs.write_folder(
         folder,
-        lambda new: save_reference(new, model_name, version.name, profile, model),
+        lambda new: save_reference(new, model_name, version.name, profile, model, training),
         marker=VERSION_FILE,
     )
     return version.name

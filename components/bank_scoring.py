@@ -1,0 +1,102 @@
+"""Bank marketing batch scoring on Kubeflow Pipelines with the production classifier.
+
+A KFP run has no ZenML store to look the version in a stage up in, so the classifier, its
+version name and its training config (the batch's contract) come from the production reference
+folder at `reference_uri` (`model-factory export-reference`), the one the monitor reads. The
+predictions are the run's `predictions` dataset, with the version name in every row.
+"""
+
+from kfp import dsl
+
+from components.platform import component, reads_external_data, resources
+
+
+@component
+def resolve_config(reference_uri: str, scoring_data_path: str, scoring_csv_separator: str) -> str:
+    """Validate the run's inputs once; every later task reads the config from this JSON."""
+    inputs = dict(locals())  # first statement: exactly the inputs above
+    from model_factory.continuous import BankScoringWithReference
+    from model_factory.flat_config import unflatten
+
+    return unflatten(BankScoringWithReference, inputs).model_dump_json()
+
+
+@component
+def load_batch(
+    config_json: str, reference: dsl.Input[dsl.Artifact], batch: dsl.Output[dsl.Dataset]
+) -> None:
+    """The batch, checked against the columns and types the production version trained on."""
+    from pathlib import Path
+
+    from model_factory import continuous
+    from model_factory.bank import data, predict
+    from model_factory.bank.config import BankTrainingConfig
+
+    config = continuous.BankScoringWithReference.model_validate_json(config_json).scoring
+    training = continuous.load_training_config(Path(reference.path), BankTrainingConfig)
+    frame = data.load_batch(config)
+    frame = predict.validate_batch(frame, training, data.batch_source(config))
+    frame.to_parquet(batch.path)
+    batch.metadata["rows"] = len(frame)
+
+
+@component
+def score(
+    reference: dsl.Input[dsl.Artifact],
+    batch: dsl.Input[dsl.Dataset],
+    predictions: dsl.Output[dsl.Dataset],
+    metrics: dsl.Output[dsl.Metrics],
+) -> dict:
+    """Probability and prediction per row; returns the summary the ZenML run reports."""
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    import pandas as pd
+
+    from model_factory import continuous
+    from model_factory.bank import predict
+    from model_factory.bank.config import BankTrainingConfig
+    from model_factory.bank.monitor import MODEL_NAME
+
+    folder = Path(reference.path)
+    production = continuous.load_reference(folder, MODEL_NAME)
+    training = continuous.load_training_config(folder, BankTrainingConfig)
+    frame = pd.read_parquet(batch.path)
+    known = predict.known_categories(production.model, training)
+    scored = predict.score(production.model, frame, training, production.version,
+                           datetime.now(UTC))  # fmt: skip
+    scored.to_parquet(predictions.path)
+    summary = {
+        "n_rows": len(scored),
+        "n_predicted_positive": int(scored["prediction"].sum()),
+        "mean_probability": float(scored["probability"].mean()),
+    }
+    for name, value in summary.items():
+        metrics.log_metric(name, value)
+    predictions.metadata.update(rows=len(scored), model_version=production.version)
+    return {
+        **summary,
+        "unseen_categories": predict.unseen_categories(frame, known),
+        "model_version": production.version,
+    }
+
+
+@dsl.pipeline(
+    name="bank-scoring",
+    description="Bank marketing: score a batch with the production classifier of the reference.",
+)
+def bank_scoring(reference_uri: str, scoring_data_path: str, scoring_csv_separator: str) -> dict:
+    """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml (bank_monitor's) and
+    `scoring_*` from zenml_config/bank_scoring.yaml, flattened, except `stage` (the reference
+    is the production version) and `out_path` (the predictions are the run's dataset)."""
+    resolved = resolve_config(**locals())  # first statement: exactly the pipeline inputs
+    config = resolved.set_display_name("Check the run config").output
+    reference = dsl.importer(artifact_uri=reference_uri, artifact_class=dsl.Artifact)
+    reference.set_display_name("Import the production reference")
+    loaded = reads_external_data(load_batch(config_json=config, reference=reference.output))
+    loaded.set_display_name("Read and validate the batch")
+    scored = resources(
+        score(reference=reference.output, batch=loaded.outputs["batch"]),
+        cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
+    ).set_display_name("Score with the production classifier")  # fmt: skip
+    return scored.outputs["Output"]
