@@ -78,7 +78,9 @@ def test_pipeline_flags_planted_rides_reruns_idempotently_then_uses_production(c
     from zenml.client import Client
 
     # ZenML recorded the environment's packages (it needs uv or pip in the environment).
-    [run] = Client().list_pipeline_runs(pipeline="taxi_detection", sort_by="desc:created", size=1)
+    client = Client()
+    [run] = client.list_pipeline_runs(pipeline="taxi_detection", sort_by="desc:created", size=1)
+    run = client.zen_store.get_run(run.id, include_python_packages=True)
     assert "scikit-learn==" in run.client_environment["python_packages"]
 
     # No production version yet: the same date through the CLI fits and registers another
