@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from model_factory.config import StrictModel
 from model_factory.errors import InputError
+from model_factory.validation import ValueRange
 
 Feature = Literal["ride_dist", "ride_time", "ride_speed"]
 DEFAULT_FEATURES: list[Feature] = ["ride_dist", "ride_time"]
@@ -62,17 +63,28 @@ class DetectorConfig(StrictModel):
         return features
 
 
+class RideRanges(StrictModel):
+    """Plausible measures of one ride. The floor on ride_time bounds the derived speed (a ride of
+    1e-320 minutes would be infinitely fast), the ceilings keep sums and distances finite."""
+
+    ride_dist: ValueRange = ValueRange(min=0.001, max=1_000.0)  # km: 1 m to a long day's drive
+    ride_time: ValueRange = ValueRange(min=1 / 60, max=1_440.0)  # minutes: 1 s to a day
+
+
 class TaxiDetectionConfig(StrictModel):
     run_date: str = Field(description="YYYY-MM-DD; seeds the synthetic rides and keys the rows")
     data_path: str | None = Field(
         None, description="CSV or Parquet with ride_id, ride_dist, ride_time; null = synthetic"
     )
     reference_path: str | None = Field(
-        None, description="rides to fit the scaler on; null = the synthetic reference window"
+        None,
+        description="rides to fit the scaler on; null = the run's rides (data_path), or the "
+        "synthetic reference window when the rides are synthetic too",
     )
     db_url: str | None = Field(
         None, description="SQLAlchemy URL; --db and $MODEL_FACTORY_DB_URL take precedence"
     )
+    ranges: RideRanges = RideRanges()
     seed: int = 42
     simulator: SimulatorConfig = SimulatorConfig()
     detector: DetectorConfig = DetectorConfig()
