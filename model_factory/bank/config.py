@@ -3,7 +3,7 @@
 import math
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from model_factory.config import StrictModel
 from model_factory.validation import ValueRange
@@ -58,15 +58,15 @@ class BankTrainingConfig(StrictModel):
     promote: bool = Field(True, description="offer the new version for staging (promotion.yaml)")
     value_ranges: dict[str, ValueRange] = Field(
         default_factory=lambda: dict(RANGES),
-        description="plausible values per numeric feature (min, max); others: default_range",
+        description="plausible values (min, max) per numeric feature; every numeric feature "
+        "needs one (the UCI columns have defaults)",
     )
-    default_range: ValueRange = ValueRange(min=-1e12, max=1e12)
-    min_class_rows: int | None = Field(
-        None,
-        ge=2,
-        description="rows of each class the training part needs (in the search's first rung); "
-        "null: cv_folds x 6 with SMOTE (5 neighbours + the row itself in every training fold), "
-        "cv_folds x 2 without",
+    min_class_rows: int = Field(
+        0,
+        ge=0,
+        description="a floor on rows of each class in the training part (in the search's first "
+        "rung), over what the CV search needs anyway: cv_folds x 6 with SMOTE (5 neighbours + "
+        "the row itself in every training fold), cv_folds x 2 without",
     )
 
     @model_validator(mode="after")
@@ -76,22 +76,24 @@ class BankTrainingConfig(StrictModel):
             raise ValueError("at least one feature is needed")
         if len(set(features)) != len(features) or self.target in features:
             raise ValueError("features must be distinct and must not include the target")
+        if unbounded := [f for f in self.numeric_features if f not in self.value_ranges]:
+            raise ValueError(f"value_ranges: no range for numeric feature(s) {unbounded}")
         return self
+
+    @field_validator("value_ranges")
+    @classmethod
+    def _defaults_kept(cls, ranges: dict) -> dict:
+        return {**RANGES, **ranges}
 
     @property
     def features(self) -> list[str]:
         return [*self.numeric_features, *self.categorical_features]
 
-    def range_of(self, feature: str) -> ValueRange:
-        return self.value_ranges.get(feature, self.default_range)
-
     @property
     def class_rows_needed(self) -> int:
         """Rows of each class the training part needs for the stratified CV (and SMOTE)."""
-        if self.min_class_rows is not None:
-            return self.min_class_rows
         per_fold = SMOTE_NEIGHBOURS + 1 if self.sampler == "smote" else 2
-        return self.search.cv_folds * per_fold
+        return max(self.min_class_rows, self.search.cv_folds * per_fold)
 
 
 class BankScoringConfig(StrictModel):

@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from model_factory.config import StrictModel
 from model_factory.validation import ValueRange
@@ -52,12 +52,13 @@ class SyntheticConfig(StrictModel):
     seed: int = 7
 
 
-class SalesRanges(StrictModel):
-    """Plausible daily values of one store (Rossmann's largest: 41,551 sales, 7,388 customers),
-    with room to spare; a value outside is refused before it reaches a model."""
-
-    Sales: ValueRange = ValueRange(min=0, max=1e9)
-    Customers: ValueRange = ValueRange(min=0, max=1e7)
+Measure = Literal["Sales", "Customers"]
+# Plausible daily values of one store (Rossmann's largest: 41,551 sales, 7,388 customers), with
+# room to spare; a value outside is refused before it reaches a model.
+SALES_RANGES: dict[Measure, ValueRange] = {
+    "Sales": ValueRange(min=0, max=1e9),
+    "Customers": ValueRange(min=0, max=1e7),
+}
 
 
 class KubeflowConfig(StrictModel):
@@ -76,7 +77,10 @@ class ForecastTrainingConfig(StrictModel):
     store_path: str | None = Field(None, description="Rossmann store.csv (optional)")
     synthetic: SyntheticConfig = SyntheticConfig()
     store_ids: list[StoreId] | None = Field(None, min_length=1, description="null: every store")
-    ranges: SalesRanges = SalesRanges()
+    ranges: dict[Measure, ValueRange] = Field(
+        default_factory=lambda: dict(SALES_RANGES),
+        description="plausible values (min, max) per measure; a measure left out keeps its default",
+    )
     holdout_days: int = Field(42, ge=MIN_HOLDOUT_DAYS)
     validation_days: int = Field(42, ge=7)
     min_train_days: int = Field(
@@ -91,6 +95,11 @@ class ForecastTrainingConfig(StrictModel):
     n_jobs: int = Field(2, ge=-1, description="worker processes; -1: one per core")
     plot_stores: int = Field(4, ge=0, le=12)
     promote: bool = Field(True, description="offer the new version for staging (promotion.yaml)")
+
+    @field_validator("ranges")
+    @classmethod
+    def _every_measure(cls, ranges: dict) -> dict:
+        return {**SALES_RANGES, **ranges}
 
     @model_validator(mode="after")
     def _distinct(self) -> "ForecastTrainingConfig":

@@ -4,6 +4,7 @@ Every check raises `InputError` with one line naming the problem, so bad input e
 any training starts. Rossmann CSVs mix `0` and `'0'` in StateHoliday: it is read as a string.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,8 +15,8 @@ from model_factory.forecasting import synthetic
 from model_factory.forecasting.config import (
     MAX_STORE_ID,
     MIN_HOLDOUT_DAYS,
+    SALES_RANGES,
     ForecastTrainingConfig,
-    SalesRanges,
 )
 from model_factory.validation import (
     ValueRange,
@@ -120,7 +121,7 @@ def validate(
 
 
 def validate_rows(
-    sales: pd.DataFrame, source: str = "data", ranges: SalesRanges = SalesRanges()
+    sales: pd.DataFrame, source: str = "data", ranges: Mapping[str, ValueRange] = SALES_RANGES
 ) -> pd.DataFrame:
     """Schema, types, values and uniqueness of sales rows (no history needed: a new batch)."""
     require_rows(sales, source)
@@ -129,8 +130,7 @@ def validate_rows(
     require_numeric(sales, INTEGER_COLUMNS, source)
     require_finite(sales, INTEGER_COLUMNS, source)
     bounds = {"Store": STORE_IDS, "DayOfWeek": ValueRange(min=1, max=7), "Open": FLAGS,
-              "Promo": FLAGS, "SchoolHoliday": FLAGS, "Sales": ranges.Sales,
-              "Customers": ranges.Customers}  # fmt: skip
+              "Promo": FLAGS, "SchoolHoliday": FLAGS, **ranges}  # fmt: skip
     frame = sales[SALES_COLUMNS].copy()
     for column in INTEGER_COLUMNS:  # in range first: 1e19 is "integral" but no int64
         require_in_range(frame, column, bounds[column], source)

@@ -63,12 +63,13 @@ class DetectorConfig(StrictModel):
         return features
 
 
-class RideRanges(StrictModel):
-    """Plausible measures of one ride. The floor on ride_time bounds the derived speed (a ride of
-    1e-320 minutes would be infinitely fast), the ceilings keep sums and distances finite."""
-
-    ride_dist: ValueRange = ValueRange(min=0.001, max=1_000.0)  # km: 1 m to a long day's drive
-    ride_time: ValueRange = ValueRange(min=1 / 60, max=1_440.0)  # minutes: 1 s to a day
+Measure = Literal["ride_dist", "ride_time"]
+# Plausible measures of one ride. The floor on ride_time bounds the derived speed (a ride of
+# 1e-320 minutes would be infinitely fast); the ceilings keep sums and distances finite.
+RIDE_RANGES: dict[Measure, ValueRange] = {
+    "ride_dist": ValueRange(min=0.001, max=1_000.0),  # km: 1 m to a long day's drive
+    "ride_time": ValueRange(min=0.01, max=1_440.0),  # minutes: 0.6 s to a day
+}
 
 
 class TaxiDetectionConfig(StrictModel):
@@ -84,7 +85,10 @@ class TaxiDetectionConfig(StrictModel):
     db_url: str | None = Field(
         None, description="SQLAlchemy URL; --db and $MODEL_FACTORY_DB_URL take precedence"
     )
-    ranges: RideRanges = RideRanges()
+    ranges: dict[Measure, ValueRange] = Field(
+        default_factory=lambda: dict(RIDE_RANGES),
+        description="plausible values (min, max) per measure; a measure left out keeps its default",
+    )
     seed: int = 42
     simulator: SimulatorConfig = SimulatorConfig()
     detector: DetectorConfig = DetectorConfig()
@@ -102,6 +106,11 @@ class TaxiDetectionConfig(StrictModel):
     def _iso_date(cls, value: str) -> str:
         parse_run_date(value)
         return value
+
+    @field_validator("ranges")
+    @classmethod
+    def _every_measure(cls, ranges: dict) -> dict:
+        return {**RIDE_RANGES, **ranges}
 
     @property
     def day(self) -> date:

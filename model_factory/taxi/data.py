@@ -5,13 +5,16 @@ the derived `ride_speed` (km/h) and, from the simulator, the ground truth `is_pl
 Other input columns are dropped; a `ride_speed` in the input is recomputed, not trusted.
 """
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from model_factory.errors import InputError
 from model_factory.taxi import simulate
-from model_factory.taxi.config import RideRanges, TaxiDetectionConfig
+from model_factory.taxi.config import RIDE_RANGES, TaxiDetectionConfig
 from model_factory.taxi.simulate import GROUND_TRUTH
 from model_factory.validation import (
+    ValueRange,
     read_table,
     require_columns,
     require_finite,
@@ -67,7 +70,7 @@ def reference_source(config: TaxiDetectionConfig) -> str:
 
 
 def validate(
-    frame: pd.DataFrame, source: str = "rides", ranges: RideRanges = RideRanges()
+    frame: pd.DataFrame, source: str = "rides", ranges: Mapping[str, ValueRange] = RIDE_RANGES
 ) -> pd.DataFrame:
     """Check the contract; return the contract columns plus `ride_speed` (and ground truth)."""
     require_rows(frame, source)
@@ -77,7 +80,7 @@ def validate(
     require_finite(frame, MEASURES, source)
     require_positive(frame, MEASURES, source)
     for measure in MEASURES:
-        require_in_range(frame, measure, getattr(ranges, measure), source)
+        require_in_range(frame, measure, ranges[measure], source)
     ids = frame["ride_id"].astype(str)
     if (ids.str.len() > MAX_ID_LENGTH).any() or (ids.str.strip() == "").any():
         raise InputError(f"{source}: ride_id must be 1 to {MAX_ID_LENGTH} characters")
