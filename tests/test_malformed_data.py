@@ -184,6 +184,15 @@ def test_a_store_table_with_impossible_ids_is_refused(tmp_path, sales, store, me
     refused(tmp_path, args, f"store.csv: column Store {message}")
 
 
+def test_store_ids_in_the_config_are_positive(tmp_path, sales):
+    sales.to_csv(tmp_path / "train.csv", index=False)
+    config = tmp_path / "forecast.yaml"
+    config.write_text(yaml.safe_dump({"parameters": {"config": {"store_ids": [1, 0]}}}))
+    args = ["train", "store-forecasting", "--data", str(tmp_path / "train.csv"),
+            "--config", str(config)]  # fmt: skip
+    refused(tmp_path, args, "store_ids.1: Input should be greater than or equal to 1")
+
+
 @pytest.mark.parametrize(
     ("stores", "message"),
     [
