@@ -17,6 +17,7 @@ def resolve_config(
     run_date: str,
     data_path: str,
     reference_path: str,
+    ranges: dict,
     seed: int,
     simulator_n_rides: int,
     simulator_anomaly_fraction: float,
@@ -53,7 +54,7 @@ def validate(
     from model_factory.taxi.config import TaxiDetectionConfig
 
     config = TaxiDetectionConfig.model_validate_json(config_json)
-    frame = data.validate(pd.read_parquet(raw_rides.path), data.source(config))
+    frame = data.validate(pd.read_parquet(raw_rides.path), data.source(config), config.ranges)
     frame.to_parquet(rides.path)
     rides.metadata["rows"] = len(frame)
 
@@ -73,7 +74,9 @@ def fit_detector(
     from model_factory.taxi.config import TaxiDetectionConfig
 
     config = TaxiDetectionConfig.model_validate_json(config_json)
-    reference = data.validate(data.load_reference(config), config.reference_path or "reference")
+    reference = data.validate(
+        data.load_reference(config), config.reference_path or "reference", config.ranges
+    )
     fitted = model.fit(reference, config.detector).model_copy(update={"version": f"kfp-{run_id}"})
     evaluation_rides = simulate.evaluation_rides(config.simulator, config.seed)
     for name, value in evaluate.score(fitted, evaluation_rides).items():
@@ -129,7 +132,7 @@ def write_labels(
 
     from model_factory import sql
     from model_factory.paths import resolve_db_url
-    from model_factory.taxi import evaluate, sink
+    from model_factory.taxi import data, evaluate, sink
     from model_factory.taxi.config import TaxiDetectionConfig
 
     config = TaxiDetectionConfig.model_validate_json(config_json)
@@ -147,6 +150,7 @@ def write_labels(
         **summary,
         "model_version": str(frame["model_version"].iloc[0]),
         "run_date": config.run_date,
+        "reference": data.reference_source(config),  # this pipeline always fits its detector
         "rows_written": written,
         "table": sink.LABELS.name,
         "db_url": sql.safe_url(url),
@@ -162,6 +166,7 @@ def taxi_detection(
     run_date: str,
     data_path: str,
     reference_path: str,
+    ranges: dict,
     seed: int,
     simulator_n_rides: int,
     simulator_anomaly_fraction: float,

@@ -1,13 +1,31 @@
 """Input checks shared by every use case: each failure is one line naming the problem."""
 
+import math
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from pandas.api import types
+from pydantic import model_validator
 
+from model_factory.config import StrictModel
 from model_factory.errors import InputError
+
+
+class ValueRange(StrictModel):
+    """The plausible values of a measure, both bounds included. A value outside is not data (an
+    overflow, a unit mix-up, a sentinel): it is refused before it reaches a model, and whatever
+    is derived from values inside stays finite."""
+
+    min: float
+    max: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "ValueRange":
+        if not (math.isfinite(self.min) and math.isfinite(self.max) and self.min <= self.max):
+            raise ValueError("min and max must be finite numbers with min <= max")
+        return self
 
 
 def read_table(path: str | Path, **csv_options) -> pd.DataFrame:
@@ -29,10 +47,29 @@ def read_table(path: str | Path, **csv_options) -> pd.DataFrame:
 def _read(source, suffix: str, csv_options: dict, name: str | Path) -> pd.DataFrame:
     try:
         if suffix.lower() in {".parquet", ".pq"}:
-            return pd.read_parquet(source)
-        return pd.read_csv(source, **csv_options)
+            frame = pd.read_parquet(source)
+            columns = list(frame.columns)
+        else:
+            columns = _csv_header(source, csv_options.get("sep", ","))
+            frame = pd.read_csv(source, **csv_options)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise InputError(f"{name}: cannot be read as a table ({exc})") from exc
+    if repeated := sorted({str(c) for c in columns if columns.count(c) > 1}):
+        raise InputError(f"{name}: duplicate column name(s) {', '.join(repeated)}")
+    return frame
+
+
+def _csv_header(source, separator: str) -> list:
+    """The header's names as written: pandas renames a repeated `x` to `x.1`, which would
+    silently pick one of the two columns."""
+    try:
+        header = pd.read_csv(source, sep=separator, header=None, nrows=1, dtype=str)
+    except pd.errors.EmptyDataError:
+        return []
+    finally:
+        if hasattr(source, "seek"):
+            source.seek(0)
+    return header.iloc[0].tolist() if len(header) else []
 
 
 def _read_uri(uri: str, csv_options: dict) -> pd.DataFrame:
@@ -100,6 +137,36 @@ def require_values_in(frame: pd.DataFrame, column: str, allowed: Iterable, sourc
         raise InputError(
             f"{source}: column {column} has unexpected value(s) {bad[:5]}; "
             f"allowed: {sorted(allowed, key=str)}"
+        )
+
+
+def require_in_range(frame: pd.DataFrame, column: str, bounds: ValueRange, source: str) -> None:
+    """Every value of a numeric column within its plausible range (non-finite ones are not)."""
+    values = frame[column].to_numpy(dtype=float)
+    for outside, rule in (
+        (~(values >= bounds.min), f">= {_number(bounds.min)}"),
+        (~(values <= bounds.max), f"<= {_number(bounds.max)}"),
+    ):
+        if n := int(outside.sum()):
+            raise InputError(
+                f"{source}: column {column} must be {rule} ({n} row(s) are not, "
+                f"e.g. {_number(values[outside][0])})"
+            )
+
+
+def _number(value: float) -> str:
+    """Whole numbers written out (2147483647, not 2.14748e+09), others in short form."""
+    return str(int(value)) if value.is_integer() and abs(value) < 1e16 else f"{value:g}"
+
+
+def require_printable(values: pd.Series, column: str, source: str) -> None:
+    """Ids are printable text: a NUL byte or a control character is not an id (and breaks
+    databases' bulk loads and every log line that shows it)."""
+    bad = ~values.astype(str).map(str.isprintable).astype(bool)
+    if n := int(bad.sum()):
+        raise InputError(
+            f"{source}: column {column} must be printable text ({n} value(s) hold control "
+            f"characters, e.g. {values[bad].iloc[0]!r})"
         )
 
 

@@ -5,6 +5,7 @@ from zenml import Model, pipeline
 from model_factory.integrations.zenml_alerts import failure_hook
 from model_factory.integrations.zenml_lookup import stage_version, version_artifact
 from model_factory.taxi.config import TaxiDetectionConfig
+from model_factory.taxi.data import reference_source
 from steps import taxi_anomalies as s
 from steps.promotion import promote
 
@@ -23,7 +24,9 @@ def taxi_detection(config: TaxiDetectionConfig) -> None:
     create a model version; runs that use the production version read its `taxi_detector`
     artifact, which shows as the run's input. Do not set `model:` in the run config: it would
     make every run create an empty version. With `retrain` a run does both: production labels
-    the day, and a version fitted on the configured reference is offered for staging.
+    the day, and a version fitted on the configured reference is offered for staging. A fitted
+    detector is standardised on the configured reference, else on the run's own rides file,
+    else (synthetic rides) on the synthetic window; the metrics' `reference` says which.
     """
     rides = s.validate(s.ingest(config), config)
     production = stage_version(MODEL.name, "production")
@@ -31,8 +34,9 @@ def taxi_detection(config: TaxiDetectionConfig) -> None:
     if fits:
         fitted, _, _, fit_metrics = s.fit_detector.with_options(model=MODEL)(config)
     detector = fitted if production is None else version_artifact(production, s.DETECTOR_ARTIFACT)
+    reference = reference_source(config) if production is None else f"production:{production.name}"
     labels, _ = s.label(rides, detector, config)
-    s.write_labels(labels, config)
+    s.write_labels(labels, config, reference)
     if fits:  # a fitted version is offered for staging like any trained model
         promote(fit_metrics, model=MODEL.name, enabled=config.promote)
 

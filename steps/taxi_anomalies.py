@@ -33,7 +33,7 @@ def ingest(config: TaxiDetectionConfig) -> Annotated[pd.DataFrame, "raw_rides"]:
 
 @step
 def validate(raw: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated[pd.DataFrame, "rides"]:
-    return data.validate(raw, data.source(config))
+    return data.validate(raw, data.source(config), config.ranges)
 
 
 @step
@@ -53,7 +53,9 @@ def fit_detector(
     detector fitted on the same reference. The evaluation rides are an output so a later
     version can re-score this one; `fit_metrics` (F1 and the version) feeds the promote step.
     """
-    reference = data.validate(data.load_reference(config), config.reference_path or "reference")
+    reference = data.validate(
+        data.load_reference(config), config.reference_path or "reference", config.ranges
+    )
     detector = model.fit(reference, config.detector)
     evaluation = simulate.evaluation_rides(config.simulator, config.seed)
     evaluation_fingerprint = provenance.data_fingerprint(evaluation)
@@ -89,9 +91,12 @@ def label(
 
 
 @step
-def write_labels(labels: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated[dict, "metrics"]:
+def write_labels(
+    labels: pd.DataFrame, config: TaxiDetectionConfig, reference: str
+) -> Annotated[dict, "metrics"]:
     """Replace the run date's rows in `taxi_ride_labels`; the DB URL is resolved here, at run
-    time, so a password from $MODEL_FACTORY_DB_URL never lands in ZenML's run config."""
+    time, so a password from $MODEL_FACTORY_DB_URL never lands in ZenML's run config.
+    `reference`: which rides the labelling detector was standardised on."""
     url = resolve_db_url(None, config.db_url)
     engine = sql.engine_for(url)
     try:
@@ -102,6 +107,7 @@ def write_labels(labels: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated
         **evaluate.summarise(labels),
         "model_version": str(labels["model_version"].iloc[0]),
         "run_date": config.run_date,
+        "reference": reference,
         "rows_written": written,
         "table": sink.LABELS.name,
         "db_url": sql.safe_url(url),

@@ -72,6 +72,44 @@ def train_into_production(model: str, folder: Path, *train_args: str) -> str:
     return version
 
 
+def kill_mid_write(write, url: str) -> None:
+    """Fork a process that runs `write(engine)` on the database `url` and SIGKILL it as soon as
+    it has deleted rows inside its write (forked: no new interpreter's imports to wait for)."""
+    import multiprocessing
+    import signal
+
+    context = multiprocessing.get_context("fork")
+    announcements, announcer = context.Pipe(duplex=False)
+    writer = context.Process(target=_write_announcing_delete, args=(write, url, announcer))
+    writer.start()
+    announcer.close()
+    try:
+        announced = announcements.recv() if announcements.poll(120) else None
+        writer.kill()
+        writer.join(60)
+    finally:
+        if writer.is_alive():
+            writer.kill()
+    assert announced == "deleted", f"the writer never deleted (exit {writer.exitcode})"
+    assert writer.exitcode == -signal.SIGKILL, "the writer finished before it was killed"
+
+
+def _write_announcing_delete(write, url: str, announcer) -> None:
+    from sqlalchemy import event
+
+    from model_factory import sql
+
+    engine = sql.engine_for(url)
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def announce(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("DELETE") and not announcer.closed:
+            announcer.send("deleted")
+            announcer.close()  # once: the write goes on until the kill
+
+    write(engine)
+
+
 # A forecaster that trains in seconds: 4-week windows, two candidates, few interval samples.
 TINY_FORECAST = {
     "holdout_days": 28,

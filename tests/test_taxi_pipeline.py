@@ -89,6 +89,7 @@ def test_pipeline_flags_planted_rides_reruns_idempotently_then_uses_production(c
     assert metrics["n_rides"] == metrics["rows_written"] == 10_000
     assert metrics["anomaly_rate"] == metrics["n_anomalies"] / metrics["n_rides"]
     assert metrics["f1"] > 0.9 and metrics["db_url"] == db
+    assert metrics["reference"] == "synthetic"  # synthetic rides: the synthetic window
     again = stored(db, day)
     assert len(again) == 10_000 and set(again["ride_id"]) == set(rows["ride_id"])
     assert (again["scored_at"] > rows["scored_at"].max()).all()
@@ -103,6 +104,7 @@ def test_pipeline_flags_planted_rides_reruns_idempotently_then_uses_production(c
     Client().get_model_version(MODEL, fitted).set_stage("production", force=True)
     other_day = detect(cli, "2024-06-02", db, tmp_path / "other_day.json")
     assert other_day["model_version"] == fitted
+    assert other_day["reference"] == f"production:{fitted}"
     assert version_numbers()[-1] == int(refitted)  # no version was created
     assert stored(db, "2024-06-02")["model_version"].eq(fitted).all()
     assert len(stored(db, day)) == 10_000  # the other date is untouched

@@ -1,8 +1,9 @@
 """The taxi_ride_labels sink on SQLite and on a real PostgreSQL server.
 
 Idempotence (a re-run replaces the date's rows), atomicity (a failure mid-write keeps the old
-rows: the failure is a real primary-key violation raised by the database), bulk writes (COPY on
-PostgreSQL, one executemany per chunk elsewhere) that keep every value exactly.
+rows: the failure is a real primary-key violation raised by the database, or a SIGKILL of the
+writing process), bulk writes (COPY on PostgreSQL, one executemany per chunk elsewhere) that
+keep every value exactly.
 """
 
 from datetime import UTC, date, datetime
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from model_factory import sql
 from model_factory.taxi import sink
+from support import kill_mid_write
 
 DAY, OTHER_DAY = date(2024, 6, 1), date(2024, 6, 2)
 N = 2_500  # more than one insertmanyvalues page (1,000 rows) on PostgreSQL
@@ -79,6 +81,24 @@ def test_a_failure_mid_write_keeps_the_previous_rows(engine):
     with pytest.raises(IntegrityError):
         sink.replace_day(engine, broken, DAY, datetime.now(UTC))
     pd.testing.assert_frame_equal(stored(engine), before)
+
+
+def write_big_day(engine) -> None:
+    sink.replace_day(engine, labels(n=60_000, version="2"), DAY, datetime.now(UTC))
+
+
+def test_a_writer_killed_mid_write_leaves_the_old_rows_or_the_new(engine):
+    """SIGKILL, not an exception: no rollback runs in the writer, only the database's own."""
+    sink.replace_day(engine, labels(), DAY, datetime(2024, 6, 2, tzinfo=UTC))
+    before = stored(engine)
+    url = engine.url.render_as_string(hide_password=False)
+    engine.dispose()  # the forked writer must not share a pooled connection
+
+    kill_mid_write(write_big_day, url)
+
+    after = stored(engine)
+    new = len(after) == 60_000 and after["model_version"].eq("2").all()
+    assert after.equals(before) or new, f"a mix: {after['model_version'].value_counts()}"
 
 
 class StatementLog:

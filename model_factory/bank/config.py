@@ -1,16 +1,29 @@
 """Parameters of the bank marketing pipelines (`parameters.config` in zenml_config/)."""
 
+import math
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from model_factory.config import StrictModel
+from model_factory.validation import ValueRange
 
 # `duration` is left out: it is known only after the call, so it leaks the outcome.
 NUMERIC = ["age", "balance", "day", "campaign", "pdays", "previous"]
 CATEGORICAL = [
     "job", "marital", "education", "default", "housing", "loan", "contact", "month", "poutcome",
 ]  # fmt: skip
+# Plausible values of the UCI columns (bank-full.csv: age 18-95, balance -8,019 to 102,127,
+# campaign up to 63, pdays -1 = never contacted, previous up to 275), with room to spare.
+RANGES = {
+    "age": ValueRange(min=0, max=130),
+    "balance": ValueRange(min=-1e9, max=1e9),
+    "day": ValueRange(min=1, max=31),
+    "campaign": ValueRange(min=0, max=10_000),
+    "pdays": ValueRange(min=-1, max=100_000),
+    "previous": ValueRange(min=0, max=100_000),
+}
+SMOTE_NEIGHBOURS = 5  # SMOTE needs this many same-class neighbours, so one more row per fold
 
 
 class SearchConfig(StrictModel):
@@ -21,6 +34,12 @@ class SearchConfig(StrictModel):
     factor: int = Field(3, ge=2)
     min_rows: int = Field(600, ge=50, description="rows per candidate in the first halving rung")
     n_jobs: int = Field(2, ge=1)
+
+    def first_rung_rows(self, n_rows: int) -> int:
+        """Rows each candidate is fitted on in the first halving rung (all of them when few):
+        a fraction of every CV fold, so each class must be common enough to reach it."""
+        first_rung = n_rows // self.factor ** math.floor(math.log(self.n_candidates, self.factor))
+        return min(n_rows, max(first_rung, self.min_rows))
 
 
 class BankTrainingConfig(StrictModel):
@@ -37,6 +56,18 @@ class BankTrainingConfig(StrictModel):
     sampler: Literal["smote", "none"] = "smote"
     search: SearchConfig = SearchConfig()
     promote: bool = Field(True, description="offer the new version for staging (promotion.yaml)")
+    value_ranges: dict[str, ValueRange] = Field(
+        default_factory=lambda: dict(RANGES),
+        description="plausible values (min, max) per numeric feature; every numeric feature "
+        "needs one (the UCI columns have defaults)",
+    )
+    min_class_rows: int = Field(
+        0,
+        ge=0,
+        description="a floor on rows of each class in the training part (in the search's first "
+        "rung), over what the CV search needs anyway: cv_folds x 6 with SMOTE (5 neighbours + "
+        "the row itself in every training fold), cv_folds x 2 without",
+    )
 
     @model_validator(mode="after")
     def _features(self) -> "BankTrainingConfig":
@@ -45,11 +76,24 @@ class BankTrainingConfig(StrictModel):
             raise ValueError("at least one feature is needed")
         if len(set(features)) != len(features) or self.target in features:
             raise ValueError("features must be distinct and must not include the target")
+        if unbounded := [f for f in self.numeric_features if f not in self.value_ranges]:
+            raise ValueError(f"value_ranges: no range for numeric feature(s) {unbounded}")
         return self
+
+    @field_validator("value_ranges")
+    @classmethod
+    def _defaults_kept(cls, ranges: dict) -> dict:
+        return {**RANGES, **ranges}
 
     @property
     def features(self) -> list[str]:
         return [*self.numeric_features, *self.categorical_features]
+
+    @property
+    def class_rows_needed(self) -> int:
+        """Rows of each class the training part needs for the stratified CV (and SMOTE)."""
+        per_fold = SMOTE_NEIGHBOURS + 1 if self.sampler == "smote" else 2
+        return max(self.min_class_rows, self.search.cv_folds * per_fold)
 
 
 class BankScoringConfig(StrictModel):

@@ -4,12 +4,15 @@ import zipfile
 
 import pandas as pd
 
+from model_factory import splits
 from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
 from model_factory.errors import InputError
 from model_factory.paths import RESOURCES
 from model_factory.validation import (
     read_table,
     require_columns,
+    require_finite,
+    require_in_range,
     require_no_nulls,
     require_numeric,
     require_rows,
@@ -43,12 +46,23 @@ def _bundled(member: str, separator: str) -> pd.DataFrame:
 
 
 def validate(frame: pd.DataFrame, config: BankTrainingConfig, source: str = "data") -> pd.DataFrame:
-    """Schema, types and labels; returns only the columns the model uses."""
+    """Training data: the rows' contract (`validate_rows`) and enough of each class on both
+    sides of the split for the CV search and the test metrics; only the model's columns."""
+    out = validate_rows(frame, config, source)
+    require_trainable(out, config, source)
+    return out
+
+
+def validate_rows(
+    frame: pd.DataFrame, config: BankTrainingConfig, source: str = "data"
+) -> pd.DataFrame:
+    """Schema, types, plausible values and labels; returns only the columns the model uses."""
     require_rows(frame, source)
     columns = [*config.features, config.target]
     require_columns(frame, columns, source)
     require_no_nulls(frame, columns, source)
     require_numeric(frame, config.numeric_features, source)
+    require_plausible(frame, config, source)
     labels = frame[config.target].astype(str)
     classes = sorted(set(labels))
     if len(classes) != 2 or config.positive_label not in classes:
@@ -62,6 +76,39 @@ def validate(frame: pd.DataFrame, config: BankTrainingConfig, source: str = "dat
     return out.reset_index(drop=True)
 
 
+def require_plausible(frame: pd.DataFrame, config: BankTrainingConfig, source: str) -> None:
+    """Every numeric feature finite and within its configured range."""
+    require_finite(frame, config.numeric_features, source)
+    for feature in config.numeric_features:
+        require_in_range(frame, feature, config.value_ranges[feature], source)
+
+
+def require_trainable(dataset: pd.DataFrame, config: BankTrainingConfig, source: str) -> None:
+    """Each class common enough in the training part (as the split step will cut it) to reach
+    every CV training fold of the search's first rung with `class_rows_needed` rows, and present
+    in the test part (ROC-AUC and F1 need both classes)."""
+    train, test = splits.hash_split(
+        dataset, config.features, config.test_fraction, config.split_salt
+    )
+    needed = config.class_rows_needed
+    rung = config.search.first_rung_rows(len(train))
+    for label in sorted(set(dataset[config.target])):
+        in_train = int((train[config.target] == label).sum())
+        reaching = in_train * rung // max(len(train), 1)
+        if reaching < needed:
+            sampled = f", {reaching} in the search's first {rung} rows" if rung < len(train) else ""
+            raise InputError(
+                f"{source}: too few rows of class {label!r} to train: {in_train} in the training "
+                f"part ({len(train)} of {len(dataset)} rows{sampled}); need at least {needed} "
+                f"(search.cv_folds={config.search.cv_folds}; see min_class_rows)"
+            )
+        if not (test[config.target] == label).any():
+            raise InputError(
+                f"{source}: the test part ({len(test)} of {len(dataset)} rows) has no row of "
+                f"class {label!r}: more data, or another split_salt or test_fraction"
+            )
+
+
 def with_recent(
     reference: pd.DataFrame, batch: pd.DataFrame, config: BankTrainingConfig
 ) -> pd.DataFrame:
@@ -69,5 +116,6 @@ def with_recent(
     a batch without outcomes cannot teach the model anything, so it is bad input)."""
     if config.target not in batch.columns:
         raise InputError(f"the batch has no outcome column {config.target}: nothing to retrain on")
-    recent = validate(batch, config, "recent batch")
-    return pd.concat([validate(reference, config, "reference data"), recent], ignore_index=True)
+    recent = validate_rows(batch, config, "recent batch")
+    reference = validate_rows(reference, config, "reference data")
+    return pd.concat([reference, recent], ignore_index=True)  # trained on: validated as a whole

@@ -4,7 +4,6 @@ SMOTE sits inside the pipeline, so cross-validation resamples only the training 
 validation folds stay real. The decision threshold is tuned on training folds, never on test.
 """
 
-import math
 import os
 import sys
 import time
@@ -25,7 +24,7 @@ from sklearn.model_selection import (
 )
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from model_factory.bank.config import BankTrainingConfig
+from model_factory.bank.config import SMOTE_NEIGHBOURS, BankTrainingConfig
 
 SEARCH_SPACE = {
     "clf__learning_rate": loguniform(0.01, 0.3),
@@ -66,7 +65,8 @@ def build_pipeline(config: BankTrainingConfig) -> Pipeline:
     )
     steps = [("encode", encode)]
     if config.sampler == "smote":
-        steps.append(("smote", SMOTE(random_state=config.seed)))
+        smote = SMOTE(k_neighbors=SMOTE_NEIGHBOURS, random_state=config.seed)
+        steps.append(("smote", smote))
     steps.append(("clf", HistGradientBoostingClassifier(random_state=config.seed)))
     return Pipeline(steps)
 
@@ -82,16 +82,13 @@ def train(frame: pd.DataFrame, config: BankTrainingConfig) -> TrainedClassifier:
     `min_rows` keeps enough positives in each training fold for SMOTE's neighbours.
     """
     x, y = split_xy(frame, config)
-    first_rung = len(x) // config.search.factor ** math.floor(
-        math.log(config.search.n_candidates, config.search.factor)
-    )
     folds = StratifiedKFold(config.search.cv_folds, shuffle=True, random_state=config.seed)
     search = _RungProgressSearch(
         build_pipeline(config),
         SEARCH_SPACE,
         n_candidates=config.search.n_candidates,
         factor=config.search.factor,
-        min_resources=min(len(x), max(first_rung, config.search.min_rows)),
+        min_resources=config.search.first_rung_rows(len(x)),
         error_score="raise",  # a failed fit is a bug, not a candidate to skip
         cv=folds,
         scoring="roc_auc",

@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from model_factory.bank.config import BankTrainingConfig
+from model_factory.bank.data import require_plausible
 from model_factory.validation import (
     require_columns,
-    require_finite,
     require_no_nulls,
     require_numeric,
     require_rows,
@@ -29,7 +29,7 @@ def validate_batch(frame: pd.DataFrame, config: BankTrainingConfig, source: str)
     require_columns(frame, config.features, source)
     require_no_nulls(frame, config.features, source)
     require_numeric(frame, config.numeric_features, source)
-    require_finite(frame, config.numeric_features, source)
+    require_plausible(frame, config, source)
     out = frame.copy()
     out[config.categorical_features] = out[config.categorical_features].astype(str)
     return out

@@ -110,9 +110,10 @@ def detect_taxi_anomalies(
     if rides is not None:
         overrides["simulator"] = {**values["simulator"], "n_rides": rides}
     settings = parse(TaxiDetectionConfig, {**values, **overrides}, "options")
-    taxi_data.validate(taxi_data.load(settings), taxi_data.source(settings))
+    taxi_data.validate(taxi_data.load(settings), taxi_data.source(settings), settings.ranges)
     if settings.reference_path:
-        taxi_data.validate(taxi_data.load_reference(settings), settings.reference_path)
+        reference = taxi_data.load_reference(settings)
+        taxi_data.validate(reference, settings.reference_path, settings.ranges)
     url = resolve_db_url(db, settings.db_url)
     check_connection(url)
     if db:  # steps resolve the URL at run time: credentials stay out of ZenML's run records

@@ -12,9 +12,15 @@ import pandas as pd
 from model_factory.errors import InputError
 from model_factory.forecasting import calendar as calendars
 from model_factory.forecasting.config import MAX_HORIZON_DAYS
-from model_factory.forecasting.data import CSV_OPTIONS, parse_dates
+from model_factory.forecasting.data import CSV_OPTIONS, parse_dates, require_store_ids
 from model_factory.forecasting.forecaster import StoreForecaster
-from model_factory.validation import read_table, require_columns, require_rows, require_unique
+from model_factory.validation import (
+    read_table,
+    require_columns,
+    require_no_nulls,
+    require_rows,
+    require_unique,
+)
 
 CALENDAR_FIELDS = ["Open", "Promo", "StateHoliday", "SchoolHoliday"]
 
@@ -24,8 +30,9 @@ def read_calendar(path: str) -> pd.DataFrame:
     frame = read_table(path, **CSV_OPTIONS)
     require_rows(frame, path)
     require_columns(frame, ["Store", "Date"], path)
-    if not pd.api.types.is_integer_dtype(frame["Store"]):
-        raise InputError(f"{path}: column Store must hold integer store ids")
+    require_no_nulls(frame, ["Store"], path)
+    frame = frame.copy()
+    require_store_ids(frame, path)
     frame = frame.assign(Date=parse_dates(frame["Date"], path))
     require_unique(frame, ["Store", "Date"], path)
     return frame[["Store", "Date", *(c for c in CALENDAR_FIELDS if c in frame.columns)]]

@@ -1,11 +1,12 @@
 """Parameters of the store sales forecasting pipelines (`parameters.config` in zenml_config/)."""
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from model_factory.config import DbUrl, StrictModel
+from model_factory.validation import ValueRange
 
 Candidate = Literal["prophet_additive", "prophet_multiplicative", "prophet_log", "seasonal_naive"]
 CANDIDATES: tuple[Candidate, ...] = (
@@ -13,6 +14,10 @@ CANDIDATES: tuple[Candidate, ...] = (
 )  # fmt: skip
 HolidayType = Literal["a", "b", "c"]
 MIN_HOLDOUT_DAYS = 7  # a week: every weekday scored at least once
+# Store ids are positive integers everywhere (data, calendars, requests): the forecast table's
+# INTEGER column holds up to 2**31 - 1.
+MAX_STORE_ID = 2**31 - 1
+StoreId = Annotated[int, Field(ge=1, le=MAX_STORE_ID)]
 
 
 class HolidayWindow(StrictModel):
@@ -47,6 +52,15 @@ class SyntheticConfig(StrictModel):
     seed: int = 7
 
 
+Measure = Literal["Sales", "Customers"]
+# Plausible daily values of one store (Rossmann's largest: 41,551 sales, 7,388 customers), with
+# room to spare; a value outside is refused before it reaches a model.
+SALES_RANGES: dict[Measure, ValueRange] = {
+    "Sales": ValueRange(min=0, max=1e9),
+    "Customers": ValueRange(min=0, max=1e7),
+}
+
+
 class KubeflowConfig(StrictModel):
     """How the Kubeflow pipeline fans out over stores (the ZenML run uses `n_jobs` instead).
 
@@ -62,7 +76,11 @@ class ForecastTrainingConfig(StrictModel):
     data_path: str | None = Field(None, description="Rossmann train.csv; null: synthetic data")
     store_path: str | None = Field(None, description="Rossmann store.csv (optional)")
     synthetic: SyntheticConfig = SyntheticConfig()
-    store_ids: list[int] | None = Field(None, min_length=1, description="null: every store")
+    store_ids: list[StoreId] | None = Field(None, min_length=1, description="null: every store")
+    ranges: dict[Measure, ValueRange] = Field(
+        default_factory=lambda: dict(SALES_RANGES),
+        description="plausible values (min, max) per measure; a measure left out keeps its default",
+    )
     holdout_days: int = Field(42, ge=MIN_HOLDOUT_DAYS)
     validation_days: int = Field(42, ge=7)
     min_train_days: int = Field(
@@ -77,6 +95,11 @@ class ForecastTrainingConfig(StrictModel):
     n_jobs: int = Field(2, ge=-1, description="worker processes; -1: one per core")
     plot_stores: int = Field(4, ge=0, le=12)
     promote: bool = Field(True, description="offer the new version for staging (promotion.yaml)")
+
+    @field_validator("ranges")
+    @classmethod
+    def _every_measure(cls, ranges: dict) -> dict:
+        return {**SALES_RANGES, **ranges}
 
     @model_validator(mode="after")
     def _distinct(self) -> "ForecastTrainingConfig":

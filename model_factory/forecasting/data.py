@@ -4,6 +4,7 @@ Every check raises `InputError` with one line naming the problem, so bad input e
 any training starts. Rossmann CSVs mix `0` and `'0'` in StateHoliday: it is read as a string.
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -11,10 +12,18 @@ import pandas as pd
 
 from model_factory.errors import InputError
 from model_factory.forecasting import synthetic
-from model_factory.forecasting.config import MIN_HOLDOUT_DAYS, ForecastTrainingConfig
+from model_factory.forecasting.config import (
+    MAX_STORE_ID,
+    MIN_HOLDOUT_DAYS,
+    SALES_RANGES,
+    ForecastTrainingConfig,
+)
 from model_factory.validation import (
+    ValueRange,
     read_table,
     require_columns,
+    require_finite,
+    require_in_range,
     require_no_nulls,
     require_numeric,
     require_rows,
@@ -25,6 +34,8 @@ from model_factory.validation import (
 SALES_COLUMNS = synthetic.SALES_ORDER
 INTEGER_COLUMNS = ["Store", "DayOfWeek", "Sales", "Customers", "Open", "Promo", "SchoolHoliday"]
 STATE_HOLIDAYS = ("0", "a", "b", "c")
+STORE_IDS = ValueRange(min=1, max=MAX_STORE_ID)
+FLAGS = ValueRange(min=0, max=1)
 CSV_OPTIONS = {"dtype": {"StateHoliday": str}, "low_memory": False}
 
 
@@ -99,7 +110,7 @@ def validate(
     sales: pd.DataFrame, config: ForecastTrainingConfig, source: str = "data"
 ) -> pd.DataFrame:
     """Schema, types, values, uniqueness and enough history; returns a clean, sorted frame."""
-    frame = validate_rows(sales, source)
+    frame = validate_rows(sales, source, config.ranges)
     if config.store_ids is not None:
         unknown = sorted(set(config.store_ids) - set(frame["Store"]))
         if unknown:
@@ -109,26 +120,24 @@ def validate(
     return frame
 
 
-def validate_rows(sales: pd.DataFrame, source: str = "data") -> pd.DataFrame:
+def validate_rows(
+    sales: pd.DataFrame, source: str = "data", ranges: Mapping[str, ValueRange] = SALES_RANGES
+) -> pd.DataFrame:
     """Schema, types, values and uniqueness of sales rows (no history needed: a new batch)."""
     require_rows(sales, source)
     require_columns(sales, SALES_COLUMNS, source)
     require_no_nulls(sales, SALES_COLUMNS, source)
     require_numeric(sales, INTEGER_COLUMNS, source)
+    require_finite(sales, INTEGER_COLUMNS, source)
+    bounds = {"Store": STORE_IDS, "DayOfWeek": ValueRange(min=1, max=7), "Open": FLAGS,
+              "Promo": FLAGS, "SchoolHoliday": FLAGS, **ranges}  # fmt: skip
     frame = sales[SALES_COLUMNS].copy()
-    for column in INTEGER_COLUMNS:
-        if n := int((frame[column] % 1 != 0).sum()):
-            raise InputError(f"{source}: column {column} must hold integers ({n} row(s) do not)")
-        frame[column] = frame[column].astype("int64")
+    for column in INTEGER_COLUMNS:  # in range first: 1e19 is "integral" but no int64
+        require_in_range(frame, column, bounds[column], source)
+        require_integers(frame, column, source)
     frame["Date"] = parse_dates(frame["Date"], source)
     frame["StateHoliday"] = frame["StateHoliday"].astype(str).str.strip()
     require_values_in(frame, "StateHoliday", STATE_HOLIDAYS, source)
-    for column in ("Open", "Promo", "SchoolHoliday"):
-        require_values_in(frame, column, (0, 1), source)
-    require_values_in(frame, "DayOfWeek", range(1, 8), source)
-    for column in ("Sales", "Customers"):
-        if n := int((frame[column] < 0).sum()):
-            raise InputError(f"{source}: column {column} must be >= 0 ({n} row(s) are not)")
     if n := int((frame["DayOfWeek"] != frame["Date"].dt.day_of_week + 1).sum()):
         raise InputError(f"{source}: DayOfWeek disagrees with Date in {n} row(s) (1 = Monday)")
     if n := int(((frame["Open"] == 0) & (frame["Sales"] > 0)).sum()):
@@ -136,6 +145,21 @@ def validate_rows(sales: pd.DataFrame, source: str = "data") -> pd.DataFrame:
     require_unique(frame.assign(Date=frame["Date"].dt.strftime("%Y-%m-%d")), ["Store", "Date"],
                    source)  # fmt: skip
     return frame.sort_values(["Store", "Date"], ignore_index=True)
+
+
+def require_integers(frame: pd.DataFrame, column: str, source: str) -> None:
+    """The column as int64, its values checked to be whole numbers (within int64 beforehand)."""
+    if n := int((frame[column] % 1 != 0).sum()):
+        raise InputError(f"{source}: column {column} must hold integers ({n} row(s) do not)")
+    frame[column] = frame[column].astype("int64")
+
+
+def require_store_ids(frame: pd.DataFrame, source: str) -> None:
+    """Store ids are positive integers (a model or a request never has store 0 or -5)."""
+    require_numeric(frame, ["Store"], source)
+    require_finite(frame, ["Store"], source)
+    require_in_range(frame, "Store", STORE_IDS, source)
+    require_integers(frame, "Store", source)
 
 
 def parse_dates(values: pd.Series, source: str) -> pd.Series:
@@ -193,13 +217,13 @@ def validate_stores(
     if stores.empty:
         return pd.DataFrame({"Store": np.sort(sales["Store"].unique())})
     require_no_nulls(stores, ["Store"], source)
-    require_numeric(stores, ["Store"], source)
+    stores = stores.copy()
+    require_store_ids(stores, source)
     require_unique(stores, ["Store"], source)
-    missing = sorted(set(sales["Store"]) - set(stores["Store"].astype("int64")))
+    missing = sorted(set(sales["Store"]) - set(stores["Store"]))
     if missing:
         raise InputError(f"{source}: {len(missing)} store(s) of the sales data are missing, "
                          f"e.g. {missing[:5]}")  # fmt: skip
-    stores = stores.astype({"Store": "int64"})
     return stores[stores["Store"].isin(sales["Store"])].sort_values("Store", ignore_index=True)
 
 

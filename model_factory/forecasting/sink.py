@@ -1,9 +1,10 @@
 """The table `store_forecasts`: one row per (store, date, model_version), written idempotently.
 
-Writing a batch deletes that model version's rows for the batch's stores and dates and inserts
-the new ones in one transaction, so re-running a version's forecasts replaces them exactly and
-a failure leaves the previous rows untouched. Forecasts of other versions are never touched, so
-versions can be compared side by side.
+Writing a batch deletes exactly the (store, date, model_version) keys it inserts and inserts
+them in one transaction, so re-running a version's forecasts replaces them exactly, rows the
+batch does not name (another store's other dates, another version) stay, and a failure leaves
+the previous rows untouched. Forecasts of other versions are never touched, so versions can be
+compared side by side.
 """
 
 from datetime import datetime
@@ -20,10 +21,10 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    and_,
     delete,
     insert,
     select,
+    tuple_,
 )
 
 metadata = MetaData()
@@ -39,6 +40,7 @@ FORECASTS = Table(
     Column("upper", Float, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+KEYS_PER_DELETE = 400  # (store, date) pairs per DELETE: 800 parameters, under every driver's cap
 
 
 def replace_forecasts(
@@ -59,18 +61,17 @@ def replace_forecasts(
         }
         for row in forecasts.itertuples(index=False)
     ]
-    stores = sorted({row["store"] for row in rows})
-    first, last = forecasts["Date"].min().date(), forecasts["Date"].max().date()
+    keys = [(row["store"], row["date"]) for row in rows]
     with engine.begin() as connection:
-        connection.execute(
-            delete(FORECASTS).where(
-                and_(
+        for start in range(0, len(keys), KEYS_PER_DELETE):
+            connection.execute(
+                delete(FORECASTS).where(
                     FORECASTS.c.model_version == model_version,
-                    FORECASTS.c.store.in_(stores),
-                    FORECASTS.c.date.between(first, last),
+                    tuple_(FORECASTS.c.store, FORECASTS.c.date).in_(
+                        keys[start : start + KEYS_PER_DELETE]
+                    ),
                 )
             )
-        )
         connection.execute(insert(FORECASTS), rows)  # one executemany, batched per dialect
     return len(rows)
 

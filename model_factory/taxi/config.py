@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from model_factory.config import DbUrl, StrictModel
 from model_factory.errors import InputError
+from model_factory.validation import ValueRange
 
 Feature = Literal["ride_dist", "ride_time", "ride_speed"]
 DEFAULT_FEATURES: list[Feature] = ["ride_dist", "ride_time"]
@@ -64,16 +65,31 @@ class DetectorConfig(StrictModel):
         return features
 
 
+Measure = Literal["ride_dist", "ride_time"]
+# Plausible measures of one ride. The floor on ride_time bounds the derived speed (a ride of
+# 1e-320 minutes would be infinitely fast); the ceilings keep sums and distances finite.
+RIDE_RANGES: dict[Measure, ValueRange] = {
+    "ride_dist": ValueRange(min=0.001, max=1_000.0),  # km: 1 m to a long day's drive
+    "ride_time": ValueRange(min=0.01, max=1_440.0),  # minutes: 0.6 s to a day
+}
+
+
 class TaxiDetectionConfig(StrictModel):
     run_date: str = Field(description="YYYY-MM-DD; seeds the synthetic rides and keys the rows")
     data_path: str | None = Field(
         None, description="CSV or Parquet with ride_id, ride_dist, ride_time; null = synthetic"
     )
     reference_path: str | None = Field(
-        None, description="rides to fit the scaler on; null = the synthetic reference window"
+        None,
+        description="rides to fit the scaler on; null = the run's rides (data_path), or the "
+        "synthetic reference window when the rides are synthetic too",
     )
     db_url: DbUrl = Field(
         None, description="SQLAlchemy URL; --db and $MODEL_FACTORY_DB_URL take precedence"
+    )
+    ranges: dict[Measure, ValueRange] = Field(
+        default_factory=lambda: dict(RIDE_RANGES),
+        description="plausible values (min, max) per measure; a measure left out keeps its default",
     )
     seed: int = 42
     simulator: SimulatorConfig = SimulatorConfig()
@@ -92,6 +108,11 @@ class TaxiDetectionConfig(StrictModel):
     def _iso_date(cls, value: str) -> str:
         parse_run_date(value)
         return value
+
+    @field_validator("ranges")
+    @classmethod
+    def _every_measure(cls, ranges: dict) -> dict:
+        return {**RIDE_RANGES, **ranges}
 
     @property
     def day(self) -> date:

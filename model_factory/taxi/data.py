@@ -5,19 +5,24 @@ the derived `ride_speed` (km/h) and, from the simulator, the ground truth `is_pl
 Other input columns are dropped; a `ride_speed` in the input is recomputed, not trusted.
 """
 
+from collections.abc import Mapping
+
 import pandas as pd
 
 from model_factory.errors import InputError
 from model_factory.taxi import simulate
-from model_factory.taxi.config import TaxiDetectionConfig
+from model_factory.taxi.config import RIDE_RANGES, TaxiDetectionConfig
 from model_factory.taxi.simulate import GROUND_TRUTH
 from model_factory.validation import (
+    ValueRange,
     read_table,
     require_columns,
     require_finite,
+    require_in_range,
     require_no_nulls,
     require_numeric,
     require_positive,
+    require_printable,
     require_rows,
     require_unique,
     require_values_in,
@@ -46,13 +51,27 @@ def load(config: TaxiDetectionConfig) -> pd.DataFrame:
 
 
 def load_reference(config: TaxiDetectionConfig) -> pd.DataFrame:
-    """The reference window the scaler is fitted on: the configured file, else synthetic."""
+    """The reference window the scaler is fitted on (`reference_source` names it): the
+    configured file, else the run's own rides file, else the synthetic window. Real rides are
+    never standardised with the simulator's statistics."""
     if config.reference_path:
         return read_rides(config.reference_path)
+    if config.data_path:
+        return read_rides(config.data_path)
     return simulate.reference_rides(config.simulator, config.seed)
 
 
-def validate(frame: pd.DataFrame, source: str = "rides") -> pd.DataFrame:
+def reference_source(config: TaxiDetectionConfig) -> str:
+    """Which rides a detector fitted with `config` is standardised on, for the run's metrics:
+    `configured:<path>`, `run_rides` or `synthetic`."""
+    if config.reference_path:
+        return f"configured:{config.reference_path}"
+    return "run_rides" if config.data_path else "synthetic"
+
+
+def validate(
+    frame: pd.DataFrame, source: str = "rides", ranges: Mapping[str, ValueRange] = RIDE_RANGES
+) -> pd.DataFrame:
     """Check the contract; return the contract columns plus `ride_speed` (and ground truth)."""
     require_rows(frame, source)
     require_columns(frame, REQUIRED, source)
@@ -60,9 +79,12 @@ def validate(frame: pd.DataFrame, source: str = "rides") -> pd.DataFrame:
     require_numeric(frame, MEASURES, source)
     require_finite(frame, MEASURES, source)
     require_positive(frame, MEASURES, source)
+    for measure in MEASURES:
+        require_in_range(frame, measure, ranges[measure], source)
     ids = frame["ride_id"].astype(str)
     if (ids.str.len() > MAX_ID_LENGTH).any() or (ids.str.strip() == "").any():
         raise InputError(f"{source}: ride_id must be 1 to {MAX_ID_LENGTH} characters")
+    require_printable(ids, "ride_id", source)
     out = pd.DataFrame(
         {
             "ride_id": ids,
@@ -71,7 +93,7 @@ def validate(frame: pd.DataFrame, source: str = "rides") -> pd.DataFrame:
         }
     )
     require_unique(out, ["ride_id"], source)
-    out["ride_speed"] = out["ride_dist"] / (out["ride_time"] / 60.0)
+    out["ride_speed"] = out["ride_dist"] / (out["ride_time"] / 60.0)  # finite: times >= a floor
     if GROUND_TRUTH in frame.columns:
         require_no_nulls(frame, [GROUND_TRUTH], source)
         require_values_in(frame, GROUND_TRUTH, {True, False}, source)

@@ -1,6 +1,8 @@
 """The staging table `taxi_ride_labels`: one set of rows per run date, replaced atomically.
 
-Re-running a date deletes its rows and inserts the new ones in one transaction, so a failure
+A run labels a whole day, so the key a write replaces is its run date: re-running a date deletes
+that date's rows (rides an earlier run of the date labelled and this one did not are stale, not
+kept) and inserts the new ones in one transaction, other dates untouched, so a failure
 anywhere in between (a constraint, a lost connection, a crash) leaves the previous rows as they
 were. Rows go in bulk, in chunks of CHUNK_ROWS (bounded memory at any batch size): PostgreSQL
 through psycopg2 gets `COPY ... FROM STDIN`, any other database one DBAPI executemany per chunk
