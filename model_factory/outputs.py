@@ -134,7 +134,7 @@ def remove_stale_temporaries(path: Path) -> None:
         if not (name.startswith(prefix) and name.endswith(TEMP_SUFFIX)):
             continue
         pid = name[len(prefix) :].split(".", 1)[0]
-        if pid.isdigit() and int(pid) != os.getpid() and not _running(int(pid)):
+        if pid.isdigit() and int(pid) != os.getpid() and not process_running(int(pid)):
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:
@@ -145,7 +145,9 @@ def _temp_prefix(path: Path) -> str:
     return f".{path.name}.{os.getpid()}."
 
 
-def _running(pid: int) -> bool:
+def process_running(pid: int) -> bool:
+    """Whether a process of this machine has that pid (killed writers and runs are told apart
+    from live ones by it)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -22,6 +22,7 @@ from zenml.utils.pagination_utils import depaginate
 
 from model_factory.config import RunConfig, StrictModel, describe
 from model_factory.errors import InputError
+from model_factory.outputs import process_running
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 # Run-config `extra` key naming the host and process a local-orchestrator run executes in.
@@ -128,7 +129,8 @@ def fail_orphaned_runs() -> list[str]:
     failed = []
     for run in depaginate(Client().list_pipeline_runs, in_progress=True, hydrate=True):
         launcher = run.config.extra.get(LAUNCHER)
-        if not launcher or launcher["host"] != socket.gethostname() or _alive(launcher["pid"]):
+        here = launcher and launcher["host"] == socket.gethostname()
+        if not here or process_running(launcher["pid"]):
             continue
         for step in run.steps.values():
             if not step.status.is_finished:
@@ -138,13 +140,3 @@ def fail_orphaned_runs() -> list[str]:
         )
         failed.append(run.name)
     return failed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's process
-        return True
-    return True
