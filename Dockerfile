@@ -71,8 +71,9 @@ RUN rm -rf /opt/venv && uv sync --frozen --no-dev --no-editable \
         --no-install-package llvmlite --no-install-package imbalanced-learn \
         --no-install-package sklearn-compat --no-install-package psycopg2-binary
 
-# `model-factory serve` as user 10001 on port 8080; no run configs, no build tools. Settings come
-# from MODEL_FACTORY_SERVE_* and the ZenML server from ZENML_STORE_URL / ZENML_STORE_API_KEY.
+# `model-factory serve` as user 10001 on port 8080 (metrics on 9090, without the key); no run
+# configs, no build tools. Settings come from MODEL_FACTORY_SERVE_* and the ZenML server from
+# ZENML_STORE_URL / ZENML_STORE_API_KEY.
 # On Kubernetes the root filesystem is read-only: infra/k8s points ZenML and matplotlib at /tmp.
 FROM base AS serve
 RUN useradd --uid 10001 --user-group --create-home --home-dir /home/app \
@@ -87,4 +88,4 @@ EXPOSE 8080
 # Liveness only (the process answers); readiness (/readyz: a model is loaded) is the orchestrator's.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
-CMD ["model-factory", "serve", "--host", "0.0.0.0", "--port", "8080"]
+CMD ["model-factory", "serve", "--host", "0.0.0.0", "--port", "8080", "--metrics-port", "9090"]
