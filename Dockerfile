@@ -75,8 +75,9 @@ CMD ["model-factory", "--help"]
 FROM build AS build-serve
 RUN rm -rf /opt/venv && uv sync --frozen --no-default-groups --no-editable && slim-venv /opt/venv
 
-# `model-factory serve` as user 10001 on port 8080; no run configs, no build tools. Settings come
-# from MODEL_FACTORY_SERVE_* and the ZenML server from ZENML_STORE_URL / ZENML_STORE_API_KEY.
+# `model-factory serve` as user 10001 on port 8080 (metrics on 9090, without the key); no run
+# configs, no build tools. Settings come from MODEL_FACTORY_SERVE_* and the ZenML server from
+# ZENML_STORE_URL / ZENML_STORE_API_KEY.
 # On Kubernetes the root filesystem is read-only: infra/k8s points ZenML and matplotlib at /tmp.
 FROM base AS serve
 RUN useradd --uid 10001 --user-group --create-home --home-dir /home/app \
@@ -93,4 +94,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/healthz', timeout=4)"]
 ARG GIT_COMMIT=unknown
 ENV GIT_COMMIT=$GIT_COMMIT
-CMD ["model-factory", "serve", "--host", "0.0.0.0", "--port", "8080"]
+CMD ["model-factory", "serve", "--host", "0.0.0.0", "--port", "8080", "--metrics-port", "9090"]

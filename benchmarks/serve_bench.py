@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 SCRATCH = Path(tempfile.mkdtemp(prefix="serve-bench-"))
@@ -203,8 +204,8 @@ def miss_bodies(cutoff: str, count: int) -> list[list[dict]]:
     return bodies
 
 
-def cache_misses(port: int) -> float:
-    _, text = asyncio.run(call(port, raw_request("GET", "/metrics", None)))
+def cache_misses(metrics_port: int) -> float:
+    text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=30).read()
     return float(re.search(rb"^forecast_cache_misses_total (\S+)$", text, re.MULTILINE)[1])
 
 
@@ -233,8 +234,9 @@ def measure(args: argparse.Namespace) -> dict:
     wall = time.perf_counter()
     version = train_and_promote()
     trained_s = time.perf_counter() - wall
-    service_port, bare_port = free_port(), free_port()
-    service = start(["-m", "model_factory", "serve", "--port", str(service_port)], service_port,
+    service_port, metrics_port, bare_port = free_port(), free_port(), free_port()
+    service = start(["-m", "model_factory", "serve", "--port", str(service_port),
+                     "--metrics-port", str(metrics_port)], service_port,
                     SCRATCH / "serve.log", "/readyz")  # fmt: skip
     processes = [service]
     try:
@@ -257,11 +259,11 @@ def measure(args: argparse.Namespace) -> dict:
         for _ in range(args.rounds):  # interleaved, so both see the same machine
             rounds["bare"].append(one_round(bare_port, bare, request, args))
             rounds["cache_hit"].append(one_round(service_port, service, request, args))
-        missed_before, cpu = cache_misses(service_port), server_cpu_s(service)
+        missed_before, cpu = cache_misses(metrics_port), server_cpu_s(service)
         miss = summary(asyncio.run(latencies(service_port, misses)))
         miss["server_cpu_us"] = (server_cpu_s(service) - cpu) / len(misses) * 1e6
         miss["req_per_s"] = 1000 / miss["p50_ms"]
-        if cache_misses(service_port) - missed_before != len(misses):
+        if cache_misses(metrics_port) - missed_before != len(misses):
             sys.exit("the cache-miss series was not all misses")
     finally:
         for process in processes:

@@ -12,21 +12,23 @@ from model_factory import plots, provenance, splits
 from model_factory.bank import comparison, data, evaluate, model, monitor
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.drift.profile import ReferenceProfile
+from model_factory.integrations.frame_materializer import HashedPandasMaterializer
 from model_factory.integrations.zenml_models import record_training
 from model_factory.paths import output_dir
+from steps.caching import pure
 
 
-@step
+@step(output_materializers=HashedPandasMaterializer)
 def ingest(config: BankTrainingConfig) -> Annotated[pd.DataFrame, "raw_data"]:
     return data.load(config)
 
 
-@step
+@step(**pure("model_factory.bank.data", "model_factory.validation"))
 def validate(raw: pd.DataFrame, config: BankTrainingConfig) -> Annotated[pd.DataFrame, "dataset"]:
     return data.validate(raw, config)
 
 
-@step
+@step(**pure("model_factory.splits"))
 def split(
     dataset: pd.DataFrame, config: BankTrainingConfig
 ) -> tuple[Annotated[pd.DataFrame, "train_set"], Annotated[pd.DataFrame, "test_set"]]:

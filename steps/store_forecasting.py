@@ -13,13 +13,15 @@ from model_factory.forecasting import comparison, data, evaluate, monitor, train
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.forecasting.forecaster import StoreForecaster
 from model_factory.integrations.forecast_materializer import StoreForecasterMaterializer
+from model_factory.integrations.frame_materializer import HashedPandasMaterializer
 from model_factory.integrations.zenml_models import record_training
 from model_factory.paths import output_dir
+from steps.caching import pure
 
 USE_CASE = "store_forecasting"
 
 
-@step
+@step(output_materializers=HashedPandasMaterializer)
 def load_data(
     config: ForecastTrainingConfig,
 ) -> tuple[Annotated[pd.DataFrame, "raw_sales"], Annotated[pd.DataFrame, "raw_stores"]]:
@@ -27,7 +29,7 @@ def load_data(
     return raw_sales, raw_stores
 
 
-@step
+@step(**pure("model_factory.forecasting.data", "model_factory.validation"))
 def validate_data(
     raw_sales: pd.DataFrame, raw_stores: pd.DataFrame, config: ForecastTrainingConfig
 ) -> tuple[Annotated[pd.DataFrame, "sales"], Annotated[pd.DataFrame, "stores"]]:

@@ -11,11 +11,13 @@ from zenml.enums import ArtifactType
 
 from model_factory import plots, provenance, sql
 from model_factory.drift.profile import ReferenceProfile
+from model_factory.integrations.frame_materializer import HashedPandasMaterializer
 from model_factory.integrations.zenml_models import record_training
 from model_factory.paths import resolve_db_url
 from model_factory.taxi import comparison, data, evaluate, model, monitor, simulate, sink
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.model import TaxiDetector
+from steps.caching import pure
 
 logger = logging.getLogger(__name__)
 
@@ -26,12 +28,12 @@ DetectorArtifact = Annotated[
 ]
 
 
-@step
+@step(output_materializers=HashedPandasMaterializer)
 def ingest(config: TaxiDetectionConfig) -> Annotated[pd.DataFrame, "raw_rides"]:
     return data.load(config)
 
 
-@step
+@step(**pure("model_factory.taxi.data", "model_factory.validation"))
 def validate(raw: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated[pd.DataFrame, "rides"]:
     return data.validate(raw, data.source(config), config.ranges)
 

@@ -93,7 +93,8 @@ def service(tmp_path_factory):
         "MODEL_FACTORY_SERVE_MODEL_NAME": model,
         "MODEL_FACTORY_SERVE_MAX_BODY_BYTES": str(MAX_BODY),
     }
-    command = [sys.executable, "-m", "model_factory", "serve", "--port", str(port)]
+    command = [sys.executable, "-m", "model_factory", "serve", "--port", str(port),
+               "--metrics-port", str(_free_port())]  # fmt: skip
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
     running = Service(f"http://127.0.0.1:{port}", process)

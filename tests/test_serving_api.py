@@ -72,6 +72,7 @@ class Registry:
 @dataclass
 class Service:
     url: str
+    metrics_url: str
     process: subprocess.Popen
 
     def post(self, body, headers=AUTH, **kwargs) -> httpx.Response:
@@ -81,8 +82,8 @@ class Service:
         return httpx.get(f"{self.url}{path}", headers=headers, timeout=30)
 
     def metric(self, name: str, **labels: str) -> float:
-        """One sample of /metrics (0 when absent)."""
-        text = self.get("/metrics").text
+        """One sample of the metrics port's /metrics (0 when absent)."""
+        text = httpx.get(f"{self.metrics_url}/metrics", timeout=30).text
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 if sample.name == name and all(
@@ -130,7 +131,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def service(registry, tmp_path_factory):
-    port = _free_port()
+    port, metrics_port = _free_port(), _free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = os.environ | {
         "MODEL_FACTORY_API_KEY": KEY,
@@ -138,10 +139,10 @@ def service(registry, tmp_path_factory):
         "MODEL_FACTORY_SERVE_MAX_ITEMS": str(MAX_ITEMS),
     }
     command = [sys.executable, "-m", "model_factory", "serve", "--port", str(port),
-               "--reload-interval", "1"]  # fmt: skip
+               "--metrics-port", str(metrics_port), "--reload-interval", "1"]  # fmt: skip
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
-    service = Service(f"http://127.0.0.1:{port}", process)
+    service = Service(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}", process)
     try:
         _wait(lambda: _ready(service), 180, lambda: f"not ready; log:\n{log.read_text()[-3000:]}")
         yield service
@@ -250,11 +251,29 @@ def test_api_key_is_required_except_for_probes(service):
         assert response.status_code == 401, headers
         assert response.json() == {"detail": "missing or wrong X-API-Key"}
     assert service.post(body, headers={"x-api-key": KEY}).status_code == 200  # case-insensitive
-    for path in ("/models", "/metrics"):
-        assert service.get(path, headers={}).status_code == 401
-        assert service.get(path).status_code == 200
+    assert service.get("/models", headers={}).status_code == 401
+    assert service.get("/models").status_code == 200
     assert service.get("/healthz", headers={}).json() == {"status": "alive", "model_version": None}
     assert service.get("/readyz", headers={}).json()["status"] == "ready"
+
+
+def test_metrics_are_scraped_without_the_key_on_their_own_port_only(service, registry):
+    """What a Prometheus scraper can do: GET /metrics without a header, on the metrics port. The
+    API port keeps asking for the key, and serves no metrics even with it."""
+    scraped = httpx.get(f"{service.metrics_url}/metrics", timeout=30)
+    assert scraped.status_code == 200
+    assert scraped.headers["content-type"].startswith("text/plain")
+    samples = {
+        sample.name: sample
+        for family in text_string_to_metric_families(scraped.text)
+        for sample in family.samples
+    }
+    served = samples["forecast_model_info"]
+    assert served.value == 1 and served.labels["model"] == registry.model
+    assert {"forecast_service_requests_total", "forecast_cache_hits_total",
+            "forecast_service_request_duration_seconds_bucket"} <= samples.keys()  # fmt: skip
+    assert service.get("/metrics", headers={}).status_code == 401
+    assert service.get("/metrics").status_code == 404
 
 
 def test_unknown_store_is_404_naming_it(service, registry):

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from support import PROJECT_ROOT
+from support import PROJECT_ROOT, assert_refused, run_main
 
 
 def _serve(*args: str) -> list[str]:
@@ -51,6 +51,12 @@ def test_refuses_to_start_with_one_line_exit_2(args, env, message):
         assert result.stderr.startswith(message) and result.stderr.strip().count("\n") == 0
 
 
+def test_the_metrics_port_must_differ_from_the_api_port():
+    code, _, stderr = run_main("serve", "--port", "8000", "--metrics-port", "8000")
+    assert_refused(code, stderr, "serve settings: <root>: Value error, metrics_port and port are "
+                   "both 8000: give each its own")  # fmt: skip
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -60,13 +66,14 @@ def _free_port() -> int:
 @pytest.mark.slow
 def test_insecure_serves_without_a_key_and_is_not_ready_until_a_model_exists(tmp_path):
     """No key, --insecure: nothing asks for a key; with no such model it stays alive, not ready."""
-    port = _free_port()
+    port, metrics_port = _free_port(), _free_port()
     url = f"http://127.0.0.1:{port}"
     env = _env(MODEL_FACTORY_SERVE_MODEL_NAME="no_such_model")
     log = tmp_path / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
-            _serve("--port", str(port), "--insecure", "--reload-interval", "1"),
+            _serve("--port", str(port), "--metrics-port", str(metrics_port), "--insecure",
+                   "--reload-interval", "1"),
             cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out,
         )  # fmt: skip
     try:
@@ -88,7 +95,7 @@ def test_insecure_serves_without_a_key_and_is_not_ready_until_a_model_exists(tmp
         assert (ready.status_code, ready.json()["status"]) == (503, "loading")
         forecast = httpx.post(f"{url}/forecast", json=[{"store_id": 1}])
         assert forecast.status_code == 503
-        assert httpx.get(f"{url}/metrics").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").status_code == 200
         time.sleep(2.5)  # two more looks (every second) at the missing model: logged once
         assert log.read_text().count("unknown model 'no_such_model'") == 1, log.read_text()
         assert "no API key: anyone may call the API" in log.read_text()

@@ -12,6 +12,9 @@ from model_factory.cli.base import StageName, app, deploy_app, fail
 def serve(
     host: str | None = typer.Option(None, "--host", help="Interface (default 127.0.0.1)"),
     port: int | None = typer.Option(None, "--port", help="Port (default 8000)"),
+    metrics_port: int | None = typer.Option(
+        None, "--metrics-port", help="Port of GET /metrics, without the key (default 9090)"
+    ),
     stage: StageName | None = typer.Option(None, "--stage", help="Stage served (production)"),
     reload_interval: float | None = typer.Option(
         None, "--reload-interval", help="Seconds between looks at the stage holder (30)"
@@ -23,14 +26,15 @@ def serve(
     """Serve store forecasts over HTTP (POST /forecast) from the model version in a stage.
 
     Settings: options, else $MODEL_FACTORY_SERVE_<SETTING> (see model_factory/serving/settings.py).
-    Clients send the key of $MODEL_FACTORY_API_KEY in the X-API-Key header.
+    Clients send the key of $MODEL_FACTORY_API_KEY in the X-API-Key header. Prometheus metrics
+    are on --metrics-port, without the key.
     """
     import logging
 
     from model_factory.serving.settings import load_settings
 
     settings = load_settings(
-        host=host, port=port, stage=stage.value if stage else None,
+        host=host, port=port, metrics_port=metrics_port, stage=stage.value if stage else None,
         reload_interval_seconds=reload_interval, insecure=insecure or None,
     )  # fmt: skip
     key = settings.api_key()  # refuse before the slow imports below
@@ -40,6 +44,7 @@ def serve(
     from model_factory.serving.app import create_app
 
     app = create_app(settings)
+    app.state.metrics.serve(settings.host, settings.metrics_port)
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("model_factory.serving").setLevel(logging.INFO)
     if key is None:

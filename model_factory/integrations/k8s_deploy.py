@@ -39,7 +39,8 @@ MODEL_SETTING, STAGE_SETTING = "MODEL_FACTORY_SERVE_MODEL_NAME", "MODEL_FACTORY_
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 Environment = Literal["dev", "prod"]
 
-# (apiVersion, kind) -> (plural, namespaced) for every kind the overlays render.
+# (apiVersion, kind) -> (plural, namespaced) for every kind the overlays render, the optional
+# ServiceMonitor (infra/k8s/components/servicemonitor) included.
 RESOURCES = {
     ("v1", "Namespace"): ("namespaces", False),
     ("v1", "ServiceAccount"): ("serviceaccounts", True),
@@ -49,6 +50,7 @@ RESOURCES = {
     ("policy/v1", "PodDisruptionBudget"): ("poddisruptionbudgets", True),
     ("autoscaling/v2", "HorizontalPodAutoscaler"): ("horizontalpodautoscalers", True),
     ("networking.k8s.io/v1", "NetworkPolicy"): ("networkpolicies", True),
+    ("monitoring.coreos.com/v1", "ServiceMonitor"): ("servicemonitors", True),
 }
 
 

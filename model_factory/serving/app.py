@@ -9,6 +9,10 @@ Before any of it, `RequestGuard` checks the API key and the body's size without 
 and bodies are parsed as strict JSON (`strict_json`). The probes, /healthz and /readyz, need no
 key; neither do the API docs (/docs, /redoc, /openapi.json): they describe requests and hold no
 data, and the schema is built once, so they cost an anonymous caller nothing to ask.
+
+The Prometheus metrics are not on this app: `ServiceMetrics.serve` answers them on a port of their
+own, without the key (a scraper cannot send one), which the network policy opens to the
+monitoring namespace only.
 """
 
 import asyncio
@@ -71,6 +75,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         lifespan=lifespan,
     )  # fmt: skip
     app.router.route_class = StrictJSONRoute
+    app.state.metrics = metrics  # exposed on a port of its own: `metrics.serve`
     public = {"/healthz", "/readyz", app.docs_url, app.redoc_url, app.openapi_url,
               app.swagger_ui_oauth2_redirect_url}  # fmt: skip
     app.add_middleware(
@@ -186,18 +191,6 @@ def create_app(settings: ServeSettings) -> FastAPI:
             check_error=holder.check_error,
             stores=model.forecaster.stores,
         )
-
-    @app.get(
-        "/metrics",
-        dependencies=protected,
-        response_class=Response,
-        responses={200: {"content": {"text/plain": {}}, "description": "Prometheus text format"},
-                   **unauthorized},
-    )  # fmt: skip
-    async def prometheus_metrics() -> Response:
-        """Prometheus metrics: requests, latency, cache hits and misses, model version."""
-        body, content_type = metrics.exposition()
-        return Response(body, media_type=content_type)
 
     return app
 

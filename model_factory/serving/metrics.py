@@ -1,4 +1,5 @@
-"""Prometheus metrics of the forecast service, in a registry of its own per app.
+"""Prometheus metrics of the forecast service, in a registry of its own per app, served on a port
+of their own (`ServiceMetrics.serve`; the names are listed in the README).
 
 Request counts and latencies are recorded by a plain ASGI middleware (Starlette's
 `BaseHTTPMiddleware` costs a task per request) and labelled by route template, never by raw path,
@@ -7,8 +8,9 @@ so unknown URLs cannot grow the label set.
 
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
-from prometheus_client.exposition import generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from model_factory.errors import InputError
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -53,8 +55,16 @@ class ServiceMetrics:
         self.model_loaded_at.set(loaded_at)
         self.reloads.labels("loaded").inc()
 
-    def exposition(self) -> tuple[bytes, str]:
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+    def serve(self, host: str, port: int) -> None:
+        """Answer GET /metrics on `host:port`, without authentication, from a daemon thread.
+
+        prometheus_client's own threaded HTTP server: scrapes never queue behind the event loop
+        or a forecast, and the thread ends with the process.
+        """
+        try:
+            start_http_server(port, host, registry=self.registry)
+        except OSError as exc:
+            raise InputError(f"cannot serve metrics on {host}:{port}: {exc.strerror}") from exc
 
 
 class RequestMetrics:

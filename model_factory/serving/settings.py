@@ -2,12 +2,15 @@
 
 `model-factory serve` options override them. The API key itself is never a setting: it is read
 from the environment variable named by `api_key_env`, so it stays out of logs and `/models`.
+Metrics are served on a port of their own (`metrics_port`) without the key: Prometheus scrapers
+cannot send an `X-API-Key` header, and the network policy admits only the monitoring namespace
+to that port.
 """
 
 import os
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model_factory.config import describe
@@ -23,6 +26,9 @@ class ServeSettings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
+    metrics_port: int = Field(
+        9090, ge=1, le=65535, description="Prometheus metrics, on `host`, without the API key"
+    )
     model_name: str = Field("store_sales_forecaster", min_length=1)
     stage: Literal["production", "staging"] = "production"
     artifact: str = Field("store_forecaster", min_length=1, description="the model's artifact")
@@ -42,6 +48,12 @@ class ServeSettings(BaseSettings):
     api_key_env: str = Field("MODEL_FACTORY_API_KEY", min_length=1)
     api_key_header: str = Field("X-API-Key", min_length=1)
     insecure: bool = Field(False, description="start without an API key (no authentication)")
+
+    @model_validator(mode="after")
+    def _ports_differ(self) -> "ServeSettings":
+        if self.metrics_port == self.port:
+            raise ValueError(f"metrics_port and port are both {self.port}: give each its own")
+        return self
 
     def api_key(self) -> str | None:
         """The key clients must send; None (no authentication) only when `insecure` allows it.

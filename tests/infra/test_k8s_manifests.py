@@ -1,8 +1,13 @@
 """The forecast service's kustomize overlays, rendered offline as `model-factory deploy` renders
 them, and the deploy identity of each overlay's namespace (infra/k8s/deployer): strict Kubernetes
-schemas for 1.29 to 1.33, checkov, and the properties the service and its deploy rely on."""
+schemas for 1.29 to 1.33, checkov, and the properties the service and its deploy rely on.
+
+The optional ServiceMonitor (infra/k8s/components/servicemonitor) is a Prometheus Operator custom
+resource, which kubernetes-validate has no schema for: its fields are checked structurally, against
+the Service and the pod it must scrape."""
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -19,6 +24,8 @@ KUBERNETES_VERSIONS = ("1.29", "1.30", "1.31", "1.32", "1.33")
 # prod only renders with an image pinned by digest (what CI passes to the deploy).
 PROD_IMAGE = "registry.example.com/model-factory-serve@sha256:" + "ab" * 32
 DEPLOYER = PROJECT_ROOT / "infra" / "k8s" / "deployer" / "overlays"
+SERVICEMONITOR = PROJECT_ROOT / "infra" / "k8s" / "components" / "servicemonitor"
+OPTIONAL_KINDS = {"ServiceMonitor"}  # in RESOURCES, rendered only where the component is enabled
 # Who may open a connection to the service, per overlay: its callers, and Prometheus.
 CALLERS = {"dev": {"model-factory-dev"}, "prod": {"forecast-clients"}}
 MONITORING = {"monitoring"}
@@ -65,7 +72,7 @@ def test_strict_validation_refuses_an_unknown_field(rendered) -> None:
 @pytest.mark.parametrize("env", ENVS)
 def test_the_overlay_has_every_object_of_the_service(rendered, env: str) -> None:
     kinds = sorted(obj["kind"] for obj in rendered[env])
-    assert kinds == sorted(kind for _, kind in k8s_deploy.RESOURCES)
+    assert kinds == sorted(kind for _, kind in k8s_deploy.RESOURCES if kind not in OPTIONAL_KINDS)
     namespace = _one(rendered[env], "Namespace")
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     name = namespace["metadata"]["name"]
@@ -92,12 +99,14 @@ def test_the_pod_is_hardened_probed_and_bounded(rendered, env: str) -> None:
     assert "emptyDir" in volumes[mounts["/tmp"]]
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    (port,) = container["ports"]
+    ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+    assert set(ports) == {"http", "metrics"}
     command = container["command"]
     assert command[:2] == ["model-factory", "serve"]
-    assert command[command.index("--port") + 1] == str(port["containerPort"])
+    assert command[command.index("--port") + 1] == str(ports["http"])
+    assert command[command.index("--metrics-port") + 1] == str(ports["metrics"])
     for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
-        assert container[probe]["httpGet"]["port"] == port["name"]
+        assert container[probe]["httpGet"]["port"] == "http"
     for bound in ("requests", "limits"):
         assert {"cpu", "memory"} <= set(container["resources"][bound])
 
@@ -122,16 +131,18 @@ def test_the_manifests_name_a_stage_and_hold_no_secret_value(rendered, env: str)
 @pytest.mark.parametrize("env", ENVS)
 def test_only_the_overlays_callers_and_prometheus_may_connect(rendered, env: str) -> None:
     """Every ingress rule names its source namespaces (a rule without `from` admits any source)
-    by the name the API server labels them with, and opens the HTTP port only."""
+    by the name the API server labels them with, and one port: the callers reach the HTTP port
+    only, the monitoring namespace the metrics port (served without the key) only."""
     policy = _one(rendered[env], "NetworkPolicy")
     assert policy["spec"]["policyTypes"] == ["Ingress"]
     assert (
         policy["spec"]["podSelector"]["matchLabels"]
         == _one(rendered[env], "Service")["spec"]["selector"]
     )
-    admitted = set()
+    admitted: dict[str, set[str]] = {}
     for rule in policy["spec"]["ingress"]:
-        assert rule["ports"] == [{"port": "http", "protocol": "TCP"}]
+        (port,) = rule["ports"]
+        assert port["protocol"] == "TCP"
         assert rule.get("from"), f"a rule admitting any source: {rule}"
         for source in rule["from"]:
             assert set(source) == {"namespaceSelector"}, source
@@ -141,8 +152,93 @@ def test_only_the_overlays_callers_and_prometheus_may_connect(rendered, env: str
                 "kubernetes.io/metadata.name",
                 "In",
             )
-            admitted |= set(expression["values"])
-    assert admitted == CALLERS[env] | MONITORING
+            admitted.setdefault(port["port"], set()).update(expression["values"])
+    assert admitted == {"http": CALLERS[env], "metrics": MONITORING}
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_prometheus_finds_the_metrics_port_by_annotation(rendered, env: str) -> None:
+    deployment = _one(rendered[env], "Deployment")
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    metrics = next(port for port in container["ports"] if port["name"] == "metrics")
+    assert annotations["prometheus.io/scrape"] == "true"
+    assert annotations["prometheus.io/port"] == str(metrics["containerPort"])
+    assert annotations["prometheus.io/path"] == "/metrics"
+    service_ports = {port["name"]: port for port in _one(rendered[env], "Service")["spec"]["ports"]}
+    assert service_ports["metrics"]["targetPort"] == "metrics"
+    assert not any(
+        key.startswith("prometheus.io/")
+        for key in _one(rendered[env], "Service")["metadata"].get("annotations", {})
+    ), "annotated twice, each pod would be scraped twice"
+
+
+# Fields of a ServiceMonitor (monitoring.coreos.com/v1, the Prometheus Operator's CRD) that the
+# component may use, by path: a subset of the CRD's, whose `spec` requires `selector` and
+# `endpoints`. A field the CRD does not have would be pruned by the API server without a word.
+SERVICEMONITOR_FIELDS = {
+    (): {"apiVersion", "kind", "metadata", "spec"},
+    ("spec",): {"selector", "endpoints", "namespaceSelector", "jobLabel"},
+    ("spec", "selector"): {"matchLabels", "matchExpressions"},
+    ("spec", "endpoints", "[]"): {"port", "path", "interval", "scrapeTimeout", "scheme"},
+}
+
+
+def _unknown_fields(obj: dict, path: tuple[str, ...] = ()) -> list[str]:
+    """Paths of the fields of a ServiceMonitor outside SERVICEMONITOR_FIELDS."""
+    unknown = []
+    for key, value in obj.items():
+        if key not in SERVICEMONITOR_FIELDS[path]:
+            unknown.append(".".join((*path, key)))
+        elif (*path, key) in SERVICEMONITOR_FIELDS:
+            unknown += _unknown_fields(value, (*path, key))
+        elif (*path, key, "[]") in SERVICEMONITOR_FIELDS:
+            for item in value:
+                unknown += _unknown_fields(item, (*path, key, "[]"))
+    return sorted(unknown)
+
+
+@pytest.fixture(scope="module")
+def with_servicemonitor(tmp_path_factory) -> list[dict]:
+    """prod with the component enabled, as an overlay of one's own would (kustomize wants relative
+    paths)."""
+    folder = tmp_path_factory.mktemp("overlay")
+    relative = Path(os.path.relpath(PROJECT_ROOT, folder))
+    (folder / "kustomization.yaml").write_text(
+        json.dumps({
+            "apiVersion": "kustomize.config.k8s.io/v1beta1",
+            "kind": "Kustomization",
+            "namespace": "model-factory",
+            "resources": [str(relative / "infra/k8s/overlays/prod")],
+            "components": [str(relative / SERVICEMONITOR.relative_to(PROJECT_ROOT))],
+        })
+    )  # fmt: skip
+    return k8s_deploy.kustomize(folder)
+
+
+def test_the_servicemonitor_scrapes_the_metrics_port_of_the_service(with_servicemonitor) -> None:
+    monitor = _one(with_servicemonitor, "ServiceMonitor")
+    service = _one(with_servicemonitor, "Service")
+    assert (monitor["apiVersion"], monitor["kind"]) in k8s_deploy.RESOURCES, "deployable"
+    assert _unknown_fields(monitor) == []
+    assert {"selector", "endpoints"} <= monitor["spec"].keys()
+    assert monitor["metadata"]["namespace"] == service["metadata"]["namespace"]
+    selector = monitor["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= service["metadata"]["labels"].items()
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["port"] in {port["name"] for port in service["spec"]["ports"]}
+    assert endpoint["port"] == "metrics" and endpoint["path"] == "/metrics"
+    others = [obj for obj in with_servicemonitor if obj is not monitor]
+    assert sorted(obj["kind"] for obj in others) == sorted(
+        obj["kind"] for obj in k8s_deploy.render("prod", PROD_IMAGE)
+    )
+
+
+def test_the_servicemonitor_check_refuses_a_misspelt_field(with_servicemonitor) -> None:
+    """The structural check can fail: a field the CRD does not have would be dropped silently."""
+    monitor = json.loads(json.dumps(_one(with_servicemonitor, "ServiceMonitor")))
+    monitor["spec"]["endpoints"][0]["scrapeInterval"] = "30s"
+    assert _unknown_fields(monitor) == ["spec.endpoints.[].scrapeInterval"]
 
 
 @pytest.mark.parametrize("env", ENVS)
