@@ -86,13 +86,12 @@ def test_the_kubeflow_config_is_strictly_valid_and_keeps_the_local_parameters(na
     docker = kubeflow.settings["docker"]
     assert docker["parent_image"] == "${MODEL_FACTORY_IMAGE}"  # the image `compile` also uses
     assert docker["skip_build"] is True
-    assert (
-        kubeflow.enable_cache is False and kubeflow.settings["orchestrator.kubeflow"]["synchronous"]
-    )
-    secrets = {step for step, body in (kubeflow.steps or {}).items() if "secrets" in body}
+    assert kubeflow.settings["orchestrator.kubeflow"]["synchronous"]
+    assert kubeflow.enable_cache is None  # caching is decided per step (README, "Step caching")
+    secrets = {step for step, body in (kubeflow.steps or {}).items() if body.secrets}
     assert secrets == STAGING_DB_STEPS.get(name, set())
     for step in secrets:
-        assert kubeflow.steps[step]["secrets"] == [STAGING_DB_SECRET]
+        assert kubeflow.steps[step].secrets == [STAGING_DB_SECRET]
 
 
 @pytest.mark.parametrize("name", list(LOOKUPS))
