@@ -55,3 +55,12 @@ def test_unreadable_files(tmp_path):
         data.load(BankTrainingConfig(data_path=str(empty)))
     with pytest.raises(InputError, match="data file not found"):
         data.load(BankTrainingConfig(data_path=str(tmp_path / "nope.csv")))
+
+
+def test_a_numeric_feature_without_a_configured_range_is_still_bounded():
+    """A table of one's own needs no range per column, yet 1e308 is not a measurement."""
+    config = BankTrainingConfig(numeric_features=["age", "temperature"], categorical_features=[])
+    frame = pd.DataFrame({"age": [30, 40], "temperature": [21.5, 1e308], "y": ["no", "yes"]})
+    with pytest.raises(InputError, match=r"column temperature must be <= 1000000000000"):
+        data.require_plausible(frame, config, "t.csv")
+    data.require_plausible(frame.assign(temperature=[21.5, -40.0]), config, "t.csv")

@@ -14,6 +14,7 @@ from zenml.client import Client
 from zenml.enums import ExecutionStatus
 
 from model_factory.taxi.config import TaxiDetectionConfig
+from model_factory.taxi.data import reference_source
 from steps import taxi_anomalies as s
 from support import PROJECT_ROOT, run_main
 
@@ -26,7 +27,7 @@ def fit_then_write(config: TaxiDetectionConfig) -> None:
     rides = s.validate(s.ingest(config), config)
     fitted, _, _, _ = s.fit_detector.with_options(model=Model(name=MODEL))(config)
     labels, _ = s.label(rides, fitted, config)
-    s.write_labels(labels, config)
+    s.write_labels(labels, config, reference_source(config))
 
 
 def _new_versions(before: set[str]) -> list:

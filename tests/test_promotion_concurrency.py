@@ -97,8 +97,9 @@ def test_concurrent_promotions_end_as_some_sequential_order(tmp_path):
     versions = {model: _register(model) for model in models}
     config = tmp_path / "config"
     config.mkdir()
-    policy = POLICY.model_dump(mode="json")
-    (config / POLICY_FILE).write_text(yaml.safe_dump(dict.fromkeys(models, policy)))
+    # One dump per model: shared objects would be written as YAML aliases, which are refused.
+    policies = {m: POLICY.model_dump(mode="json") for m in models}
+    (config / POLICY_FILE).write_text(yaml.safe_dump(policies))
     env = {**os.environ, "MODEL_FACTORY_CONFIG_DIR": str(config)}
     labels = versions[models[0]]  # every model numbers its versions alike
     pipes = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}

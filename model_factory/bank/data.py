@@ -80,7 +80,7 @@ def require_plausible(frame: pd.DataFrame, config: BankTrainingConfig, source: s
     """Every numeric feature finite and within its configured range."""
     require_finite(frame, config.numeric_features, source)
     for feature in config.numeric_features:
-        require_in_range(frame, feature, config.value_ranges[feature], source)
+        require_in_range(frame, feature, config.value_range(feature), source)
 
 
 def require_trainable(dataset: pd.DataFrame, config: BankTrainingConfig, source: str) -> None:

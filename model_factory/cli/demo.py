@@ -38,7 +38,15 @@ def demo() -> None:
             None, None, output_dir("bank_marketing") / "metrics.json"
         ),
         "taxi_anomalies": timed("taxi_anomalies", detect_taxi_anomalies)(
-            "2024-06-01", None, None, None, output_dir("taxi_anomalies") / "metrics.json", None
+            "2024-06-01",
+            None,
+            None,
+            False,
+            None,
+            None,
+            None,
+            output_dir("taxi_anomalies") / "metrics.json",
+            None,
         ),
         "store_forecasting": timed("store_forecasting", train_store_forecasting)(
             None, None, None, output_dir("store_forecasting") / "metrics.json", None

@@ -200,7 +200,7 @@ def _retrain_taxi(run_date: str, db: str | None, config: Path | None, metrics_ou
     model = zenml_stages.get_model(production.model.name)
     before = {v.name for v in zenml_stages.versions(model)}
     labelled = detect_taxi_anomalies(
-        run_date, paths["rides.csv"], db, paths["run.yaml"], None, None
+        run_date, None, None, False, paths["rides.csv"], db, paths["run.yaml"], None, None
     )
     [new] = [v for v in zenml_stages.versions(model) if v.name not in before]
     metrics = {**new.run_metadata["metrics"], "model_version": new.name,
