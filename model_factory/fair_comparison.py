@@ -1,6 +1,6 @@
 """Fair comparison: score the incumbent on the candidate's held-out rows, unseen by both models.
 
-DESIGN §4, in order of cost:
+In order of cost:
 - reuse: holdout and data fingerprint are identical (or both versions were scored on the same
   fixed evaluation set), so the incumbent's recorded metrics were computed on exactly the
   candidate's held-out rows;

@@ -1,6 +1,6 @@
 """Promotion policy: when a candidate model version may replace the holder of a stage.
 
-One rule for every use case (DESIGN §4): the candidate must pass an absolute floor, beat each
+One rule for every use case: the candidate must pass an absolute floor, beat each
 configured baseline metric of its own run, and beat the incumbent by more than a margin
 (absolute, in metric units, direction-aware). With no incumbent, the floor and the baselines
 decide alone. Policies live in `zenml_config/promotion.yaml`, one section per model name; that

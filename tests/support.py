@@ -138,7 +138,7 @@ def run_kfp_local(name: str, config, root: Path):
 def gate_decision(record: dict, baselines: dict[str, float] | None = None) -> str:
     """What the staging gate should decide from the numbers it recorded (`record`: a decision
     stored on a version): the floor, then the baselines the candidate must beat, then the
-    margin over the incumbent (DESIGN.md section 4), written out again so a test can check a
+    margin over the incumbent, written out again so a test can check a
     recorded decision against its own scores whichever way it went."""
     sign = 1 if record["direction"] == "maximize" else -1
     candidate, incumbent = record["candidate_score"], record["incumbent_score"]

@@ -1,4 +1,4 @@
-"""The core stays framework-free (DESIGN.md): only `integrations/`, `serving/` and `cli/` import
+"""The core stays framework-free: only `integrations/`, `serving/` and `cli/` import
 ZenML, KFP, Kubernetes or FastAPI, so the core runs the same under ZenML, KFP and plain Python."""
 
 import ast

@@ -1,4 +1,4 @@
-"""Model quality with the default config, without `duration` (DESIGN §2: honest ROC-AUC is
+"""Model quality with the default config, without `duration` (honest ROC-AUC is
 ~0.74 on bank.csv splits and ~0.78-0.80 on bank-full.csv)."""
 
 import numpy as np

@@ -1,7 +1,7 @@
 """Stages on ZenML's Model Control Plane: holders, promotion, rollback and recorded decisions.
 
 A version holds at most one stage. `set_stage(stage, force=True)` makes ZenML archive the
-previous holder of that stage; a new production holder also empties staging (DESIGN §4), which
+previous holder of that stage; a new production holder also empties staging, which
 `_set_stage` enforces for rollbacks too (a promotion to production moves the staging holder
 itself). Every move happens under the model's `stage_lock` after checking that the holders
 are still the ones the decision was made against (see `promote`).

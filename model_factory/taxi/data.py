@@ -1,4 +1,4 @@
-"""The rides contract (DESIGN.md section 2): read a file or simulate a day, then validate.
+"""The rides contract: read a file or simulate a day, then validate.
 
 A valid frame has `ride_id` (string, unique), `ride_dist` (km, > 0), `ride_time` (minutes, > 0),
 the derived `ride_speed` (km/h) and, from the simulator, the ground truth `is_planted_anomaly`.
