@@ -1,6 +1,6 @@
-"""The issue-16 benchmarks at smoke-test size: they run, write valid JSON, and the README table
-generator turns that JSON into the README block. No timing is asserted (speed is measured by
-`make bench`, not tested)."""
+"""The benchmarks of `make bench` at smoke-test size: they run, write valid JSON, and the
+generator of docs/performance.md turns that JSON into the page's table. No timing is asserted
+(speed is measured by `make bench`, not tested)."""
 
 import json
 import math
@@ -15,7 +15,7 @@ from support import PROJECT_ROOT
 BENCHMARKS = PROJECT_ROOT / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 
-import readme_table  # noqa: E402  (benchmarks/ is not a package)
+import performance_page  # noqa: E402  (benchmarks/ is not a package)
 
 QUICK = ["store_forecasting_bench.py", "bank_search_bench.py", "pipeline_overhead_bench.py"]
 
@@ -26,7 +26,7 @@ def _json_name(script: str) -> str:
 
 @pytest.fixture(scope="module")
 def quick_reports(tmp_path_factory):
-    """Every issue-16 benchmark's --quick run, JSON in one folder (as `make bench` writes)."""
+    """Every quick-capable benchmark's --quick run, JSON in one folder (as `make bench` writes)."""
     folder = tmp_path_factory.mktemp("bench")
     for script in QUICK:
         out = folder / _json_name(script)
@@ -95,18 +95,18 @@ def test_pipeline_overhead_quick_run_times_pipelines_and_direct_calls(quick_repo
 
 
 @pytest.mark.slow
-def test_readme_table_is_generated_from_the_quick_json(quick_reports, tmp_path):
-    readme = tmp_path / "README.md"
-    readme.write_text(
-        f"# intro\n\n{readme_table.BEGIN}\nold table\n{readme_table.END}\n\n## next\n"
+def test_performance_page_is_generated_from_the_quick_json(quick_reports, tmp_path):
+    page = tmp_path / "performance.md"
+    page.write_text(
+        f"# intro\n\n{performance_page.BEGIN}\nold table\n{performance_page.END}\n\n## next\n"
     )
     done = subprocess.run(
-        [sys.executable, str(BENCHMARKS / "readme_table.py"), "--bench-dir", str(quick_reports),
-         "--readme", str(readme)],
+        [sys.executable, str(BENCHMARKS / "performance_page.py"), "--bench-dir",
+         str(quick_reports), "--page", str(page)],
         cwd=PROJECT_ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    text = readme.read_text()
+    text = page.read_text()
     assert text.startswith("# intro\n\n") and text.endswith("\n\n## next\n")
     assert "old table" not in text
     forecast = _load(quick_reports, "store_forecasting_bench.py")
@@ -121,20 +121,20 @@ def test_readme_table_is_generated_from_the_quick_json(quick_reports, tmp_path):
     assert {line.count(" | ") for line in table} == {4}  # 5 columns in every row
 
 
-def test_readme_table_update_replaces_only_between_the_markers():
-    text = f"a\n{readme_table.BEGIN}\nold\n{readme_table.END}\nb\n"
-    assert (
-        readme_table.update(text, "new") == f"a\n{readme_table.BEGIN}\nnew\n{readme_table.END}\nb\n"
-    )
+def test_performance_page_update_replaces_only_between_the_markers():
+    begin, end = performance_page.BEGIN, performance_page.END
+    text = f"a\n{begin}\nold\n{end}\nb\n"
+    assert performance_page.update(text, "new") == f"a\n{begin}\nnew\n{end}\nb\n"
     with pytest.raises(SystemExit, match="markers"):
-        readme_table.update("no markers here", "new")
+        performance_page.update("no markers here", "new")
     with pytest.raises(SystemExit, match="markers"):
-        readme_table.update(f"{readme_table.END}\n{readme_table.BEGIN}\n", "new")
+        performance_page.update(f"{end}\n{begin}\n", "new")
 
 
-def test_the_project_readme_has_the_markers_make_bench_fills():
-    text = (PROJECT_ROOT / "README.md").read_text()
-    assert text.count(readme_table.BEGIN) == 1 and text.count(readme_table.END) == 1
+def test_the_performance_page_has_the_markers_make_bench_fills():
+    text = (PROJECT_ROOT / "docs" / "performance.md").read_text()
+    begin, end = performance_page.BEGIN, performance_page.END
+    assert text.count(begin) == 1 and text.count(end) == 1
 
 
 def test_demo_timing_wrapper_records_wall_time_even_when_the_command_fails():
