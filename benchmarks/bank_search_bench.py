@@ -1,4 +1,4 @@
-"""Benchmark the bank marketing search (issue 16): our default vs a book-style random search.
+"""Benchmark the bank marketing search: our default vs a book-style random search.
 
 Both run on the same train/test split of `bank-full.csv` (the hash split of the training
 pipeline: 36,125 train, 9,086 test rows), over the same model family and search space

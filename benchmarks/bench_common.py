@@ -1,4 +1,4 @@
-"""What the issue-16 benchmarks share: child processes with their peak memory, the machine's
+"""What the benchmarks share: child processes with their peak memory, the machine's
 description, an isolated ZenML store, and writing build/bench/<name>.json.
 
 Every measurement runs as a child process of its benchmark (`script --child KIND ARGS`), whose
@@ -98,7 +98,8 @@ def scratch_dir(prefix: str) -> Path:
 
 
 def write_report(report: dict[str, Any], out: Path) -> None:
-    """Close the machine block (load at the end) and write the JSON the README table reads."""
+    """Close the machine block (load at the end) and write the JSON docs/performance.md
+    is generated from."""
     report["machine"]["load_average_end"] = os.getloadavg()[0]
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")

@@ -1,4 +1,4 @@
-"""Benchmark model_factory.dbscan against scikit-learn on the book's taxi-ride shape (issue 15).
+"""Benchmark model_factory.dbscan against scikit-learn on the book's taxi-ride shape.
 
 Every measurement runs in its own subprocess, so peak memory (the child's ru_maxrss) and start-up
 costs are per size. Reported:

@@ -1,4 +1,4 @@
-"""Benchmark what ZenML costs around our code (issue 16): per-step overhead and `make demo`.
+"""Benchmark what ZenML costs around our code: per-step overhead and `make demo`.
 
 1. Per-step overhead on the local stack (local orchestrator, SQLite store, local artifact store,
    a throwaway store per child): a pipeline of N trivial steps (`x + 1`, an int in and out),
@@ -161,8 +161,10 @@ def report(results: dict[str, Any]) -> None:
             for name, seconds in demo_run["pipelines_s"].items()
         )
         outside = demo_run["outside_pipelines_s"]
-        print(f"model-factory demo: {demo_run['total_s']:.0f} s in all: {shares}; "
-              f"start-up, releases and summary {outside:.0f} s")  # fmt: skip
+        print(
+            f"model-factory demo: {demo_run['total_s']:.0f} s in all: {shares}; "
+            f"start-up, releases and summary {outside:.0f} s"
+        )
 
 
 def main() -> None:

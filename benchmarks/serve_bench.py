@@ -1,4 +1,4 @@
-"""Benchmark the forecast service (issue 9) against a bare FastAPI endpoint, in one run.
+"""Benchmark the forecast service against a bare FastAPI endpoint, in one run.
 
 A small model (3 synthetic stores, full history, the default training config) is trained through
 the real pipeline into a throwaway ZenML store and promoted to production; `model-factory serve`
@@ -11,7 +11,7 @@ client, are measured):
   date range not asked before: Prophet predicts);
 - throughput (req/s) with several connections: bare endpoint vs cache hits.
 
-Targets (issue 9): cache-hit p99 <= 5 ms; cache-hit throughput >= half the bare endpoint's. The
+Targets: cache-hit p99 <= 5 ms; cache-hit throughput >= half the bare endpoint's. The
 client shares the machine's cores with the servers; on a busy machine every number moves.
 
 Each bare/hit figure is the median of interleaved rounds; the servers' CPU time per request
@@ -188,8 +188,11 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary(times: list[float]) -> dict[str, float]:
-    return {"p50_ms": percentile(times, 50) * 1000, "p99_ms": percentile(times, 99) * 1000,
-            "n": len(times)}  # fmt: skip
+    return {
+        "p50_ms": percentile(times, 50) * 1000,
+        "p99_ms": percentile(times, 99) * 1000,
+        "n": len(times),
+    }
 
 
 def miss_bodies(cutoff: str, count: int) -> list[list[dict]]:
@@ -199,8 +202,9 @@ def miss_bodies(cutoff: str, count: int) -> list[list[dict]]:
     for i in range(min(count, 240)):
         begin = first + dt.timedelta(days=1 + i // 3)
         end = begin + dt.timedelta(days=2)
-        bodies.append([{"store_id": 1 + i % 3, "begin_date": begin.isoformat(),
-                        "end_date": end.isoformat()}])  # fmt: skip
+        bodies.append(
+            [{"store_id": 1 + i % 3, "begin_date": begin.isoformat(), "end_date": end.isoformat()}]
+        )
     return bodies
 
 
@@ -235,9 +239,20 @@ def measure(args: argparse.Namespace) -> dict:
     version = train_and_promote()
     trained_s = time.perf_counter() - wall
     service_port, metrics_port, bare_port = free_port(), free_port(), free_port()
-    service = start(["-m", "model_factory", "serve", "--port", str(service_port),
-                     "--metrics-port", str(metrics_port)], service_port,
-                    SCRATCH / "serve.log", "/readyz")  # fmt: skip
+    service = start(
+        [
+            "-m",
+            "model_factory",
+            "serve",
+            "--port",
+            str(service_port),
+            "--metrics-port",
+            str(metrics_port),
+        ],
+        service_port,
+        SCRATCH / "serve.log",
+        "/readyz",
+    )
     processes = [service]
     try:
         body = [{"store_id": 1}]  # the default: 7 days after the cutoff
@@ -246,8 +261,12 @@ def measure(args: argparse.Namespace) -> dict:
         if status != 200:
             sys.exit(f"service answered {status}: {answer[:300]!r}")
         (SCRATCH / "answer.json").write_bytes(answer)
-        bare = start(["benchmarks/bare_fastapi.py", str(bare_port), str(SCRATCH / "answer.json")],
-                     bare_port, SCRATCH / "bare.log", None)  # fmt: skip
+        bare = start(
+            ["benchmarks/bare_fastapi.py", str(bare_port), str(SCRATCH / "answer.json")],
+            bare_port,
+            SCRATCH / "bare.log",
+            None,
+        )
         processes.append(bare)
         status, models = asyncio.run(call(service_port, raw_request("GET", "/models", None)))
         cutoff = json.loads(models)["training_cutoff"]
@@ -301,12 +320,17 @@ def report(results: dict) -> None:
     )
     print(f"median of {results['rounds']} interleaved rounds (the miss series runs once)")
     print(f"{'':24s} {'p50 ms':>8s} {'p99 ms':>8s} {'req/s':>8s} {'server CPU us/req':>18s}")
-    labels = {"bare": "bare FastAPI endpoint", "cache_hit": "service, cache hit",
-              "cache_miss": "service, cache miss"}  # fmt: skip
+    labels = {
+        "bare": "bare FastAPI endpoint",
+        "cache_hit": "service, cache hit",
+        "cache_miss": "service, cache miss",
+    }
     for key, label in labels.items():
         row = results[key]
-        print(f"{label:24s} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['req_per_s']:8.0f} "
-              f"{row['server_cpu_us']:18.0f}")  # fmt: skip
+        print(
+            f"{label:24s} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row['req_per_s']:8.0f} "
+            f"{row['server_cpu_us']:18.0f}"
+        )
     for key in ("bare", "cache_hit"):
         rounds = results["per_round"][key]
         p99 = "/".join(f"{row['p99_ms']:.2f}" for row in rounds)

@@ -1,4 +1,4 @@
-"""Benchmark store forecasting at Rossmann scale (issue 16): training plus evaluation.
+"""Benchmark store forecasting at Rossmann scale: training plus evaluation.
 
 The data is Rossmann's full size: 1,115 synthetic stores x 942 days (1.05M rows, same schema);
 `--quick` generates only the stores it trains. Training plus evaluation is what the training
@@ -124,8 +124,11 @@ def child_train(
 
 def measure(data_stores: int, n_stores: int) -> dict[str, Any]:
     script = __file__
-    print(f"data: generate {data_stores:,} x {ROSSMANN_DAYS} and read it back from CSV ...",
-          file=sys.stderr, flush=True)  # fmt: skip
+    print(
+        f"data: generate {data_stores:,} x {ROSSMANN_DAYS} and read it back from CSV ...",
+        file=sys.stderr,
+        flush=True,
+    )
     runs = {"data": run_child(script, ["data", str(data_stores)])}
     train = ["train", str(data_stores), str(n_stores)]
     plans = {

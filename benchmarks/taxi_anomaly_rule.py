@@ -1,11 +1,12 @@
-"""F1 on planted anomalies as a day grows from 10k to 10M rides, per anomaly rule (issue 15).
+"""F1 on planted anomalies as a day grows from 10k to 10M rides, per anomaly rule.
 
 For each size, in its own subprocess: the simulator's reference window and day (run date
 2024-06-01, seed 42, 1% planted anomalies) of that many rides, the detector fitted on the window,
 the day labelled, and precision / recall / F1 against the simulator's ground truth for
 
 - `scaled`: the shipped rule, min_samples = max(10, round(0.001 * rides)) (DetectorConfig());
-- `fixed`: min_samples = 10 at every size (min_samples_fraction: null, the book's rule);
+- `fixed`: min_samples = 10 at every size (min_samples_fraction: null, the
+  rule of the book's chapters 1 and 9);
 - `small cluster`: the fixed run's labels, calling noise and every cluster holding less than 1%
   of the day anomalies (the other scale-aware rule one might try; not shipped).
 
@@ -79,8 +80,11 @@ def main() -> None:
         print(f"{n:,} rides ...", flush=True)
         done = subprocess.run(
             [sys.executable, __file__, "--child", str(n)],
-            capture_output=True, text=True, cwd=ROOT, check=False,
-        )  # fmt: skip
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
         if done.returncode != 0:
             raise SystemExit(f"{n:,} rides failed: {done.stderr.strip().splitlines()[-1:]}")
         rows += json.loads(done.stdout.strip().splitlines()[-1])

@@ -83,8 +83,19 @@ def main() -> None:
         scratch = Path(tmp)
         env = isolated_env(scratch)
         db = args.db or f"sqlite:///{scratch / 'staging.db'}"
-        command = [sys.executable, "-m", "model_factory", "detect", "taxi-anomalies",
-                   "--run-date", RUN_DATE, "--rides", str(args.rides), "--db", db]  # fmt: skip
+        command = [
+            sys.executable,
+            "-m",
+            "model_factory",
+            "detect",
+            "taxi-anomalies",
+            "--run-date",
+            RUN_DATE,
+            "--rides",
+            str(args.rides),
+            "--db",
+            db,
+        ]
         print(f"$ model-factory {' '.join(command[3:-1])} <db> ({args.rides:,} rides)", flush=True)
         # A user's ZenML store exists already: create and migrate this one before timing.
         zenml = str(Path(sys.executable).parent / "zenml")
@@ -97,8 +108,10 @@ def main() -> None:
         os.environ.update(env)  # read the run from the same ZenML store
         run_s, steps = step_durations()
         print(f"\nend to end (command wall time): {wall:6.1f} s")
-        print(f"  before the pipeline (CLI: imports, config, pre-validation, DB check, ZenML "
-              f"start): {wall - run_s:6.1f} s")  # fmt: skip
+        print(
+            f"  before the pipeline (CLI: imports, config, pre-validation, DB check, ZenML "
+            f"start): {wall - run_s:6.1f} s"
+        )
         print(f"  pipeline run: {run_s:6.1f} s, of which steps:")
         for name, seconds in steps.items():
             print(f"    {name:<14} {seconds:6.1f} s")

@@ -1,4 +1,4 @@
-"""Exact DBSCAN on a grid of cells: scikit-learn's answer, orders of magnitude faster (issue 15).
+"""Exact DBSCAN on a grid of cells: scikit-learn's answer, orders of magnitude faster.
 
 scikit-learn builds every eps-neighbourhood as a list, so time and memory grow with the number of
 neighbour pairs: on the book's taxi-ride shape 100k rides took 54-58 s and 11.7 GB here, against
@@ -461,9 +461,19 @@ def _subcells(
     sub_hi = np.empty((blocks.size * k_sub, d))
     sub_order = np.empty(n if blocks.size else 0, grid[1].dtype)
     _in_parts(
-        n_parts, _subcells_part, Xs, cell_start, lo, hi, blocks, per_axis,
-        sub_start, sub_lo, sub_hi, sub_order,
-    )  # fmt: skip
+        n_parts,
+        _subcells_part,
+        Xs,
+        cell_start,
+        lo,
+        hi,
+        blocks,
+        per_axis,
+        sub_start,
+        sub_lo,
+        sub_hi,
+        sub_order,
+    )
     return sub_base, sub_start, sub_lo, sub_hi, sub_order
 
 

@@ -26,38 +26,44 @@ def events(versions: Iterable[VersionRecord], metric: str | None = None) -> list
     for version in versions:
         meta = version.metadata
         trigger = meta.get("retrained_because")
-        rows.append({
-            "time": version.created.isoformat(timespec="seconds"),
-            "version": version.name,
-            "event": "retrained" if trigger else "trained",
-            "stage": None,
-            "score": (meta.get("metrics") or {}).get(metric) if metric else None,
-            "incumbent_score": None,
-            "reason": trigger or "",
-        })  # fmt: skip
+        rows.append(
+            {
+                "time": version.created.isoformat(timespec="seconds"),
+                "version": version.name,
+                "event": "retrained" if trigger else "trained",
+                "stage": None,
+                "score": (meta.get("metrics") or {}).get(metric) if metric else None,
+                "incumbent_score": None,
+                "reason": trigger or "",
+            }
+        )
         for check in (meta.get("drift_checks") or {}).values():
             drifted = check.get("drifted_checks") or []
-            rows.append({
-                "time": check["created"],
-                "version": version.name,
-                "event": "drifted" if check.get("drifted") else "monitored",
-                "stage": None,
-                "score": check.get("performance_drop"),
-                "incumbent_score": None,
-                "reason": f"{check.get('n_rows')} rows of {check.get('source')}"
-                + (f"; drift in {', '.join(drifted)}" if drifted else "; no drift"),
-            })  # fmt: skip
+            rows.append(
+                {
+                    "time": check["created"],
+                    "version": version.name,
+                    "event": "drifted" if check.get("drifted") else "monitored",
+                    "stage": None,
+                    "score": check.get("performance_drop"),
+                    "incumbent_score": None,
+                    "reason": f"{check.get('n_rows')} rows of {check.get('source')}"
+                    + (f"; drift in {', '.join(drifted)}" if drifted else "; no drift"),
+                }
+            )
         for decision in (meta.get("decisions") or {}).values():
             event = "rolled back" if decision["action"] == "rollback" else decision["decision"]
-            rows.append({
-                "time": decision["timestamp"],
-                "version": version.name,
-                "event": event,
-                "stage": decision["stage"],
-                "score": decision.get("candidate_score"),
-                "incumbent_score": decision.get("incumbent_score"),
-                "reason": decision["reason"],
-            })  # fmt: skip
+            rows.append(
+                {
+                    "time": decision["timestamp"],
+                    "version": version.name,
+                    "event": event,
+                    "stage": decision["stage"],
+                    "score": decision.get("candidate_score"),
+                    "incumbent_score": decision.get("incumbent_score"),
+                    "reason": decision["reason"],
+                }
+            )
     return sorted(rows, key=lambda row: _instant(row["time"]))
 
 

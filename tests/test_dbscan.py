@@ -1,8 +1,9 @@
 """model_factory.dbscan against scikit-learn's DBSCAN on data built to break a grid DBSCAN.
 
-Each case checks what the issue asks (same noise, same core set, same partition of the core points,
-every border point within eps of a core point of its cluster) and then that the labels are equal
-outright, which this implementation promises (clusters numbered like sklearn's expansion order).
+Each case checks what "scikit-learn's answer" means (same noise, same core set, same partition
+of the core points, every border point within eps of a core point of its cluster) and then that
+the labels are equal outright, which this implementation promises (clusters numbered like
+sklearn's expansion order).
 """
 
 import threading

@@ -58,7 +58,7 @@ def detector(fraction: float | None, min_samples: int = 10) -> TaxiDetector:
         (0.001, 10_000, 10),
         (0.001, 1_000_000, 1_000),
         (0.001, 12_345, 12),
-        (0.001, 500, 10),  # never below min_samples: small batches keep the book's rule
+        (0.001, 500, 10),  # never below min_samples: small batches keep the book's rule (ch. 1, 9)
         (None, 10_000_000, 10),
     ],
 )

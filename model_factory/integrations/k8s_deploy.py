@@ -109,9 +109,12 @@ def kustomize(folder: Path) -> list[dict]:
     # No kubeconfig: rendering never talks to a cluster (some kubectl builds, e.g. gcloud's
     # dispatcher, ask the current context's server for its version before any command).
     done = subprocess.run(
-        [kubectl, "kustomize", str(folder)], capture_output=True, text=True, check=False,
+        [kubectl, "kustomize", str(folder)],
+        capture_output=True,
+        text=True,
+        check=False,
         env={**os.environ, "KUBECONFIG": os.devnull},
-    )  # fmt: skip
+    )
     if done.returncode != 0:
         raise InputError(f"kubectl kustomize {folder}: {done.stderr.strip()}")
     return [obj for obj in yaml.safe_load_all(done.stdout) if obj]
@@ -141,10 +144,16 @@ def describe(obj: dict) -> str:
 def apply(api: ApiClient, objects: list[dict]) -> list[dict]:
     """Server-side apply each object, in order; returns what the server answered for each."""
     return [
-        _call(api, "PATCH", obj, body=obj, content_type=APPLY_PATCH,
-              query=[("fieldManager", FIELD_MANAGER), ("force", "true")])
+        _call(
+            api,
+            "PATCH",
+            obj,
+            body=obj,
+            content_type=APPLY_PATCH,
+            query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+        )
         for obj in objects
-    ]  # fmt: skip
+    ]
 
 
 def read(api: ApiClient, obj: dict) -> dict:
@@ -179,9 +188,12 @@ def rollout_status(deployment: dict) -> tuple[bool, str]:
 
 
 def wait_for_rollout(
-    api: ApiClient, deployment: dict, timeout_seconds: float, poll_seconds: float = 2.0,
+    api: ApiClient,
+    deployment: dict,
+    timeout_seconds: float,
+    poll_seconds: float = 2.0,
     echo: Callable[[str], None] = print,
-) -> str:  # fmt: skip
+) -> str:
     """Poll the Deployment until it is rolled out; DeployFailed after `timeout_seconds`."""
     deadline, last = time.monotonic() + timeout_seconds, None
     while True:
@@ -212,9 +224,13 @@ def api_client(context: str | None = None) -> ApiClient:
 
 
 def deploy(
-    settings: DeployConfig, manifests: Path, dry_run: bool = False, api: ApiClient | None = None,
-    poll_seconds: float = 2.0, echo: Callable[[str], None] = print,
-) -> DeployReport:  # fmt: skip
+    settings: DeployConfig,
+    manifests: Path,
+    dry_run: bool = False,
+    api: ApiClient | None = None,
+    poll_seconds: float = 2.0,
+    echo: Callable[[str], None] = print,
+) -> DeployReport:
     """Render the overlay, write what will be applied to `manifests`, then (unless `dry_run`)
     apply it and wait. The Namespace is left out unless `settings.create_namespace`."""
     objects = [
@@ -252,12 +268,17 @@ def _container(objects: list[dict]) -> dict:
 
 
 def _call(
-    api: ApiClient, method: str, obj: dict, body: dict | None = None,
-    content_type: str = "application/json", query: list[tuple[str, str]] | None = None,
-) -> dict:  # fmt: skip
+    api: ApiClient,
+    method: str,
+    obj: dict,
+    body: dict | None = None,
+    content_type: str = "application/json",
+    query: list[tuple[str, str]] | None = None,
+) -> dict:
     try:
         return api.call_api(
-            object_path(obj), method,
+            object_path(obj),
+            method,
             query_params=query or [],
             header_params={"Content-Type": content_type, "Accept": "application/json"},
             body=body,
@@ -265,7 +286,7 @@ def _call(
             auth_settings=["BearerToken"],
             _return_http_data_only=True,
             _request_timeout=30,
-        )  # fmt: skip
+        )
     except ApiException as exc:
         message = f"{method} {describe(obj)}: {exc.status} {exc.reason}: {_api_message(exc)}"
         if exc.status == 404 and method == "PATCH" and "namespace" in obj["metadata"]:

@@ -221,15 +221,17 @@ def catalog(model_name: str | None = None) -> list[dict[str, Any]]:
     for model in models:
         for version in versions(model):
             history = decisions(version)
-            rows.append({
-                "model": model.name,
-                "version": version.name,
-                "number": version.number,
-                "stage": str(version.stage) if version.stage else None,
-                "created": version.created.isoformat(timespec="seconds"),
-                "metrics": version.run_metadata.get("metrics") or {},
-                "last_decision": history[-1] if history else None,
-            })  # fmt: skip
+            rows.append(
+                {
+                    "model": model.name,
+                    "version": version.name,
+                    "number": version.number,
+                    "stage": str(version.stage) if version.stage else None,
+                    "created": version.created.isoformat(timespec="seconds"),
+                    "metrics": version.run_metadata.get("metrics") or {},
+                    "last_decision": history[-1] if history else None,
+                }
+            )
     return rows
 
 

@@ -50,7 +50,7 @@ def labelled_by(engine: Engine, dates: list[date]) -> dict[date, set[str]]:
         select(LABELS.c.run_date, LABELS.c.model_version)
         .distinct()
         .where(LABELS.c.run_date >= min(dates), LABELS.c.run_date <= max(dates))
-    )  # fmt: skip
+    )
     found: dict[date, set[str]] = {}
     with engine.connect() as connection:
         for day, version in connection.execute(query):

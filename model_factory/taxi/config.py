@@ -53,7 +53,7 @@ class DetectorConfig(StrictModel):
         gt=0,
         lt=1,
         description="a ride is core with max(min_samples, round(fraction * batch size)) rides "
-        "within eps; null = min_samples alone (the book's rule, which scale breaks)",
+        "within eps; null = min_samples alone (the book's rule, ch. 1 and 9, which scale breaks)",
     )
     features: list[Feature] = DEFAULT_FEATURES
 

@@ -64,19 +64,32 @@ def anomaly_figure(labels: pd.DataFrame, run_date: str) -> Figure:
     shown = normal.sample(min(len(normal), MAX_TYPICAL_POINTS), random_state=0)
     drawn = f", {len(shown):,} drawn" if len(shown) < len(normal) else ""
     ax.scatter(
-        shown["ride_dist"], shown["ride_time"], s=4, c="0.6", alpha=0.5,
-        label=f"typical ({len(normal):,}{drawn})", rasterized=True,
-    )  # fmt: skip
+        shown["ride_dist"],
+        shown["ride_time"],
+        s=4,
+        c="0.6",
+        alpha=0.5,
+        label=f"typical ({len(normal):,}{drawn})",
+        rasterized=True,
+    )
     ax.scatter(
-        flagged["ride_dist"], flagged["ride_time"], s=14, c="crimson",
+        flagged["ride_dist"],
+        flagged["ride_time"],
+        s=14,
+        c="crimson",
         label=f"anomaly ({len(flagged):,})",
-    )  # fmt: skip
+    )
     if GROUND_TRUTH in labels.columns:
         planted = labels.loc[labels[GROUND_TRUTH]]
         ax.scatter(
-            planted["ride_dist"], planted["ride_time"], s=60, facecolors="none",
-            edgecolors="black", linewidths=0.8, label=f"planted ({len(planted):,})",
-        )  # fmt: skip
+            planted["ride_dist"],
+            planted["ride_time"],
+            s=60,
+            facecolors="none",
+            edgecolors="black",
+            linewidths=0.8,
+            label=f"planted ({len(planted):,})",
+        )
     ax.set_xlabel("ride distance (km)")
     ax.set_ylabel("ride time (min)")
     ax.set_title(title)
