@@ -27,14 +27,14 @@ PIPELINES: dict[str, KfpPipeline] = {
         build=lambda _config: bank_marketing.bank_training,
         params=BankTrainingConfig,
         config_file="bank_training.yaml",
-        zenml_only=frozenset({"promote"}),  # promotion is a ZenML operation (README, "Promotion")
+        zenml_only=frozenset({"promote"}),  # promotion is a ZenML operation, not a KFP task
     ),
     "taxi_detection": KfpPipeline(
         build=lambda _config: taxi_anomalies.taxi_detection,
         params=TaxiDetectionConfig,
         config_file="taxi_detection.yaml",
         # The URL comes from a Kubernetes Secret; promotion and drift-triggered retraining
-        # (`model-factory retrain-if-drifted`) are ZenML operations (README, "Promotion").
+        # (`model-factory retrain-if-drifted`) are ZenML operations (docs/continuous-training.md).
         zenml_only=frozenset({"db_url", "promote", "retrain"}),
     ),
     "forecast_training": KfpPipeline(

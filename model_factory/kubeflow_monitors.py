@@ -2,9 +2,10 @@
 reference (`reference_uri`, the pipeline input's default) and when its recurring run starts
 (`schedule`, used by `model-factory submit PIPELINE --scheduled`).
 
-The local orchestrator runs no schedules (README: a cron line runs `retrain-if-drifted`); on
-Kubeflow the schedule is a KFP recurring run, so it lives here, validated in full before
-anything is compiled or submitted: an unknown key or a bad cron is one line and exit 2.
+The local orchestrator runs no schedules (docs/continuous-training.md: a cron line runs
+`retrain-if-drifted`); on Kubeflow the schedule is a KFP recurring run, so it lives here,
+validated in full before anything is compiled or submitted: an unknown key or a bad cron is one
+line and exit 2.
 """
 
 from pathlib import Path

@@ -38,7 +38,7 @@ KIND_VALUES: dict[str, Any] = {
     "image_registry": "127.0.0.1:5001",
     "zenml_stack_yaml": None,
 }
-KIND_SETS = {  # what a kind cluster's outputs lack (README "Run on Kubeflow")
+KIND_SETS = {  # what a kind cluster's outputs lack (docs/kubeflow.md)
     "artifact_bucket": "gs://my-bucket",
     "zenml_server_url": "https://zenml.example.com",
     "zenml_stack_name": "model-factory-kind",

@@ -87,7 +87,7 @@ def test_the_kubeflow_config_is_strictly_valid_and_keeps_the_local_parameters(na
     assert docker["parent_image"] == "${MODEL_FACTORY_IMAGE}"  # the image `compile` also uses
     assert docker["skip_build"] is True
     assert kubeflow.settings["orchestrator.kubeflow"]["synchronous"]
-    assert kubeflow.enable_cache is None  # caching is decided per step (README, "Step caching")
+    assert kubeflow.enable_cache is None  # caching is decided per step (docs/configuration.md)
     secrets = {step for step, body in (kubeflow.steps or {}).items() if body.secrets}
     assert secrets == STAGING_DB_STEPS.get(name, set())
     for step in secrets:
@@ -122,7 +122,8 @@ def kubeflow_stack(tmp_path_factory):
     os.environ["MODEL_FACTORY_IMAGE"] = IMAGE
     template = CONFIGS / stack_template.STACK_FILE
     zenml_stack.register(stack_template.render(template, values, {}))
-    # The taxi config names this secret, which ZenML checks exists when it compiles (README).
+    # The taxi config names this secret, which ZenML checks exists when it compiles
+    # (docs/kubeflow.md).
     secret = client.create_secret(
         STAGING_DB_SECRET, values={"MODEL_FACTORY_DB_URL": "postgresql://u:p@db:5432/staging"}
     )

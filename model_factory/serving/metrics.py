@@ -1,5 +1,5 @@
 """Prometheus metrics of the forecast service, in a registry of its own per app, served on a port
-of their own (`ServiceMetrics.serve`; the names are listed in the README).
+of their own (`ServiceMetrics.serve`; the names are listed in docs/serving.md).
 
 Request counts and latencies are recorded by a plain ASGI middleware (Starlette's
 `BaseHTTPMiddleware` costs a task per request) and labelled by route template, never by raw path,
