@@ -40,6 +40,9 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
          "error: serve settings: port: Input should be greater than or equal to 1"),
         ([], {"MODEL_FACTORY_API_KEY": "k", "MODEL_FACTORY_SERVE_CACHE_SIZE": "many"},
          "error: serve settings: cache_size: Input should be a valid integer"),
+        ([], {"MODEL_FACTORY_API_KEY": "k", "MODEL_FACTORY_SERVE_CACHE_SIZ": "10"},
+         "error: unknown serve setting(s) MODEL_FACTORY_SERVE_CACHE_SIZ: see "
+         "model_factory.serving.settings"),
         (["--stage", "archived"], {"MODEL_FACTORY_API_KEY": "k"}, "'archived' is not one of"),
     ],
 )  # fmt: skip

@@ -73,6 +73,16 @@ class ServeSettings(BaseSettings):
 def load_settings(**overrides) -> ServeSettings:
     """Environment, then `overrides` (None means: not given); one-line error when invalid."""
     given = {key: value for key, value in overrides.items() if value is not None}
+    # pydantic-settings ignores prefixed variables it has no field for: a typo would silently
+    # leave the default in force.
+    unknown = sorted(
+        name
+        for name in os.environ
+        if name.startswith(ENV_PREFIX)
+        and name[len(ENV_PREFIX) :].lower() not in ServeSettings.model_fields
+    )
+    if unknown:
+        raise InputError(f"unknown serve setting(s) {', '.join(unknown)}: see {__name__}")
     try:
         return ServeSettings(**given)
     except ValidationError as exc:
