@@ -308,10 +308,12 @@ def stage_lock(model: ModelResponse) -> Iterator[None]:
             break
         except EntityExistsError:
             pass
-        try:
-            held = client.get_tag(name, allow_name_prefix_match=False, hydrate=False)
-        except KeyError:
+        # A list, not `get_tag`: that counts then fetches, and raises IndexError when the
+        # holder releases the lock in between.
+        found = client.list_tags(name=name, size=1, hydrate=False).items
+        if not found:
             continue  # released meanwhile
+        held = found[0]
         if held.id != seen:
             seen, since = held.id, time.monotonic()
         elif time.monotonic() - since > LOCK_LEASE_SECONDS:
