@@ -124,13 +124,18 @@ def evaluate(
     import pandas as pd
 
     from model_factory import plots, provenance
+    from model_factory.bank import data
     from model_factory.bank import evaluate as bank_evaluate
     from model_factory.bank.config import BankTrainingConfig
 
     config = BankTrainingConfig.model_validate_json(config_json)
     model = joblib.load(classifier.path)
     test, full = pd.read_parquet(test_set.path), pd.read_parquet(dataset.path)
-    scores = bank_evaluate.evaluate(model, test, config)
+    missing = data.missing_values(full, config)
+    scores = {
+        **bank_evaluate.evaluate(model, test, config),
+        "missing_values": sum(missing.values()),
+    }
     for name, value in scores.items():
         metrics.log_metric(name, value)
     held_out = bank_evaluate.curves(model, test, config)
@@ -142,6 +147,7 @@ def evaluate(
         n_train=len(full) - len(test),
         git_commit=provenance.git_commit(),
         search=search_summary,
+        missing_values=missing,
     )
     figure = bank_evaluate.evaluation_figure(model, test, config)
     Path(evaluation_plot.path).write_text(plots.html(figure, "Bank marketing: held-out test"))

@@ -28,6 +28,7 @@ from model_factory.forecasting import data as forecast_data
 from model_factory.forecasting import forecaster
 from model_factory.forecasting import monitor as forecast_monitor
 from model_factory.forecasting.config import ForecastScoringConfig, ForecastTrainingConfig
+from model_factory.validation import written_separator
 
 PROFILE_FILE = "reference_profile.json"
 VERSION_FILE = "version.txt"
@@ -184,7 +185,7 @@ def write_window(model_name: str, config: MonitorAndRetrain, path: str) -> int:
     if model_name == bank_monitor.MODEL_NAME:
         batch = bank_monitor.load_batch(config.monitor)
         window = bank_data.with_recent(bank_data.load(config.retraining), batch, config.retraining)
-        window.to_csv(path, sep=config.retraining.csv_separator, index=False)
+        window.to_csv(path, sep=written_separator(config.retraining.csv_separator), index=False)
     else:
         history, _ = forecast_data.load(config.retraining)
         window = forecast_data.with_recent(history, forecast_monitor.load_batch(config.monitor))

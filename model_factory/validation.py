@@ -28,6 +28,11 @@ class ValueRange(StrictModel):
         return self
 
 
+# `csv_separator: auto` in a config: the separator is read off the file's header line.
+AUTO_SEPARATOR = "auto"
+SEPARATORS = (";", ",", "\t", "|")
+
+
 def read_table(path: str | Path, **csv_options) -> pd.DataFrame:
     """Read a CSV or Parquet file; missing, empty or unreadable files are InputErrors.
 
@@ -44,12 +49,32 @@ def read_table(path: str | Path, **csv_options) -> pd.DataFrame:
     return _read(path, path.suffix, csv_options, path)
 
 
+def detect_separator(header: str) -> str:
+    """The separator of a CSV header line: whichever of `;` `,` tab `|` it holds most of (a
+    one-column file has none: comma)."""
+    counts = {separator: header.count(separator) for separator in SEPARATORS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _first_line(source) -> str:
+    if hasattr(source, "readline"):
+        line = source.readline()
+        source.seek(0)
+    else:
+        with open(source, "rb") as handle:
+            line = handle.readline()
+    return line.decode("utf-8", errors="replace") if isinstance(line, bytes) else line
+
+
 def _read(source, suffix: str, csv_options: dict, name: str | Path) -> pd.DataFrame:
     try:
         if suffix.lower() in {".parquet", ".pq"}:
             frame = pd.read_parquet(source)
             columns = list(frame.columns)
         else:
+            if csv_options.get("sep") == AUTO_SEPARATOR:
+                csv_options = {**csv_options, "sep": detect_separator(_first_line(source))}
             columns = _csv_header(source, csv_options.get("sep", ","))
             frame = pd.read_csv(source, **csv_options)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
@@ -84,6 +109,25 @@ def _read_uri(uri: str, csv_options: dict) -> pd.DataFrame:
         raise
     except (OSError, ValueError) as exc:  # missing object, unknown protocol
         raise InputError(f"{uri}: cannot be read ({exc})") from exc
+
+
+def written_separator(configured: str) -> str:
+    """The separator to write a CSV with that is read back with `configured`."""
+    return "," if configured == AUTO_SEPARATOR else configured
+
+
+def as_text(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """`frame` with `columns` as strings, missing values kept missing (not the text "nan")."""
+    out = frame.copy()
+    for column in columns:
+        out[column] = out[column].where(out[column].isna(), out[column].astype(str))
+    return out
+
+
+def missing_counts(frame: pd.DataFrame, columns: list[str]) -> dict[str, int]:
+    """Missing values per column, for the columns that have any."""
+    counts = frame[columns].isna().sum()
+    return {column: int(n) for column, n in counts.items() if n}
 
 
 def require_rows(frame: pd.DataFrame, source: str) -> None:
@@ -140,9 +184,14 @@ def require_values_in(frame: pd.DataFrame, column: str, allowed: Iterable, sourc
         )
 
 
-def require_in_range(frame: pd.DataFrame, column: str, bounds: ValueRange, source: str) -> None:
-    """Every value of a numeric column within its plausible range (non-finite ones are not)."""
+def require_in_range(
+    frame: pd.DataFrame, column: str, bounds: ValueRange, source: str, allow_missing: bool = False
+) -> None:
+    """Every value of a numeric column within its plausible range (non-finite ones are not,
+    missing ones are skipped when `allow_missing`)."""
     values = frame[column].to_numpy(dtype=float)
+    if allow_missing:
+        values = values[~np.isnan(values)]
     for outside, rule in (
         (~(values >= bounds.min), f">= {_number(bounds.min)}"),
         (~(values <= bounds.max), f"<= {_number(bounds.max)}"),
@@ -170,7 +219,12 @@ def require_printable(values: pd.Series, column: str, source: str) -> None:
         )
 
 
-def require_finite(frame: pd.DataFrame, columns: Iterable[str], source: str) -> None:
+def require_finite(
+    frame: pd.DataFrame, columns: Iterable[str], source: str, allow_missing: bool = False
+) -> None:
+    """No infinities, and no NaN unless `allow_missing` (a missing value the model imputes)."""
     for column in columns:
-        if n := int((~np.isfinite(frame[column].to_numpy(dtype=float))).sum()):
+        values = frame[column].to_numpy(dtype=float)
+        bad = np.isinf(values) if allow_missing else ~np.isfinite(values)
+        if n := int(bad.sum()):
             raise InputError(f"{source}: column {column} has {n} non-finite value(s)")

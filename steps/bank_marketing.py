@@ -59,7 +59,11 @@ def evaluate_model(
     Annotated[Image.Image, "evaluation_plot"],
     Annotated[ReferenceProfile, "reference_profile"],
 ]:
-    metrics = evaluate.evaluate(classifier, test_set, config)
+    missing = data.missing_values(dataset, config)
+    metrics = {
+        **evaluate.evaluate(classifier, test_set, config),
+        "missing_values": sum(missing.values()),
+    }
     figure = evaluate.evaluation_figure(classifier, test_set, config)
     image = plots.save(figure, output_dir("bank_marketing") / "evaluation.png")
     version = record_training(
@@ -69,6 +73,7 @@ def evaluate_model(
         search=search_summary,
         n_train=len(dataset) - len(test_set),
         holdout=comparison.holdout(config),
+        missing_values=missing,
     )
     profile = monitor.build_profile(dataset, test_set, classifier, config, metrics)
     return {**metrics, "model_version": version}, image, profile

@@ -39,7 +39,8 @@ def raw() -> pd.DataFrame:
         (lambda f: f.assign(age=f["age"].astype(str) + " years"), "column age must be numeric"),
         (lambda f: f.assign(y="no"), "target y must have two classes"),
         (lambda f: f.assign(y=["yes", "no", "maybe", "no"] * 50), "two classes"),
-        (lambda f: f.assign(job=None), "column job has 200 missing"),
+        (lambda f: f.assign(job=None), "column job has 200 missing value(s): every row"),
+        (lambda f: f.assign(y=[None, "no"] * 100), "column y has 100 missing"),
     ],
 )
 def test_bad_data_is_refused_in_one_line(raw, mutate, message):

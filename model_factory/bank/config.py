@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from model_factory.config import StrictModel
-from model_factory.validation import ValueRange
+from model_factory.validation import AUTO_SEPARATOR, ValueRange
 
 # `duration` is left out: it is known only after the call, so it leaks the outcome.
 NUMERIC = ["age", "balance", "day", "campaign", "pdays", "previous"]
@@ -26,6 +26,7 @@ RANGES = {
 # Any other numeric feature (a table of one's own): finite and at most a trillion in size, so a
 # stray 1e308 is refused while no real measure is; list it under value_ranges to be stricter.
 UNLISTED_RANGE = ValueRange(min=-1e12, max=1e12)
+SEPARATOR_HELP = "the CSV's separator; auto: read off its header line (; , tab or |)"
 SMOTE_NEIGHBOURS = 5  # SMOTE needs this many same-class neighbours, so one more row per fold
 
 
@@ -48,7 +49,7 @@ class SearchConfig(StrictModel):
 class BankTrainingConfig(StrictModel):
     data_path: str | None = Field(None, description="CSV to train on; default: the bundled archive")
     bundled_file: Literal["bank.csv", "bank-full.csv"] = "bank.csv"
-    csv_separator: str = ";"
+    csv_separator: str = Field(AUTO_SEPARATOR, description=SEPARATOR_HELP)
     numeric_features: list[str] = NUMERIC
     categorical_features: list[str] = CATEGORICAL
     target: str = "y"
@@ -106,7 +107,7 @@ class BankScoringConfig(StrictModel):
     data_path: str | None = Field(
         None, description="CSV to score; null: bank-full.csv from the bundled archive"
     )
-    csv_separator: str = ";"
+    csv_separator: str = Field(AUTO_SEPARATOR, description=SEPARATOR_HELP)
     out_path: str | None = Field(
         None, description="predictions CSV; null: outputs/bank_marketing/predictions.csv"
     )

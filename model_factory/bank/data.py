@@ -9,6 +9,8 @@ from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
 from model_factory.errors import InputError
 from model_factory.paths import RESOURCES
 from model_factory.validation import (
+    as_text,
+    missing_counts,
     read_table,
     require_columns,
     require_finite,
@@ -26,23 +28,23 @@ def load(config: BankTrainingConfig) -> pd.DataFrame:
     """The configured CSV, or a member of the bundled UCI archive."""
     if config.data_path:
         return read_table(config.data_path, sep=config.csv_separator)
-    return _bundled(config.bundled_file, config.csv_separator)
+    return _bundled(config.bundled_file)
 
 
 def load_batch(config: BankScoringConfig) -> pd.DataFrame:
     """The batch to score: the configured CSV, or the bundled bank-full.csv."""
     if config.data_path:
         return read_table(config.data_path, sep=config.csv_separator)
-    return _bundled(SCORING_SAMPLE, config.csv_separator)
+    return _bundled(SCORING_SAMPLE)
 
 
 def batch_source(config: BankScoringConfig) -> str:
     return config.data_path or f"bundled {SCORING_SAMPLE}"
 
 
-def _bundled(member: str, separator: str) -> pd.DataFrame:
+def _bundled(member: str) -> pd.DataFrame:
     with zipfile.ZipFile(ARCHIVE) as archive, archive.open(member) as handle:
-        return pd.read_csv(handle, sep=separator)
+        return pd.read_csv(handle, sep=";")  # the UCI files are `;`-separated
 
 
 def validate(frame: pd.DataFrame, config: BankTrainingConfig, source: str = "data") -> pd.DataFrame:
@@ -56,11 +58,18 @@ def validate(frame: pd.DataFrame, config: BankTrainingConfig, source: str = "dat
 def validate_rows(
     frame: pd.DataFrame, config: BankTrainingConfig, source: str = "data"
 ) -> pd.DataFrame:
-    """Schema, types, plausible values and labels; returns only the columns the model uses."""
+    """Schema, types, plausible values and labels; returns only the columns the model uses.
+    Features may be missing (the model imputes them); the target may not."""
     require_rows(frame, source)
     columns = [*config.features, config.target]
     require_columns(frame, columns, source)
-    require_no_nulls(frame, columns, source)
+    require_no_nulls(frame, [config.target], source)
+    for feature in config.features:
+        if frame[feature].isna().all():
+            raise InputError(
+                f"{source}: column {feature} has {len(frame)} missing value(s): every row, "
+                "nothing to learn or impute from"
+            )
     require_numeric(frame, config.numeric_features, source)
     require_plausible(frame, config, source)
     labels = frame[config.target].astype(str)
@@ -70,17 +79,21 @@ def validate_rows(
             f"{source}: target {config.target} must have two classes including "
             f"{config.positive_label!r}, got {classes[:5]}"
         )
-    out = frame[columns].copy()
-    out[config.categorical_features] = out[config.categorical_features].astype(str)
+    out = as_text(frame[columns], config.categorical_features)
     out[config.target] = labels
     return out.reset_index(drop=True)
 
 
+def missing_values(dataset: pd.DataFrame, config: BankTrainingConfig) -> dict[str, int]:
+    """Imputed values per feature (only features that had any)."""
+    return missing_counts(dataset, config.features)
+
+
 def require_plausible(frame: pd.DataFrame, config: BankTrainingConfig, source: str) -> None:
-    """Every numeric feature finite and within its configured range."""
-    require_finite(frame, config.numeric_features, source)
+    """Every numeric feature finite (or missing) and within its configured range."""
+    require_finite(frame, config.numeric_features, source, allow_missing=True)
     for feature in config.numeric_features:
-        require_in_range(frame, feature, config.value_range(feature), source)
+        require_in_range(frame, feature, config.value_range(feature), source, allow_missing=True)
 
 
 def require_trainable(dataset: pd.DataFrame, config: BankTrainingConfig, source: str) -> None:

@@ -17,6 +17,7 @@ from scipy.stats import loguniform, randint
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.experimental import enable_halving_search_cv  # noqa: F401  (enables the class)
+from sklearn.impute import SimpleImputer
 from sklearn.model_selection import (
     HalvingRandomSearchCV,
     StratifiedKFold,
@@ -26,6 +27,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from model_factory.bank.config import SMOTE_NEIGHBOURS, BankTrainingConfig
 
+MISSING_LEVEL = "missing"
 SEARCH_SPACE = {
     "clf__learning_rate": loguniform(0.01, 0.3),
     "clf__max_leaf_nodes": randint(4, 48),
@@ -56,10 +58,20 @@ class TrainedClassifier:
 
 
 def build_pipeline(config: BankTrainingConfig) -> Pipeline:
+    # Missing features are imputed inside the pipeline, so CV folds learn the fill values from
+    # their own training rows and scoring fills the same way: median for numbers, a level of its
+    # own ("missing") for categories.
+    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+    categorical = Pipeline(
+        [
+            ("impute", SimpleImputer(strategy="constant", fill_value=MISSING_LEVEL)),
+            ("onehot", OneHotEncoder(handle_unknown="ignore")),
+        ]
+    )
     encode = ColumnTransformer(
         [
-            ("num", StandardScaler(), config.numeric_features),
-            ("cat", OneHotEncoder(handle_unknown="ignore"), config.categorical_features),
+            ("num", numeric, config.numeric_features),
+            ("cat", categorical, config.categorical_features),
         ],
         sparse_threshold=0.0,
     )

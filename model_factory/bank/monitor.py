@@ -5,7 +5,7 @@ import pandas as pd
 from pydantic import Field
 from sklearn.metrics import roc_auc_score
 
-from model_factory.bank.config import BankTrainingConfig
+from model_factory.bank.config import SEPARATOR_HELP, BankTrainingConfig
 from model_factory.config import StrictModel
 from model_factory.drift import compare
 from model_factory.drift.config import DriftThresholds
@@ -16,15 +16,15 @@ from model_factory.drift.profile import (
     require_batch,
 )
 from model_factory.drift.report import DriftReport, new_report
-from model_factory.validation import read_table
+from model_factory.validation import AUTO_SEPARATOR, as_text, read_table
 
 USE_CASE = "bank_marketing"
 MODEL_NAME = "bank_marketing_classifier"
 
 
 class BankMonitorConfig(StrictModel):
-    data_path: str | None = Field(None, description="the batch: a `;`-separated CSV like bank.csv")
-    csv_separator: str = ";"
+    data_path: str | None = Field(None, description="the batch: a CSV with the model's columns")
+    csv_separator: str = Field(AUTO_SEPARATOR, description=SEPARATOR_HELP)
     drift: DriftThresholds = DriftThresholds()
     max_roc_auc_drop: float = Field(
         0.1, gt=0, description="ROC-AUC below the version's test score by more: drift"
@@ -61,11 +61,9 @@ def load_batch(config: BankMonitorConfig) -> pd.DataFrame:
 
 def validate_batch(batch: pd.DataFrame, profile: ReferenceProfile, source: str) -> pd.DataFrame:
     """The profile's features (categoricals as text) plus the outcome when present."""
-    require_batch(batch, profile, source)
+    require_batch(batch, profile, source, allow_missing=True)  # the model imputes features
     columns = [*profile.features, *([profile.target] if profile.target in batch else [])]
-    out = batch[columns].copy()
-    out[list(profile.categorical)] = out[list(profile.categorical)].astype(str)
-    return out.reset_index(drop=True)
+    return as_text(batch[columns], list(profile.categorical)).reset_index(drop=True)
 
 
 def check(

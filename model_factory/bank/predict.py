@@ -13,32 +13,27 @@ import pandas as pd
 
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.bank.data import require_plausible
-from model_factory.validation import (
-    require_columns,
-    require_no_nulls,
-    require_numeric,
-    require_rows,
-)
+from model_factory.validation import as_text, require_columns, require_numeric, require_rows
 
 OUTPUT_COLUMNS = ["probability", "prediction", "model_version", "scored_at"]
 
 
 def validate_batch(frame: pd.DataFrame, config: BankTrainingConfig, source: str) -> pd.DataFrame:
-    """The batch with categorical features as strings; the target column is optional."""
+    """The batch with categorical features as strings; the target column is optional, missing
+    features are imputed by the model as in training."""
     require_rows(frame, source)
     require_columns(frame, config.features, source)
-    require_no_nulls(frame, config.features, source)
     require_numeric(frame, config.numeric_features, source)
     require_plausible(frame, config, source)
-    out = frame.copy()
-    out[config.categorical_features] = out[config.categorical_features].astype(str)
-    return out
+    return as_text(frame, config.categorical_features)
 
 
 def known_categories(model, config: BankTrainingConfig) -> dict[str, set[str]]:
     """The categories per column the fitted encoder was trained on."""
     pipeline = model.estimator_  # TunedThresholdClassifierCV keeps the refitted pipeline here
     encoder = pipeline.named_steps["encode"].named_transformers_["cat"]
+    if hasattr(encoder, "named_steps"):  # imputer then encoder (versions trained before had none)
+        encoder = encoder.named_steps["onehot"]
     return {
         column: {str(value) for value in values}
         for column, values in zip(config.categorical_features, encoder.categories_, strict=True)
@@ -49,7 +44,8 @@ def unseen_categories(batch: pd.DataFrame, known: dict[str, set[str]]) -> dict[s
     """{column: {unseen value: rows}} for every categorical value the model never saw."""
     unseen = {}
     for column, categories in known.items():
-        counts = batch.loc[~batch[column].isin(categories), column].value_counts()
+        seen = batch[column].isin(categories) | batch[column].isna()  # missing: imputed, not unseen
+        counts = batch.loc[~seen, column].value_counts()
         if len(counts):
             unseen[column] = {str(k): int(v) for k, v in counts.sort_index().items()}
     return unseen

@@ -111,7 +111,7 @@ def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
 
     from model_factory import outputs
     from model_factory.paths import output_dir
-    from model_factory.validation import read_table
+    from model_factory.validation import read_table, written_separator
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     if model is RetrainableModel.bank_marketing_classifier:
@@ -122,7 +122,7 @@ def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
         batch = read_table(data, sep=recorded.csv_separator)
         window = bank_data.with_recent(bank_data.load(recorded), batch, recorded)
         path = output_dir("bank_marketing") / f"retrain_{stamp}.csv"
-        outputs.write_csv(window, path, sep=recorded.csv_separator)
+        outputs.write_csv(window, path, sep=written_separator(recorded.csv_separator))
     else:
         from model_factory.forecasting import data as forecast_data
         from model_factory.integrations.zenml_lookup import version_artifact

@@ -17,6 +17,7 @@ from scipy import stats
 from model_factory.config import StrictModel
 from model_factory.drift.config import DriftThresholds
 from model_factory.drift.profile import CategoricalProfile, NumericProfile, bin_fractions
+from model_factory.errors import InputError
 
 EPSILON = 1e-4  # floor of a bin share in PSI (an empty bin would make it infinite)
 
@@ -51,6 +52,9 @@ def numeric(
     name: str, profile: NumericProfile, values, thresholds: DriftThresholds, kind: Kind = "numeric"
 ) -> Check:
     values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]  # missing values are imputed, not a distribution shift
+    if not len(values):
+        raise InputError(f"{name}: the batch has no measured value")
     shares = bin_fractions(values, profile.edges)
     value = psi(np.asarray(profile.fractions), shares)
     p_value = float(stats.ks_2samp(profile.sample, values).pvalue)

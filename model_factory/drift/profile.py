@@ -79,8 +79,10 @@ class ReferenceProfile(StrictModel):
 
 
 def numeric_profile(values, thresholds: DriftThresholds, seed: int = 0) -> NumericProfile:
-    """Quantile bins of the reference values plus a sample of at most `reference_sample`."""
+    """Quantile bins of the reference values plus a sample of at most `reference_sample`
+    (missing values left out: the model imputes them, drift is judged on what was measured)."""
     values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
     quantiles = np.quantile(values, np.linspace(0, 1, thresholds.bins + 1)[1:-1])
     edges = np.unique(quantiles)
     sample = values
@@ -119,11 +121,15 @@ def feature_profiles(
     }
 
 
-def require_batch(batch: pd.DataFrame, profile: ReferenceProfile, source: str) -> None:
-    """An empty batch or one that lacks the profile's features (or has them mistyped): exit 2."""
+def require_batch(
+    batch: pd.DataFrame, profile: ReferenceProfile, source: str, allow_missing: bool = False
+) -> None:
+    """An empty batch or one that lacks the profile's features (or has them mistyped, or
+    missing unless the model imputes them): exit 2."""
     require_rows(batch, source)
     require_columns(batch, profile.features, source)
-    require_no_nulls(batch, profile.features, source)
+    if not allow_missing:
+        require_no_nulls(batch, profile.features, source)
     require_numeric(batch, list(profile.numeric), source)
     if profile.n_rows == 0:
         raise InputError(f"{source}: the reference profile has no rows")
