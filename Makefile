@@ -40,7 +40,7 @@ demo: env .zen  ## run every pipeline on bundled/synthetic data, print metrics a
 
 # --dist loadscope keeps a module on one worker, so a module-scoped fixture (a trained model)
 # is built once, not once per worker; tests/timing_plugin.py balances the two workers by the
-# module durations in tests/durations.json and lists any test over 60 s at the end.
+# test durations in tests/durations.json and lists any test over 60 s at the end.
 test: env $(CHECKOV) browser  ## the whole suite, slow tests included (what CI runs)
 	$(RUN) pytest -n 2 --dist loadscope --durations=15
 

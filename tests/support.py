@@ -135,6 +135,24 @@ def run_kfp_local(name: str, config, root: Path):
     return entry.build(config)(**pipeline_inputs(entry, config))
 
 
+@contextlib.contextmanager
+def kfp_retry_waits():
+    """Record the backoffs kfp.local waits before retrying a failed task, instead of sleeping
+    them (30 s, 60 s, 120 s for components.platform.RETRY: minutes of a test's time); yields
+    the list of requested waits in seconds, for the test to assert."""
+    import types
+
+    from kfp.local.orchestrator import task_executor
+
+    waits: list[float] = []
+    real = task_executor.time
+    task_executor.time = types.SimpleNamespace(sleep=waits.append)  # its only use of `time`
+    try:
+        yield waits
+    finally:
+        task_executor.time = real
+
+
 def gate_decision(record: dict, baselines: dict[str, float] | None = None) -> str:
     """What the staging gate should decide from the numbers it recorded (`record`: a decision
     stored on a version): the floor, then the baselines the candidate must beat, then the

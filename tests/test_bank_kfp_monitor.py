@@ -18,7 +18,7 @@ from model_factory.bank import data, evaluate, model, monitor, shift
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.continuous import save_reference
 from model_factory.paths import config_dir
-from support import run_kfp_local
+from support import kfp_retry_waits, run_kfp_local
 
 MODEL = "bank_marketing_classifier"
 VERSION = "7"  # the production version's name, as the reference folder records it
@@ -152,5 +152,10 @@ def test_batch_scoring_uses_the_reference_classifier_and_its_contract(
     bad = config.model_copy(
         update={"scoring": scoring.model_copy(update={"data_path": str(broken)})}
     )
-    with pytest.raises(RuntimeError, match=r"Inner task failed: .*load-batch"):
+    with (
+        kfp_retry_waits() as waits,
+        pytest.raises(RuntimeError, match=r"Inner task failed: .*load-batch"),
+    ):
         run_kfp_local("bank_scoring", bad, tmp_path / "bad")
+    # load-batch reads external data: retried after the platform's backoff, then the run fails.
+    assert waits == [30, 60, 120]

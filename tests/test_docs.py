@@ -32,7 +32,6 @@ PENDING_PAGES = {
     "docs/use-cases.md",
     "docs/tabular-classifier.md",
     "docs/production-loop.md",
-    "docs/testing.md",
 }
 
 SKIPPED_DIRS = {".git", ".venv", ".tools", ".zen", "build", "outputs", "__pycache__", ".terraform"}

@@ -46,12 +46,24 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
         (["--stage", "archived"], {"MODEL_FACTORY_API_KEY": "k"}, "'archived' is not one of"),
     ],
 )  # fmt: skip
-def test_refuses_to_start_with_one_line_exit_2(args, env, message):
-    result = _run(_serve(*args), _env(**env))
-    assert result.returncode == 2, result.stderr
-    assert message in result.stderr, result.stderr
+def test_refuses_to_start_with_one_line_exit_2(args, env, message, monkeypatch):
+    """The entry point in this process (a new interpreter per case would cost seconds each):
+    the test below checks the same refusal from a new interpreter, with nothing else on stderr."""
+    monkeypatch.delenv("MODEL_FACTORY_API_KEY", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, _, stderr = run_main("serve", *args)
+    assert code == 2, stderr
+    assert message in stderr, stderr
     if message.startswith("error:"):
-        assert result.stderr.startswith(message) and result.stderr.strip().count("\n") == 0
+        assert stderr.startswith(message) and stderr.strip().count("\n") == 0
+
+
+def test_a_refusal_from_a_new_interpreter_is_one_line_on_stderr_and_exit_2():
+    result = _run(_serve("--port", "0"), _env(MODEL_FACTORY_API_KEY="k"))
+    assert result.returncode == 2, result.stderr
+    message = "error: serve settings: port: Input should be greater than or equal to 1"
+    assert result.stderr.startswith(message) and result.stderr.strip().count("\n") == 0
 
 
 def test_the_metrics_port_must_differ_from_the_api_port():

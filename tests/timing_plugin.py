@@ -1,14 +1,16 @@
-"""The suite's time budget: balance xdist workers by measured module durations, flag slow tests.
+"""The suite's time budget: balance xdist workers by measured durations, flag slow tests.
 
-`tests/durations.json` holds each test module's measured seconds (setup, call and teardown of
-all its tests); `pytest --store-durations` rewrites the entries of the modules it ran.
+`tests/durations.json` holds each test's measured seconds (setup, call and teardown), by node
+id; `pytest --store-durations` rewrites the entries of the tests it ran. A module's estimate is
+the sum over its tests selected in this run, so `make test-fast` (slow tests deselected) is
+balanced by what it runs, not by the whole module's time.
 
 Under `--dist loadscope` a module keeps to one worker, so its module-scoped fixtures are built
-once. Which worker, and when, comes from those durations: the long modules are packed, longest
+once. Which worker, and when, comes from those estimates: the long modules are packed, longest
 first, into one unit per worker (greedy bin packing, so the units are about equal); the short
 ones follow as units of their own, longest first, taken by whichever worker is free, which evens
-out the noise of a shared machine. A module missing from the file (a new one) is never packed
-and counts as SECONDS_PER_UNKNOWN_TEST per test in that queue.
+out the noise of a shared machine. A test missing from the file (a new one) counts as
+SECONDS_PER_UNKNOWN_TEST; a module none of whose tests are in the file is never packed.
 
 Any test whose setup, call and teardown together pass SLOW_TEST_S is listed at the end of the
 run: a warning to keep the budget in view, never a failure (timings on shared machines are noisy).
@@ -17,7 +19,7 @@ run: a warning to keep the budget in view, never a failure (timings on shared ma
 from __future__ import annotations
 
 import json
-from collections import Counter, OrderedDict, defaultdict
+from collections import OrderedDict, defaultdict
 from pathlib import Path
 
 import pytest
@@ -33,7 +35,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--store-durations",
         action="store_true",
-        help=f"write each test module's measured seconds to tests/{DURATIONS.name}",
+        help=f"write each test's measured seconds to tests/{DURATIONS.name}",
     )
 
 
@@ -42,7 +44,21 @@ def module_of(nodeid: str) -> str:
 
 
 def load_durations() -> dict[str, float]:
+    """Test node id -> measured seconds."""
     return json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+
+
+def estimate(nodeids, known: dict[str, float]) -> tuple[dict[str, float], set[str]]:
+    """(module -> estimated seconds of its tests among `nodeids`, the modules with a measured
+    test): a test not measured counts as SECONDS_PER_UNKNOWN_TEST."""
+    estimates: dict[str, float] = defaultdict(float)
+    measured = set()
+    for nodeid in nodeids:
+        module = module_of(nodeid)
+        estimates[module] += known.get(nodeid, SECONDS_PER_UNKNOWN_TEST)
+        if nodeid in known:
+            measured.add(module)
+    return dict(estimates), measured
 
 
 def pack(measured: dict[str, float], total: float, bins: int) -> dict[str, int]:
@@ -74,14 +90,10 @@ def _scheduler(config: pytest.Config, log):
         def schedule(self) -> None:
             if self.collection is None and self.registered_collections:
                 nodeids = next(iter(self.registered_collections.values()))
-                known = load_durations()
-                counts = Counter(module_of(n) for n in nodeids)
-                self.estimates = {
-                    m: known.get(m, SECONDS_PER_UNKNOWN_TEST * n) for m, n in counts.items()
-                }
-                measured = {m: s for m, s in self.estimates.items() if m in known}
+                self.estimates, measured = estimate(nodeids, load_durations())
                 total = sum(self.estimates.values())
-                self.bins = pack(measured, total, self.numnodes)
+                packable = {m: s for m, s in self.estimates.items() if m in measured}
+                self.bins = pack(packable, total, self.numnodes)
             super().schedule()
 
         def _split_scope(self, nodeid: str) -> str:
@@ -124,13 +136,14 @@ class _Timings:
             for seconds, nodeid in slow:
                 terminalreporter.write_line(f"{seconds:7.1f}s {nodeid} (setup, call, teardown)")
         if config.getoption("store_durations") and self.per_test:
-            modules: dict[str, float] = defaultdict(float)
-            for nodeid, seconds in self.per_test.items():
-                modules[module_of(nodeid)] += seconds
-            known = {m: s for m, s in load_durations().items() if (config.rootpath / m).exists()}
-            known.update({m: round(s, 1) for m, s in modules.items()})
-            DURATIONS.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n")
-            terminalreporter.write_line(f"module durations written to {DURATIONS}")
+            known = {
+                n: s
+                for n, s in load_durations().items()
+                if (config.rootpath / module_of(n)).exists()
+            }  # tests of deleted modules go
+            known.update({n: round(s, 2) for n, s in self.per_test.items()})
+            DURATIONS.write_text(json.dumps(dict(sorted(known.items())), indent=0) + "\n")
+            terminalreporter.write_line(f"test durations written to {DURATIONS}")
 
 
 def pytest_configure(config: pytest.Config) -> None:
