@@ -144,14 +144,10 @@ def export_reference(
     Kubeflow monitor pipelines read at `reference_uri` (zenml_config/kubeflow_monitors.yaml).
     Run it after each promotion to production (a KFP run has no ZenML store to look it up in).
     An existing folder is replaced whole, and only if an earlier export wrote it."""
-    from model_factory.continuous import MODEL_FILES, VERSION_FILE
+    from model_factory.continuous import VERSION_FILE, exported_model
     from model_factory.outputs import check_folder_writable
 
-    if model.value not in MODEL_FILES:
-        raise InputError(
-            f"{model.value} has no exportable reference: only the bank and forecasting monitors "
-            f"run on Kubeflow without ZenML ({', '.join(MODEL_FILES)})"
-        )
+    exported_model(model.value)  # a use case without Kubeflow monitors is bad input
     check_folder_writable(to, VERSION_FILE)
 
     from model_factory.integrations.zenml_drift import export_reference as export

@@ -71,6 +71,7 @@ def predict_store_forecasting(
     from model_factory.integrations.zenml_runs import use_project_sources
     from model_factory.paths import resolve_db_url
     from model_factory.sql import check_connection
+    from model_factory.use_cases import FORECASTING
     from pipelines import store_forecast_scoring
     from pipelines.store_forecasting import MODEL
 
@@ -86,7 +87,7 @@ def predict_store_forecasting(
     version = require_stage_version(MODEL.name, settings.stage)
     if settings.calendar_path:
         use_project_sources()
-        forecaster = version_artifact(version, "store_forecaster").load()
+        forecaster = version_artifact(version, FORECASTING.model_artifact).load()
         days = batch.read_calendar(settings.calendar_path)
         batch.check_calendar(days, forecaster, settings.calendar_path)
     check_connection(resolve_db_url(db, settings.db_url))
