@@ -190,7 +190,7 @@ def test_a_compiled_component_runs_as_the_kfp_launcher_runs_it(runtime, tmp_path
 CLUSTER = """
 import json, time
 import numpy as np
-from model_factory import dbscan
+from model_factory.taxi import dbscan
 from model_factory.taxi.model import cluster
 points = np.random.default_rng(1).normal(size=(100_000, 2))
 start = time.perf_counter()
