@@ -46,7 +46,7 @@ RUN uv sync --frozen --no-default-groups --group pipelines --no-editable && slim
 # installed package, not /src's copy (numba files the cache under the source's folder).
 ENV NUMBA_CPU_NAME=generic \
     NUMBA_CACHE_DIR=/opt/numba-cache
-RUN /opt/venv/bin/python -P -c "import numpy as np; from model_factory.dbscan import dbscan; dbscan(np.random.default_rng(0).normal(size=(2000, 2)), 0.3, 10)"
+RUN /opt/venv/bin/python -P -c "import numpy as np; from model_factory.taxi.dbscan import dbscan; dbscan(np.random.default_rng(0).normal(size=(2000, 2)), 0.3, 10)"
 
 FROM base AS runtime
 RUN useradd --uid 10001 --user-group --create-home --home-dir /home/app \

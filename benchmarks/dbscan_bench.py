@@ -1,4 +1,4 @@
-"""Benchmark model_factory.dbscan against scikit-learn on the book's taxi-ride shape.
+"""Benchmark model_factory.taxi.dbscan against scikit-learn on the book's taxi-ride shape.
 
 Every measurement runs in its own subprocess, so peak memory (the child's ru_maxrss) and start-up
 costs are per size. Reported:
@@ -102,7 +102,7 @@ def child_ours(n: int, repeats: int, min_samples: int) -> dict[str, Any]:
     """First call (cache load) and warm repeats of our dbscan on n rides; peak memory."""
     X = book_rides(n)
     t0 = time.perf_counter()
-    from model_factory.dbscan import dbscan
+    from model_factory.taxi.dbscan import dbscan
 
     import_s = time.perf_counter() - t0
     rss_before = rss_mb()
@@ -144,7 +144,7 @@ def child_sklearn(n: int) -> dict[str, Any]:
     core = np.zeros(n, bool)
     core[ref.core_sample_indices_] = True
 
-    from model_factory.dbscan import dbscan
+    from model_factory.taxi.dbscan import dbscan
 
     ours = dbscan(X, EPS, MIN_SAMPLES)
     return {"n": n, "sklearn_s": sklearn_s, "sklearn_peak_rss_mb": sklearn_peak} | agreement(
@@ -156,7 +156,7 @@ def child_startup() -> dict[str, Any]:
     """Import and first call on 1,000 rides: compilation with an empty cache, else cache load."""
     X = book_rides(1000)
     t0 = time.perf_counter()
-    from model_factory.dbscan import dbscan
+    from model_factory.taxi.dbscan import dbscan
 
     import_s = time.perf_counter() - t0
     t0 = time.perf_counter()

@@ -1,4 +1,4 @@
-"""End-to-end `model-factory detect taxi-anomalies` at city scale, and where the time goes.
+"""End-to-end `model-factory detect taxi` at city scale, and where the time goes.
 
 1. Times the command as a user runs it (`--rides N`, a fresh ZenML store and outputs folder in
    a temporary directory, so nothing of yours is touched), then reads each step's duration
@@ -88,7 +88,7 @@ def main() -> None:
             "-m",
             "model_factory",
             "detect",
-            "taxi-anomalies",
+            "taxi",
             "--run-date",
             RUN_DATE,
             "--rides",

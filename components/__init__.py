@@ -17,30 +17,29 @@ from components import (
     taxi_anomalies,
 )
 from model_factory import continuous, kubeflow_monitors
-from model_factory.bank.config import BankTrainingConfig
-from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.integrations.kfp_compile import KfpPipeline
-from model_factory.taxi.config import TaxiDetectionConfig
+from model_factory.use_case import resolve
+from model_factory.use_cases import BANK, FORECASTING, TAXI
 
 PIPELINES: dict[str, KfpPipeline] = {
     "bank_training": KfpPipeline(
         build=lambda _config: bank_marketing.bank_training,
-        params=BankTrainingConfig,
-        config_file="bank_training.yaml",
+        params=resolve(BANK.training_params),
+        config_file=BANK.training_config,
         zenml_only=frozenset({"promote"}),  # promotion is a ZenML operation, not a KFP task
     ),
     "taxi_detection": KfpPipeline(
         build=lambda _config: taxi_anomalies.taxi_detection,
-        params=TaxiDetectionConfig,
-        config_file="taxi_detection.yaml",
+        params=resolve(TAXI.training_params),
+        config_file=TAXI.training_config,
         # The URL comes from a Kubernetes Secret; promotion and drift-triggered retraining
         # (`model-factory retrain-if-drifted`) are ZenML operations (docs/continuous-training.md).
         zenml_only=frozenset({"db_url", "promote", "retrain"}),
     ),
     "forecast_training": KfpPipeline(
         build=lambda config: store_forecasting.training_pipeline(config.kubeflow.parallelism),
-        params=ForecastTrainingConfig,
-        config_file="forecast_training.yaml",
+        params=resolve(FORECASTING.training_params),
+        config_file=FORECASTING.training_config,
         zenml_only=frozenset({"promote"}),
         compile_time=frozenset({"kubeflow_parallelism"}),  # a ParallelFor bound is a constant
     ),
@@ -53,21 +52,21 @@ PIPELINES: dict[str, KfpPipeline] = {
             continuous.monitor_inputs,
             continuous.BankMonitorAndRetrain,
             "bank_monitor",
-            "bank_monitor.yaml",
-            "bank_training.yaml",
+            BANK.monitor_config,
+            BANK.training_config,
         ),
     ),
     "bank_scoring": KfpPipeline(
         build=lambda _config: bank_scoring.bank_scoring,
         params=continuous.BankScoringWithReference,
-        config_file="bank_scoring.yaml",
+        config_file=BANK.scoring_config,
         # The reference is the production version, and the predictions the run's dataset.
         zenml_only=frozenset({"scoring_stage", "scoring_out_path"}),
         load=partial(
             continuous.scoring_inputs,
             continuous.BankScoringWithReference,
             "bank_monitor",
-            "bank_scoring.yaml",
+            BANK.scoring_config,
         ),
     ),
     "forecast_monitor": KfpPipeline(
@@ -80,21 +79,21 @@ PIPELINES: dict[str, KfpPipeline] = {
             continuous.monitor_inputs,
             continuous.ForecastMonitorAndRetrain,
             "forecast_monitor",
-            "forecast_monitor.yaml",
-            "forecast_training.yaml",
+            FORECASTING.monitor_config,
+            FORECASTING.training_config,
         ),
     ),
     "forecast_scoring": KfpPipeline(
         build=lambda _config: store_forecast_scoring.store_forecast_scoring,
         params=continuous.ForecastScoringWithReference,
-        config_file="forecast_scoring.yaml",
+        config_file=FORECASTING.scoring_config,
         # The reference is the production version; the URL comes from a Kubernetes Secret.
         zenml_only=frozenset({"scoring_stage", "scoring_db_url"}),
         load=partial(
             continuous.scoring_inputs,
             continuous.ForecastScoringWithReference,
             "forecast_monitor",
-            "forecast_scoring.yaml",
+            FORECASTING.scoring_config,
         ),
     ),
 }

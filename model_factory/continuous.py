@@ -12,33 +12,24 @@ import json
 from pathlib import Path
 from typing import Generic, NamedTuple, TypeVar
 
-import joblib
 from pydantic import Field
 
-from model_factory import kubeflow_monitors
-from model_factory.bank import data as bank_data
-from model_factory.bank import monitor as bank_monitor
+from model_factory import kubeflow_monitors, use_cases
 from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
+from model_factory.bank.monitor import BankMonitorConfig
 from model_factory.config import StrictModel, load_run_config
 from model_factory.drift import report
 from model_factory.drift.profile import ReferenceProfile
 from model_factory.drift.report import DriftReport
 from model_factory.errors import InputError
-from model_factory.forecasting import data as forecast_data
-from model_factory.forecasting import forecaster
-from model_factory.forecasting import monitor as forecast_monitor
 from model_factory.forecasting.config import ForecastScoringConfig, ForecastTrainingConfig
-from model_factory.validation import written_separator
+from model_factory.forecasting.monitor import ForecastMonitorConfig
+from model_factory.use_case import ExportedModel, UseCase, resolve
 
 PROFILE_FILE = "reference_profile.json"
 VERSION_FILE = "version.txt"
 # The version's recorded training config: the contract of the batches it scores.
 TRAINING_CONFIG_FILE = "training_config.json"
-# Model file (or folder) in a reference folder, and how it is written and read, per model.
-MODEL_FILES = {
-    "bank_marketing_classifier": ("classifier.joblib", joblib.dump, joblib.load),
-    "store_sales_forecaster": ("store_forecaster", forecaster.save, forecaster.load),
-}
 
 M = TypeVar("M", bound=StrictModel)
 T = TypeVar("T", bound=StrictModel)
@@ -54,15 +45,14 @@ class MonitorAndRetrain(StrictModel, Generic[M, T]):
     retraining: T
 
 
-BankMonitorAndRetrain = MonitorAndRetrain[bank_monitor.BankMonitorConfig, BankTrainingConfig]
-ForecastMonitorAndRetrain = MonitorAndRetrain[
-    forecast_monitor.ForecastMonitorConfig, ForecastTrainingConfig
-]
-# Per retrainable model: its monitor pipeline's config and its monitor module.
-USE_CASES = {
-    bank_monitor.MODEL_NAME: (BankMonitorAndRetrain, bank_monitor),
-    forecast_monitor.MODEL_NAME: (ForecastMonitorAndRetrain, forecast_monitor),
-}
+def monitor_params(use_case: UseCase) -> type[MonitorAndRetrain]:
+    """A use case's monitor pipeline config (pydantic caches it: one class per use case)."""
+    return MonitorAndRetrain[resolve(use_case.monitor_params), resolve(use_case.training_params)]
+
+
+# The Kubeflow pipelines' config types, named for their components.
+BankMonitorAndRetrain = MonitorAndRetrain[BankMonitorConfig, BankTrainingConfig]
+ForecastMonitorAndRetrain = MonitorAndRetrain[ForecastMonitorConfig, ForecastTrainingConfig]
 
 
 def monitor_inputs(
@@ -115,27 +105,39 @@ class Reference(NamedTuple):
     version: str
 
 
+def exported_model(model_name: str) -> ExportedModel:
+    """How a model's reference folder holds its model; a model without one is bad input."""
+    use_case = use_cases.by_model(model_name)
+    if use_case.exported_model is None:
+        exportable = [u.model_name for u in use_cases.all() if u.exported_model is not None]
+        raise InputError(
+            f"{model_name} has no exportable reference: only the monitors of "
+            f"{', '.join(exportable)} run on Kubeflow without ZenML"
+        )
+    return use_case.exported_model
+
+
 def save_reference(
     folder: Path, model_name: str, version: str, profile: ReferenceProfile, model,
     training_config: StrictModel,
 ) -> Path:  # fmt: skip
     folder.mkdir(parents=True, exist_ok=True)
-    name, dump, _ = MODEL_FILES[model_name]
+    exported = exported_model(model_name)
     (folder / PROFILE_FILE).write_text(profile.model_dump_json())
     (folder / VERSION_FILE).write_text(f"{version}\n")
     (folder / TRAINING_CONFIG_FILE).write_text(training_config.model_dump_json())
-    dump(model, folder / name)
+    resolve(exported.save)(model, folder / exported.file)
     return folder
 
 
 def load_reference(folder: Path, model_name: str) -> Reference:
-    name, _, load = MODEL_FILES[model_name]
-    missing = [f for f in (PROFILE_FILE, VERSION_FILE, name) if not (folder / f).exists()]
+    exported = exported_model(model_name)
+    missing = [f for f in (PROFILE_FILE, VERSION_FILE, exported.file) if not (folder / f).exists()]
     if missing:
         raise InputError(f"reference {folder}: missing {', '.join(missing)} (export-reference)")
     profile = ReferenceProfile.model_validate_json((folder / PROFILE_FILE).read_text())
     version = (folder / VERSION_FILE).read_text().strip()
-    return Reference(profile, load(folder / name), version)
+    return Reference(profile, resolve(exported.load)(folder / exported.file), version)
 
 
 def load_training_config(folder: Path, params: type[T]) -> T:
@@ -148,14 +150,14 @@ def load_training_config(folder: Path, params: type[T]) -> T:
 
 def parse(model_name: str, config_json: str) -> MonitorAndRetrain:
     """The validated config a monitor pipeline's `resolve-config` task wrote."""
-    return USE_CASES[model_name][0].model_validate_json(config_json)
+    return monitor_params(use_cases.by_model(model_name)).model_validate_json(config_json)
 
 
 def check(model_name: str, config: MonitorAndRetrain, folder: Path) -> DriftReport:
     """The batch against the reference in `folder`, by the use case's monitor."""
     if config.monitor.data_path is None:
         raise InputError("no batch given: set the pipeline input monitor_data_path")
-    monitor = USE_CASES[model_name][1]
+    monitor = resolve(use_cases.by_model(model_name).monitor)
     reference = load_reference(folder, model_name)
     batch = monitor.load_batch(config.monitor)
     return monitor.check(batch, reference.profile, reference.model, config.monitor,
@@ -168,26 +170,21 @@ def write_outcome(drift: DriftReport, metrics_path: str, html_path: str) -> None
     Path(html_path).write_text(report.html(drift))
 
 
+def _retraining(model_name: str):
+    use_case = use_cases.by_model(model_name)
+    if use_case.kubeflow_retraining is None:
+        raise InputError(f"{model_name} has no continuous training on Kubeflow")
+    return resolve(use_case.kubeflow_retraining)
+
+
 def retraining_holdout(model_name: str, config: MonitorAndRetrain) -> int:
-    """Forecasting: the retraining run's holdout days, at most half the batch (as
-    `retrain-if-drifted`: forecasting.data.retraining_holdout). 0 for bank, which holds out
-    rows by hash, not days."""
-    if model_name == bank_monitor.MODEL_NAME:
-        return 0
-    batch = forecast_monitor.load_batch(config.monitor)
-    return forecast_data.retraining_holdout(batch, config.retraining.holdout_days)
+    """The retraining run's holdout, by the use case's retraining module (forecasting: days,
+    at most half the batch; 0 for bank, which holds out rows by hash)."""
+    return _retraining(model_name).holdout(config)
 
 
 def write_window(model_name: str, config: MonitorAndRetrain, path: str) -> int:
-    """The retraining window as a CSV its training reads: bank, the retraining data plus the
-    labelled batch (validated); forecasting, the retraining sales extended by the batch.
-    Returns its rows."""
-    if model_name == bank_monitor.MODEL_NAME:
-        batch = bank_monitor.load_batch(config.monitor)
-        window = bank_data.with_recent(bank_data.load(config.retraining), batch, config.retraining)
-        window.to_csv(path, sep=written_separator(config.retraining.csv_separator), index=False)
-    else:
-        history, _ = forecast_data.load(config.retraining)
-        window = forecast_data.with_recent(history, forecast_monitor.load_batch(config.monitor))
-        window.assign(Date=window["Date"].dt.strftime("%Y-%m-%d")).to_csv(path, index=False)
-    return len(window)
+    """The retraining window as a CSV its training reads, by the use case's retraining module
+    (bank: the retraining data plus the labelled batch; forecasting: the retraining sales
+    extended by the batch). Returns its rows."""
+    return _retraining(model_name).write_window(config, path)

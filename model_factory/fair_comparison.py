@@ -11,10 +11,10 @@ In order of cost:
 
 Every training run records, beside `metrics` and `config`, a `data_fingerprint` and a `holdout`
 (`HashHoldout`, `TimeHoldout` or `FixedHoldout` as a dict). Re-scoring and refitting need a use
-case's own code: a module registered in `RESCORERS` that exposes `RESCORER` (a `Rescorer`).
+case's own code: the module its `UseCase.rescorer` names, exposing `RESCORER` (a `Rescorer`).
 
 Wiring a use case: record `holdout=...` where it calls `record_training`, add
-`model_factory/<use_case>/comparison.py` with `RESCORER`, and register it below. Without a
+`model_factory/<use_case>/comparison.py` with `RESCORER`, and name it in the `UseCase`. Without a
 rescorer, versions compare only by reuse; any other comparison stops with `MissingRescorer`
 rather than compare unfairly. Each use case's module says which modes it supports and why.
 """
@@ -30,13 +30,6 @@ from pydantic import Field, TypeAdapter, ValidationError
 from model_factory.config import StrictModel
 
 Mode = Literal["reuse", "rescore", "refit"]
-
-# Model name -> module exposing `RESCORER`; imported only when a comparison needs it.
-RESCORERS: dict[str, str] = {
-    "bank_marketing_classifier": "model_factory.bank.comparison",
-    "store_sales_forecaster": "model_factory.forecasting.comparison",
-    "taxi_anomaly_detector": "model_factory.taxi.comparison",
-}
 
 
 class HashHoldout(StrictModel):
@@ -156,9 +149,13 @@ def _unseen(candidate: Holdout, incumbent: Holdout) -> bool:
 
 
 def _rescorer(model: str, mode: Mode) -> Rescorer:
-    if model not in RESCORERS:
+    """The use case's rescorer, imported only when a comparison needs it."""
+    from model_factory import use_cases
+
+    rescorer = next((u.rescorer for u in use_cases.all() if u.model_name == model), None)
+    if rescorer is None:
         raise MissingRescorer(
-            f"{model}: a fair comparison needs to {mode} the incumbent, but no rescorer is "
-            "registered (model_factory.fair_comparison.RESCORERS)"
+            f"{model}: a fair comparison needs to {mode} the incumbent, but no use case "
+            "registers this model (model_factory/use_cases.py)"
         )
-    return import_module(RESCORERS[model]).RESCORER
+    return import_module(rescorer).RESCORER

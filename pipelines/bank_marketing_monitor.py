@@ -3,6 +3,7 @@
 from zenml import pipeline
 
 from model_factory.bank.monitor import MODEL_NAME, BankMonitorConfig
+from model_factory.bank.use_case import USE_CASE
 from model_factory.integrations.zenml_alerts import failure_hook
 from model_factory.integrations.zenml_drift import PROFILE_ARTIFACT, monitored_version
 from model_factory.integrations.zenml_lookup import version_artifact
@@ -18,7 +19,7 @@ def bank_monitor(config: BankMonitorConfig) -> None:
     drift_report, _ = s.check_bank(
         batch,
         version_artifact(version, PROFILE_ARTIFACT),
-        version_artifact(version, "classifier"),
+        version_artifact(version, USE_CASE.model_artifact),
         config,
         version.name,
     )

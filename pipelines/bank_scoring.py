@@ -3,6 +3,7 @@
 from zenml import pipeline
 
 from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
+from model_factory.bank.use_case import USE_CASE
 from model_factory.integrations.zenml_alerts import failure_hook
 from model_factory.integrations.zenml_lookup import require_stage_version, version_artifact
 from pipelines.bank_marketing import MODEL
@@ -16,7 +17,7 @@ def bank_scoring(config: BankScoringConfig) -> None:
     version = require_stage_version(MODEL.name, config.stage)
     training = BankTrainingConfig.model_validate(version.run_metadata["config"])
     batch = s.load_batch(config, training)
-    classifier = version_artifact(version, "classifier")
+    classifier = version_artifact(version, USE_CASE.model_artifact)
     predictions, summary = s.score_batch(batch, classifier, training, version.name)
     s.write_predictions(predictions, summary, config)
 

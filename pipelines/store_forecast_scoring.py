@@ -3,6 +3,7 @@
 from zenml import pipeline
 
 from model_factory.forecasting.config import ForecastScoringConfig
+from model_factory.forecasting.use_case import USE_CASE
 from model_factory.integrations.zenml_alerts import failure_hook
 from model_factory.integrations.zenml_lookup import require_stage_version, version_artifact
 from pipelines.store_forecasting import MODEL
@@ -14,7 +15,7 @@ def store_forecast_scoring(config: ForecastScoringConfig) -> None:
     """Forecast every store with the version in `config.stage` (its `store_forecaster` is
     this run's input). No version holder: bad input, no run."""
     version = require_stage_version(MODEL.name, config.stage)
-    forecaster = version_artifact(version, "store_forecaster")
+    forecaster = version_artifact(version, USE_CASE.model_artifact)
     forecasts = s.forecast_stores(forecaster, config)
     s.write_forecasts(forecasts, version.name, config)
 

@@ -5,12 +5,13 @@ offer the version for staging once its model exists."""
 from zenml import Model, pipeline
 
 from model_factory.forecasting.config import ForecastTrainingConfig
+from model_factory.forecasting.use_case import USE_CASE
 from model_factory.integrations.zenml_alerts import failure_hook
 from steps import store_forecasting as s
 from steps.promotion import promote
 
 MODEL = Model(
-    name="store_sales_forecaster",
+    name=USE_CASE.model_name,
     description="Rossmann daily sales, one model per store (Prophet variants or seasonal naive)",
     tags=["store_forecasting", "forecasting"],
 )

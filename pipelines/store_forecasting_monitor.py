@@ -3,6 +3,7 @@
 from zenml import pipeline
 
 from model_factory.forecasting.monitor import MODEL_NAME, ForecastMonitorConfig
+from model_factory.forecasting.use_case import USE_CASE
 from model_factory.integrations.zenml_alerts import failure_hook
 from model_factory.integrations.zenml_drift import PROFILE_ARTIFACT, monitored_version
 from model_factory.integrations.zenml_lookup import version_artifact
@@ -18,7 +19,7 @@ def store_forecasting_monitor(config: ForecastMonitorConfig) -> None:
     drift_report, _ = s.check_forecasts(
         batch,
         version_artifact(version, PROFILE_ARTIFACT),
-        version_artifact(version, "store_forecaster"),
+        version_artifact(version, USE_CASE.model_artifact),
         config,
         version.name,
     )

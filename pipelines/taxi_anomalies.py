@@ -6,11 +6,12 @@ from model_factory.integrations.zenml_alerts import failure_hook
 from model_factory.integrations.zenml_lookup import stage_version, version_artifact
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.data import reference_source
+from model_factory.taxi.use_case import USE_CASE
 from steps import taxi_anomalies as s
 from steps.promotion import promote
 
 MODEL = Model(
-    name="taxi_anomaly_detector",
+    name=USE_CASE.model_name,
     description="Taxi ride anomalies: a scaler fitted on a reference window + DBSCAN parameters",
     tags=["taxi", "anomaly_detection"],
 )

@@ -11,6 +11,7 @@ from zenml.integrations.sklearn.materializers.sklearn_materializer import Sklear
 from model_factory import plots, provenance, splits
 from model_factory.bank import comparison, data, evaluate, model, monitor
 from model_factory.bank.config import BankTrainingConfig
+from model_factory.bank.use_case import USE_CASE
 from model_factory.drift.profile import ReferenceProfile
 from model_factory.integrations.frame_materializer import HashedPandasMaterializer
 from model_factory.integrations.zenml_models import record_training
@@ -39,10 +40,10 @@ def split(
     return train_set, test_set
 
 
-@step(output_materializers={"classifier": SklearnMaterializer})
+@step(output_materializers={USE_CASE.model_artifact: SklearnMaterializer})
 def train(
     train_set: pd.DataFrame, config: BankTrainingConfig
-) -> tuple[Annotated[BaseEstimator, "classifier"], Annotated[dict, "search_summary"]]:
+) -> tuple[Annotated[BaseEstimator, USE_CASE.model_artifact], Annotated[dict, "search_summary"]]:
     trained = model.train(train_set, config)
     return trained.model, trained.search_summary()
 
@@ -65,7 +66,7 @@ def evaluate_model(
         "missing_values": sum(missing.values()),
     }
     figure = evaluate.evaluation_figure(classifier, test_set, config)
-    image = plots.save(figure, output_dir("bank_marketing") / "evaluation.png")
+    image = plots.save(figure, output_dir(USE_CASE.outputs) / "evaluation.png")
     version = record_training(
         metrics,
         config,

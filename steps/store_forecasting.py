@@ -12,13 +12,12 @@ from model_factory.drift.profile import ReferenceProfile
 from model_factory.forecasting import comparison, data, evaluate, monitor, train
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.forecasting.forecaster import StoreForecaster
+from model_factory.forecasting.use_case import USE_CASE
 from model_factory.integrations.forecast_materializer import StoreForecasterMaterializer
 from model_factory.integrations.frame_materializer import HashedPandasMaterializer
 from model_factory.integrations.zenml_models import record_training
 from model_factory.paths import output_dir
 from steps.caching import pure
-
-USE_CASE = "store_forecasting"
 
 
 @step(output_materializers=HashedPandasMaterializer)
@@ -64,7 +63,7 @@ def evaluate_forecasts(
 ]:
     metrics = evaluate.pooled_metrics(holdout_forecasts)
     store_metrics = evaluate.store_metrics(holdout_forecasts, evaluated_forecaster, stores)
-    out = output_dir(USE_CASE)
+    out = output_dir(USE_CASE.outputs)
     store_metrics.to_csv(out / "store_metrics.csv", index=False)
     shown = evaluate.plot_stores(store_metrics, config.plot_stores)
     figure = evaluate.forecast_figure(holdout_forecasts, sales, store_metrics, shown)
@@ -84,10 +83,10 @@ def evaluate_forecasts(
     return {**metrics, "model_version": version}, store_metrics, forecast_plot, profile
 
 
-@step(output_materializers={"store_forecaster": StoreForecasterMaterializer})
+@step(output_materializers={USE_CASE.model_artifact: StoreForecasterMaterializer})
 def refit(
     sales: pd.DataFrame, evaluated_forecaster: StoreForecaster, config: ForecastTrainingConfig
 ) -> Annotated[
-    StoreForecaster, ArtifactConfig(name="store_forecaster", artifact_type=ArtifactType.MODEL)
+    StoreForecaster, ArtifactConfig(name=USE_CASE.model_artifact, artifact_type=ArtifactType.MODEL)
 ]:
     return train.refit(sales, evaluated_forecaster, config)

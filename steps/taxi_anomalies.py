@@ -17,11 +17,12 @@ from model_factory.paths import resolve_db_url
 from model_factory.taxi import comparison, data, evaluate, model, monitor, simulate, sink
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.model import TaxiDetector
+from model_factory.taxi.use_case import USE_CASE
 from steps.caching import pure
 
 logger = logging.getLogger(__name__)
 
-DETECTOR_ARTIFACT = "taxi_detector"
+DETECTOR_ARTIFACT = USE_CASE.model_artifact
 # Typed as a model artifact, so the model version lists it among its models, not its data.
 DetectorArtifact = Annotated[
     TaxiDetector, ArtifactConfig(name=DETECTOR_ARTIFACT, artifact_type=ArtifactType.MODEL)

@@ -242,7 +242,5 @@ def test_a_webhook_url_in_a_config_file_is_refused(model, tmp_path):
     run_config = yaml.safe_load((PROJECT_ROOT / "zenml_config/bank_scoring.yaml").read_text())
     run_config["settings"] = {"alerts": {"webhook": "https://example.invalid/x"}}
     (tmp_path / "bank_scoring.yaml").write_text(yaml.safe_dump(run_config))
-    code, _, err = run_main(
-        "predict", "bank-marketing", "--config", str(tmp_path / "bank_scoring.yaml")
-    )
+    code, _, err = run_main("predict", "bank", "--config", str(tmp_path / "bank_scoring.yaml"))
     assert_refused(code, err, "webhook: an alert webhook URL is a secret")

@@ -1,4 +1,4 @@
-"""`model-factory train bank-marketing` on bad input: exit 2, one line, nothing registered."""
+"""`model-factory train bank` on bad input: exit 2, one line, nothing registered."""
 
 import pytest
 
@@ -39,7 +39,7 @@ def test_bad_data_exits_2_with_one_line(cli, sample, tmp_path, case, fragment):
         "header_only": lambda: _write(tmp_path, frame.head(0)),
         "missing_file": lambda: tmp_path / "absent.csv",
     }[case]()
-    result = cli("train", "bank-marketing", "--data", str(path))
+    result = cli("train", "bank", "--data", str(path))
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and fragment in lines[0], result.stderr
@@ -56,13 +56,13 @@ def test_bad_data_exits_2_with_one_line(cli, sample, tmp_path, case, fragment):
 def test_bad_config_exits_2(cli, tmp_path, text, fragment):
     path = tmp_path / "c.yaml"
     path.write_text(text)
-    result = cli("train", "bank-marketing", "--config", str(path))
+    result = cli("train", "bank", "--config", str(path))
     assert result.returncode == 2 and fragment in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_missing_config_exits_2(cli, tmp_path):
-    result = cli("train", "bank-marketing", "--config", str(tmp_path / "none.yaml"))
+    result = cli("train", "bank", "--config", str(tmp_path / "none.yaml"))
     assert result.returncode == 2 and "config file not found" in result.stderr
 
 

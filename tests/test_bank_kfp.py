@@ -54,7 +54,7 @@ def test_kfp_local_run_leaves_every_artifact_and_matches_zenml(tmp_path, monkeyp
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d
     monkeypatch.setenv("OMP_NUM_THREADS", "1")  # ZenML's run: one core, the KFP run the other
     zenml_run = subprocess.Popen(
-        [sys.executable, "-m", "model_factory", "train", "bank-marketing",
+        [sys.executable, "-m", "model_factory", "train", "bank",
          "--config", str(config_path), "--metrics-out", str(tmp_path / "zenml.json")],
         cwd=PROJECT_ROOT, env=os.environ.copy(), text=True,
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

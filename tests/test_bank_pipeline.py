@@ -34,9 +34,7 @@ def _version(name: str, number: str):
 @pytest.mark.slow
 def test_cli_and_zenml_run_give_the_same_registered_model(cli, tmp_path, scratch):
     config = _config(tmp_path)
-    result = cli(
-        "train", "bank-marketing", "--config", config, "--metrics-out", str(tmp_path / "m.json")
-    )
+    result = cli("train", "bank", "--config", config, "--metrics-out", str(tmp_path / "m.json"))
     assert result.returncode == 0, result.stderr[-2000:]
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert {"roc_auc", "pr_auc", "f1", "threshold", "model_version", "promotion"} <= set(metrics)
@@ -85,9 +83,7 @@ def test_another_binary_dataset_works_with_a_config_file_alone(cli, tmp_path):
         target="failed",
         positive_label="1",
     )
-    result = cli(
-        "train", "bank-marketing", "--config", config, "--metrics-out", str(tmp_path / "m.json")
-    )
+    result = cli("train", "bank", "--config", config, "--metrics-out", str(tmp_path / "m.json"))
     assert result.returncode == 0, result.stderr[-2000:]
     metrics = json.loads((tmp_path / "m.json").read_text())
     assert metrics["roc_auc"] > 0.75  # the signal planted above is strong

@@ -1,4 +1,4 @@
-"""`model-factory predict bank-marketing`: batch scoring with the version in a stage.
+"""`model-factory predict bank`: batch scoring with the version in a stage.
 
 One tiny real training run; its version is put in production directly (promotion has tests of
 its own). The predictions must be the registered classifier's own, whatever the batch's extra
@@ -35,9 +35,7 @@ def production(tmp_path_factory) -> str:
     raw["parameters"]["config"]["search"].update(n_candidates=2, cv_folds=2)
     raw["parameters"]["config"]["promote"] = False
     (folder / "train.yaml").write_text(yaml.safe_dump(raw))
-    return train_into_production(
-        MODEL, folder, "bank-marketing", "--config", str(folder / "train.yaml")
-    )
+    return train_into_production(MODEL, folder, "bank", "--config", str(folder / "train.yaml"))
 
 
 def test_no_production_version_exits_2_and_says_how_to_promote(tmp_path, bank_rows):
@@ -45,7 +43,7 @@ def test_no_production_version_exits_2_and_says_how_to_promote(tmp_path, bank_ro
     batch = tmp_path / "batch.csv"
     bank_rows.head(20).to_csv(batch, sep=";", index=False)
     code, _, err = run_main(
-        "predict", "bank-marketing", "--data", str(batch), "--out", str(tmp_path / "p.csv")
+        "predict", "bank", "--data", str(batch), "--out", str(tmp_path / "p.csv")
     )
     assert code == 2
     assert f"no version of {MODEL} is in production" in err
@@ -60,7 +58,7 @@ def test_predictions_are_the_production_classifiers_own(cli, tmp_path, bank_rows
     batch.loc[:4, "job"] = "astronaut"
     data, out, metrics_path = tmp_path / "batch.csv", tmp_path / "pred.csv", tmp_path / "m.json"
     batch.to_csv(data, sep=";", index=False)
-    done = cli("predict", "bank-marketing", "--data", str(data), "--out", str(out),
+    done = cli("predict", "bank", "--data", str(data), "--out", str(out),
                "--metrics-out", str(metrics_path))  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
 
@@ -104,7 +102,7 @@ def test_bad_batches_exit_2_and_write_nothing(tmp_path, bank_rows, production, h
         batch.loc[3, "age"] = 500
     data, out = tmp_path / "batch.csv", tmp_path / "pred.csv"
     data.write_text("") if how == "empty" else batch.to_csv(data, sep=";", index=False)
-    code, _, err = run_main("predict", "bank-marketing", "--data", str(data), "--out", str(out))
+    code, _, err = run_main("predict", "bank", "--data", str(data), "--out", str(out))
     assert code == 2, err
     assert message in err and err.strip().count("\n") == 0
     assert not out.exists()

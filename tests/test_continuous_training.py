@@ -37,7 +37,7 @@ def tiny_config(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def production(tiny_config, tmp_path_factory) -> str:
     folder = tmp_path_factory.mktemp("ct-train")
-    return train_into_production(MODEL, folder, "bank-marketing", "--config", tiny_config)
+    return train_into_production(MODEL, folder, "bank", "--config", tiny_config)
 
 
 def retrain(tmp_path, tiny_config, shifted: bool):
@@ -46,7 +46,7 @@ def retrain(tmp_path, tiny_config, shifted: bool):
     path = tmp_path / ("shifted.csv" if shifted else "fresh.csv")
     batch.to_csv(path, sep=";", index=False)
     out = tmp_path / "metrics.json"
-    done = run_cli("retrain-if-drifted", MODEL, "--data", str(path), "--config", tiny_config,
+    done = run_cli("retrain-if-drifted", "bank", "--data", str(path), "--config", tiny_config,
                    "--metrics-out", str(out))  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     return done, out
@@ -85,7 +85,7 @@ def test_drift_retrains_and_the_gate_decides_on_the_new_rows(tmp_path, tiny_conf
 
 
 def test_export_reference_writes_what_the_kubeflow_monitors_read(tmp_path, production):
-    code, out, err = run_main("export-reference", MODEL, "--to", str(tmp_path / "reference"))
+    code, out, err = run_main("export-reference", "bank", "--to", str(tmp_path / "reference"))
     assert code == 0, err
     assert out.strip() == f"{MODEL} version {production} (production): {tmp_path}/reference"
     reference = continuous.load_reference(tmp_path / "reference", MODEL)

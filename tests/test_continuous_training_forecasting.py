@@ -48,7 +48,7 @@ def production(folder) -> str:
     synthetic.generate(WORLD)[0].to_csv(history, index=False)
     config.write_text(yaml.safe_dump({"parameters": {"config": TINY_FORECAST}}))
     return train_into_production(
-        MODEL, folder, "store-forecasting", "--data", str(history), "--config", str(config)
+        MODEL, folder, "forecasting", "--data", str(history), "--config", str(config)
     )
 
 
@@ -61,7 +61,7 @@ def retrain(folder, retrain_config, shifted: bool) -> tuple[str, object]:
     batch.to_csv(path, index=False)
     out = folder / f"metrics_{path.stem}.json"
     code, printed, err = run_main(
-        "retrain-if-drifted", MODEL, "--data", str(path), "--config", retrain_config,
+        "retrain-if-drifted", "forecasting", "--data", str(path), "--config", retrain_config,
         "--metrics-out", str(out),
     )  # fmt: skip
     assert code == 0, err[-3000:]
@@ -101,7 +101,7 @@ def test_a_batch_too_short_to_learn_and_judge_the_change_exits_2_first(folder, p
     path = folder / "short.csv"
     shift.shift(shift.next_days(WORLD, 13), level_stores=[1]).to_csv(path, index=False)
     before = version_names(MODEL)
-    code, printed, err = run_main("retrain-if-drifted", MODEL, "--data", str(path))
+    code, printed, err = run_main("retrain-if-drifted", "forecasting", "--data", str(path))
     assert code == 2, err[-2000:]
     assert "recent batch: 13 days; retraining needs at least 14" in err
     assert "drift" not in printed  # refused before monitoring

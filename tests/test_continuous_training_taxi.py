@@ -32,7 +32,7 @@ def _ok(*args: str) -> str:
 def production(tmp_path_factory):
     """A detector fitted by a first detection run, straight into production (set-up)."""
     metrics = tmp_path_factory.mktemp("taxi-ct") / "metrics.json"
-    _ok("detect", "taxi-anomalies", "--run-date", "2024-06-01", "--metrics-out", str(metrics))
+    _ok("detect", "taxi", "--run-date", "2024-06-01", "--metrics-out", str(metrics))
     version = json.loads(metrics.read_text())["model_version"]
     clear_stages(MODEL)
     Client().get_model_version(MODEL, version).set_stage("production", force=True)
@@ -43,7 +43,7 @@ def production(tmp_path_factory):
 def test_calm_day_fits_nothing(production, tmp_path):
     before = version_names(MODEL)
     out = tmp_path / "metrics.json"
-    printed = _ok("retrain-if-drifted", MODEL, "--run-date", "2024-06-01",
+    printed = _ok("retrain-if-drifted", "taxi", "--run-date", "2024-06-01",
                   "--metrics-out", str(out))  # fmt: skip
     assert "no drift: nothing retrained" in printed
     assert version_names(MODEL) == before and not out.exists()
@@ -51,11 +51,11 @@ def test_calm_day_fits_nothing(production, tmp_path):
 
 def test_day_of_longer_rides_fits_a_version_and_the_gate_decides(production, tmp_path):
     longer = tmp_path / "longer.csv"
-    _ok("sample-batch", "taxi-rides", "--shift", "--run-date", "2024-06-02", "--out", str(longer))
-    _ok("detect", "taxi-anomalies", "--run-date", "2024-06-02", "--data", str(longer))
+    _ok("sample-batch", "taxi", "--shift", "--run-date", "2024-06-02", "--out", str(longer))
+    _ok("detect", "taxi", "--run-date", "2024-06-02", "--data", str(longer))
     before = version_names(MODEL)
     out = tmp_path / "metrics.json"
-    printed = _ok("retrain-if-drifted", MODEL, "--run-date", "2024-06-02",
+    printed = _ok("retrain-if-drifted", "taxi", "--run-date", "2024-06-02",
                   "--metrics-out", str(out))  # fmt: skip
     assert "retraining" in printed
     metrics, version = retrained(
@@ -81,9 +81,9 @@ def test_day_of_longer_rides_fits_a_version_and_the_gate_decides(production, tmp
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        ((MODEL,), "taxi_anomaly_detector: pass --run-date D"),
-        ((MODEL, "--run-date", "2024-06-02", "--data", "rides.csv"), "pass --run-date D"),
-        (("bank_marketing_classifier", "--run-date", "2024-06-02"), "pass --data PATH"),
+        (("taxi",), "taxi_anomaly_detector: pass --run-date D"),
+        (("taxi", "--run-date", "2024-06-02", "--data", "rides.csv"), "pass --run-date D"),
+        (("bank", "--run-date", "2024-06-02"), "pass --data PATH"),
     ],
     ids=["taxi-without-day", "taxi-with-file", "bank-with-day"],
 )

@@ -1,4 +1,4 @@
-"""model_factory.dbscan against scikit-learn's DBSCAN on data built to break a grid DBSCAN.
+"""model_factory.taxi.dbscan against scikit-learn's DBSCAN on data built to break a grid DBSCAN.
 
 Each case checks what "scikit-learn's answer" means (same noise, same core set, same partition
 of the core points, every border point within eps of a core point of its cluster) and then that
@@ -13,8 +13,8 @@ import pytest
 from sklearn.cluster import DBSCAN
 from sklearn.preprocessing import StandardScaler
 
-from model_factory import dbscan as grid_dbscan_module
-from model_factory.dbscan import DBSCANResult, dbscan
+from model_factory.taxi import dbscan as grid_dbscan_module
+from model_factory.taxi.dbscan import DBSCANResult, dbscan
 
 
 def check_against_sklearn(

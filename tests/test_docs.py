@@ -226,7 +226,7 @@ def test_every_model_factory_command_in_the_docs_exists_with_its_options():
 
 def test_the_command_check_catches_a_wrong_command():
     root = _cli()
-    assert _check_model_factory_command(root, ["train", "bank-marketing", "--data", "x"]) is None
+    assert _check_model_factory_command(root, ["train", "bank", "--data", "x"]) is None
     assert "no command" in _check_model_factory_command(root, ["train", "no-such-use-case"])
     assert "unknown options" in _check_model_factory_command(root, ["models", "--no-such-flag"])
 

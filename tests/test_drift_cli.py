@@ -43,7 +43,7 @@ def _ok(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def taxi_production() -> None:
-    _ok("detect", "taxi-anomalies", "--run-date", "2024-06-01")
+    _ok("detect", "taxi", "--run-date", "2024-06-01")
     _to_production("taxi_anomaly_detector")
 
 
@@ -57,18 +57,18 @@ def bank_batches(tmp_path_factory) -> dict:
             {"enable_cache": False, "parameters": {"config": TINY_BANK | {"promote": False}}}
         )
     )
-    _ok("train", "bank-marketing", "--config", str(config))
+    _ok("train", "bank", "--config", str(config))
     _to_production("bank_marketing_classifier")
     fresh, shifted = folder / "fresh.csv", folder / "shifted.csv"
-    _ok("sample-batch", "bank-marketing", "--out", str(fresh))
-    _ok("sample-batch", "bank-marketing", "--shift", "--out", str(shifted))
+    _ok("sample-batch", "bank", "--out", str(fresh))
+    _ok("sample-batch", "bank", "--shift", "--out", str(shifted))
     return {"folder": folder, "fresh": fresh, "shifted": shifted}
 
 
 def test_taxi_calm_day_exits_0(taxi_production, tmp_path):
     metrics = tmp_path / "drift.json"
     code, out, err = run_main(
-        "monitor", "taxi-anomalies", "--run-date", "2024-06-01", "--metrics-out", str(metrics)
+        "monitor", "taxi", "--run-date", "2024-06-01", "--metrics-out", str(metrics)
     )
     assert code == 0, err[-3000:]
     assert "no drift" in out
@@ -78,11 +78,11 @@ def test_taxi_calm_day_exits_0(taxi_production, tmp_path):
 
 def test_taxi_longer_rides_exit_4(taxi_production, tmp_path):
     longer = tmp_path / "longer.csv"
-    _ok("sample-batch", "taxi-rides", "--shift", "--run-date", "2024-06-02", "--out", str(longer))
-    _ok("detect", "taxi-anomalies", "--run-date", "2024-06-02", "--data", str(longer))
+    _ok("sample-batch", "taxi", "--shift", "--run-date", "2024-06-02", "--out", str(longer))
+    _ok("detect", "taxi", "--run-date", "2024-06-02", "--data", str(longer))
     metrics = tmp_path / "drift.json"
     code, _, err = run_main(
-        "monitor", "taxi-anomalies", "--run-date", "2024-06-02", "--metrics-out", str(metrics)
+        "monitor", "taxi", "--run-date", "2024-06-02", "--metrics-out", str(metrics)
     )
     assert code == 4, err[-3000:]
     assert err.startswith("drift: 2 check(s): ride_dist, ride_time")
@@ -91,15 +91,15 @@ def test_taxi_longer_rides_exit_4(taxi_production, tmp_path):
 
 
 def test_taxi_day_without_rides_exits_2(taxi_production):
-    code, _, err = run_main("monitor", "taxi-anomalies", "--run-date", "2024-07-09")
+    code, _, err = run_main("monitor", "taxi", "--run-date", "2024-07-09")
     assert code == 2 and "has no rows for 2024-07-09" in err
 
 
 def test_bank_fresh_batch_exits_0_and_shifted_exits_4(bank_batches):
-    code, out, err = run_main("monitor", "bank-marketing", "--data", str(bank_batches["fresh"]))
+    code, out, err = run_main("monitor", "bank", "--data", str(bank_batches["fresh"]))
     assert code == 0, err[-3000:]
     assert "no drift" in out
-    code, _, err = run_main("monitor", "bank-marketing", "--data", str(bank_batches["shifted"]))
+    code, _, err = run_main("monitor", "bank", "--data", str(bank_batches["shifted"]))
     assert code == 4, err[-3000:]
     assert err.startswith("drift: ") and "balance" in err and "job" in err
     assert [s["drifted"] for s in _drift_checks("bank_marketing_classifier").values()][-2:] == [
@@ -119,5 +119,5 @@ def test_bank_fresh_batch_exits_0_and_shifted_exits_4(bank_batches):
 def test_bank_mismatched_or_empty_batch_exits_2(bank_batches, tmp_path, change, message):
     bad = tmp_path / "bad.csv"
     change(pd.read_csv(bank_batches["fresh"], sep=";")).to_csv(bad, sep=";", index=False)
-    code, _, err = run_main("monitor", "bank-marketing", "--data", str(bad))
+    code, _, err = run_main("monitor", "bank", "--data", str(bad))
     assert code == 2 and message in err, err

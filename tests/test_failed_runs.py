@@ -79,7 +79,7 @@ def test_a_killed_run_is_marked_failed_and_its_version_skipped(tmp_path):
     the next command that touches the model marks it failed."""
     before = _version_names()
     rides = tmp_path / "rides"
-    command = [sys.executable, "-m", "model_factory", "detect", "taxi-anomalies",
+    command = [sys.executable, "-m", "model_factory", "detect", "taxi",
                "--run-date", "2024-06-10", "--rides", "40000",
                "--db", f"sqlite:///{tmp_path / 'staging.db'}"]  # fmt: skip
     with rides.open("w") as log:

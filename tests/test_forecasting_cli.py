@@ -1,4 +1,4 @@
-"""`model-factory train store-forecasting` and `zenml pipeline run` as a user runs them."""
+"""`model-factory train forecasting` and `zenml pipeline run` as a user runs them."""
 
 import json
 import os
@@ -64,7 +64,7 @@ def test_bad_data_exits_2_with_one_line(cli, tmp_path, how, message):
     _corrupt(pd.read_csv(train_path, dtype={"StateHoliday": str}), how).to_csv(
         train_path, index=False
     )
-    result = cli("train", "store-forecasting", "--data", str(train_path))
+    result = cli("train", "forecasting", "--data", str(train_path))
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"error: {train_path}: ")
     assert message in result.stderr and result.stderr.strip().count("\n") == 0
@@ -73,11 +73,11 @@ def test_bad_data_exits_2_with_one_line(cli, tmp_path, how, message):
 def test_bad_config_and_store_file_exit_2(cli, tmp_path):
     train_path, store_path = _write_data(tmp_path)
     config = _write_config(tmp_path, candidats=["prophet_log"])
-    result = cli("train", "store-forecasting", "--config", str(config))
+    result = cli("train", "forecasting", "--config", str(config))
     assert result.returncode == 2 and "candidats: Extra inputs are not permitted" in result.stderr
     pd.read_csv(store_path).iloc[1:].to_csv(store_path, index=False)
     config = _write_config(tmp_path)
-    result = cli("train", "store-forecasting", "--data", str(train_path), "--stores",
+    result = cli("train", "forecasting", "--data", str(train_path), "--stores",
                  str(store_path), "--config", str(config))  # fmt: skip
     assert result.returncode == 2 and "store(s) of the sales data are missing" in result.stderr
 
@@ -95,7 +95,7 @@ def test_train_command_then_zenml_pipeline_run(cli, tmp_path, scratch):
     config = _write_config(tmp_path)
     metrics_path = tmp_path / "metrics.json"
     result = cli(
-        "train", "store-forecasting", "--data", str(train_path), "--stores", str(store_path),
+        "train", "forecasting", "--data", str(train_path), "--stores", str(store_path),
         "--config", str(config), "--metrics-out", str(metrics_path),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]

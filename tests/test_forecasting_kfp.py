@@ -52,7 +52,7 @@ def test_fan_out_over_store_groups_matches_the_single_process_zenml_run(tmp_path
     config_path = _small_config(tmp_path)
     zenml_home = tmp_path / "zenml_outputs"
     zenml_run = subprocess.Popen(
-        [sys.executable, "-m", "model_factory", "train", "store-forecasting",
+        [sys.executable, "-m", "model_factory", "train", "forecasting",
          "--config", str(config_path), "--metrics-out", str(tmp_path / "zenml.json")],
         cwd=PROJECT_ROOT, env={**os.environ, "MODEL_FACTORY_HOME": str(zenml_home)},
         text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,

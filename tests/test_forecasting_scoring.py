@@ -1,4 +1,4 @@
-"""`model-factory predict store-forecasting`: every store's forecast into `store_forecasts`.
+"""`model-factory predict forecasting`: every store's forecast into `store_forecasts`.
 
 One tiny real training run (3 synthetic stores) is put in production directly (promotion has
 tests of its own). Stored forecasts must be the registered forecaster's own, on the default
@@ -28,7 +28,7 @@ def production(tmp_path_factory) -> str:
     sales.to_csv(folder / "train.csv", index=False)
     (folder / "config.yaml").write_text(yaml.safe_dump({"parameters": {"config": TINY_FORECAST}}))
     return train_into_production(
-        MODEL, folder, "store-forecasting", "--data", str(folder / "train.csv"),
+        MODEL, folder, "forecasting", "--data", str(folder / "train.csv"),
         "--config", str(folder / "config.yaml"),
     )  # fmt: skip
 
@@ -47,7 +47,7 @@ def forecaster(version: str):
 
 def test_default_horizon_for_every_store_is_idempotent(cli, tmp_path, production):
     db = f"sqlite:///{tmp_path / 'staging.db'}"
-    done = cli("predict", "store-forecasting", "--horizon", "7", "--db", db)
+    done = cli("predict", "forecasting", "--horizon", "7", "--db", db)
     assert done.returncode == 0, done.stderr[-3000:]
     first = stored(db)
     assert len(first) == 3 * 7 and set(first["model_version"]) == {production}
@@ -58,7 +58,7 @@ def test_default_horizon_for_every_store_is_idempotent(cli, tmp_path, production
         assert rows["forecast"].to_numpy() == pytest.approx(expected["forecast"].to_numpy())
         assert rows["open"].tolist() == expected["Open"].astype(bool).tolist()
 
-    done = cli("predict", "store-forecasting", "--horizon", "7", "--db", db)
+    done = cli("predict", "forecasting", "--horizon", "7", "--db", db)
     assert done.returncode == 0, done.stderr[-3000:]
     again = stored(db)
     assert len(again) == 21  # replaced, not appended
@@ -82,7 +82,7 @@ def test_a_rossmann_calendar_sets_promo_and_opening(cli, tmp_path, production):
     path = tmp_path / "test.csv"
     calendar.to_csv(path, index=False)
     db = f"sqlite:///{tmp_path / 'staging.db'}"
-    done = cli("predict", "store-forecasting", "--calendar", str(path), "--db", db)
+    done = cli("predict", "forecasting", "--calendar", str(path), "--db", db)
     assert done.returncode == 0, done.stderr[-3000:]
     rows = stored(db)
     assert len(rows) == 10 and rows["store"].unique().tolist() == [1, 2]
@@ -122,7 +122,7 @@ def test_bad_calendars_exit_2_and_write_nothing(tmp_path, production, how, messa
         calendar = calendar.drop(columns="Store")
     path, db = tmp_path / "test.csv", tmp_path / "staging.db"
     calendar.to_csv(path, index=False)
-    args = ("predict", "store-forecasting", "--calendar", str(path), "--db", f"sqlite:///{db}")
+    args = ("predict", "forecasting", "--calendar", str(path), "--db", f"sqlite:///{db}")
     code, _, err = run_main(*args)
     assert code == 2, err
     assert message in err and err.strip().count("\n") == 0
@@ -131,7 +131,5 @@ def test_bad_calendars_exit_2_and_write_nothing(tmp_path, production, how, messa
 
 def test_no_production_version_exits_2(tmp_path):
     clear_stages(MODEL)
-    code, _, err = run_main(
-        "predict", "store-forecasting", "--db", f"sqlite:///{tmp_path / 's.db'}"
-    )
+    code, _, err = run_main("predict", "forecasting", "--db", f"sqlite:///{tmp_path / 's.db'}")
     assert code == 2 and f"no version of {MODEL} is in production" in err

@@ -190,7 +190,7 @@ def test_a_compiled_component_runs_as_the_kfp_launcher_runs_it(runtime, tmp_path
 CLUSTER = """
 import json, time
 import numpy as np
-from model_factory import dbscan
+from model_factory.taxi import dbscan
 from model_factory.taxi.model import cluster
 points = np.random.default_rng(1).normal(size=(100_000, 2))
 start = time.perf_counter()
@@ -224,7 +224,7 @@ def test_taxi_detection_loads_the_dbscan_kernels_compiled_at_build_time(runtime)
 
     # The whole command: a day of rides labelled into its SQLite sink, as user 10001.
     done = runtime.run(
-        "model-factory", "detect", "taxi-anomalies", "--run-date", "2024-06-01", "--rides", "20000"
+        "model-factory", "detect", "taxi", "--run-date", "2024-06-01", "--rides", "20000"
     )
     assert done.returncode == 0, (done.stdout + done.stderr)[-3000:]
     assert "taxi_anomalies" in done.stdout
@@ -267,7 +267,7 @@ def test_the_service_answers_from_a_model_version_in_a_store(serve, scratch, tmp
     config.write_text(yaml.safe_dump({"parameters": {"config": TINY_FORECAST}}))
     model = "store_sales_forecaster"
     train_into_production(
-        model, tmp_path, "store-forecasting", "--data", str(history), "--config", str(config)
+        model, tmp_path, "forecasting", "--data", str(history), "--config", str(config)
     )
     for path in [scratch, *scratch.rglob("*")]:  # the service (user 10001) opens it read-write
         path.chmod(path.stat().st_mode | 0o777 if path.is_dir() else 0o666)

@@ -84,31 +84,31 @@ def _calendar(tmp: Path) -> Path:
 # (command line with {placeholders} filled from `tmp`, the message its error line must hold)
 CASES = {
     "metrics-out-folder": (
-        ["train", "bank-marketing", "--metrics-out", "{folder}"],
+        ["train", "bank", "--metrics-out", "{folder}"],
         "exists and is not a regular file (a folder)",
     ),
     "metrics-out-fifo": (
-        ["monitor", "bank-marketing", "--data", "x.csv", "--metrics-out", "{fifo}"],
+        ["monitor", "bank", "--data", "x.csv", "--metrics-out", "{fifo}"],
         "exists and is not a regular file (a FIFO)",
     ),
     "metrics-out-link": (
-        ["detect", "taxi-anomalies", "--run-date", "2024-06-01", "--metrics-out", "{link}"],
+        ["detect", "taxi", "--run-date", "2024-06-01", "--metrics-out", "{link}"],
         "is a symbolic link; outputs do not follow links",
     ),
     "predictions-out-fifo": (
-        ["predict", "bank-marketing", "--out", "{fifo}"],
+        ["predict", "bank", "--out", "{fifo}"],
         "exists and is not a regular file (a FIFO)",
     ),
     "predictions-out-link": (
-        ["predict", "bank-marketing", "--out", "{link}"],
+        ["predict", "bank", "--out", "{link}"],
         "is a symbolic link",
     ),
     "predictions-out-below-a-file": (
-        ["predict", "bank-marketing", "--out", "{file}/predictions.csv"],
+        ["predict", "bank", "--out", "{file}/predictions.csv"],
         "is not a folder",
     ),
     "sample-batch-out-folder": (
-        ["sample-batch", "bank-marketing", "--out", "{folder}"],
+        ["sample-batch", "bank", "--out", "{folder}"],
         "exists and is not a regular file (a folder)",
     ),
     "export-reference-to-file": (
@@ -124,53 +124,53 @@ CASES = {
         "taxi_anomaly_detector has no exportable reference",
     ),
     "config-not-utf8": (
-        ["train", "bank-marketing", "--config", "{latin1}"],
+        ["train", "bank", "--config", "{latin1}"],
         "not UTF-8 text",
     ),
     "config-alias-bomb": (
-        ["train", "bank-marketing", "--config", "{bomb}"],
+        ["train", "bank", "--config", "{bomb}"],
         "aliases (*name) are not allowed",
     ),
     "settings-not-a-mapping": (
-        ["train", "bank-marketing", "--config", "{settings_scalar}"],
+        ["train", "bank", "--config", "{settings_scalar}"],
         "settings.foo: Input should be a valid dictionary",
     ),
     "settings-unknown-key": (
-        ["train", "bank-marketing", "--config", "{settings_unknown}"],
+        ["train", "bank", "--config", "{settings_unknown}"],
         "settings.foo: unknown settings key (accepted: ",
     ),
     "settings-unknown-attribute": (
-        ["train", "bank-marketing", "--config", "{settings_attribute}"],
+        ["train", "bank", "--config", "{settings_attribute}"],
         "settings.docker.no_such_option: unknown setting",
     ),
     "settings-wrong-type": (
-        ["train", "bank-marketing", "--config", "{settings_type}"],
+        ["train", "bank", "--config", "{settings_type}"],
         "steps.train.settings.resources: cpu_count:",
     ),
     "steps-unknown-step": (
-        ["train", "bank-marketing", "--config", "{steps_unknown}"],
+        ["train", "bank", "--config", "{steps_unknown}"],
         "steps: no_such_step: no such step in bank_training",
     ),
     "steps-unknown-key": (
-        ["train", "bank-marketing", "--config", "{steps_key}"],
+        ["train", "bank", "--config", "{steps_key}"],
         "steps.train.bogus: Extra inputs are not permitted",
     ),
     "rides-too-many": (
-        ["detect", "taxi-anomalies", "--run-date", "2024-06-01", "--rides", "1000000000"],
+        ["detect", "taxi", "--run-date", "2024-06-01", "--rides", "1000000000"],
         "simulator.n_rides: Input should be less than or equal to 10000000",
     ),
     "db-driver-missing": (
-        ["detect", "taxi-anomalies", "--run-date", "2024-06-01", "--rides", "200",
+        ["detect", "taxi", "--run-date", "2024-06-01", "--rides", "200",
          "--db", "mysql://user:secret@127.0.0.1/db"],
         "its driver is not installed",
     ),
     "db-bad-port": (
-        ["detect", "taxi-anomalies", "--run-date", "2024-06-01", "--rides", "200",
+        ["detect", "taxi", "--run-date", "2024-06-01", "--rides", "200",
          "--db", "postgresql://user@127.0.0.1:99999/db"],
         "port 99999 is not in 1..65535",
     ),
     "db-port-not-a-number": (
-        ["detect", "taxi-anomalies", "--run-date", "2024-06-01", "--rides", "200",
+        ["detect", "taxi", "--run-date", "2024-06-01", "--rides", "200",
          "--db", "postgresql://user@127.0.0.1:abc/db"],
         "is not usable: invalid literal for int()",
     ),

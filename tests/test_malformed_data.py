@@ -87,7 +87,7 @@ RIDES = "ride_id,ride_dist,ride_time\na,1.5,4\nb,2.0,6\nc,3.1,9\n"
 def test_malformed_rides_are_refused(tmp_path, staging, content, message):
     path = tmp_path / "rides.csv"
     path.write_text(content)
-    args = ["detect", "taxi-anomalies", "--run-date", RUN_DATE, "--data", str(path),
+    args = ["detect", "taxi", "--run-date", RUN_DATE, "--data", str(path),
             "--db", staging]  # fmt: skip
     refused(tmp_path, args, message, databases=[staging])
 
@@ -120,7 +120,7 @@ def test_malformed_bank_data_is_refused(tmp_path, bank, case):
     frame, message = _bank_cases(bank)[case]
     path = tmp_path / "bank.csv"
     frame.to_csv(path, sep=";", index=False)
-    refused(tmp_path, ["train", "bank-marketing", "--data", str(path)], message)
+    refused(tmp_path, ["train", "bank", "--data", str(path)], message)
 
 
 def test_a_bank_csv_with_a_repeated_column_is_refused(tmp_path, bank):
@@ -128,9 +128,7 @@ def test_a_bank_csv_with_a_repeated_column_is_refused(tmp_path, bank):
     head = bank.head(40)
     head.join(head[["age"]], rsuffix="_again").to_csv(path, sep=";", index=False)
     path.write_text(path.read_text().replace(";age_again", ";age", 1))
-    refused(
-        tmp_path, ["train", "bank-marketing", "--data", str(path)], "duplicate column name(s) age"
-    )
+    refused(tmp_path, ["train", "bank", "--data", str(path)], "duplicate column name(s) age")
 
 
 def test_a_scoring_batch_is_held_to_the_training_ranges(bank):
@@ -156,7 +154,7 @@ def test_malformed_sales_are_refused(tmp_path, sales, column, value, message):
     frame = sales.astype({column: float}) if isinstance(value, float) else sales.copy()
     frame.loc[frame.index[5], column] = value
     frame.to_csv(path, index=False)
-    refused(tmp_path, ["train", "store-forecasting", "--data", str(path)], message)
+    refused(tmp_path, ["train", "forecasting", "--data", str(path)], message)
 
 
 def test_a_sales_csv_with_two_sales_columns_is_refused(tmp_path, sales):
@@ -165,7 +163,7 @@ def test_a_sales_csv_with_two_sales_columns_is_refused(tmp_path, sales):
     path.write_text(path.read_text().replace(",Extra", ",Sales", 1))
     refused(
         tmp_path,
-        ["train", "store-forecasting", "--data", str(path)],
+        ["train", "forecasting", "--data", str(path)],
         "duplicate column name(s) Sales",
     )
 
@@ -179,7 +177,7 @@ def test_a_store_table_with_impossible_ids_is_refused(tmp_path, sales, store, me
     )
     config = tmp_path / "forecast.yaml"
     config.write_text(yaml.safe_dump({"parameters": {"config": TINY_FORECAST}}))
-    args = ["train", "store-forecasting", "--data", str(tmp_path / "train.csv"),
+    args = ["train", "forecasting", "--data", str(tmp_path / "train.csv"),
             "--stores", str(tmp_path / "store.csv"), "--config", str(config)]  # fmt: skip
     refused(tmp_path, args, f"store.csv: column Store {message}")
 
@@ -188,7 +186,7 @@ def test_store_ids_in_the_config_are_positive(tmp_path, sales):
     sales.to_csv(tmp_path / "train.csv", index=False)
     config = tmp_path / "forecast.yaml"
     config.write_text(yaml.safe_dump({"parameters": {"config": {"store_ids": [1, 0]}}}))
-    args = ["train", "store-forecasting", "--data", str(tmp_path / "train.csv"),
+    args = ["train", "forecasting", "--data", str(tmp_path / "train.csv"),
             "--config", str(config)]  # fmt: skip
     refused(tmp_path, args, "store_ids.1: Input should be greater than or equal to 1")
 

@@ -39,7 +39,7 @@ def tiny_config(tmp_path, name: str, **overrides) -> str:
 def test_training_promotes_and_fair_comparison_uses_the_candidates_holdout(tmp_path):
     clear_stages(MODEL)
     metrics_path = tmp_path / "first.json"
-    code, out, err = run_main("train", "bank-marketing", "--config",
+    code, out, err = run_main("train", "bank", "--config",
                               tiny_config(tmp_path, "first.yaml"), "--metrics-out",
                               str(metrics_path))  # fmt: skip
     assert code == 0, err[-3000:]
@@ -52,7 +52,7 @@ def test_training_promotes_and_fair_comparison_uses_the_candidates_holdout(tmp_p
         tmp_path, "second.yaml", test_fraction=0.15, promote=False, sampler="none",
         search={"n_candidates": 1, "cv_folds": 2},
     )  # fmt: skip
-    code, _, err = run_main("train", "bank-marketing", "--config", second_config,
+    code, _, err = run_main("train", "bank", "--config", second_config,
                             "--metrics-out", str(metrics_path))  # fmt: skip
     assert code == 0, err[-3000:]
     second = json.loads(metrics_path.read_text())

@@ -1,6 +1,6 @@
 """Forecaster promotion on real training runs: new weeks of data re-score the incumbent.
 
-Two runs of `model-factory train store-forecasting` on the same synthetic stores: the first
+Two runs of `model-factory train forecasting` on the same synthetic stores: the first
 sees 392 days, the second four more weeks. The first version's registered model (refitted up
 to its last day) never saw the second run's 28-day holdout, so promoting the second re-scores
 the first on exactly those days. The reverse comparison must refit the second's recipe on the
@@ -28,7 +28,7 @@ def train_on(cli, tmp_path, sales: pd.DataFrame, name: str) -> dict:
     data, config, out = (tmp_path / f"{name}{suffix}" for suffix in (".csv", ".yaml", ".json"))
     sales.to_csv(data, index=False)
     config.write_text(yaml.safe_dump({"parameters": {"config": TINY_FORECAST}}))
-    done = cli("train", "store-forecasting", "--data", str(data), "--config", str(config),
+    done = cli("train", "forecasting", "--data", str(data), "--config", str(config),
                "--metrics-out", str(out))  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(out.read_text())

@@ -5,9 +5,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from model_factory import use_cases
 from model_factory.errors import InputError
 from model_factory.fair_comparison import (
-    RESCORERS,
     MissingRescorer,
     NotComparable,
     comparison_mode,
@@ -196,7 +196,7 @@ def test_reuse_needs_no_use_case_code_and_other_modes_say_what_is_missing():
 
 
 def test_every_shipped_model_has_a_rescorer_and_taxi_detectors_are_never_refitted():
-    assert set(RESCORERS) == set(POLICIES)
+    assert {use_case.model_name for use_case in use_cases.all()} == set(POLICIES)
     incumbent = Recorded("1", {"metrics": {"f1": 0.8}, "config": {"seed": 1}})
     candidate = Recorded("2", {"holdout": fixed("e2")})
     with pytest.raises(NotComparable, match="cannot be refitted"):

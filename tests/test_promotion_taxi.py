@@ -27,7 +27,7 @@ def detect(cli, tmp_path, run_date: str, seed: int) -> dict:
     config, out = tmp_path / f"{seed}.yaml", tmp_path / f"{seed}.json"
     config.write_text(yaml.safe_dump(raw))
     db = f"sqlite:///{tmp_path / 'staging.db'}"
-    done = cli("detect", "taxi-anomalies", "--run-date", run_date, "--config", str(config),
+    done = cli("detect", "taxi", "--run-date", run_date, "--config", str(config),
                "--db", db, "--metrics-out", str(out))  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(out.read_text())

@@ -15,9 +15,9 @@ PASSWORD = "Pw-4e1f0c9a-never-recorded"
 @pytest.mark.parametrize(
     ("command", "config"),
     [
-        (["detect", "taxi-anomalies", "--run-date", "2024-06-01"], "run_date: '2024-06-01'"),
-        (["monitor", "taxi-anomalies", "--run-date", "2024-06-01"], "run_date: '2024-06-01'"),
-        (["predict", "store-forecasting"], "horizon_days: 7"),
+        (["detect", "taxi", "--run-date", "2024-06-01"], "run_date: '2024-06-01'"),
+        (["monitor", "taxi", "--run-date", "2024-06-01"], "run_date: '2024-06-01'"),
+        (["predict", "forecasting"], "horizon_days: 7"),
     ],
     ids=["detect", "monitor", "predict"],
 )
@@ -38,7 +38,7 @@ def test_a_password_given_with_db_is_nowhere_in_the_zenml_store(postgres_url, tm
     url = make_url(postgres_url).set(password=PASSWORD).render_as_string(hide_password=False)
     metrics = tmp_path / "metrics.json"
     code, out, err = run_main(
-        "detect", "taxi-anomalies", "--run-date", "2024-06-05", "--rides", "500",
+        "detect", "taxi", "--run-date", "2024-06-05", "--rides", "500",
         "--db", url, "--metrics-out", str(metrics),
     )  # fmt: skip
     assert code == 0, err[-3000:]

@@ -1,4 +1,4 @@
-"""`model-factory detect taxi-anomalies --from D1 --to D2`: every date in order, resumable (dates
+"""`model-factory detect taxi --from D1 --to D2`: every date in order, resumable (dates
 the production version labelled are skipped unless --force), bad ranges refused."""
 
 from datetime import date
@@ -38,7 +38,7 @@ def stored(db: str, day: str):
 def test_a_bad_range_is_refused_and_writes_nothing(tmp_path, options, message):
     db = f"sqlite:///{tmp_path / 'staging.db'}"
     before = World(databases=[db])
-    code, _, err = run_main("detect", "taxi-anomalies", "--db", db, *options)
+    code, _, err = run_main("detect", "taxi", "--db", db, *options)
     assert_refused(code, err, message)
     assert World(databases=[db]) == before
 
@@ -49,14 +49,14 @@ def test_backfill_labels_in_order_skips_what_production_labelled_and_forces(tmp_
     db = f"sqlite:///{tmp_path / 'staging.db'}"
     clear_stages(MODEL.name)
     code, _, err = run_main(
-        "detect", "taxi-anomalies", "--run-date", "2024-06-01", "--rides", RIDES, "--db", db
+        "detect", "taxi", "--run-date", "2024-06-01", "--rides", RIDES, "--db", db
     )
     assert code == 0, err[-2000:]
     first = stored(db, "2024-06-01")
     version = first["model_version"].iloc[0]
     Client().get_model_version(MODEL.name, version).set_stage("production", force=True)
 
-    args = ("detect", "taxi-anomalies", "--rides", RIDES, "--db", db)
+    args = ("detect", "taxi", "--rides", RIDES, "--db", db)
     code, out, err = run_main(*args, "--from", "2024-06-01", "--to", "2024-06-02",
                               "--metrics-out", str(tmp_path / "backfill.json"))  # fmt: skip
     assert code == 0, err[-2000:]

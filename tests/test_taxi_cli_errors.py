@@ -1,4 +1,4 @@
-"""Bad input to `model-factory detect taxi-anomalies`: exit 2, one line, nothing written."""
+"""Bad input to `model-factory detect taxi`: exit 2, one line, nothing written."""
 
 from datetime import UTC, date, datetime
 
@@ -63,7 +63,7 @@ def test_bad_input_exits_2_and_writes_nothing(cli, tmp_path, staging, content, o
     if "--db" not in options:
         options += ["--db", staging]
     metrics = tmp_path / "metrics.json"
-    done = cli("detect", "taxi-anomalies", "--data", str(rides), "--metrics-out", str(metrics),
+    done = cli("detect", "taxi", "--data", str(rides), "--metrics-out", str(metrics),
                *options)  # fmt: skip
 
     assert done.returncode == 2, done.stderr
@@ -76,13 +76,13 @@ def test_bad_input_exits_2_and_writes_nothing(cli, tmp_path, staging, content, o
 
 
 def test_missing_run_date_is_a_usage_error(cli):
-    done = cli("detect", "taxi-anomalies")
+    done = cli("detect", "taxi")
     assert done.returncode == 2
     assert "error: give --run-date D, or --from D1 --to D2 for a range" in done.stderr
 
 
 def test_unreachable_database_fails_before_any_work(cli, tmp_path):
-    done = cli("detect", "taxi-anomalies", "--run-date", DAY,
+    done = cli("detect", "taxi", "--run-date", DAY,
                "--db", f"sqlite:///{tmp_path}/no/such/dir/staging.db")  # fmt: skip
     assert done.returncode == 1
     assert "cannot connect to sqlite:///" in done.stderr

@@ -1,4 +1,4 @@
-"""`model-factory detect taxi-anomalies --rides N`: a bigger synthetic day through the pipeline.
+"""`model-factory detect taxi --rides N`: a bigger synthetic day through the pipeline.
 
 The day, its labels in the staging DB and the metrics have N rides; the detector artifact (JSON)
 carries the scale-aware rule, so a production version labels any day size the same way.
@@ -22,7 +22,7 @@ DAY = "2024-08-01"  # no other test writes this date
 
 def test_rides_option_sizes_the_day_and_the_artifact_carries_the_rule(cli, tmp_path):
     db, metrics_path = f"sqlite:///{tmp_path / 'staging.db'}", tmp_path / "metrics.json"
-    done = cli("detect", "taxi-anomalies", "--run-date", DAY, "--rides", "30000", "--db", db,
+    done = cli("detect", "taxi", "--run-date", DAY, "--rides", "30000", "--db", db,
                "--metrics-out", str(metrics_path))  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     metrics = json.loads(metrics_path.read_text())

@@ -54,7 +54,7 @@ def test_kfp_local_run_writes_the_same_labels_and_metrics_as_zenml(tmp_path, mon
         "MODEL_FACTORY_HOME": str(tmp_path / "zenml_outputs"),
     }
     zenml_run = subprocess.Popen(
-        [sys.executable, "-m", "model_factory", "detect", "taxi-anomalies", "--run-date",
+        [sys.executable, "-m", "model_factory", "detect", "taxi", "--run-date",
          RUN_DATE, "--config", str(config_path), "--db", zenml_db,
          "--metrics-out", str(tmp_path / "zenml.json")],
         cwd=PROJECT_ROOT, env=zenml_env, text=True,

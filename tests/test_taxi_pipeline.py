@@ -1,6 +1,6 @@
 """The taxi detection pipeline end to end on the real ZenML local stack.
 
-`model-factory detect taxi-anomalies` and `zenml pipeline run` as a user types them: rows in the
+`model-factory detect taxi` and `zenml pipeline run` as a user types them: rows in the
 staging DB, metrics JSON, plot, model versions (fit-and-register until a version is production,
 then the production detector without a new version), on SQLite and on PostgreSQL.
 """
@@ -27,7 +27,7 @@ MODEL = "taxi_anomaly_detector"
 
 
 def detect(cli, run_date: str, db: str, metrics: Path) -> dict:
-    done = cli("detect", "taxi-anomalies", "--run-date", run_date, "--db", db,
+    done = cli("detect", "taxi", "--run-date", run_date, "--db", db,
                "--metrics-out", str(metrics))  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(metrics.read_text())

@@ -27,7 +27,7 @@ def test_real_rides_without_a_reference_fit_the_scaler_themselves(tmp_path):
     db = f"sqlite:///{tmp_path / 'staging.db'}"
 
     code, _, stderr = run_main(
-        "detect", "taxi-anomalies", "--run-date", "2024-07-01", "--data",
+        "detect", "taxi", "--run-date", "2024-07-01", "--data",
         str(tmp_path / "rides.csv"), "--db", db, "--rides", "600",
         "--metrics-out", str(tmp_path / "metrics.json"),
     )  # fmt: skip

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from model_factory.bank import evaluate, model
 from model_factory.bank.config import BankTrainingConfig
+from model_factory.bank.use_case import USE_CASE
 from model_factory.config import describe
 from model_factory.fair_comparison import HashHoldout, Holdout, NotComparable, Rescorer
 
@@ -51,7 +52,7 @@ def _require_columns(rows: pd.DataFrame, settings: BankTrainingConfig) -> None:
 
 
 RESCORER = Rescorer(
-    model_artifact="classifier",
+    model_artifact=USE_CASE.model_artifact,
     train_artifact="train_set",
     holdout_artifact="test_set",
     score=score,

@@ -1,6 +1,7 @@
 """The `model-factory` app, its command groups and shared options, the run-and-report
 helpers the commands share, and the entry point that maps errors to exit codes."""
 
+import functools
 import os
 import sys
 from enum import StrEnum
@@ -9,8 +10,10 @@ from pathlib import Path
 import click
 import typer
 
+from model_factory import use_cases
 from model_factory.errors import DriftDetected, InputError, PromotionRejected
 from model_factory.paths import config_dir
+from model_factory.use_case import UseCase
 
 CONFIG_DIR = config_dir()
 
@@ -71,20 +74,66 @@ def run_config_path(given: Path | None, default_name: str) -> Path:
     return given or CONFIG_DIR / default_name
 
 
-def train_and_report(use_case: str, run_config, settings, metrics_out: Path | None) -> dict:
+def deprecated(old: str, new: str) -> None:
+    """One line on stderr for a name kept for one release; stdout stays the command's."""
+    print(f"note: `{old}` is deprecated, use `{new}`", file=sys.stderr)
+
+
+def use_case_command(group: typer.Typer, verb: str, use_case: UseCase, old: str | None = None):
+    """Register a command as `<verb> <short name>` and, hidden and deprecated, under its
+    old name (`old`, default the use case's `old_name`)."""
+    old = old or use_case.old_name
+
+    def register(command):
+        @functools.wraps(command)
+        def old_command(*args, **kwargs):
+            deprecated(f"{verb} {old}", f"{verb} {use_case.name}")
+            return command(*args, **kwargs)
+
+        group.command(use_case.name)(command)
+        group.command(old, hidden=True)(old_command)
+        return command
+
+    return register
+
+
+def use_case_named(name: str) -> UseCase:
+    """A use case argument: its short name, or (deprecated) its registered model name."""
+    for use_case in use_cases.all():
+        if name == use_case.name:
+            return use_case
+        if name == use_case.model_name:
+            deprecated(name, use_case.name)
+            return use_case
+    raise InputError(f"unknown use case {name!r} (one of {', '.join(use_cases.names())})")
+
+
+def model_named(name: str | None) -> str | None:
+    """Argument callback: a model name, or the short name of the use case registering it."""
+    known = {use_case.name: use_case.model_name for use_case in use_cases.all()}
+    return known.get(name, name) if name is not None else None
+
+
+ModelArgument = typer.Argument(
+    ..., callback=model_named,
+    help=f"Model name, or its use case ({', '.join(use_cases.names())})",
+)  # fmt: skip
+
+
+def train_and_report(use_case: UseCase, run_config, settings, metrics_out: Path | None) -> dict:
     """Run a training pipeline and report the metrics its `metrics` output holds."""
     from importlib import import_module
 
     from model_factory.integrations.zenml_runs import run_with_config, step_output
     from model_factory.reporting import print_metrics, write_metrics
 
-    pipeline_module = import_module(f"pipelines.{use_case}")
+    pipeline_module = import_module(use_case.training_pipeline)
     run = run_with_config(pipeline_module.TRAINING, run_config, settings)
     metrics = step_output(run, pipeline_module.METRICS_STEP, "metrics")
     promotion = promotion_of(run, "this pipeline has no promote step")
     metrics["promotion"] = promotion["decision"]
     write_metrics(metrics, metrics_out)
-    print_metrics(f"{use_case} (run {run.name})", metrics)
+    print_metrics(f"{use_case.outputs} (run {run.name})", metrics)
     print(f"promotion: {promotion['decision']}: {promotion['reason']}")
     return metrics
 

@@ -5,13 +5,13 @@ import json
 import time
 
 from model_factory.cli.base import StageName, app
-from model_factory.cli.monitoring import BatchKind, monitor_bank_marketing, sample_batch
+from model_factory.cli.monitoring import monitor_bank, sample_batch
 from model_factory.cli.registry import promote
-from model_factory.cli.scoring import predict_bank_marketing, predict_store_forecasting
+from model_factory.cli.scoring import predict_bank, predict_forecasting
 from model_factory.cli.training import (
-    detect_taxi_anomalies,
-    train_bank_marketing,
-    train_store_forecasting,
+    detect_taxi,
+    train_bank,
+    train_forecasting,
 )
 from model_factory.errors import DriftDetected, InputError, PromotionRejected
 
@@ -34,10 +34,10 @@ def demo() -> None:
     wall_s: dict[str, float] = {}  # each pipeline command's wall time
     timed = functools.partial(_timed, wall_s)
     metrics = {
-        "bank_marketing": timed("bank_marketing", train_bank_marketing)(
+        "bank_marketing": timed("bank_marketing", train_bank)(
             None, None, output_dir("bank_marketing") / "metrics.json"
         ),
-        "taxi_anomalies": timed("taxi_anomalies", detect_taxi_anomalies)(
+        "taxi_anomalies": timed("taxi_anomalies", detect_taxi)(
             "2024-06-01",
             None,
             None,
@@ -48,17 +48,17 @@ def demo() -> None:
             output_dir("taxi_anomalies") / "metrics.json",
             None,
         ),
-        "store_forecasting": timed("store_forecasting", train_store_forecasting)(
+        "store_forecasting": timed("store_forecasting", train_forecasting)(
             None, None, None, output_dir("store_forecasting") / "metrics.json", None
         ),
     }
     # Staging holders that still win go to production; batch scoring then uses production.
     if _demo_release(bank_marketing.MODEL.name):
-        metrics["bank_scoring"] = timed("bank_scoring", predict_bank_marketing)(
+        metrics["bank_scoring"] = timed("bank_scoring", predict_bank)(
             None, None, StageName.production, None, output_dir("bank_marketing") / "scoring.json"
         )
     if _demo_release(store_forecasting.MODEL.name):
-        score_stores = timed("store_forecast_scoring", predict_store_forecasting)
+        score_stores = timed("store_forecast_scoring", predict_forecasting)
         metrics["store_forecast_scoring"] = score_stores(
             None, None, None, StageName.production, None,
             output_dir("store_forecasting") / "scoring.json",
@@ -125,10 +125,10 @@ def _demo_monitor(model: str) -> list[str]:
     lines = []
     for name, shifted in (("fresh", False), ("shifted", True)):
         batch, metrics_out = folder / f"batch_{name}.csv", folder / f"drift_{name}.json"
-        sample_batch(BatchKind.bank_marketing, batch, shifted, 0, "2024-06-01")
+        sample_batch("bank", batch, shifted, 0, "2024-06-01")
         try:
             with contextlib.suppress(DriftDetected):  # the verdict is in the metrics file
-                monitor_bank_marketing(batch, None, metrics_out)
+                monitor_bank(batch, None, metrics_out)
         except InputError as exc:  # e.g. an older store's production has no reference profile
             return [f"[bold]bank_marketing monitor[/]: skipped ({exc})"]
         report = folder / f"drift_report_{name}.html"

@@ -2,7 +2,6 @@
 synthetic batches (fresh or shifted) to try it on."""
 
 import os
-from enum import StrEnum
 from pathlib import Path
 
 import typer
@@ -17,54 +16,54 @@ from model_factory.cli.base import (
     RunDateOption,
     app,
     checked_output,
+    deprecated,
     monitor_app,
     run_config_path,
+    use_case_command,
 )
 from model_factory.errors import DriftDetected, InputError
+from model_factory.use_case import UseCase, resolve
+from model_factory.use_cases import BANK, FORECASTING, TAXI, by_name, names
+from model_factory.use_cases import all as all_use_cases
 
 
-@monitor_app.command("bank-marketing")
-def monitor_bank_marketing(
+@use_case_command(monitor_app, "monitor", BANK)
+def monitor_bank(
     data: Path | None = DataOption, config: Path | None = ConfigOption,
     metrics_out: Path | None = MetricsOption,
 ) -> dict:  # fmt: skip
     """Feature, probability and (with outcomes `y`) ROC-AUC drift of a customer batch."""
-    from model_factory.bank import monitor
-
-    return _monitor_file(monitor, monitor.BankMonitorConfig, "bank_monitor.yaml",
-                         "bank_marketing", data, config, metrics_out)  # fmt: skip
+    return monitor_file(BANK, data, config, metrics_out)
 
 
-@monitor_app.command("store-forecasting")
-def monitor_store_forecasting(
+@use_case_command(monitor_app, "monitor", FORECASTING)
+def monitor_forecasting(
     data: Path | None = DataOption, config: Path | None = ConfigOption,
     metrics_out: Path | None = MetricsOption,
 ) -> dict:  # fmt: skip
     """Per-store level and promotion effect, forecast and RMSPE drift of actual sales."""
-    from model_factory.forecasting import monitor
-
-    return _monitor_file(monitor, monitor.ForecastMonitorConfig, "forecast_monitor.yaml",
-                         "store_forecasting", data, config, metrics_out)  # fmt: skip
+    return monitor_file(FORECASTING, data, config, metrics_out)
 
 
-def _monitor_file(
-    monitor, params, config_name: str, use_case: str,
-    data: Path | None, config: Path | None, metrics_out: Path | None,
-) -> dict:  # fmt: skip
+def monitor_file(
+    use_case: UseCase, data: Path | None, config: Path | None, metrics_out: Path | None
+) -> dict:
     """Monitor a batch file with a use case's `monitor` module; bad batches exit 2 first."""
     from model_factory.config import load_run_config
 
-    run_config = load_run_config(run_config_path(config, config_name), params)
+    monitor = resolve(use_case.monitor)
+    params = resolve(use_case.monitor_params)
+    run_config = load_run_config(run_config_path(config, use_case.monitor_config), params)
     settings = run_config.parameters.config
     if data is not None:
         settings = settings.model_copy(update={"data_path": str(data.resolve())})
-    profile = _monitor_profile(monitor.MODEL_NAME, settings.data_path)
+    profile = _monitor_profile(use_case.model_name, settings.data_path)
     monitor.validate_batch(monitor.load_batch(settings), profile, settings.data_path)
     return _monitor_and_report(use_case, run_config, settings, metrics_out)
 
 
-@monitor_app.command("taxi-anomalies")
-def monitor_taxi_anomalies(
+@use_case_command(monitor_app, "monitor", TAXI)
+def monitor_taxi(
     run_date: str = RunDateOption, db: str | None = DbOption, config: Path | None = ConfigOption,
     metrics_out: Path | None = MetricsOption,
 ) -> dict:  # fmt: skip
@@ -75,19 +74,19 @@ def monitor_taxi_anomalies(
     from model_factory.taxi import monitor
 
     run_config = load_run_config(
-        run_config_path(config, "taxi_monitor.yaml"), monitor.TaxiMonitorConfig
+        run_config_path(config, TAXI.monitor_config), monitor.TaxiMonitorConfig
     )
     settings = parse(
         monitor.TaxiMonitorConfig,
         {**run_config.parameters.config.model_dump(), "run_date": run_date},
         "options",
     )
-    profile = _monitor_profile(monitor.MODEL_NAME, "")
+    profile = _monitor_profile(TAXI.model_name, "")
     url = resolve_db_url(db, settings.db_url)
     require_batch(monitor.load_batch(url, settings.day), profile, f"run date {run_date}")
     if db:  # steps resolve the URL at run time: credentials stay out of ZenML's run records
         os.environ["MODEL_FACTORY_DB_URL"] = db
-    return _monitor_and_report("taxi_anomalies", run_config, settings, metrics_out)
+    return _monitor_and_report(TAXI, run_config, settings, metrics_out)
 
 
 def _monitor_profile(model: str, data_path: str | None):
@@ -99,7 +98,7 @@ def _monitor_profile(model: str, data_path: str | None):
     return reference_profile(monitored_version(model))
 
 
-def _monitor_and_report(use_case: str, run_config, settings, metrics_out: Path | None) -> dict:
+def _monitor_and_report(use_case: UseCase, run_config, settings, metrics_out: Path | None) -> dict:
     """Run the monitor pipeline, print the table, write metrics; drift raises (exit 4)."""
     from importlib import import_module
 
@@ -107,13 +106,13 @@ def _monitor_and_report(use_case: str, run_config, settings, metrics_out: Path |
     from model_factory.integrations.zenml_runs import run_with_config, step_output
     from model_factory.reporting import console, write_metrics
 
-    pipeline_module = import_module(f"pipelines.{use_case}_monitor")
+    pipeline_module = import_module(use_case.monitor_pipeline)
     run = run_with_config(pipeline_module.MONITOR, run_config, settings)
     drift = step_output(run, pipeline_module.REPORT_STEP, "drift_report")
     metrics = step_output(run, pipeline_module.METRICS_STEP, "metrics")
     write_metrics(metrics, metrics_out)
     console.print(report.table(drift))
-    console.print(f"Report: {report.html_path(use_case)} (run {run.name})")
+    console.print(f"Report: {report.html_path(use_case.outputs)} (run {run.name})")
     if drift.drifted:
         raise DriftDetected(f"{len(drift.drifted_checks)} check(s): "
                             + ", ".join(drift.drifted_checks))  # fmt: skip
@@ -121,21 +120,18 @@ def _monitor_and_report(use_case: str, run_config, settings, metrics_out: Path |
     return metrics
 
 
-class BatchKind(StrEnum):
-    bank_marketing = "bank-marketing"
-    store_forecasting = "store-forecasting"
-    taxi_rides = "taxi-rides"
+OLD_BATCH_KINDS = {"taxi-rides": TAXI}  # names before short names, besides `old_name`s
 
 
 @app.command("sample-batch")
 def sample_batch(
-    kind: BatchKind = typer.Argument(..., help="Which batch"),
+    kind: str = typer.Argument(..., help=f"Which use case's batch: {', '.join(names())}"),
     out: Path = typer.Option(
         ..., "--out", callback=checked_output, help=f"CSV to write ({OUTPUT_RULE})"
     ),
     shift: bool = typer.Option(False, "--shift", help="Apply the use case's synthetic shift"),
     seed: int = typer.Option(0, "--seed", help="Seeds the draw and the shift"),
-    run_date: str = typer.Option("2024-06-01", "--run-date", help="taxi-rides: the day"),
+    run_date: str = typer.Option("2024-06-01", "--run-date", help="taxi: the day"),
 ) -> None:
     """Write a fresh batch for `monitor` (or `detect`), optionally shifted: bank customers
     outside bank.csv (shift: job mix, lower balances); the 6 weeks after the default synthetic
@@ -145,19 +141,20 @@ def sample_batch(
     from model_factory import outputs
     from model_factory.reporting import console
 
-    if kind is BatchKind.bank_marketing:
+    use_case = _batch_kind(kind)
+    if use_case is BANK:
         from model_factory.bank import shift as bank_shift
 
         frame = bank_shift.fresh_batch(1000, seed)
         frame = bank_shift.shift(frame, seed) if shift else frame
         note = f"shifted: {', '.join(bank_shift.SHIFTED_FEATURES)}" if shift else ""
         separator = ";"
-    elif kind is BatchKind.store_forecasting:
+    elif use_case is FORECASTING:
         from model_factory.config import load_run_config
         from model_factory.forecasting import shift as sales_shift
         from model_factory.forecasting.config import ForecastTrainingConfig
 
-        training = load_run_config(CONFIG_DIR / "forecast_training.yaml", ForecastTrainingConfig)
+        training = load_run_config(CONFIG_DIR / use_case.training_config, ForecastTrainingConfig)
         settings = training.parameters.config
         frame = sales_shift.next_days(settings.synthetic, settings.holdout_days, seed)
         note = ""
@@ -178,3 +175,14 @@ def sample_batch(
         separator = ","
     outputs.write_csv(frame, out, sep=separator)
     console.print(f"{out}: {len(frame):,} rows{'; ' + note if note else ''}")
+
+
+def _batch_kind(kind: str) -> UseCase:
+    """A use case's short name; its old CLI name still works, with a note."""
+    old = OLD_BATCH_KINDS.get(kind) or next(
+        (u for u in all_use_cases() if kind == u.old_name), None
+    )
+    if old is not None:
+        deprecated(f"sample-batch {kind}", f"sample-batch {old.name}")
+        return old
+    return by_name(kind)

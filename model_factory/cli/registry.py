@@ -5,13 +5,13 @@ from pathlib import Path
 
 import typer
 
-from model_factory.cli.base import CONFIG_DIR, StageName, app
+from model_factory.cli.base import CONFIG_DIR, ModelArgument, StageName, app, model_named
 from model_factory.errors import InputError, PromotionRejected
 
 
 @app.command()
 def history(
-    model: str = typer.Argument(..., help="Model name"),
+    model: str = ModelArgument,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
 ) -> None:
     """Every decision in order: trained or retrained, monitored (drift or not), promoted,
@@ -41,7 +41,7 @@ def history(
 
 @app.command()
 def promote(
-    model: str = typer.Argument(..., help="Model name, e.g. bank_marketing_classifier"),
+    model: str = ModelArgument,
     to: StageName = typer.Option(..., "--to", help="Target stage"),
     version: str | None = typer.Option(
         None, "--version", help="Version name or number (default: latest / the staging holder)"
@@ -61,7 +61,7 @@ def promote(
 
 
 @app.command()
-def rollback(model: str = typer.Argument(..., help="Model name")) -> None:
+def rollback(model: str = ModelArgument) -> None:
     """Give production back to the version that held it before the current holder."""
     from model_factory.integrations import zenml_stages
 
@@ -70,7 +70,9 @@ def rollback(model: str = typer.Argument(..., help="Model name")) -> None:
 
 @app.command()
 def models(
-    model: str | None = typer.Argument(None, help="One model (default: all)"),
+    model: str | None = typer.Argument(
+        None, callback=model_named, help="One model or use case (default: all)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
 ) -> None:
     """List model versions: stage, key metrics, created time and the last decision."""

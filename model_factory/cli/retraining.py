@@ -1,34 +1,24 @@
 """`retrain-if-drifted` and `export-reference`: continuous training locally, and the
 production reference the Kubeflow monitor pipelines read."""
 
-from enum import StrEnum
 from pathlib import Path
 
 import typer
 
-from model_factory.cli.base import DbOption, MetricsOption, app, run_config_path
-from model_factory.cli.monitoring import (
-    monitor_bank_marketing,
-    monitor_store_forecasting,
-    monitor_taxi_anomalies,
-)
-from model_factory.cli.training import (
-    detect_taxi_anomalies,
-    train_bank_marketing,
-    train_store_forecasting,
-)
+from model_factory import use_cases
+from model_factory.cli.base import DbOption, MetricsOption, app, run_config_path, use_case_named
+from model_factory.cli.monitoring import monitor_file, monitor_taxi
+from model_factory.cli.training import detect_taxi, train_bank, train_forecasting
 from model_factory.errors import DriftDetected, InputError
+from model_factory.use_case import UseCase, resolve
+from model_factory.use_cases import BANK, FORECASTING, TAXI
 
-
-class RetrainableModel(StrEnum):
-    bank_marketing_classifier = "bank_marketing_classifier"
-    store_sales_forecaster = "store_sales_forecaster"
-    taxi_anomaly_detector = "taxi_anomaly_detector"
+USE_CASE_HELP = f"Use case: {', '.join(use_cases.names())}"
 
 
 @app.command("retrain-if-drifted")
 def retrain_if_drifted(
-    model: RetrainableModel = typer.Argument(..., help="Model to check and maybe retrain"),
+    name: str = typer.Argument(..., metavar="USE_CASE", help=USE_CASE_HELP),
     data: Path | None = typer.Option(
         None, "--data", help="Recent batch, with outcomes (y / Sales); bank and forecasting"
     ),
@@ -52,23 +42,23 @@ def retrain_if_drifted(
     from model_factory.integrations.zenml_drift import monitored_version, record_retraining
     from model_factory.reporting import console
 
-    taxi = model is RetrainableModel.taxi_anomaly_detector
+    use_case = use_case_named(name)
+    model = use_case.model_name
+    taxi = use_case is TAXI  # its batch is a labelled run date in the DB, not a file
     if taxi and (run_date is None or data is not None):
-        raise InputError("taxi_anomaly_detector: pass --run-date D (its rides come from the DB)")
+        raise InputError(f"{model}: pass --run-date D (its rides come from the DB)")
     if not taxi and (data is None or run_date is not None or db is not None):
-        raise InputError(f"{model.value}: pass --data PATH (--run-date and --db are taxi's)")
+        raise InputError(f"{model}: pass --data PATH (--run-date and --db are taxi's)")
     source = f"run date {run_date}" if taxi else data.name
-    if model is RetrainableModel.store_sales_forecaster:  # before anything is recorded
+    if use_case is FORECASTING:  # before anything is recorded
         holdout = _retraining_holdout(data, config)
     try:
         if taxi:
-            monitor_taxi_anomalies(run_date, db, None, None)
-        elif model is RetrainableModel.bank_marketing_classifier:
-            monitor_bank_marketing(data, None, None)
+            monitor_taxi(run_date, db, None, None)
         else:
-            monitor_store_forecasting(data, None, None)
+            monitor_file(use_case, data, None, None)
     except DriftDetected as drift:
-        production = monitored_version(model.value)
+        production = monitored_version(model)
         reason = f"drift against production version {production.name} on {source}: {drift}"
     else:
         console.print("no drift: nothing retrained")
@@ -76,15 +66,13 @@ def retrain_if_drifted(
     console.print(f"{reason}; retraining")
     if taxi:
         metrics = _retrain_taxi(run_date, db, config, metrics_out, production)
-    elif model is RetrainableModel.bank_marketing_classifier:
-        metrics = train_bank_marketing(
-            _retraining_window(model, data, production), config, metrics_out
-        )
+    elif use_case is BANK:
+        metrics = train_bank(_retraining_window(use_case, data, production), config, metrics_out)
     else:
-        window = _retraining_window(model, data, production)
-        metrics = train_store_forecasting(window, None, config, metrics_out, holdout)
+        window = _retraining_window(use_case, data, production)
+        metrics = train_forecasting(window, None, config, metrics_out, holdout)
     version = metrics["model_version"]
-    record_retraining(model.value, version, reason)
+    record_retraining(model, version, reason)
     console.print(f"version {version} retrained after {production.name}: {metrics['promotion']}")
     return metrics
 
@@ -97,13 +85,13 @@ def _retraining_holdout(data: Path, config: Path | None) -> int:
     from model_factory.forecasting.config import ForecastTrainingConfig
     from model_factory.validation import read_table
 
-    path = run_config_path(config, "forecast_training.yaml")
+    path = run_config_path(config, FORECASTING.training_config)
     configured = load_run_config(path, ForecastTrainingConfig).parameters.config.holdout_days
     batch = read_table(data, **forecast_data.CSV_OPTIONS)
     return forecast_data.retraining_holdout(batch, configured)
 
 
-def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
+def _retraining_window(use_case: UseCase, data: Path, version) -> Path:
     """Reference plus recent as a CSV beside the outputs: the production `version`'s training
     data (bank: its recorded source; forecasting: its `sales` artifact) and the batch (taxi:
     see `_retrain_taxi`)."""
@@ -114,50 +102,48 @@ def _retraining_window(model: RetrainableModel, data: Path, version) -> Path:
     from model_factory.validation import read_table, written_separator
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    if model is RetrainableModel.bank_marketing_classifier:
+    if use_case is BANK:
         from model_factory.bank import data as bank_data
         from model_factory.bank.config import BankTrainingConfig
 
         recorded = BankTrainingConfig.model_validate(version.run_metadata["config"])
         batch = read_table(data, sep=recorded.csv_separator)
         window = bank_data.with_recent(bank_data.load(recorded), batch, recorded)
-        path = output_dir("bank_marketing") / f"retrain_{stamp}.csv"
+        path = output_dir(use_case.outputs) / f"retrain_{stamp}.csv"
         outputs.write_csv(window, path, sep=written_separator(recorded.csv_separator))
     else:
         from model_factory.forecasting import data as forecast_data
         from model_factory.integrations.zenml_lookup import version_artifact
 
-        history = version_artifact(version, "sales").load()
+        rescorer = resolve(use_case.rescorer).RESCORER  # knows the version's training data
+        history = version_artifact(version, rescorer.train_artifact).load()
         batch = read_table(data, **forecast_data.CSV_OPTIONS)
         window = forecast_data.with_recent(history, batch)
-        path = output_dir("store_forecasting") / f"retrain_{stamp}.csv"
+        path = output_dir(use_case.outputs) / f"retrain_{stamp}.csv"
         outputs.write_csv(window.assign(Date=window["Date"].dt.strftime("%Y-%m-%d")), path)
     return path
 
 
 @app.command("export-reference")
 def export_reference(
-    model: RetrainableModel = typer.Argument(..., help="Model whose production version to export"),
+    name: str = typer.Argument(..., metavar="USE_CASE", help=USE_CASE_HELP),
     to: Path = typer.Option(..., "--to", help="Folder to write (then copy it to reference_uri)"),
 ) -> None:
     """Write the production version's reference profile, model and name to a folder: what the
     Kubeflow monitor pipelines read at `reference_uri` (zenml_config/kubeflow_monitors.yaml).
     Run it after each promotion to production (a KFP run has no ZenML store to look it up in).
     An existing folder is replaced whole, and only if an earlier export wrote it."""
-    from model_factory.continuous import MODEL_FILES, VERSION_FILE
+    from model_factory.continuous import VERSION_FILE, exported_model
     from model_factory.outputs import check_folder_writable
 
-    if model.value not in MODEL_FILES:
-        raise InputError(
-            f"{model.value} has no exportable reference: only the bank and forecasting monitors "
-            f"run on Kubeflow without ZenML ({', '.join(MODEL_FILES)})"
-        )
+    model = use_case_named(name).model_name
+    exported_model(model)  # a use case without Kubeflow monitors is bad input
     check_folder_writable(to, VERSION_FILE)
 
     from model_factory.integrations.zenml_drift import export_reference as export
 
-    version = export(model.value, to)
-    print(f"{model.value} version {version} (production): {to}")
+    version = export(model, to)
+    print(f"{model} version {version} (production): {to}")
 
 
 def _retrain_taxi(run_date: str, db: str | None, config: Path | None, metrics_out, production):
@@ -180,7 +166,7 @@ def _retrain_taxi(run_date: str, db: str | None, config: Path | None, metrics_ou
     from model_factory.taxi.config import TaxiDetectionConfig, parse_run_date
 
     recorded = TaxiDetectionConfig.model_validate(production.run_metadata["config"])
-    raw = read_yaml(run_config_path(config, "taxi_detection.yaml"))
+    raw = read_yaml(run_config_path(config, TAXI.training_config))
     url = resolve_db_url(db, raw["parameters"]["config"].get("db_url"))
     columns = ["ride_id", "ride_dist", "ride_time"]
     day = taxi_monitor.load_batch(url, parse_run_date(run_date))[columns]
@@ -190,7 +176,7 @@ def _retrain_taxi(run_date: str, db: str | None, config: Path | None, metrics_ou
         day.assign(ride_id=f"{run_date}:" + day["ride_id"].astype(str)),
     ])  # fmt: skip
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    folder = output_dir("taxi_anomalies")
+    folder = output_dir(TAXI.outputs)
     paths = {k: folder / f"retrain_{stamp}_{k}" for k in ("rides.csv", "window.csv", "run.yaml")}
     outputs.write_csv(day, paths["rides.csv"])
     outputs.write_csv(window, paths["window.csv"])
@@ -199,7 +185,7 @@ def _retrain_taxi(run_date: str, db: str | None, config: Path | None, metrics_ou
 
     model = zenml_stages.get_model(production.model.name)
     before = {v.name for v in zenml_stages.versions(model)}
-    labelled = detect_taxi_anomalies(
+    labelled = detect_taxi(
         run_date, None, None, False, paths["rides.csv"], db, paths["run.yaml"], None, None
     )
     [new] = [v for v in zenml_stages.versions(model) if v.name not in before]

@@ -15,11 +15,13 @@ from model_factory.cli.base import (
     predict_app,
     run_config_path,
     score_and_report,
+    use_case_command,
 )
+from model_factory.use_cases import BANK, FORECASTING
 
 
-@predict_app.command("bank-marketing")
-def predict_bank_marketing(
+@use_case_command(predict_app, "predict", BANK)
+def predict_bank(
     data: Path | None = typer.Option(None, "--data", help="CSV to score (default: bank-full.csv)"),
     out: Path | None = typer.Option(
         None, "--out", callback=checked_output,
@@ -36,9 +38,8 @@ def predict_bank_marketing(
     from model_factory.integrations.zenml_lookup import require_stage_version
     from model_factory.outputs import check_writable
     from pipelines import bank_scoring
-    from pipelines.bank_marketing import MODEL
 
-    run_config = load_run_config(run_config_path(config, "bank_scoring.yaml"), BankScoringConfig)
+    run_config = load_run_config(run_config_path(config, BANK.scoring_config), BankScoringConfig)
     given = {"data_path": data, "out_path": out}
     settings = run_config.parameters.config.model_copy(
         update={k: str(v.resolve()) for k, v in given.items() if v is not None}
@@ -46,15 +47,15 @@ def predict_bank_marketing(
     )
     if settings.out_path:  # the config's, when no --out
         check_writable(settings.out_path)
-    version = require_stage_version(MODEL.name, settings.stage)
+    version = require_stage_version(BANK.model_name, settings.stage)
     training = BankTrainingConfig.model_validate(version.run_metadata["config"])
     batch = bank_data.load_batch(settings)
     predict.validate_batch(batch, training, bank_data.batch_source(settings))
     return score_and_report(bank_scoring, run_config, settings, metrics_out)
 
 
-@predict_app.command("store-forecasting")
-def predict_store_forecasting(
+@use_case_command(predict_app, "predict", FORECASTING)
+def predict_forecasting(
     calendar: Path | None = typer.Option(
         None, "--calendar", help="Rossmann test.csv (default: --horizon days after the cutoff)"
     ),
@@ -72,9 +73,8 @@ def predict_store_forecasting(
     from model_factory.paths import resolve_db_url
     from model_factory.sql import check_connection
     from pipelines import store_forecast_scoring
-    from pipelines.store_forecasting import MODEL
 
-    config_path = run_config_path(config, "forecast_scoring.yaml")
+    config_path = run_config_path(config, FORECASTING.scoring_config)
     run_config = load_run_config(config_path, ForecastScoringConfig)
     given = {"calendar_path": calendar and str(calendar.resolve()), "horizon_days": horizon}
     settings = parse(
@@ -83,10 +83,10 @@ def predict_store_forecasting(
         | {k: v for k, v in given.items() if v is not None} | {"stage": stage.value},
         "options",
     )  # fmt: skip
-    version = require_stage_version(MODEL.name, settings.stage)
+    version = require_stage_version(FORECASTING.model_name, settings.stage)
     if settings.calendar_path:
         use_project_sources()
-        forecaster = version_artifact(version, "store_forecaster").load()
+        forecaster = version_artifact(version, FORECASTING.model_artifact).load()
         days = batch.read_calendar(settings.calendar_path)
         batch.check_calendar(days, forecaster, settings.calendar_path)
     check_connection(resolve_db_url(db, settings.db_url))

@@ -15,13 +15,15 @@ from model_factory.cli.base import (
     run_config_path,
     train_and_report,
     train_app,
+    use_case_command,
 )
 from model_factory.errors import InputError
 from model_factory.reporting import write_metrics
+from model_factory.use_cases import BANK, FORECASTING, TAXI
 
 
-@train_app.command("bank-marketing")
-def train_bank_marketing(
+@use_case_command(train_app, "train", BANK)
+def train_bank(
     data: Path | None = DataOption, config: Path | None = ConfigOption,
     metrics_out: Path | None = MetricsOption,
 ) -> dict:  # fmt: skip
@@ -30,16 +32,16 @@ def train_bank_marketing(
     from model_factory.bank.config import BankTrainingConfig
     from model_factory.config import load_run_config
 
-    run_config = load_run_config(run_config_path(config, "bank_training.yaml"), BankTrainingConfig)
+    run_config = load_run_config(run_config_path(config, BANK.training_config), BankTrainingConfig)
     settings = run_config.parameters.config
     if data is not None:
         settings = settings.model_copy(update={"data_path": str(data)})
     bank_data.validate(bank_data.load(settings), settings, source=str(data or "data"))
-    return train_and_report("bank_marketing", run_config, settings, metrics_out)
+    return train_and_report(BANK, run_config, settings, metrics_out)
 
 
-@train_app.command("store-forecasting")
-def train_store_forecasting(
+@use_case_command(train_app, "train", FORECASTING)
+def train_forecasting(
     data: Path | None = DataOption,
     stores: Path | None = typer.Option(None, "--stores", help="Rossmann store.csv (optional)"),
     config: Path | None = ConfigOption,
@@ -55,7 +57,7 @@ def train_store_forecasting(
     from model_factory.forecasting.config import ForecastTrainingConfig
 
     run_config = load_run_config(
-        run_config_path(config, "forecast_training.yaml"), ForecastTrainingConfig
+        run_config_path(config, FORECASTING.training_config), ForecastTrainingConfig
     )
     settings = run_config.parameters.config
     given = {"data_path": data, "store_path": stores}
@@ -65,11 +67,11 @@ def train_store_forecasting(
     raw_sales, raw_stores = forecast_data.load(settings)
     sales = forecast_data.validate(raw_sales, settings, source=settings.data_path or "synthetic")
     forecast_data.validate_stores(raw_stores, sales, source=settings.store_path or "stores")
-    return train_and_report("store_forecasting", run_config, settings, metrics_out)
+    return train_and_report(FORECASTING, run_config, settings, metrics_out)
 
 
-@detect_app.command("taxi-anomalies")
-def detect_taxi_anomalies(
+@use_case_command(detect_app, "detect", TAXI)
+def detect_taxi(
     run_date: str | None = typer.Option(
         None, "--run-date", help="YYYY-MM-DD: keys the rows, seeds synthetic rides"
     ),
@@ -100,7 +102,7 @@ def detect_taxi_anomalies(
     dates = backfill.run_dates(run_date, start, end)
     if run_date is None and data is not None:
         raise InputError("--data holds one day's rides: use --run-date with it, not --from/--to")
-    config_path = run_config_path(config, "taxi_detection.yaml")
+    config_path = run_config_path(config, TAXI.training_config)
     run_config = load_run_config(config_path, TaxiDetectionConfig)
     if run_config.model is not None:  # it would make every run create an (empty) model version
         raise InputError(f"{config_path}: model: is not allowed; the pipeline picks the version")
@@ -136,7 +138,7 @@ def _detect_day(run_config, settings) -> dict:
     metrics = step_output(run, taxi_anomalies.METRICS_STEP, "metrics")
     promotion = promotion_of(run, "the production version labelled the rides")
     metrics["promotion"] = promotion["decision"]
-    print_metrics(f"taxi_anomalies {settings.run_date} (run {run.name})", metrics)
+    print_metrics(f"{TAXI.outputs} {settings.run_date} (run {run.name})", metrics)
     print(f"promotion: {promotion['decision']}: {promotion['reason']}")
     console.print(f"Plot: {plot_path(settings.run_date)}")
     return metrics
@@ -177,7 +179,7 @@ def _backfill(run_config, settings, dates, url: str, force: bool, metrics_out) -
             "model_version": metrics["model_version"], "rows_written": metrics["rows_written"],
             "anomalies": metrics["n_anomalies"],
         })  # fmt: skip
-    table = Table(title=f"taxi_anomalies backfill {dates[0]} .. {dates[-1]}")
+    table = Table(title=f"{TAXI.outputs} backfill {dates[0]} .. {dates[-1]}")
     for column in ("run date", "status", "model version", "rows", "anomalies"):
         table.add_column(column, justify="right" if column in ("rows", "anomalies") else "left")
     for row in rows:

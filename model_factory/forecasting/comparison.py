@@ -19,6 +19,7 @@ from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.forecasting.data import Windows
 from model_factory.forecasting.forecaster import StoreForecaster
 from model_factory.forecasting.metrics import ErrorSums, scored_rows
+from model_factory.forecasting.use_case import USE_CASE
 
 
 def holdout(window: Windows, training_cutoff: str) -> dict:
@@ -69,7 +70,7 @@ def refit(config: Mapping, sales: pd.DataFrame, holdout: Holdout) -> StoreForeca
 
 
 RESCORER = Rescorer(
-    model_artifact="store_forecaster",
+    model_artifact=USE_CASE.model_artifact,
     holdout_artifact="holdout_forecasts",
     score=score,
     train_artifact="sales",

@@ -43,25 +43,20 @@ def record(report: DriftReport, model_version_id: str) -> None:
     notify_drift(report)
 
 
-# The model artifact of each retrainable model's versions (what its monitor pipeline loads).
-MODEL_ARTIFACTS = {
-    "bank_marketing_classifier": "classifier",
-    "store_sales_forecaster": "store_forecaster",
-}
-
-
 def export_reference(model_name: str, folder: Path) -> str:
     """Write the production version's profile, model, name and training config to `folder` in
     the format the Kubeflow monitor and scoring pipelines read (model_factory/continuous.py),
     replacing the folder in one step (a reader sees the previous export or this one); returns
     the version name."""
-    from model_factory import outputs
-    from model_factory.continuous import USE_CASES, VERSION_FILE, save_reference
+    from model_factory import outputs, use_cases
+    from model_factory.continuous import VERSION_FILE, exported_model, save_reference
+    from model_factory.use_case import resolve
 
+    use_case = use_cases.by_model(model_name)
+    exported_model(model_name)  # refuses a use case without one before any lookup
     version = monitored_version(model_name)
-    model = version_artifact(version, MODEL_ARTIFACTS[model_name]).load()
-    params = USE_CASES[model_name][0].model_fields["retraining"].annotation
-    training = params.model_validate(version.run_metadata["config"])
+    model = version_artifact(version, use_case.model_artifact).load()
+    training = resolve(use_case.training_params).model_validate(version.run_metadata["config"])
     profile = reference_profile(version)
     outputs.write_folder(
         folder,

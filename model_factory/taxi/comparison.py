@@ -12,6 +12,7 @@ import pandas as pd
 from model_factory.fair_comparison import FixedHoldout, Holdout, NotComparable, Rescorer
 from model_factory.taxi import evaluate
 from model_factory.taxi.model import TaxiDetector
+from model_factory.taxi.use_case import USE_CASE
 
 
 def holdout(evaluation_fingerprint: str) -> dict:
@@ -30,5 +31,5 @@ def score(
 
 
 RESCORER = Rescorer(
-    model_artifact="taxi_detector", holdout_artifact="evaluation_rides", score=score
+    model_artifact=USE_CASE.model_artifact, holdout_artifact="evaluation_rides", score=score
 )

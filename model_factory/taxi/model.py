@@ -10,8 +10,8 @@ import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
 from model_factory.config import StrictModel
-from model_factory.dbscan import dbscan
 from model_factory.taxi.config import DetectorConfig
+from model_factory.taxi.dbscan import dbscan
 
 NOISE = -1
 
@@ -68,8 +68,8 @@ def fit(reference: pd.DataFrame, params: DetectorConfig) -> TaxiDetector:
 def cluster(X: np.ndarray, eps: float, min_samples: int) -> np.ndarray:
     """DBSCAN labels (-1 = noise); min_samples counts the point itself, as in scikit-learn.
 
-    The one place the clustering algorithm is chosen: model_factory.dbscan, exact (scikit-learn's
-    labels) and fast enough for millions of rides.
+    The one place the clustering algorithm is chosen: model_factory.taxi.dbscan, exact
+    (scikit-learn's labels) and fast enough for millions of rides.
     """
     return dbscan(X, eps, min_samples).labels
 

@@ -1,0 +1,34 @@
+"""The registry of use cases: adding one is its subpackage, its run configs and a line here."""
+
+from model_factory.bank.use_case import USE_CASE as BANK
+from model_factory.errors import InputError
+from model_factory.forecasting.use_case import USE_CASE as FORECASTING
+from model_factory.taxi.use_case import USE_CASE as TAXI
+from model_factory.use_case import UseCase
+
+_ALL: tuple[UseCase, ...] = (BANK, FORECASTING, TAXI)
+
+
+def all() -> tuple[UseCase, ...]:
+    return _ALL
+
+
+def by_name(name: str) -> UseCase:
+    """The use case a short name (or its deprecated CLI name) names; unknown is bad input."""
+    for use_case in _ALL:
+        if name in (use_case.name, use_case.old_name):
+            return use_case
+    raise InputError(f"unknown use case {name!r} (one of {', '.join(names())})")
+
+
+def by_model(model_name: str) -> UseCase:
+    """The use case whose versions are registered under `model_name`."""
+    for use_case in _ALL:
+        if use_case.model_name == model_name:
+            return use_case
+    known = ", ".join(u.model_name for u in _ALL)
+    raise InputError(f"{model_name}: no use case registers this model (one of {known})")
+
+
+def names() -> list[str]:
+    return [use_case.name for use_case in _ALL]
