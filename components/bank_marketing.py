@@ -148,6 +148,7 @@ def evaluate(
         git_commit=provenance.git_commit(),
         search=search_summary,
         missing_values=missing,
+        contract=data.contract(config),
     )
     figure = bank_evaluate.evaluation_figure(model, test, config)
     Path(evaluation_plot.path).write_text(plots.html(figure, "Bank marketing: held-out test"))

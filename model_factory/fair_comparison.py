@@ -19,7 +19,7 @@ rescorer, versions compare only by reuse; any other comparison stops with `Missi
 rather than compare unfairly. Each use case's module says which modes it supports and why.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from importlib import import_module
@@ -28,6 +28,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import Field, TypeAdapter, ValidationError
 
 from model_factory.config import StrictModel
+from model_factory.errors import InputError
 
 Mode = Literal["reuse", "rescore", "refit"]
 
@@ -107,12 +108,17 @@ def comparison_mode(candidate: Mapping, incumbent: Mapping) -> Mode:
 
 
 def incumbent_metrics(
-    model: str, mode: Mode, candidate: VersionView, incumbent: VersionView
+    model: str,
+    mode: Mode,
+    candidate: VersionView,
+    incumbent: VersionView,
+    tags: Iterable[str] = (),
 ) -> Mapping[str, float]:
-    """The incumbent's metrics on the candidate's held-out rows, by `mode`."""
+    """The incumbent's metrics on the candidate's held-out rows, by `mode` (`tags`: the
+    model's, which name its use case when the model is not a use case's own)."""
     if mode == "reuse":
         return incumbent.metadata.get("metrics", {})
-    rescorer = _rescorer(model, mode)
+    rescorer = _rescorer(model, mode, tags)
     config = incumbent.metadata.get("config")
     if not isinstance(config, Mapping):
         raise NotComparable(f"version {incumbent.name} has no recorded config")
@@ -148,14 +154,16 @@ def _unseen(candidate: Holdout, incumbent: Holdout) -> bool:
     return isinstance(candidate, FixedHoldout) and isinstance(incumbent, FixedHoldout)
 
 
-def _rescorer(model: str, mode: Mode) -> Rescorer:
+def _rescorer(model: str, mode: Mode, tags: Iterable[str]) -> Rescorer:
     """The use case's rescorer, imported only when a comparison needs it."""
     from model_factory import use_cases
 
-    rescorer = next((u.rescorer for u in use_cases.all() if u.model_name == model), None)
-    if rescorer is None:
+    try:
+        use_case = use_cases.by_model(model, tags)
+    except InputError as exc:
         raise MissingRescorer(
             f"{model}: a fair comparison needs to {mode} the incumbent, but no use case "
-            "registers this model (model_factory/use_cases.py)"
-        )
-    return import_module(rescorer).RESCORER
+            f"registers this model (model_factory/use_cases.py) and it has no "
+            f"{use_cases.TAG_PREFIX}<name> tag"
+        ) from exc
+    return import_module(use_case.rescorer).RESCORER

@@ -88,11 +88,14 @@ def load_policies(path: str | Path) -> dict[str, PromotionPolicy]:
         raise InputError(describe(exc, str(path))) from exc
 
 
-def policy_for(model: str, path: str | Path) -> PromotionPolicy:
+def policy_for(model: str, path: str | Path, fallback: str | None = None) -> PromotionPolicy:
+    """`model`'s policy; a model without one (named in a run config) takes `fallback`'s, the
+    policy of the use case that trained it."""
     policies = load_policies(path)
-    if model not in policies:
-        raise InputError(f"{path}: no promotion policy for model {model!r}")
-    return policies[model]
+    for name in (model, fallback):
+        if name in policies:
+            return policies[name]
+    raise InputError(f"{path}: no promotion policy for model {model!r}")
 
 
 def metric_value(metrics: Mapping, name: str, whose: str) -> float:

@@ -1,5 +1,7 @@
 """The registry of use cases: adding one is its subpackage, its run configs and a line here."""
 
+from collections.abc import Iterable
+
 from model_factory.bank.use_case import USE_CASE as BANK
 from model_factory.errors import InputError
 from model_factory.forecasting.use_case import USE_CASE as FORECASTING
@@ -7,6 +9,7 @@ from model_factory.taxi.use_case import USE_CASE as TAXI
 from model_factory.use_case import UseCase
 
 _ALL: tuple[UseCase, ...] = (BANK, FORECASTING, TAXI)
+TAG_PREFIX = "use-case:"
 
 
 def all() -> tuple[UseCase, ...]:
@@ -21,13 +24,25 @@ def by_name(name: str) -> UseCase:
     raise InputError(f"unknown use case {name!r} (one of {', '.join(names())})")
 
 
-def by_model(model_name: str) -> UseCase:
-    """The use case whose versions are registered under `model_name`."""
+def by_model(model_name: str, tags: Iterable[str] = ()) -> UseCase:
+    """The use case whose versions are registered under `model_name`: its own model, or a model
+    named in a run config (`model: {name: ...}`), which training tags `use-case:<name>`."""
     for use_case in _ALL:
         if use_case.model_name == model_name:
             return use_case
+    for tag in tags:
+        if tag.startswith(TAG_PREFIX):
+            return by_name(tag.removeprefix(TAG_PREFIX))
     known = ", ".join(u.model_name for u in _ALL)
-    raise InputError(f"{model_name}: no use case registers this model (one of {known})")
+    raise InputError(
+        f"{model_name}: no use case registers this model (one of {known}) and it has no "
+        f"{TAG_PREFIX}<name> tag"
+    )
+
+
+def tag(use_case: UseCase) -> str:
+    """The tag that ties a model named in a run config to the use case that trained it."""
+    return f"{TAG_PREFIX}{use_case.name}"
 
 
 def names() -> list[str]:

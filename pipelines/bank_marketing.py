@@ -22,7 +22,7 @@ def bank_training(config: BankTrainingConfig) -> None:
     train_set, test_set = s.split(dataset, config)
     classifier, summary = s.train(train_set, config)
     metrics, _, _ = s.evaluate_model(classifier, test_set, dataset, summary, config)
-    promote(metrics, model=MODEL.name, enabled=config.promote)
+    promote(metrics, use_case=USE_CASE.name, enabled=config.promote)
 
 
 TRAINING = bank_training

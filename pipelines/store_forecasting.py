@@ -24,7 +24,7 @@ def store_forecasting_training(config: ForecastTrainingConfig) -> None:
     holdout_forecasts, evaluated = s.backtest(sales, config)
     metrics, _, _, _ = s.evaluate_forecasts(holdout_forecasts, evaluated, sales, stores, config)
     s.refit(sales, evaluated, config, after="evaluate_forecasts")
-    promote(metrics, model=MODEL.name, enabled=config.promote, after="refit")
+    promote(metrics, use_case=USE_CASE.name, enabled=config.promote, after="refit")
 
 
 TRAINING = store_forecasting_training

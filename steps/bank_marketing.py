@@ -75,6 +75,7 @@ def evaluate_model(
         n_train=len(dataset) - len(test_set),
         holdout=comparison.holdout(config),
         missing_values=missing,
+        contract=data.contract(config),
     )
     profile = monitor.build_profile(dataset, test_set, classifier, config, metrics)
     return {**metrics, "model_version": version}, image, profile

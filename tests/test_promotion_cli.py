@@ -75,7 +75,7 @@ def test_missing_metric_and_unknown_model_exit_2(cli, model, tmp_path):
     assert done.returncode == 2
     assert done.stderr == f"error: {model} version 1 has no finite metric 'f1' (recorded: None)\n"
     done = cli("promote", "no_such_model", "--to", "staging")
-    assert done.returncode == 2 and "no promotion policy for model 'no_such_model'" in done.stderr
+    assert done.returncode == 2 and "unknown model 'no_such_model'" in done.stderr
     done = cli("rollback", model)
     assert done.returncode == 2 and "no version holds production" in done.stderr
 

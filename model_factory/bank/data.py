@@ -1,5 +1,7 @@
 """Loading and validating a binary tabular dataset described by `BankTrainingConfig`."""
 
+import hashlib
+import json
 import zipfile
 
 import pandas as pd
@@ -82,6 +84,18 @@ def validate_rows(
     out = as_text(frame[columns], config.categorical_features)
     out[config.target] = labels
     return out.reset_index(drop=True)
+
+
+def contract(config: BankTrainingConfig) -> str:
+    """What a version answers: its feature columns and kinds, target and positive label, as a
+    short digest. The promotion gate ranks only versions with the same contract."""
+    described = {
+        "numeric": config.numeric_features,
+        "categorical": config.categorical_features,
+        "target": config.target,
+        "positive_label": config.positive_label,
+    }
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def missing_values(dataset: pd.DataFrame, config: BankTrainingConfig) -> dict[str, int]:

@@ -51,7 +51,19 @@ def checked_output(path: Path | None) -> Path | None:
 
 OUTPUT_RULE = "replaced in one step, keeping its mode; a symbolic link or non-file is refused"
 ConfigOption = typer.Option(None, "--config", help="Run config YAML (default: zenml_config/...)")
-DataOption = typer.Option(None, "--data", help="Input data (default: bundled or synthetic)")
+DataOption = typer.Option(
+    None,
+    "--data",
+    help="Input data: a file or a gs:// or s3:// URI (default: bundled or synthetic)",
+)
+
+
+def data_location(data: str) -> str:
+    """`--data` as runs record it: a URI as given, a local file as an absolute path (a run may
+    not start in this directory)."""
+    return data if "://" in data else str(Path(data).resolve())
+
+
 MetricsOption = typer.Option(
     None, "--metrics-out", callback=checked_output,
     help=f"Write the metrics as a flat JSON file ({OUTPUT_RULE})",

@@ -16,6 +16,7 @@ from model_factory.cli.base import (
     RunDateOption,
     app,
     checked_output,
+    data_location,
     deprecated,
     monitor_app,
     run_config_path,
@@ -29,7 +30,7 @@ from model_factory.use_cases import all as all_use_cases
 
 @use_case_command(monitor_app, "monitor", BANK)
 def monitor_bank(
-    data: Path | None = DataOption, config: Path | None = ConfigOption,
+    data: str | None = DataOption, config: Path | None = ConfigOption,
     metrics_out: Path | None = MetricsOption,
 ) -> dict:  # fmt: skip
     """Feature, probability and (with outcomes `y`) ROC-AUC drift of a customer batch."""
@@ -38,7 +39,7 @@ def monitor_bank(
 
 @use_case_command(monitor_app, "monitor", FORECASTING)
 def monitor_forecasting(
-    data: Path | None = DataOption, config: Path | None = ConfigOption,
+    data: str | None = DataOption, config: Path | None = ConfigOption,
     metrics_out: Path | None = MetricsOption,
 ) -> dict:  # fmt: skip
     """Per-store level and promotion effect, forecast and RMSPE drift of actual sales."""
@@ -46,7 +47,7 @@ def monitor_forecasting(
 
 
 def monitor_file(
-    use_case: UseCase, data: Path | None, config: Path | None, metrics_out: Path | None
+    use_case: UseCase, data: str | None, config: Path | None, metrics_out: Path | None
 ) -> dict:
     """Monitor a batch file with a use case's `monitor` module; bad batches exit 2 first."""
     from model_factory.config import load_run_config
@@ -56,7 +57,7 @@ def monitor_file(
     run_config = load_run_config(run_config_path(config, use_case.monitor_config), params)
     settings = run_config.parameters.config
     if data is not None:
-        settings = settings.model_copy(update={"data_path": str(data.resolve())})
+        settings = settings.model_copy(update={"data_path": data_location(data)})
     profile = _monitor_profile(use_case.model_name, settings.data_path)
     monitor.validate_batch(monitor.load_batch(settings), profile, settings.data_path)
     return _monitor_and_report(use_case, run_config, settings, metrics_out)

@@ -110,9 +110,13 @@ def models(
 
 
 def _policy(model: str):
-    from model_factory.promotion import POLICY_FILE, policy_for
+    from model_factory.integrations.zenml_lookup import use_case_of
+    from model_factory.promotion import POLICY_FILE, load_policies, policy_for
 
-    return policy_for(model, CONFIG_DIR / POLICY_FILE)
+    path = CONFIG_DIR / POLICY_FILE
+    # A model without a policy of its own takes its use case's (looked up only then).
+    fallback = None if model in load_policies(path) else use_case_of(model).model_name
+    return policy_for(model, path, fallback)
 
 
 def _last(decision: dict | None) -> str:

@@ -10,6 +10,7 @@ from model_factory.cli.base import (
     DataOption,
     DbOption,
     MetricsOption,
+    data_location,
     detect_app,
     promotion_of,
     run_config_path,
@@ -24,25 +25,28 @@ from model_factory.use_cases import BANK, FORECASTING, TAXI
 
 @use_case_command(train_app, "train", BANK)
 def train_bank(
-    data: Path | None = DataOption, config: Path | None = ConfigOption,
+    data: str | None = DataOption, config: Path | None = ConfigOption,
     metrics_out: Path | None = MetricsOption,
 ) -> dict:  # fmt: skip
     """Train the term-deposit classifier (SMOTE + boosted trees, halving search)."""
     from model_factory.bank import data as bank_data
     from model_factory.bank.config import BankTrainingConfig
     from model_factory.config import load_run_config
+    from model_factory.integrations import zenml_stages
 
     run_config = load_run_config(run_config_path(config, BANK.training_config), BankTrainingConfig)
     settings = run_config.parameters.config
     if data is not None:
-        settings = settings.model_copy(update={"data_path": str(data)})
+        settings = settings.model_copy(update={"data_path": data_location(data)})
     bank_data.validate(bank_data.load(settings), settings, source=str(data or "data"))
+    model_name = (run_config.model or {}).get("name", BANK.model_name)
+    zenml_stages.require_contract(model_name, bank_data.contract(settings))
     return train_and_report(BANK, run_config, settings, metrics_out)
 
 
 @use_case_command(train_app, "train", FORECASTING)
 def train_forecasting(
-    data: Path | None = DataOption,
+    data: str | None = DataOption,
     stores: Path | None = typer.Option(None, "--stores", help="Rossmann store.csv (optional)"),
     config: Path | None = ConfigOption,
     metrics_out: Path | None = MetricsOption,
@@ -61,7 +65,9 @@ def train_forecasting(
     )
     settings = run_config.parameters.config
     given = {"data_path": data, "store_path": stores}
-    settings = settings.model_copy(update={k: str(v) for k, v in given.items() if v is not None})
+    settings = settings.model_copy(
+        update={k: data_location(str(v)) for k, v in given.items() if v is not None}
+    )
     if holdout_days is not None:
         settings = settings.model_copy(update={"holdout_days": holdout_days})
     raw_sales, raw_stores = forecast_data.load(settings)
@@ -80,7 +86,7 @@ def detect_taxi(
     force: bool = typer.Option(
         False, "--force", help="Backfill: relabel dates the production version labelled already"
     ),
-    data: Path | None = DataOption, db: str | None = DbOption,
+    data: str | None = DataOption, db: str | None = DbOption,
     config: Path | None = ConfigOption, metrics_out: Path | None = MetricsOption,
     rides: int | None = typer.Option(
         None, "--rides", help="Synthetic rides per set (day, reference window, evaluation set); "
@@ -107,7 +113,7 @@ def detect_taxi(
     if run_config.model is not None:  # it would make every run create an (empty) model version
         raise InputError(f"{config_path}: model: is not allowed; the pipeline picks the version")
     overrides = {"run_date": dates[0].isoformat()}
-    overrides |= {"data_path": str(data.resolve())} if data else {}
+    overrides |= {"data_path": data_location(data)} if data else {}
     values = run_config.parameters.config.model_dump()
     if rides is not None:
         overrides["simulator"] = {**values["simulator"], "n_rides": rides}

@@ -35,7 +35,7 @@ from model_factory.fair_comparison import (
 )
 from model_factory.history import VersionRecord, events
 from model_factory.integrations.zenml_alerts import notify_decision
-from model_factory.integrations.zenml_lookup import stage_version
+from model_factory.integrations.zenml_lookup import stage_version, tag_names
 from model_factory.integrations.zenml_runs import fail_orphaned_runs
 from model_factory.promotion import (
     Decision,
@@ -48,6 +48,7 @@ from model_factory.promotion import (
 )
 
 DECISIONS = "decisions"
+CONTRACT = "contract"  # what a version was trained to answer (see `_same_contract`)
 LOCK_PREFIX = "model-factory-stage-lock-"
 # A stage move under the lock takes well under a second; a tag this old was left by a killed move.
 LOCK_LEASE_SECONDS = 60
@@ -164,10 +165,11 @@ def _judge(
     baselines = {name: metric_value(metrics, name, who) for name in policy.must_beat}
     if incumbent is None:
         return candidate, decide(score, None, policy, baselines), None, None
+    _same_contract(model.name, f"version {candidate.name}", candidate.run_metadata, incumbent)
     mode = comparison_mode(candidate.run_metadata, incumbent.run_metadata)
     try:
         theirs = incumbent_metrics(
-            model.name, mode, ZenmlVersion(candidate), ZenmlVersion(incumbent)
+            model.name, mode, ZenmlVersion(candidate), ZenmlVersion(incumbent), tag_names(model)
         )
     except NotComparable as exc:
         decision = Decision(
@@ -179,6 +181,32 @@ def _judge(
         whose = f"{model.name} version {incumbent.name} ({mode})"
         decision = decide(score, metric_value(theirs, policy.metric, whose), policy, baselines)
     return candidate, decision, incumbent, mode
+
+
+def require_contract(model_name: str, contract: str) -> None:
+    """Before training: refuse a run whose data contract differs from a stage holder's, which
+    its version could never be ranked against (nothing is registered)."""
+    try:
+        model = get_model(model_name)
+    except InputError:
+        return  # a new model: nothing to be ranked against
+    for holder_version in _holders(model).values():
+        if holder_version is not None:
+            _same_contract(model_name, "this run", {CONTRACT: contract}, holder_version)
+
+
+def _same_contract(
+    model_name: str, who: str, metadata: dict, incumbent: ModelVersionResponse
+) -> None:
+    """Two versions trained on different columns or targets answer different questions: the
+    gate refuses to rank them (versions recorded before contracts existed are not checked)."""
+    ours, theirs = metadata.get(CONTRACT), incumbent.run_metadata.get(CONTRACT)
+    if ours and theirs and ours != theirs:
+        raise InputError(
+            f"{model_name}: {who} has another data contract than version {incumbent.name} "
+            f"(features, target or positive label differ: {ours} vs {theirs}); register it "
+            "under a model name of its own (`model: {name: ...}` in its run config)"
+        )
 
 
 def rollback(model_name: str, policy: PromotionPolicy) -> DecisionRecord:
