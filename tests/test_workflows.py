@@ -211,3 +211,19 @@ def test_every_variable_and_secret_the_workflows_read_is_documented():
     assert read, "no variable read"
     undocumented = {name for name in read if f"`{name}`" not in docs}
     assert not undocumented, f"docs/continuous-training.md does not list {undocumented}"
+
+
+def test_release_knows_every_monitor_reference_and_every_compiled_pipeline():
+    """A monitor or pipeline added later must not be left on a stale reference or version."""
+    from components import PIPELINES
+    from model_factory.kubeflow_monitors import KubeflowMonitors
+
+    export = step("release.yml", "Export each new production reference")["run"]
+    for monitor in KubeflowMonitors.model_fields:
+        assert f"monitor={monitor} " in export, f"release.yml exports nothing for {monitor}"
+    upload = step("release.yml", "Upload the promoted models' pipelines")["run"]
+    prefixes = re.findall(r"prefix=(\w+) ", upload)
+    unreached = [
+        name for name in PIPELINES if not name.startswith(tuple(f"{p}_" for p in prefixes))
+    ]
+    assert not unreached, f"release.yml never uploads {unreached}"

@@ -131,3 +131,74 @@ def test_gke_stores_artifacts_in_its_artifact_bucket():
     assert call["default_pipeline_root"] == "${module.artifact_bucket.url}/kfp"
     assert "object_store_providers" not in call  # GCS: the pods' Workload Identity
     assert "kfp_pipeline_root" in GKE.outputs
+
+
+SHIM = """#!/usr/bin/env bash
+# The cluster, as far as kfp.sh can tell: records every call, keeps what is applied, answers
+# the version and health checks; `create ... --dry-run=client` is rendered by the real kubectl.
+printf '%s\\n' "$*" >> "$SHIM_LOG"
+args=() skip=0
+for a in "$@"; do
+  if [ "$skip" = 1 ]; then skip=0; continue; fi
+  if [ "$a" = --context ]; then skip=1; continue; fi
+  args+=("$a")
+done
+case "$*" in
+  *"create configmap"*) KUBECONFIG=/nonexistent exec "$REAL_KUBECTL" "${args[@]}" ;;
+  *"apply -f -"*) cat >> "$SHIM_APPLIED"; echo "---" >> "$SHIM_APPLIED" ;;
+  *jsonpath*) echo "ghcr.io/kubeflow/kfp-api-server:$KFP_VERSION" ;;
+esac
+"""
+
+
+def _install(tmp_path, **environment: str) -> tuple[list[dict], str]:
+    """Run the module's `kfp.sh install` against the recording stand-in; what it applied."""
+    import os
+    import shutil
+    import subprocess
+
+    real = shutil.which("kubectl")
+    assert real, "kubectl is needed (it renders the ConfigMap offline)"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "kubectl").write_text(SHIM)
+    (bin_dir / "kubectl").chmod(0o755)
+    applied, log = tmp_path / "applied.yaml", tmp_path / "calls.log"
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "REAL_KUBECTL": real,
+        "SHIM_LOG": str(log),
+        "SHIM_APPLIED": str(applied),
+        "KFP_VERSION": "2.17.0",
+        "KFP_CONTEXT": "kind-model-factory",
+        "KFP_TIMEOUT": "60",
+        **environment,
+    }
+    script = MODULES / "kubeflow-pipelines" / "scripts" / "kfp.sh"
+    done = subprocess.run([str(script), "install"], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    docs = [d for d in yaml.safe_load_all(applied.read_text()) if d] if applied.exists() else []
+    return docs, log.read_text()
+
+
+def test_the_install_writes_the_launcher_config_kind_asks_for(tmp_path):
+    import textwrap
+
+    heredoc = KIND.locals["minio_providers"]
+    providers = textwrap.dedent(heredoc.split("\n", 1)[1].rsplit("\n", 1)[0]) + "\n"  # <<-
+    docs, calls = _install(
+        tmp_path, KFP_PIPELINE_ROOT="s3://mlpipeline/v2/artifacts", KFP_PROVIDERS=providers
+    )
+    [config] = [d for d in docs if d["kind"] == "ConfigMap"]
+    assert config["metadata"] == {"name": "kfp-launcher", "namespace": "kubeflow",
+                                  "creationTimestamp": None}  # fmt: skip
+    assert config["data"]["defaultPipelineRoot"] == "s3://mlpipeline/v2/artifacts"
+    assert yaml.safe_load(config["data"]["providers"]) == yaml.safe_load(providers)
+    assert "--context kind-model-factory -n kubeflow create configmap kfp-launcher" in calls
+
+
+def test_the_install_leaves_the_launcher_config_alone_without_a_root(tmp_path):
+    docs, calls = _install(tmp_path, KFP_PIPELINE_ROOT="", KFP_PROVIDERS="")
+    assert not [d for d in docs if d["kind"] == "ConfigMap"]
+    assert "configmap" not in calls

@@ -13,8 +13,8 @@ variable "name" {
   description = "Prefix of the pool and the service accounts (<name>-github, <name>-ci-train, <name>-ci-release)."
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{2,15}$", var.name))
-    error_message = "name must be 3-16 lowercase letters, digits or '-', starting with a letter (service account IDs are at most 30 characters)."
+    condition     = can(regex("^[a-z][a-z0-9-]{2,18}$", var.name))
+    error_message = "name must be 3-19 lowercase letters, digits or '-', starting with a letter (<name>-ci-release must fit a 30-character service account ID)."
   }
 }
 
