@@ -227,3 +227,17 @@ def test_release_knows_every_monitor_reference_and_every_compiled_pipeline():
         name for name in PIPELINES if not name.startswith(tuple(f"{p}_" for p in prefixes))
     ]
     assert not unreached, f"release.yml never uploads {unreached}"
+
+
+@pytest.mark.parametrize("workflow", ["train.yml", "release.yml"])
+def test_docker_logs_in_to_the_registry_host(workflow, tmp_path):
+    registry = step(workflow, "Registry host")
+    assert registry["env"] == {"REGISTRY": "${{ vars.REGISTRY }}"}
+    output = tmp_path / "output"
+    env = {**os.environ, "GITHUB_OUTPUT": str(output),
+           "REGISTRY": "europe-west1-docker.pkg.dev/my-project/model-factory"}  # fmt: skip
+    done = subprocess.run(["bash", "-e", "-c", registry["run"]], env=env, capture_output=True)
+    assert done.returncode == 0 and output.read_text() == "host=europe-west1-docker.pkg.dev\n"
+    login = [s for s in steps(PROJECT_ROOT / ".github/workflows" / workflow)
+             if s.get("uses", "").startswith("docker/login-action@")]  # fmt: skip
+    assert [s["with"]["registry"] for s in login] == ["${{ steps.registry.outputs.host }}"]
