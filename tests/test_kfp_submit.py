@@ -691,3 +691,22 @@ def test_cli_compile_refuses_a_pipeline_root_that_is_no_bucket_uri(root, tmp_pat
     code, _, err = run_main("compile", "--out", str(tmp_path), "--pipeline-root", root)
     assert code == 2 and "give a bucket URI such as gs://BUCKET/kfp" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_update_recurring_on_multi_user_kubeflow_moves_only_the_namespace_s_runs(package, fake):
+    fake.multi_user = True
+    ours = _submit(
+        package, fake.url, namespace="team-a", version_name="v1", cron=to_kfp("0 6 * * *")
+    )
+    theirs = _submit(
+        package, fake.url, namespace="team-b", version_name="v1", cron=to_kfp("0 6 * * *")
+    )
+    released = kfp_submit.submit(
+        package, "bank_training", fake.url, version_name="v2", reuse_version=False,
+        experiment="unused", namespace="team-a", start=False, update_recurring=True,
+    )  # fmt: skip
+    assert [m.old_id for m in released.moved] == [ours.recurring_run_id]
+    assert theirs.recurring_run_id in fake.recurring_runs
+    assert ours.recurring_run_id not in fake.recurring_runs
+    [listed] = {r.query.get("namespace") for r in fake.calls("GET", "/apis/v2beta1/recurringruns")}
+    assert listed == "team-a"
