@@ -65,8 +65,8 @@ lint: env  ## ruff, hadolint, actionlint
 	$(RUN) hadolint Dockerfile
 	$(RUN) actionlint
 
-compile: env  ## Kubeflow pipelines to build/kfp/<pipeline>.yaml (IMAGE=ref for the tasks' image)
-	$(RUN) model-factory compile $(if $(IMAGE),--image $(IMAGE))
+compile: env  ## Kubeflow pipelines to build/kfp/<pipeline>.yaml (IMAGE=ref for the tasks' image, PIPELINE_ROOT=uri for their artifacts)
+	$(RUN) model-factory compile $(if $(IMAGE),--image $(IMAGE)) $(if $(PIPELINE_ROOT),--pipeline-root $(PIPELINE_ROOT))
 
 # Both images, built from the Dockerfile with buildah (no Docker daemon; as root on Debian it
 # installs buildah itself). TARGETS picks some (runtime, serve); BASE_IMAGE=ref another base.

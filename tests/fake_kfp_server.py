@@ -8,6 +8,7 @@ the real server where a client can go wrong:
 - an uploaded package must parse strictly as a PipelineSpec (plus PlatformSpec documents);
 - references must exist (404), names are unique per scope (409), a run's parameters must be
   pipeline inputs, a recurring run needs one trigger and a 6-field cron, concurrency 1-10;
+- lists of recurring runs come in pages (`page_size`, `next_page_token`), as from the real API;
 - with `token` set, requests without `Authorization: Bearer <token>` get 401.
 Errors are google.rpc.Status JSON, as from the real API. Every request is recorded.
 """
@@ -73,6 +74,7 @@ class FakeKfp:
     requests: list[Request] = field(default_factory=list)
     # (METHOD, path) -> (status, message): answered once instead of handling the request.
     fail_next: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+    max_page_size: int = 200  # a list never returns more per page, whatever the client asks
     url: str = ""
 
     def calls(self, method: str, path: str) -> list[Request]:
@@ -365,6 +367,40 @@ def create_recurring_run(api: FakeKfp, request: Request) -> dict:
     return recurring
 
 
+def list_recurring_runs(api: FakeKfp, request: Request) -> dict:
+    """In creation order, `page_size` at a time (the SDK's default is 10) with an opaque
+    `next_page_token`, filtered by namespace (multi-user: required) and experiment."""
+    unknown = set(request.query) - {"namespace", "experiment_id", "page_size", "page_token",
+                                    "filter", "sort_by"}  # fmt: skip
+    if unknown:
+        raise ApiError(400, f"list recurring runs: unknown query parameter(s) {sorted(unknown)}")
+    namespace = _namespace(api, request.query.get("namespace"), "listing recurring runs")
+
+    def scope(run: dict) -> str:
+        return api.experiments.get(run.get("experiment_id"), {}).get("namespace", "")
+
+    items = [r for r in api.recurring_runs.values() if scope(r) == namespace]
+    if experiment_id := request.query.get("experiment_id"):
+        items = [r for r in items if r["experiment_id"] == experiment_id]
+    items = _filtered(items, request.query.get("filter"), "recurring runs")
+    size = min(int(request.query.get("page_size") or 20), api.max_page_size)
+    token = request.query.get("page_token") or "0"
+    if not token.isdigit() or not 1 <= size <= 200:
+        raise ApiError(400, f"list recurring runs: bad page_token {token!r} or page_size {size}")
+    start = int(token)
+    page = items[start : start + size]
+    payload = {"recurringRuns": page, "total_size": len(items)} if page else {}
+    if start + size < len(items):
+        payload["next_page_token"] = str(start + size)
+    return payload
+
+
+def delete_recurring_run(api: FakeKfp, request: Request, recurring_run_id: str) -> dict:
+    if api.recurring_runs.pop(recurring_run_id, None) is None:
+        raise ApiError(404, f"recurring run {recurring_run_id!r} not found")
+    return {}
+
+
 ROUTES: list[tuple[str, re.Pattern, Any, str]] = [
     ("GET", re.compile(r"/apis/v2beta1/healthz"), healthz, "V2beta1GetHealthzResponse"),
     ("GET", re.compile(r"/apis/v2beta1/pipelines"), list_pipelines, "V2beta1ListPipelinesResponse"),
@@ -379,6 +415,10 @@ ROUTES: list[tuple[str, re.Pattern, Any, str]] = [
     ("POST", re.compile(r"/apis/v2beta1/runs"), create_run, "V2beta1Run"),
     ("POST", re.compile(r"/apis/v2beta1/recurringruns"), create_recurring_run,
      "V2beta1RecurringRun"),
+    ("GET", re.compile(r"/apis/v2beta1/recurringruns"), list_recurring_runs,
+     "V2beta1ListRecurringRunsResponse"),
+    ("DELETE", re.compile(r"/apis/v2beta1/recurringruns/([^/]+)"), delete_recurring_run,
+     "object"),
 ]  # fmt: skip
 
 
@@ -413,6 +453,9 @@ def _handler(api: FakeKfp) -> type[BaseHTTPRequestHandler]:
 
         def do_POST(self) -> None:
             self._handle("POST")
+
+        def do_DELETE(self) -> None:
+            self._handle("DELETE")
 
         def _handle(self, method: str) -> None:
             url = urllib.parse.urlsplit(self.path)

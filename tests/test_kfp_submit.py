@@ -532,3 +532,181 @@ def test_cli_a_bad_backfill_range_exits_2(build_dir, fake, dates, message):
     )  # fmt: skip
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1
     assert fake.requests == []
+
+
+# --- releases: --update-recurring --------------------------------------------------------------
+
+
+def _without_input(package: Path, folder: Path, name: str) -> Path:
+    """A copy of `package` in `folder` (a new version) whose pipeline lacks the input `name`."""
+    docs = list(yaml.safe_load_all(package.read_text()))
+    del docs[0]["root"]["inputDefinitions"]["parameters"][name]
+    folder.mkdir()
+    changed = folder / package.name
+    changed.write_text(yaml.safe_dump_all(docs, sort_keys=True))
+    return changed
+
+
+def test_cli_update_recurring_moves_every_recurring_run_of_the_pipeline_to_the_new_version(
+    build_dir, fake, tmp_path
+):
+    import kfp
+
+    daily = _submit(build_dir / "bank_training.yaml", fake.url, cron=to_kfp("0 6 * * *"))
+    weekly = _submit(
+        build_dir / "bank_training.yaml", fake.url, experiment="weekly", cron=to_kfp("0 7 * * 1")
+    )
+    client = kfp.Client(host=fake.url)
+    with_inputs = client.create_recurring_run(
+        weekly.experiment_id, "with inputs", cron_expression=to_kfp("0 8 * * *"),
+        params={"seed": 11, "test_fraction": 0.3}, pipeline_id=daily.pipeline_id,
+        version_id=daily.version_id, enabled=False, no_catchup=True,
+    ).recurring_run_id  # fmt: skip
+    monitor = kfp_submit.submit(
+        build_dir / "bank_monitor.yaml", "bank_monitor", fake.url, version_name="m1",
+        reuse_version=True, experiment="bank_monitor", cron=to_kfp("0 6 * * *"),
+    )  # fmt: skip
+    before = {key: dict(value) for key, value in fake.recurring_runs.items()}
+    release = _without_input(build_dir / "bank_training.yaml", tmp_path / "r2", "test_fraction")
+
+    code, out, err = run_main(
+        "submit", "bank_training", "--host", fake.url, "--dir", str(release.parent),
+        "--version-name", "r2", "--update-recurring",
+    )  # fmt: skip
+
+    assert code == 0, err
+    [new_version] = [v for v in fake.versions.values() if v["display_name"] == "r2"]
+    assert fake.runs == {}  # a release starts nothing of its own
+    # The bank_training ones are gone, the monitor's is untouched.
+    old_ids = {daily.recurring_run_id, weekly.recurring_run_id, with_inputs}
+    assert not old_ids & set(fake.recurring_runs)
+    assert fake.recurring_runs[monitor.recurring_run_id] == before[monitor.recurring_run_id]
+    moved = [r for key, r in fake.recurring_runs.items() if key != monitor.recurring_run_id]
+    assert {r["pipeline_version_reference"]["pipeline_version_id"] for r in moved} == {
+        new_version["pipeline_version_id"]
+    }
+    kept = ("experiment_id", "trigger", "max_concurrency", "no_catchup", "mode")
+    expected = sorted(
+        [{k: before[old][k] for k in kept} for old in old_ids],
+        key=lambda r: r["trigger"]["cron_schedule"]["cron"],
+    )
+    assert (
+        sorted(
+            [{k: r[k] for k in kept} for r in moved],
+            key=lambda r: r["trigger"]["cron_schedule"]["cron"],
+        )
+        == expected
+    )
+    assert {r["display_name"] for r in moved} == {"bank_training r2"}
+    [carried] = [r for r in moved if r["mode"] == "DISABLE"]
+    assert carried["runtime_config"]["parameters"] == {
+        "seed": 11
+    }  # test_fraction: not an input now
+    lines = out.splitlines()
+    assert f"recurring run 'with inputs' (0 0 8 * * *, disabled, as it was): {with_inputs} " in (
+        "\n".join(lines)
+    )
+    assert lines[-1].startswith("3 recurring runs moved to version r2: ")
+    assert "inputs dropped: test_fraction" in out
+
+    # A release run twice (content-addressed name: the version is reused): nothing moves again.
+    again = ("submit", "bank_training", "--host", fake.url, "--dir", str(release.parent))
+    outs = [run_main(*again, "--update-recurring") for _ in range(2)]
+    assert [code for code, _, _ in outs] == [0, 0], outs
+    assert outs[0][1].splitlines()[-1].startswith("3 recurring runs moved to version 0123456-")
+    assert outs[1][1].splitlines()[-1].startswith("0 recurring runs moved to version 0123456-")
+    assert len(fake.recurring_runs) == 4 and fake.runs == {}
+
+
+def test_update_recurring_follows_every_page_of_the_list(package, fake):
+    fake.max_page_size = 2
+    first = _submit(package, fake.url, version_name="v1", cron=to_kfp("0 6 * * *"))
+    for hour in range(7, 11):
+        _submit(package, fake.url, version_name="v1", cron=to_kfp(f"0 {hour} * * *"))
+    released = kfp_submit.submit(
+        package, "bank_training", fake.url, version_name="v2", reuse_version=False,
+        experiment="unused", start=False, update_recurring=True,
+    )  # fmt: skip
+    assert len(released.moved) == 5
+    assert {r["pipeline_version_reference"]["pipeline_version_id"]
+            for r in fake.recurring_runs.values()} == {released.version_id}  # fmt: skip
+    assert first.recurring_run_id not in fake.recurring_runs
+    pages = fake.calls("GET", "/apis/v2beta1/recurringruns")
+    assert len(pages) == 3 and [p.query.get("page_token", "") for p in pages] == ["", "2", "4"]
+
+
+def test_update_recurring_keeps_the_old_run_when_its_replacement_is_refused(package, fake):
+    old = _submit(package, fake.url, version_name="v1", cron=to_kfp("0 6 * * *"))
+    fake.fail_next[("POST", "/apis/v2beta1/recurringruns")] = (500, "scheduler unavailable")
+    with pytest.raises(InputError, match=f"replacing recurring run {old.recurring_run_id}"):
+        kfp_submit.submit(
+            package, "bank_training", fake.url, version_name="v2", reuse_version=False,
+            experiment="unused", start=False, update_recurring=True,
+        )  # fmt: skip
+    [kept] = fake.recurring_runs.values()
+    assert kept["recurring_run_id"] == old.recurring_run_id
+    assert kept["pipeline_version_reference"]["pipeline_version_id"] == old.version_id
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--upload-only"], "drop --upload-only"),
+        (["--schedule", "0 6 * * *"], "drop --schedule"),
+        (["--backfill", "2024-06-01", "2024-06-02"], "drop the schedule or --upload-only"),
+    ],
+)
+def test_cli_update_recurring_with_a_start_option_is_refused_before_any_request(
+    build_dir, fake, args, message
+):
+    code, _, err = run_main(
+        "submit", "taxi_detection", "--host", fake.url, "--dir", str(build_dir),
+        "--update-recurring", *args,
+    )  # fmt: skip
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert fake.requests == []
+
+
+# --- the pipeline root -------------------------------------------------------------------------
+
+
+def test_a_compiled_pipeline_root_reaches_the_server_with_the_version(fake, tmp_path):
+    from components import PIPELINES
+    from model_factory.integrations.kfp_compile import compile_pipeline
+
+    entry = PIPELINES["bank_training"]
+    package = compile_pipeline(
+        entry, entry.config(config_dir()), "registry.example/model-factory:test",
+        tmp_path / "bank_training.yaml", "s3://mlpipeline/v2/artifacts",
+    )  # fmt: skip
+    done = _submit(package, fake.url)
+    stored = fake.versions[done.version_id]["pipeline_spec"]
+    assert stored.get("pipeline_spec", stored)["defaultPipelineRoot"] == (
+        "s3://mlpipeline/v2/artifacts"
+    )
+
+
+@pytest.mark.parametrize("root", ["/tmp/artifacts", "gs://", "http://minio:9000/bucket"])
+def test_cli_compile_refuses_a_pipeline_root_that_is_no_bucket_uri(root, tmp_path):
+    code, _, err = run_main("compile", "--out", str(tmp_path), "--pipeline-root", root)
+    assert code == 2 and "give a bucket URI such as gs://BUCKET/kfp" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_update_recurring_on_multi_user_kubeflow_moves_only_the_namespace_s_runs(package, fake):
+    fake.multi_user = True
+    ours = _submit(
+        package, fake.url, namespace="team-a", version_name="v1", cron=to_kfp("0 6 * * *")
+    )
+    theirs = _submit(
+        package, fake.url, namespace="team-b", version_name="v1", cron=to_kfp("0 6 * * *")
+    )
+    released = kfp_submit.submit(
+        package, "bank_training", fake.url, version_name="v2", reuse_version=False,
+        experiment="unused", namespace="team-a", start=False, update_recurring=True,
+    )  # fmt: skip
+    assert [m.old_id for m in released.moved] == [ours.recurring_run_id]
+    assert theirs.recurring_run_id in fake.recurring_runs
+    assert ours.recurring_run_id not in fake.recurring_runs
+    [listed] = {r.query.get("namespace") for r in fake.calls("GET", "/apis/v2beta1/recurringruns")}
+    assert listed == "team-a"

@@ -15,13 +15,19 @@ def compile_pipelines(
     image: str | None = typer.Option(
         None, "--image", help="Image every task runs (default: model-factory:<version>)"
     ),
+    pipeline_root: str | None = typer.Option(
+        None,
+        "--pipeline-root",
+        help="Where runs store artifacts, e.g. gs://BUCKET/kfp (default: the cluster's, "
+        "kfp-launcher's defaultPipelineRoot)",
+    ),
 ) -> None:
     """Compile every Kubeflow pipeline to IR YAML; input defaults come from zenml_config/."""
     from components import PIPELINES
     from components.platform import PROJECT_IMAGE
     from model_factory.integrations.kfp_compile import compile_all
 
-    paths = compile_all(PIPELINES, out, image or PROJECT_IMAGE, CONFIG_DIR)
+    paths = compile_all(PIPELINES, out, image or PROJECT_IMAGE, CONFIG_DIR, pipeline_root)
     for path in paths:
         print(path)
     warn_unpullable(paths[0])
@@ -63,6 +69,11 @@ def submit_pipeline(
     upload_only: bool = typer.Option(
         False, "--upload-only", help="Upload the version, start nothing (releases)"
     ),
+    update_recurring: bool = typer.Option(
+        False,
+        "--update-recurring",
+        help="Upload the version and move the pipeline's recurring runs to it (releases)",
+    ),
     backfill: tuple[str, str] | None = typer.Option(
         None,
         "--backfill",
@@ -74,7 +85,9 @@ def submit_pipeline(
 
     The pipeline is created on first submit; --schedule (or --scheduled: the configured cron)
     makes a recurring run instead of a run; --backfill D1 D2 runs a pipeline that takes a run
-    date once for each past date (taxi_detection).
+    date once for each past date (taxi_detection); --update-recurring starts no run but replaces
+    every recurring run of the pipeline on another version with one on this version (same
+    schedule, experiment and inputs) and deletes the old one.
     Auth: $KF_PIPELINES_TOKEN, else the service-account token file $KF_PIPELINES_SA_TOKEN_PATH
     (default /var/run/secrets/kubeflow/pipelines/token if present), else none (standalone KFP).
     """
@@ -86,7 +99,11 @@ def submit_pipeline(
     if upload_only and (schedule is not None or scheduled):
         given = "--scheduled" if scheduled else "--schedule"
         raise InputError(f"--upload-only starts nothing: drop {given} or --upload-only")
-    if backfill is not None and (upload_only or schedule is not None or scheduled):
+    if update_recurring and (upload_only or schedule is not None or scheduled):
+        given = "--upload-only" if upload_only else "--scheduled" if scheduled else "--schedule"
+        raise InputError(f"--update-recurring starts no run of its own: drop {given}")
+    if backfill is not None and (update_recurring or upload_only or schedule is not None
+                                 or scheduled):  # fmt: skip
         raise InputError("--backfill starts one run per date: drop the schedule or --upload-only")
     days = []
     if backfill is not None:
@@ -113,14 +130,22 @@ def submit_pipeline(
         namespace=namespace,
         cron=kfp_cron,
         description=f"{package.name} from commit {commit}",
-        start=not upload_only,
+        start=not (upload_only or update_recurring),
         backfill=days,
+        update_recurring=update_recurring,
     )  # fmt: skip
     state = "uploaded" if done.uploaded else "already there, reused"
     print(f"pipeline {pipeline} ({done.pipeline_id}): version {done.version_name} "
           f"({done.version_id}) {state}")  # fmt: skip
     if upload_only:
         print(f"nothing started: {done.url}")
+    elif update_recurring:
+        for moved in done.moved:
+            state = "enabled" if moved.enabled else "disabled, as it was"
+            dropped = f"; inputs dropped: {', '.join(moved.dropped)}" if moved.dropped else ""
+            print(f"recurring run {moved.display_name!r} ({moved.trigger}, {state}): "
+                  f"{moved.old_id} replaced by {moved.new_id}{dropped}")  # fmt: skip
+        print(f"{len(done.moved)} recurring runs moved to version {done.version_name}: {done.url}")
     elif done.backfill_runs:
         for day, run_id in done.backfill_runs:
             print(f"run {run_id} for run_date {day}")

@@ -1,7 +1,9 @@
 """Compile the Kubeflow pipelines to IR YAML, one file per pipeline, byte-identical between runs.
 
 The inputs' defaults come from the pipeline's run config in zenml_config/ (validated strictly,
-flattened as in model_factory/flat_config.py) and every task runs `image`.
+flattened as in model_factory/flat_config.py) and every task runs `image`. A pipeline root, when
+given, is compiled in (the IR's `defaultPipelineRoot`): runs of the package store their artifacts
+there instead of the cluster's default (the kfp-launcher ConfigMap's `defaultPipelineRoot`).
 """
 
 import copy
@@ -14,7 +16,11 @@ from kfp import compiler
 from kfp.dsl.base_component import BaseComponent
 
 from model_factory.config import StrictModel, load_run_config
+from model_factory.errors import InputError
 from model_factory.flat_config import flatten
+
+# Object stores the KFP launcher writes to (gs: GCS, s3: S3 or S3-compatible, minio: KFP's own).
+PIPELINE_ROOT_SCHEMES = ("gs://", "s3://", "minio://")
 
 
 @dataclass(frozen=True)
@@ -39,21 +45,47 @@ class KfpPipeline:
 
 
 def compile_all(
-    pipelines: Mapping[str, KfpPipeline], out_dir: Path, image: str, config_dir: Path
+    pipelines: Mapping[str, KfpPipeline],
+    out_dir: Path,
+    image: str,
+    config_dir: Path,
+    pipeline_root: str | None = None,
 ) -> list[Path]:
     """Every pipeline to `out_dir/<name>.yaml`, defaults from its run config."""
+    if pipeline_root is not None:
+        pipeline_root = check_pipeline_root(pipeline_root)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for name, entry in pipelines.items():
+        config = entry.config(config_dir)
         paths.append(
-            compile_pipeline(entry, entry.config(config_dir), image, out_dir / f"{name}.yaml")
+            compile_pipeline(entry, config, image, out_dir / f"{name}.yaml", pipeline_root)
         )
     return paths
 
 
-def compile_pipeline(entry: KfpPipeline, config: StrictModel, image: str, path: Path) -> Path:
+def check_pipeline_root(root: str) -> str:
+    """`root` without a trailing slash, if it names a bucket of an object store KFP writes to."""
+    scheme = next((s for s in PIPELINE_ROOT_SCHEMES if root.startswith(s)), None)
+    if scheme is None or not root[len(scheme) :].strip("/"):
+        raise InputError(
+            f"--pipeline-root {root!r}: give a bucket URI such as gs://BUCKET/kfp "
+            f"({', '.join(PIPELINE_ROOT_SCHEMES)})"
+        )
+    return root.rstrip("/")
+
+
+def compile_pipeline(
+    entry: KfpPipeline,
+    config: StrictModel,
+    image: str,
+    path: Path,
+    pipeline_root: str | None = None,
+) -> Path:
     defaults = pipeline_inputs(entry, config)
     component = _with_image(entry.build(config), image)
+    if pipeline_root is not None:
+        component.pipeline_spec.default_pipeline_root = pipeline_root
     differ = set(component.component_spec.inputs or {}) ^ set(defaults)
     if differ:
         raise ValueError(

@@ -4,8 +4,11 @@ Each submit uploads the package as a new version of the pipeline named after it 
 pipeline the first time) and starts a run of exactly that version, or a recurring run. Default
 version names are `<git short commit>-<sha256 of the package, 8 hex>`: the same commit and
 package always give the same name, so submitting them again reuses the version instead of
-uploading a copy. Every failure to reach the API, or a rejection by it, is an `InputError`
-naming the host, the operation and the server's message (exit code 2).
+uploading a copy. A release moves the pipeline's recurring runs to the version it uploads
+(`update_recurring`): each gets a replacement on the new version with the same schedule,
+experiment and inputs, then the old one is deleted. Every failure to reach the API, or a
+rejection by it, is an `InputError` naming the host, the operation and the server's message
+(exit code 2).
 """
 
 import contextlib
@@ -34,6 +37,18 @@ RUN_DATE = "run_date"  # the input of the pipelines a backfill can run for past 
 
 
 @dataclass(frozen=True)
+class Moved:
+    """A recurring run replaced by one of the same schedule on the new version."""
+
+    old_id: str
+    new_id: str
+    display_name: str
+    trigger: str  # the cron, or `every N s`
+    enabled: bool
+    dropped: tuple[str, ...] = ()  # its inputs the new version no longer has
+
+
+@dataclass(frozen=True)
 class Submitted:
     """What a submit created or reused, with the UI address of the run or recurring run."""
 
@@ -46,6 +61,7 @@ class Submitted:
     recurring_run_id: str | None
     url: str
     backfill_runs: tuple[tuple[str, str], ...] = ()  # (run date, run id), in date order
+    moved: tuple[Moved, ...] = ()  # recurring runs pointed at this version (update_recurring)
 
 
 def package_path(directory: Path, pipeline: str) -> Path:
@@ -61,10 +77,15 @@ def package_path(directory: Path, pipeline: str) -> Path:
 
 def takes_run_date(package: Path) -> bool:
     """Whether the compiled pipeline has a `run_date` input (the IR's root inputs)."""
+    return RUN_DATE in _inputs(package)
+
+
+def _inputs(package: Path) -> set[str]:
+    """The compiled pipeline's input names."""
     import yaml
 
     spec = next(yaml.safe_load_all(package.read_text()))  # then the platform spec, if any
-    return RUN_DATE in spec["root"].get("inputDefinitions", {}).get("parameters", {})
+    return set(spec["root"].get("inputDefinitions", {}).get("parameters", {}))
 
 
 def default_version_name(package: Path, commit: str) -> str:
@@ -86,6 +107,7 @@ def submit(
     description: str = "",
     start: bool = True,
     backfill: Sequence[str] = (),
+    update_recurring: bool = False,
 ) -> Submitted:
     """Upload `package` as version `version_name` of `pipeline` on `host` (see `api_url`), then
     run it.
@@ -95,6 +117,8 @@ def submit(
     recurring run instead of a run; `start=False` only uploads (releases publish versions that
     schedules and people then run). `description` describes the version. `backfill` (run
     dates, YYYY-MM-DD) makes one run per date with its `run_date` input set, in order.
+    `update_recurring` (with `start=False`) moves every recurring run of `pipeline` that runs
+    another version to this one: a replacement first, so a failure leaves the old one running.
     """
     auth, token = _credentials()
     multi_user = _probe(host, token)
@@ -116,9 +140,18 @@ def submit(
     if uploaded:
         version_id = api.upload_version(package, pipeline_id, version_name, description)
     if not start:
+        moved = ()
+        if update_recurring:
+            inputs = _inputs(package)
+            moved = tuple(
+                api.move_recurring(old, pipeline_id, version_id, f"{pipeline} {version_name}",
+                                   inputs)
+                for old in api.recurring_runs(pipeline_id, namespace)
+                if old.pipeline_version_reference.pipeline_version_id != version_id
+            )  # fmt: skip
         return Submitted(
             pipeline_id, version_id, version_name, uploaded, None, None, None,
-            f"{host}/#/pipelines/details/{pipeline_id}/version/{version_id}",
+            f"{host}/#/pipelines/details/{pipeline_id}/version/{version_id}", moved=moved,
         )  # fmt: skip
     experiment_id = api.experiment_id(experiment, namespace)
     display_name = f"{pipeline} {version_name}"
@@ -278,6 +311,46 @@ class _Api:
             return self.client.run_pipeline(
                 experiment_id, name, pipeline_id=pipeline_id, version_id=version_id, params=params
             ).run_id
+
+    def recurring_runs(self, pipeline_id: str, namespace: str | None) -> list:
+        """Every recurring run of the pipeline, all pages."""
+        found, token = [], ""
+        while True:
+            with self._call("listing recurring runs"):
+                page = self.client.list_recurring_runs(
+                    page_token=token, page_size=100, namespace=namespace
+                )
+            found += [
+                run for run in page.recurring_runs or []
+                if run.pipeline_version_reference is not None
+                and run.pipeline_version_reference.pipeline_id == pipeline_id
+            ]  # fmt: skip
+            token = page.next_page_token
+            if not token:
+                return found
+
+    def move_recurring(
+        self, old, pipeline_id: str, version_id: str, name: str, inputs: set[str]
+    ) -> Moved:
+        """A replacement of `old` on `version_id` (same experiment, trigger, concurrency,
+        catch-up, inputs the new version still has, enabled or not), then `old` deleted."""
+        given = (old.runtime_config.parameters if old.runtime_config else None) or {}
+        cron = old.trigger.cron_schedule.cron if old.trigger.cron_schedule else None
+        interval = None if cron else int(old.trigger.periodic_schedule.interval_second)
+        enabled = old.status != "DISABLED"
+        with self._call(f"replacing recurring run {old.recurring_run_id}"):
+            new_id = self.client.create_recurring_run(
+                old.experiment_id, name, cron_expression=cron, interval_second=interval,
+                max_concurrency=int(old.max_concurrency or 1), no_catchup=old.no_catchup,
+                params={k: v for k, v in given.items() if k in inputs} or None,
+                pipeline_id=pipeline_id, version_id=version_id, enabled=enabled,
+            ).recurring_run_id  # fmt: skip
+        with self._call(f"deleting recurring run {old.recurring_run_id}"):
+            self.client.delete_recurring_run(old.recurring_run_id)
+        return Moved(
+            old.recurring_run_id, new_id, old.display_name, cron or f"every {interval} s",
+            enabled, tuple(sorted(set(given) - inputs)),
+        )  # fmt: skip
 
     def recurring_run(
         self, experiment_id: str, name: str, pipeline_id: str, version_id: str, cron: str

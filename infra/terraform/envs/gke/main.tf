@@ -2,6 +2,7 @@ locals {
   kube_context    = "gke_${var.project_id}_${var.zone}_${var.name}"
   kubeconfig_path = "${path.root}/.kube/config"
   deploy_zenml    = var.existing_zenml_server_url == null
+  github_ci       = var.github_repository != null
   zenml_url       = local.deploy_zenml ? "https://${var.zenml_hostname}" : null
 }
 
@@ -148,6 +149,15 @@ resource "google_container_cluster" "this" {
     enable_private_nodes    = true
     enable_private_endpoint = false # reachable from authorized_networks only
     master_ipv4_cidr_block  = var.subnet_cidrs.control_plane
+  }
+
+  # GitHub-hosted runners have no fixed address to authorise: with CI wired, the control plane
+  # also answers on its DNS-based endpoint, where every request needs IAM (the CI identities'
+  # cluster role) instead of a source address. The IP endpoint keeps authorized_networks.
+  control_plane_endpoints_config {
+    dns_endpoint_config {
+      allow_external_traffic = local.github_ci
+    }
   }
 
   master_authorized_networks_config {
@@ -304,6 +314,27 @@ module "pipeline_runner_identity" {
   depends_on = [google_container_cluster.this]
 }
 
+# GitHub Actions: an OIDC identity per workflow (train on the main branch, release in the
+# production environment), no stored key.
+module "github_ci" {
+  source = "../../modules/gcp-github-ci"
+  count  = local.github_ci ? 1 : 0
+
+  project_id           = var.project_id
+  name                 = var.name
+  github_repository    = var.github_repository
+  github_repository_id = var.github_repository_id
+  cluster_role         = var.ci_cluster_role
+  bucket_name          = module.artifact_bucket.name
+  data_buckets         = var.ci_data_buckets
+  registry = {
+    location      = module.registry.location
+    repository_id = module.registry.repository_id
+  }
+
+  depends_on = [google_project_service.apis]
+}
+
 module "kubeflow_pipelines" {
   source = "../../modules/kubeflow-pipelines"
 
@@ -311,6 +342,9 @@ module "kubeflow_pipelines" {
   kube_context                = local.kube_context
   kubeconfig_path             = local.kubeconfig_path
   pipeline_runner_annotations = module.pipeline_runner_identity.kubernetes_annotations
+  # In the artifact bucket, which pipeline-runner reads and writes through Workload Identity
+  # (GCS needs no providers entry: the pods' own credentials apply).
+  default_pipeline_root = "${module.artifact_bucket.url}/kfp"
 
   depends_on = [terraform_data.kubeconfig, google_container_node_pool.pipelines, google_compute_router_nat.this]
 }

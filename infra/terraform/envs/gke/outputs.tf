@@ -18,6 +18,11 @@ output "kfp_port_forward_command" {
   value       = module.kubeflow_pipelines.port_forward_command
 }
 
+output "kfp_pipeline_root" {
+  description = "Where KFP runs store artifacts by default: gs://<artifact bucket>/kfp (also `model-factory compile --pipeline-root`)."
+  value       = module.kubeflow_pipelines.default_pipeline_root
+}
+
 output "kfp_namespace" {
   description = "Namespace of Kubeflow Pipelines."
   value       = module.kubeflow_pipelines.namespace
@@ -72,4 +77,19 @@ output "zenml_stack_yaml" {
 output "zenml_stack_id" {
   description = "ID of the stack registered by the provider; null unless register_stack."
   value       = var.register_stack ? module.stack_registration[0].stack_id : null
+}
+
+output "ci_workload_identity_provider" {
+  description = "GCP_WORKLOAD_IDENTITY_PROVIDER repository variable (google-github-actions/auth); null without github_repository."
+  value       = local.github_ci ? module.github_ci[0].workload_identity_provider : null
+}
+
+output "ci_train_service_account" {
+  description = "GCP_TRAIN_SERVICE_ACCOUNT repository variable: the identity of train.yml on main; null without github_repository."
+  value       = local.github_ci ? module.github_ci[0].train_service_account : null
+}
+
+output "ci_release_service_account" {
+  description = "GCP_RELEASE_SERVICE_ACCOUNT variable of the production environment: the identity of release.yml; null without github_repository."
+  value       = local.github_ci ? module.github_ci[0].release_service_account : null
 }

@@ -176,3 +176,32 @@ variable "labels" {
   description = "Labels put on every resource that takes them."
   default     = { app = "model-factory" }
 }
+
+variable "github_repository" {
+  type        = string
+  description = "GitHub repository (OWNER/NAME) whose train.yml and release.yml reach this project through Workload Identity Federation; null creates no CI identity."
+  default     = null
+
+  validation {
+    condition     = var.github_repository == null || can(regex("^[A-Za-z0-9][A-Za-z0-9-]*/[A-Za-z0-9._-]+$", coalesce(var.github_repository, "-")))
+    error_message = "github_repository must be OWNER/NAME."
+  }
+}
+
+variable "github_repository_id" {
+  type        = string
+  description = "Numeric ID of github_repository (`gh api repos/OWNER/NAME --jq .id`), also required of CI tokens; null checks the name only."
+  default     = null
+}
+
+variable "ci_cluster_role" {
+  type        = string
+  description = "Project role of the CI identities for GKE: roles/container.clusterViewer (default; grant the rest with Kubernetes RBAC, docs/kubeflow.md) or roles/container.developer."
+  default     = "roles/container.clusterViewer"
+}
+
+variable "ci_data_buckets" {
+  type        = list(string)
+  description = "Buckets of the training data (BANK_DATA_URI, SALES_DATA_URI) that train.yml reads, read-only; empty when the data lives in the artifact bucket."
+  default     = []
+}

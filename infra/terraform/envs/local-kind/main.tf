@@ -6,6 +6,23 @@ locals {
   # localhost:PORT as local, and Docker pushes to 127.0.0.0/8 without TLS all the same.
   registry_uri  = "127.0.0.1:${var.registry_host_port}"
   kfp_node_port = 30080
+
+  # Runs store artifacts in the MinIO that KFP deploys, addressed as s3:// rather than KFP's
+  # default minio:// scheme: s3:// URIs are what fsspec (s3fs) and every S3 client read, given
+  # AWS_ENDPOINT_URL and the keys of the same Secret. The launcher gets the endpoint and a
+  # reference to that Secret, never the keys.
+  minio_providers = <<-YAML
+    s3:
+      endpoint: minio-service.kubeflow:9000
+      region: minio
+      disableSSL: true
+      credentials:
+        fromEnv: false
+        secretRef:
+          secretName: mlpipeline-minio-artifact
+          accessKeyKey: accesskey
+          secretKeyKey: secretkey
+  YAML
 }
 
 resource "kind_cluster" "this" {
@@ -94,6 +111,9 @@ module "kubeflow_pipelines" {
   kubeconfig_path   = kind_cluster.this.kubeconfig_path
   ui_node_port      = local.kfp_node_port
   local_port        = var.kfp_host_port
+
+  default_pipeline_root  = var.pipeline_root
+  object_store_providers = startswith(var.pipeline_root, "s3://mlpipeline/") ? local.minio_providers : null
 }
 
 module "zenml_stack" {

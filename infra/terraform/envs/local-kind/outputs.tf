@@ -32,3 +32,8 @@ output "zenml_stack_yaml" {
   description = "The ZenML stack for `zenml stack import`, when zenml_stack is set; null otherwise."
   value       = var.zenml_stack == null ? null : module.zenml_stack[0].import_yaml
 }
+
+output "kfp_pipeline_root" {
+  description = "Where KFP runs store artifacts by default (also `model-factory compile --pipeline-root`)."
+  value       = module.kubeflow_pipelines.default_pipeline_root
+}

@@ -86,3 +86,14 @@ variable "zenml_stack" {
   description = "Optional ZenML stack on this cluster. ZenML's Kubeflow orchestrator needs a remote artifact store (gs:// or s3:// bucket your laptop and the pods can both reach) and a ZenML server the pods can reach; null renders no stack (native KFP pipelines via `model-factory submit` need neither)."
   default     = null
 }
+
+variable "pipeline_root" {
+  type        = string
+  description = "Where KFP runs store artifacts by default (the kfp-launcher ConfigMap). The default is the bucket of the MinIO KFP deploys, as s3:// so fsspec reads the URIs (endpoint minio-service.kubeflow:9000); a gs:// or other s3:// root needs its own credentials in the cluster."
+  default     = "s3://mlpipeline/v2/artifacts"
+
+  validation {
+    condition     = can(regex("^(gs|s3|minio)://[a-z0-9][-a-z0-9._]{1,61}[a-z0-9](/.*)?$", var.pipeline_root))
+    error_message = "pipeline_root must be a gs://, s3:// or minio:// bucket URI such as s3://mlpipeline/v2/artifacts."
+  }
+}

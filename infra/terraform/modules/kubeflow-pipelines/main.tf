@@ -9,6 +9,8 @@ locals {
       KFP_TIMEOUT            = tostring(var.ready_timeout_seconds)
       KFP_NODE_PORT          = var.ui_node_port == null ? "" : tostring(var.ui_node_port)
       KFP_RUNNER_ANNOTATIONS = join(" ", [for k in sort(keys(var.pipeline_runner_annotations)) : "${k}=${var.pipeline_runner_annotations[k]}"])
+      KFP_PIPELINE_ROOT      = var.default_pipeline_root == null ? "" : var.default_pipeline_root
+      KFP_PROVIDERS          = var.object_store_providers == null ? "" : var.object_store_providers
     },
     var.kubeconfig_path == null ? {} : { KUBECONFIG = var.kubeconfig_path },
   )

@@ -32,3 +32,9 @@ output "kube_context" {
   value       = var.kube_context
   depends_on  = [terraform_data.pipelines]
 }
+
+output "default_pipeline_root" {
+  description = "Where runs store artifacts by default (the kfp-launcher ConfigMap's defaultPipelineRoot); KFP's own minio:// default when none was set."
+  value       = coalesce(var.default_pipeline_root, "minio://mlpipeline/v2/artifacts")
+  depends_on  = [terraform_data.pipelines]
+}

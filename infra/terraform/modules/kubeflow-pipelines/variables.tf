@@ -79,3 +79,25 @@ variable "ready_timeout_seconds" {
     error_message = "ready_timeout_seconds must be between 60 and 3600."
   }
 }
+
+variable "default_pipeline_root" {
+  type        = string
+  description = "Where runs store their artifacts unless a pipeline says otherwise: the kfp-launcher ConfigMap's defaultPipelineRoot in the KFP namespace (e.g. gs://BUCKET/kfp, or s3://mlpipeline/v2/artifacts for the in-cluster MinIO). null leaves KFP's own default (minio://mlpipeline/v2/artifacts)."
+  default     = null
+
+  validation {
+    condition     = var.default_pipeline_root == null || can(regex("^(gs|s3|minio)://[a-z0-9][-a-z0-9._]{1,61}[a-z0-9](/.*)?$", coalesce(var.default_pipeline_root, "-")))
+    error_message = "default_pipeline_root must be a gs://, s3:// or minio:// bucket URI such as gs://my-bucket/kfp."
+  }
+}
+
+variable "object_store_providers" {
+  type        = string
+  description = "The kfp-launcher ConfigMap's `providers` YAML: endpoint and credentials (a Secret reference, never the keys) per scheme, e.g. the in-cluster MinIO for s3:// roots. null: none (gs:// then uses the pods' own credentials, Workload Identity on GKE)."
+  default     = null
+
+  validation {
+    condition     = var.object_store_providers == null || can(yamldecode(coalesce(var.object_store_providers, "{}")))
+    error_message = "object_store_providers must be YAML."
+  }
+}

@@ -2,7 +2,8 @@
 # Standalone Kubeflow Pipelines: install, wait until the API answers, uninstall.
 # Called by this module's terraform_data provisioners; every input comes from the environment:
 #   KFP_VERSION, KFP_CONTEXT, KFP_TIMEOUT (seconds), KFP_NODE_PORT (optional),
-#   KFP_RUNNER_ANNOTATIONS (optional, space-separated key=value), KUBECONFIG (optional).
+#   KFP_RUNNER_ANNOTATIONS (optional, space-separated key=value), KFP_PIPELINE_ROOT and
+#   KFP_PROVIDERS (optional: the kfp-launcher ConfigMap), KUBECONFIG (optional).
 set -euo pipefail
 
 readonly REPO="github.com/kubeflow/pipelines/manifests/kustomize"
@@ -44,6 +45,16 @@ annotate_runner() {
   k -n "$NS" annotate --overwrite serviceaccount pipeline-runner ${KFP_RUNNER_ANNOTATIONS}
 }
 
+# The launcher and driver of every run read kfp-launcher in the run's namespace: the default
+# pipeline root, and the endpoint and credentials (a Secret reference) per object store scheme.
+launcher_config() {
+  [[ -z "${KFP_PIPELINE_ROOT:-}" && -z "${KFP_PROVIDERS:-}" ]] && return 0
+  local args=()
+  [[ -n "${KFP_PIPELINE_ROOT:-}" ]] && args+=("--from-literal=defaultPipelineRoot=${KFP_PIPELINE_ROOT}")
+  [[ -n "${KFP_PROVIDERS:-}" ]] && args+=("--from-literal=providers=${KFP_PROVIDERS}")
+  k -n "$NS" create configmap kfp-launcher "${args[@]}" --dry-run=client -o yaml | k apply -f -
+}
+
 wait_ready() {
   local deadline=$((SECONDS + KFP_TIMEOUT))
   k -n "$NS" wait --for=condition=Available deployment --all --timeout="${KFP_TIMEOUT}s"
@@ -75,7 +86,7 @@ uninstall_cluster_scoped() {
 
 case "${1:-}" in
   cluster-scoped) cluster_scoped ;;
-  install) environment && expose && annotate_runner && wait_ready ;;
+  install) environment && expose && annotate_runner && launcher_config && wait_ready ;;
   uninstall) uninstall ;;
   uninstall-cluster-scoped) uninstall_cluster_scoped ;;
   *) echo "usage: $0 cluster-scoped|install|uninstall|uninstall-cluster-scoped" >&2 && exit 2 ;;

@@ -31,6 +31,40 @@ run "defaults_pin_the_release_and_stay_private" {
     condition     = !contains(keys(terraform_data.pipelines.input), "KUBECONFIG")
     error_message = "Without kubeconfig_path kubectl's own default applies."
   }
+
+  assert {
+    condition     = terraform_data.pipelines.input.KFP_PIPELINE_ROOT == "" && terraform_data.pipelines.input.KFP_PROVIDERS == "" && output.default_pipeline_root == "minio://mlpipeline/v2/artifacts"
+    error_message = "Without a pipeline root the kfp-launcher ConfigMap is left alone and KFP's default applies."
+  }
+}
+
+run "a_pipeline_root_and_its_store_reach_the_launcher_config" {
+  command = plan
+
+  variables {
+    default_pipeline_root  = "s3://mlpipeline/v2/artifacts"
+    object_store_providers = "s3:\n  endpoint: minio-service.kubeflow:9000\n  credentials:\n    secretRef:\n      secretName: mlpipeline-minio-artifact\n"
+  }
+
+  assert {
+    condition     = terraform_data.pipelines.input.KFP_PIPELINE_ROOT == "s3://mlpipeline/v2/artifacts" && output.default_pipeline_root == "s3://mlpipeline/v2/artifacts"
+    error_message = "The pipeline root must reach the install script and the output."
+  }
+
+  assert {
+    condition     = yamldecode(terraform_data.pipelines.input.KFP_PROVIDERS).s3.endpoint == "minio-service.kubeflow:9000"
+    error_message = "The providers YAML must reach the install script unchanged."
+  }
+}
+
+run "rejects_a_pipeline_root_that_is_no_bucket_uri" {
+  command = plan
+
+  variables {
+    default_pipeline_root = "/tmp/artifacts"
+  }
+
+  expect_failures = [var.default_pipeline_root]
 }
 
 run "kind_exposes_the_ui_on_a_node_port" {
