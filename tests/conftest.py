@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from support import PROJECT_ROOT, run_cli
+from support import PROJECT_ROOT, run_cli, run_main
 
 # Worker balancing by measured module durations and the slow-test warning.
 pytest_plugins = ["timing_plugin"]
@@ -50,6 +50,28 @@ def scratch() -> Path:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def cli_in_process(capfd):
+    """`run_cli` through the CLI's entry point in this process: the same result object without a
+    new interpreter's seconds of imports. stdout and stderr hold what the command printed and
+    anything else written to the file descriptors meanwhile (a log handler's line), so a check
+    that stderr is one line is as strict as on a subprocess, except for import-time output:
+    modules that use it keep one case in a new interpreter."""
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        capfd.readouterr()  # drop what came before
+        code, out, err = run_main(*args)
+        around = capfd.readouterr()
+        return subprocess.CompletedProcess(
+            ["model-factory", *args],
+            0 if code is None else code,
+            around.out + out,
+            around.err + err,
+        )
+
+    return run
 
 
 def _postgres_bindir() -> Path | None:

@@ -1,9 +1,20 @@
-"""`model-factory train bank` on bad input: exit 2, one line, nothing registered."""
+"""`model-factory train bank` on bad input: exit 2, one line, nothing registered.
+
+The commands run through the CLI's entry point in this process (`cli_in_process`), not in a new
+interpreter each (seconds of imports per case); the last test runs a refusal and --help in new
+interpreters, as a user types them.
+"""
 
 import pytest
 
 from model_factory.bank import data
 from model_factory.bank.config import BankTrainingConfig
+from support import run_cli
+
+
+@pytest.fixture
+def cli(cli_in_process):
+    return cli_in_process
 
 
 @pytest.fixture
@@ -69,3 +80,12 @@ def test_missing_config_exits_2(cli, tmp_path):
 def test_help_lists_commands(cli):
     result = cli("--help")
     assert result.returncode == 0 and "train" in result.stdout and "demo" in result.stdout
+
+
+def test_help_and_a_refusal_from_a_new_interpreter(tmp_path):
+    result = run_cli("--help")
+    assert result.returncode == 0 and "train" in result.stdout and "demo" in result.stdout
+    result = run_cli("train", "bank", "--data", str(tmp_path / "absent.csv"))
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "data file not found" in lines[0], result.stderr

@@ -1,4 +1,9 @@
-"""Bad input to `model-factory detect taxi`: exit 2, one line, nothing written."""
+"""Bad input to `model-factory detect taxi`: exit 2, one line, nothing written.
+
+The commands run through the CLI's entry point in this process (`cli_in_process`), not in a new
+interpreter each (seconds of imports per case); the last test runs a refusal in a new
+interpreter, as a user types it.
+"""
 
 from datetime import UTC, date, datetime
 
@@ -8,10 +13,16 @@ import pytest
 from model_factory import sql
 from model_factory.taxi import sink
 from model_factory.taxi.evaluate import plot_path
+from support import run_cli
 
 DAY = "1999-01-02"  # no other test writes this date
 HEADER = "ride_id,ride_dist,ride_time\n"
 GOOD = HEADER + "a,1.0,3.0\nb,2.0,5.0\n"
+
+
+@pytest.fixture
+def cli(cli_in_process):
+    return cli_in_process
 
 
 @pytest.fixture
@@ -87,3 +98,16 @@ def test_unreachable_database_fails_before_any_work(cli, tmp_path):
     assert done.returncode == 1
     assert "cannot connect to sqlite:///" in done.stderr
     assert not plot_path(DAY).exists()
+
+
+def test_a_refusal_from_a_new_interpreter_is_one_line_and_writes_nothing(tmp_path, staging):
+    rides = tmp_path / "rides.csv"
+    rides.write_text(HEADER + "a,1,3\na,2,5\n")
+    done = run_cli("detect", "taxi", "--data", str(rides), "--run-date", DAY,
+                   "--db", staging)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
+    assert "duplicate ride_id" in done.stderr
+    engine = sql.engine_for(staging)
+    assert sink.read_day(engine, date.fromisoformat(DAY))["ride_id"].tolist() == ["old-1", "old-2"]
+    engine.dispose()
