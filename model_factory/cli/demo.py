@@ -108,7 +108,7 @@ def _timed(wall_s: dict[str, float], name: str, command):
 
 
 def _demo_monitor(model: str) -> list[str]:
-    """Monitor a fresh and a shifted bank batch against production as `monitor bank-marketing`
+    """Monitor a fresh and a shifted bank batch against production as `monitor bank`
     does (nothing without a production version); each run keeps its own copy of the HTML
     report. Returns the summary lines."""
     import contextlib
