@@ -30,7 +30,6 @@ PAGES = [PROJECT_ROOT / "README.md", *sorted((PROJECT_ROOT / "docs").glob("*.md"
 PENDING_PAGES = {
     "docs/forecasting.md",
     "docs/serving.md",
-    "docs/use-cases.md",
     "docs/tabular-classifier.md",
     "docs/production-loop.md",
     "docs/testing.md",
