@@ -11,6 +11,7 @@ from zenml import step
 from model_factory import outputs
 from model_factory.bank import data, predict
 from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
+from model_factory.bank.use_case import USE_CASE
 from model_factory.paths import output_dir
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,6 @@ def write_predictions(
     predictions: pd.DataFrame, summary: dict, config: BankScoringConfig
 ) -> Annotated[dict, "metrics"]:
     """Write the CSV in one rename, so a reader never sees half a file."""
-    path = config.out_path or str(output_dir("bank_marketing") / "predictions.csv")
+    path = config.out_path or str(output_dir(USE_CASE.outputs) / "predictions.csv")
     outputs.write_csv(predictions, path)
     return {**summary, "out_path": path}

@@ -46,3 +46,43 @@ def test_every_module_imports():
     assert len(modules) > 80
     for name in modules:
         importlib.import_module(name)
+
+
+USE_CASE_PACKAGES = {"bank", "taxi", "forecasting"}
+
+
+def _imported_modules(path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            modules |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            modules |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return modules
+
+
+def _use_cases_imported(path) -> set[str]:
+    parts = (module.split(".") for module in _imported_modules(path))
+    return {p[1] for p in parts if p[0] == "model_factory" and len(p) > 1} & USE_CASE_PACKAGES
+
+
+def test_use_cases_import_no_other_use_case():
+    offenders = {
+        str(path.relative_to(PROJECT_ROOT)): sorted(others)
+        for package in USE_CASE_PACKAGES
+        for path in (PACKAGE / package).rglob("*.py")
+        if (others := _use_cases_imported(path) - {package})
+    }
+    assert offenders == {}
+
+
+def test_the_shared_core_reaches_use_cases_only_through_the_registry():
+    """Shared modules (the top level and drift/) look a use case up in model_factory/use_cases.py;
+    continuous.py also names the config types of the Kubeflow monitor and scoring pipelines."""
+    shared = [*PACKAGE.glob("*.py"), *(PACKAGE / "drift").rglob("*.py")]
+    offenders = {
+        path.name: sorted(_use_cases_imported(path))
+        for path in shared
+        if path.name not in {"use_cases.py", "continuous.py"} and _use_cases_imported(path)
+    }
+    assert offenders == {}

@@ -14,6 +14,7 @@ from model_factory.cli.training import (
     train_forecasting,
 )
 from model_factory.errors import DriftDetected, InputError, PromotionRejected
+from model_factory.use_cases import BANK, FORECASTING, TAXI
 
 
 @app.command()
@@ -35,7 +36,7 @@ def demo() -> None:
     timed = functools.partial(_timed, wall_s)
     metrics = {
         "bank_marketing": timed("bank_marketing", train_bank)(
-            None, None, output_dir("bank_marketing") / "metrics.json"
+            None, None, output_dir(BANK.outputs) / "metrics.json"
         ),
         "taxi_anomalies": timed("taxi_anomalies", detect_taxi)(
             "2024-06-01",
@@ -45,23 +46,23 @@ def demo() -> None:
             None,
             None,
             None,
-            output_dir("taxi_anomalies") / "metrics.json",
+            output_dir(TAXI.outputs) / "metrics.json",
             None,
         ),
         "store_forecasting": timed("store_forecasting", train_forecasting)(
-            None, None, None, output_dir("store_forecasting") / "metrics.json", None
+            None, None, None, output_dir(FORECASTING.outputs) / "metrics.json", None
         ),
     }
     # Staging holders that still win go to production; batch scoring then uses production.
     if _demo_release(bank_marketing.MODEL.name):
         metrics["bank_scoring"] = timed("bank_scoring", predict_bank)(
-            None, None, StageName.production, None, output_dir("bank_marketing") / "scoring.json"
+            None, None, StageName.production, None, output_dir(BANK.outputs) / "scoring.json"
         )
     if _demo_release(store_forecasting.MODEL.name):
         score_stores = timed("store_forecast_scoring", predict_forecasting)
         metrics["store_forecast_scoring"] = score_stores(
             None, None, None, StageName.production, None,
-            output_dir("store_forecasting") / "scoring.json",
+            output_dir(FORECASTING.outputs) / "scoring.json",
         )  # fmt: skip
     monitored = timed("bank_monitor", _demo_monitor)(bank_marketing.MODEL.name)
     console.rule("model-factory demo")
@@ -108,7 +109,7 @@ def _timed(wall_s: dict[str, float], name: str, command):
 
 
 def _demo_monitor(model: str) -> list[str]:
-    """Monitor a fresh and a shifted bank batch against production as `monitor bank-marketing`
+    """Monitor a fresh and a shifted bank batch against production as `monitor bank`
     does (nothing without a production version); each run keeps its own copy of the HTML
     report. Returns the summary lines."""
     import contextlib
@@ -121,7 +122,7 @@ def _demo_monitor(model: str) -> list[str]:
 
     if stage_version(model, "production") is None:
         return []
-    folder = output_dir("bank_marketing")
+    folder = output_dir(BANK.outputs)
     lines = []
     for name, shifted in (("fresh", False), ("shifted", True)):
         batch, metrics_out = folder / f"batch_{name}.csv", folder / f"drift_{name}.json"

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model_factory.config import describe
 from model_factory.errors import InputError
+from model_factory.use_cases import FORECASTING  # the service serves this use case's model
 
 ENV_PREFIX = "MODEL_FACTORY_SERVE_"
 
@@ -29,9 +30,11 @@ class ServeSettings(BaseSettings):
     metrics_port: int = Field(
         9090, ge=1, le=65535, description="Prometheus metrics, on `host`, without the API key"
     )
-    model_name: str = Field("store_sales_forecaster", min_length=1)
+    model_name: str = Field(FORECASTING.model_name, min_length=1)
     stage: Literal["production", "staging"] = "production"
-    artifact: str = Field("store_forecaster", min_length=1, description="the model's artifact")
+    artifact: str = Field(
+        FORECASTING.model_artifact, min_length=1, description="the model's artifact"
+    )
     reload_interval_seconds: float = Field(
         30.0, gt=0, description="how often the Model Control Plane is asked for the stage holder"
     )

@@ -59,7 +59,7 @@ def load_batch(url: str, day: date) -> pd.DataFrame:
     if rows.empty:
         raise InputError(
             f"{sink.LABELS.name} has no rows for {day.isoformat()} in {sql.safe_url(url)} "
-            "(label them first: `model-factory detect taxi-anomalies --run-date ...`)"
+            "(label them first: `model-factory detect taxi --run-date ...`)"
         )
     return rows
 
