@@ -60,8 +60,9 @@ PIPELINES: dict[str, KfpPipeline] = {
         build=lambda _config: bank_scoring.bank_scoring,
         params=continuous.BankScoringWithReference,
         config_file=BANK.scoring_config,
-        # The reference is the production version, and the predictions the run's dataset.
-        zenml_only=frozenset({"scoring_stage", "scoring_out_path"}),
+        # The reference (an exported version, not a registry lookup by model and stage) is what
+        # is scored with, and the predictions are the run's dataset.
+        zenml_only=frozenset({"scoring_model", "scoring_stage", "scoring_out_path"}),
         load=partial(
             continuous.scoring_inputs,
             continuous.BankScoringWithReference,

@@ -6,7 +6,6 @@ from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
 from model_factory.bank.use_case import USE_CASE
 from model_factory.integrations.zenml_alerts import failure_hook
 from model_factory.integrations.zenml_lookup import require_stage_version, version_artifact
-from pipelines.bank_marketing import MODEL
 from steps import bank_scoring as s
 
 
@@ -14,7 +13,7 @@ from steps import bank_scoring as s
 def bank_scoring(config: BankScoringConfig) -> None:
     """Score a CSV with the version in `config.stage`: its `classifier` is this run's input and
     its recorded training config the batch's contract. No version holder: bad input, no run."""
-    version = require_stage_version(MODEL.name, config.stage)
+    version = require_stage_version(config.model, config.stage)
     training = BankTrainingConfig.model_validate(version.run_metadata["config"])
     batch = s.load_batch(config, training)
     classifier = version_artifact(version, USE_CASE.model_artifact)

@@ -94,7 +94,21 @@ def test_a_config_file_trains_a_model_of_its_own_and_guards_its_contract(tmp_pat
     assert_refused(code, err, "has another data contract than version")
     assert _versions(model) == 1
 
+    # Batch scoring by model name: missing values imputed as in training.
+    scored = tmp_path / "scored.csv"
+    code, _, err = run_main(
+        "predict", "bank", "--model", model, "--stage", "staging", "--data", str(data),
+        "--out", str(scored),
+    )  # fmt: skip
+    assert code == 0, err[-3000:]
+    predictions = pd.read_csv(scored)
+    assert len(predictions) == 1500 and set(predictions["model_version"].astype(str)) == {
+        version.name
+    }
+
     # The registry commands find the model's use case by its tag (policy, rescorer).
     code, out, err = run_main("promote", model, "--to", "production")
     assert code == 0, err[-2000:]
     assert zenml_stages.holder(zenml_stages.get_model(model), "production").id == version.id
+    code, out, err = run_main("history", model)
+    assert code == 0 and out.count("promoted") >= 2, (out, err[-2000:])

@@ -5,6 +5,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from model_factory.bank.use_case import USE_CASE
 from model_factory.config import StrictModel
 from model_factory.validation import AUTO_SEPARATOR, ValueRange
 
@@ -112,3 +113,8 @@ class BankScoringConfig(StrictModel):
         None, description="predictions CSV; null: outputs/bank_marketing/predictions.csv"
     )
     stage: Literal["staging", "production"] = "production"
+    model: str = Field(
+        USE_CASE.model_name,
+        min_length=1,
+        description="the registered model scored with (a table of one's own: its model name)",
+    )

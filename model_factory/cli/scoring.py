@@ -28,9 +28,13 @@ def predict_bank(
         help=f"Predictions CSV (default: outputs/; {OUTPUT_RULE})",
     ),
     stage: StageName = typer.Option("production", "--stage", help="Stage to score with"),
+    model: str | None = typer.Option(
+        None, "--model", help=f"Registered model to score with (default: {BANK.model_name})"
+    ),
     config: Path | None = ConfigOption, metrics_out: Path | None = MetricsOption,
 ) -> dict:  # fmt: skip
-    """Score a CSV: its columns plus probability, prediction (1 = yes), model_version, scored_at."""
+    """Score a CSV: its columns plus probability, prediction (1 = positive), model_version,
+    scored_at."""
     from model_factory.bank import data as bank_data
     from model_factory.bank import predict
     from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
@@ -44,10 +48,11 @@ def predict_bank(
     settings = run_config.parameters.config.model_copy(
         update={k: str(v.resolve()) for k, v in given.items() if v is not None}
         | {"stage": stage.value}
+        | ({"model": model} if model else {})
     )
     if settings.out_path:  # the config's, when no --out
         check_writable(settings.out_path)
-    version = require_stage_version(BANK.model_name, settings.stage)
+    version = require_stage_version(settings.model, settings.stage)
     training = BankTrainingConfig.model_validate(version.run_metadata["config"])
     batch = bank_data.load_batch(settings)
     predict.validate_batch(batch, training, bank_data.batch_source(settings))
