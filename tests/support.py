@@ -57,15 +57,17 @@ def run_main(*args: str) -> tuple[int, str, str]:
 
 
 def train_into_production(model: str, folder: Path, *train_args: str) -> str:
-    """`model-factory train ARGS` as a user runs it, then its version straight into production
-    (test set-up: promotion has tests of its own); returns the version name."""
+    """`model-factory train ARGS`, then its version straight into production (test set-up:
+    promotion has tests of its own); returns the version name. In this process: the `train`
+    command in a new interpreter has tests of its own (test_bank_pipeline, test_forecasting_cli),
+    and a set-up need not pay a fresh interpreter's imports."""
     import json
 
     from zenml.client import Client
 
     metrics = folder / "metrics.json"
-    done = run_cli("train", *train_args, "--metrics-out", str(metrics))
-    assert done.returncode == 0, done.stderr[-3000:]
+    code, _, err = run_main("train", *train_args, "--metrics-out", str(metrics))
+    assert code == 0, err[-3000:]
     version = json.loads(metrics.read_text())["model_version"]
     clear_stages(model)
     Client().get_model_version(model, version).set_stage("production", force=True)

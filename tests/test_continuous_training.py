@@ -41,27 +41,35 @@ def production(tiny_config, tmp_path_factory) -> str:
 
 
 def retrain(tmp_path, tiny_config, shifted: bool):
+    """`retrain-if-drifted` on a fresh or shifted batch: (stdout, metrics path). The shifted one
+    runs in a new interpreter as a user types it (the command's one subprocess run); the fresh
+    one in this process, without a new interpreter's imports."""
     batch = shift.fresh_batch(1500, seed=3)
     batch = shift.shift(batch, seed=3) if shifted else batch
     path = tmp_path / ("shifted.csv" if shifted else "fresh.csv")
     batch.to_csv(path, sep=";", index=False)
     out = tmp_path / "metrics.json"
-    done = run_cli("retrain-if-drifted", "bank", "--data", str(path), "--config", tiny_config,
-                   "--metrics-out", str(out))  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done, out
+    args = ("retrain-if-drifted", "bank", "--data", str(path), "--config", tiny_config,
+            "--metrics-out", str(out))  # fmt: skip
+    if shifted:
+        done = run_cli(*args)
+        assert done.returncode == 0, done.stderr[-3000:]
+        return done.stdout, out
+    code, printed, err = run_main(*args)
+    assert code == 0, err[-3000:]
+    return printed, out
 
 
 def test_no_drift_trains_nothing(tmp_path, tiny_config, production):
     before = version_names(MODEL)
-    done, out = retrain(tmp_path, tiny_config, shifted=False)
-    assert "no drift: nothing retrained" in done.stdout
+    printed, out = retrain(tmp_path, tiny_config, shifted=False)
+    assert "no drift: nothing retrained" in printed
     assert version_names(MODEL) == before and not out.exists()
 
 
 def test_drift_retrains_and_the_gate_decides_on_the_new_rows(tmp_path, tiny_config, production):
     before = version_names(MODEL)
-    done, out = retrain(tmp_path, tiny_config, shifted=True)
+    _, out = retrain(tmp_path, tiny_config, shifted=True)
     metrics, version = retrained(
         MODEL, before, out, f"drift against production version {production} on shifted.csv"
     )
@@ -76,9 +84,9 @@ def test_drift_retrains_and_the_gate_decides_on_the_new_rows(tmp_path, tiny_conf
     assert metrics["promotion"] == decision["decision"]
     assert str(Client().get_model_version(MODEL, production).stage) == "production"
 
-    done = run_cli("history", MODEL, "--json")
-    assert done.returncode == 0, done.stderr
-    events = [(e["version"], e["event"]) for e in json.loads(done.stdout)]
+    code, printed, err = run_main("history", MODEL, "--json")
+    assert code == 0, err
+    events = [(e["version"], e["event"]) for e in json.loads(printed)]
     mine = [e for e in events if e[0] in (production, new)]
     assert mine[0] == (production, "trained")
     assert mine[-3:] == [(production, "drifted"), (new, "retrained"), (new, decision["decision"])]

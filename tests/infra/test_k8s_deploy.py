@@ -206,7 +206,8 @@ def test_an_unreachable_server_is_a_one_line_error(tmp_path):
         k8s_deploy.apply(api, k8s_deploy.render("dev"))
 
 
-def test_cli_deploys_to_the_kubeconfig_context(cluster, tmp_path, cli, monkeypatch):
+def test_cli_deploys_to_the_kubeconfig_context(cluster, tmp_path, cli, cli_in_process, monkeypatch):
+    """The deploy in a new interpreter, as a user types it; the failing one in this process."""
     monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig(tmp_path / "kubeconfig")))
     out = tmp_path / "applied.yaml"
     rendered = k8s_deploy.render("dev")
@@ -219,13 +220,17 @@ def test_cli_deploys_to_the_kubeconfig_context(cluster, tmp_path, cli, monkeypat
     for obj in rendered:
         assert without_server_fields(k8s_deploy.read(cluster.client(), obj)) == obj
 
-    done = cli("deploy", "forecast-service", "--env", "dev", "--image", OTHER_IMAGE,
-               "--out", str(out), "--timeout", "1")  # fmt: skip
+    done = cli_in_process("deploy", "forecast-service", "--env", "dev", "--image", OTHER_IMAGE,
+                          "--out", str(out), "--timeout", "1")  # fmt: skip
     assert done.returncode == 1
     assert done.stderr.startswith("error: rollout of Deployment model-factory-dev/forecast-service")
 
 
-def test_cli_dry_run_writes_the_manifests_and_sends_nothing(cluster, tmp_path, cli, monkeypatch):
+def test_cli_dry_run_writes_the_manifests_and_sends_nothing(
+    cluster, tmp_path, cli_in_process, monkeypatch
+):
+    """In this process (the test above runs deploy in a new interpreter)."""
+    cli = cli_in_process
     monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig(tmp_path / "kubeconfig")))
     out = tmp_path / "dry.yaml"
     done = cli("deploy", "forecast-service", "--env", "dev", "--dry-run", "--out", str(out))
