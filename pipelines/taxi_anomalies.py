@@ -39,7 +39,7 @@ def taxi_detection(config: TaxiDetectionConfig) -> None:
     labels, _ = s.label(rides, detector, config)
     s.write_labels(labels, config, reference)
     if fits:  # a fitted version is offered for staging like any trained model
-        promote(fit_metrics, use_case=USE_CASE.name, enabled=config.promote)
+        promote(fit_metrics, use_case=USE_CASE.name, enabled=config.promote, model=MODEL.name)
 
 
 DETECTION = taxi_detection

@@ -12,16 +12,19 @@ from model_factory.promotion import POLICY_FILE, policy_for
 
 
 @step
-def promote(metrics: dict, use_case: str, enabled: bool) -> Annotated[dict, "promotion"]:
+def promote(
+    metrics: dict, use_case: str, enabled: bool, model: str | None = None
+) -> Annotated[dict, "promotion"]:
     """Promote this run's version to staging if it wins; a rejection is a result.
 
-    The model is the run's own (a run config's `model: {name: ...}` included), tagged with the
-    use case that trained it so that later commands find its rescorer and default policy.
+    The model is the run's own (a run config's `model: {name: ...}` included), or `model` in a
+    pipeline whose model belongs to one step only (taxi). It is tagged with the use case that
+    trained it so that later commands find its rescorer and default policy.
     `metrics` is the run's metrics output: it names the version (`model_version`) and orders
     this step after the one that records the version's metadata.
     """
     owner = use_cases.by_name(use_case)
-    model = get_step_context().model.name
+    model = model or get_step_context().model.name
     Client().update_model(model, add_tags=[use_cases.tag(owner)])
     if not enabled:
         return {"decision": "skipped", "reason": "promotion is off in the run config"}

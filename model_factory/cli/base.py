@@ -58,10 +58,10 @@ DataOption = typer.Option(
 )
 
 
-def data_location(data: str) -> str:
+def data_location(data: str | Path) -> str:
     """`--data` as runs record it: a URI as given, a local file as an absolute path (a run may
     not start in this directory)."""
-    return data if "://" in data else str(Path(data).resolve())
+    return str(data) if "://" in str(data) else str(Path(data).resolve())
 
 
 MetricsOption = typer.Option(
