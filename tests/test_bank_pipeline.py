@@ -6,8 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
 import yaml
 from PIL import Image
@@ -57,33 +55,3 @@ def test_cli_and_zenml_run_give_the_same_registered_model(cli, tmp_path, scratch
     latest = _version("bank_marketing_classifier", str(int(metrics["model_version"]) + 1))
     assert latest.run_metadata["metrics"] == pytest.approx(meta["metrics"])
     assert latest.run_metadata["data_fingerprint"] == meta["data_fingerprint"]
-
-
-@pytest.mark.slow
-def test_another_binary_dataset_works_with_a_config_file_alone(cli, tmp_path):
-    rng = np.random.default_rng(3)
-    n = 1_500
-    frame = pd.DataFrame(
-        {
-            "temperature": rng.normal(60, 10, n),
-            "vibration": rng.gamma(2.0, 1.0, n),
-            "site": rng.choice(["north", "south", "east"], n),
-        }
-    )
-    risk = 0.08 * (frame["temperature"] - 60) + 0.8 * frame["vibration"] - 3.5
-    frame["failed"] = np.where(rng.random(n) < 1 / (1 + np.exp(-risk)), "1", "0")
-    path = tmp_path / "machines.csv"
-    frame.to_csv(path, index=False)
-    config = _config(
-        tmp_path,
-        data_path=str(path),
-        csv_separator=",",
-        numeric_features=["temperature", "vibration"],
-        categorical_features=["site"],
-        target="failed",
-        positive_label="1",
-    )
-    result = cli("train", "bank", "--config", config, "--metrics-out", str(tmp_path / "m.json"))
-    assert result.returncode == 0, result.stderr[-2000:]
-    metrics = json.loads((tmp_path / "m.json").read_text())
-    assert metrics["roc_auc"] > 0.75  # the signal planted above is strong
