@@ -139,7 +139,7 @@ def backtest_group(
     holdout.to_parquet(holdout_forecasts.path)
     forecaster.save(evaluated, Path(evaluated_forecaster.path))
     evaluated_forecaster.metadata["stores"] = group
-    return groups.group_result(holdout)
+    return groups.group_result(holdout, evaluated)
 
 
 @component
