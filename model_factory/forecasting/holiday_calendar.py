@@ -11,6 +11,9 @@ The reference of a day, a year or more back at or before the cutoff:
   distance from Easter, the same nth or last weekday of the month, whichever lands on a holiday
   with the same code;
 - a day next to a holiday: the same day next to that holiday a year earlier;
+- either of them, when the day a year earlier fell on another weekday (a fixed-date holiday
+  moves through the week), only if the holiday moved sales there by more than 10% against the
+  same weekday a week before or after; otherwise it is mapped as an ordinary day;
 - an ordinary day: the same weekday 52 weeks back (or one or two weeks either side of it) that is
   itself ordinary and had sales, preferring one with the same `Promo` and `SchoolHoliday` flags
   (a promotion lifts sales more than a week of season moves them).
@@ -27,6 +30,7 @@ from model_factory.errors import InputError
 STATE_PREFIX = "state_"  # unnamed holidays: their StateHoliday code
 WEEK_STEPS = (0, -7, 7, -14, 14)  # around 52 weeks back, nearest first
 YEARS_BACK = (1, 2, 3)
+HOLIDAY_EFFECT = 0.10  # a holiday that moved sales by less (in log) is mapped as an ordinary day
 
 
 def supported(country: str) -> bool:
@@ -144,6 +148,16 @@ class Days:
                 return stamp
         return None
 
+    def _moved(self, day: pd.Timestamp) -> bool:
+        """Did sales on this day (a holiday or next to one) differ from the same weekday a week
+        before or after by more than HOLIDAY_EFFECT? (Christmas does, a holiday nobody keeps
+        does not.)"""
+        for step in (-7, 7):
+            other = day + pd.Timedelta(days=step)
+            if other in self.sales and self.ordinary(other):
+                return abs(np.log(self.sales[day] / self.sales[other])) > HOLIDAY_EFFECT
+        return True
+
     def reference(self, day: pd.Timestamp, cutoff: pd.Timestamp) -> pd.Timestamp | None:
         """The earlier day (at or before the cutoff, with sales) `day` is forecast from."""
         anchor = self._anchor(day)
@@ -154,9 +168,13 @@ class Days:
                 if earlier is None:
                     continue
                 ref = earlier + pd.Timedelta(days=offset)
-                if ref <= cutoff and ref in self.sales:
+                if ref > cutoff or ref not in self.sales:
+                    continue
+                if ref.day_of_week == day.day_of_week or self._moved(ref):
                     return ref
-            return None
+                break  # the latest occurrence decides; older ones would only be noisier
+            # No such day, or one on another weekday that the holiday did not move: the
+            # weekday says more than the holiday, as for any day.
         flags = (day in self.promo, day in self.school)
         for matched in (2, 1, 0):  # both flags, Promo only, neither
             for years in YEARS_BACK:

@@ -4,8 +4,9 @@ For each store, every candidate is fitted on the data before each of `selection_
 consecutive windows of `validation_days` (the last ends the day before the holdout) and scored by
 RMSPE on it. A candidate's score is the median of its window RMSPEs, so no single day, or single
 window, decides. `mean_best_two` is the mean forecast of the two best other candidates. The best
-score wins (ties: the earlier candidate in config); its residuals over all windows, each forecast
-by a model that had not seen it, calibrate the interval (split conformal, per store). The chosen
+score wins (ties: the earlier candidate in config). Its interval is split conformal per store,
+on residuals of forecasts by models that had not seen the days: each window forecast by the
+choice the other windows made, and the holdout's days 52 weeks earlier (same season). The chosen
 candidate is refitted on everything before the holdout and forecasts it, next to the baselines.
 The holdout never influences the choice. A store with too little history for every window gets
 the seasonal naive, with a warning.
@@ -203,16 +204,16 @@ class Selection:
                 out[name].append(sums.to_dict())
         return out
 
-    def log_interval(self, width: float) -> tuple[float, float] | None:
+    def log_interval(self, width: float, season: np.ndarray) -> tuple[float, float] | None:
         """Split-conformal log-quantiles of the residuals of each window's forecast by the
-        choice the other windows made (the choice on all windows fits them too well); None
-        when there are too few."""
+        choice the other windows made (the choice on all windows fits them too well), plus the
+        `season` residuals; None when there are too few."""
         every = range(len(self.actual))
         residuals = [
             np.log(self.actual[w] / self.forecast(w, self.choose([v for v in every if v != w])[1]))
             for w in every
-        ]
-        residuals = np.sort(np.concatenate(residuals or [np.empty(0)]))
+        ] + [season]
+        residuals = np.sort(np.concatenate(residuals))
         residuals = residuals[np.isfinite(residuals)]
         n = len(residuals)
         if n < MIN_RESIDUALS:
@@ -222,6 +223,27 @@ class Selection:
         high = min(n, math.ceil((n + 1) * (1 - tail)))
         low = max(1, math.floor((n + 1) * tail))
         return float(residuals[low - 1]), float(residuals[high - 1])
+
+
+def season_residuals(
+    history: pd.DataFrame, window: Windows, config: ForecastTrainingConfig, components: list[str]
+) -> np.ndarray:
+    """log(actual / forecast) of the chosen candidate on the holdout's days a year (52 weeks)
+    earlier, fitted on the data before them: the rolling windows sit in another season, and a
+    holdout over Thanksgiving and Christmas is harder than the summer before it. Empty when the
+    store's history is too short."""
+    start = window.holdout_start - pd.Timedelta(days=naive.SEASON_LAG)
+    end = start + pd.Timedelta(days=config.holdout_days - 1)
+    before = history[history["Date"] < start]
+    if history["Date"].min() > start - pd.Timedelta(days=config.min_train_days) or (
+        len(naive.known_sales(before)) < MIN_KNOWN_DAYS
+    ):
+        return np.empty(0)
+    rows = history[(history["Date"] >= start) & (history["Date"] <= end)]
+    rows = rows[scored_rows(rows)].reset_index(drop=True)
+    cutoff = start - pd.Timedelta(days=1)
+    forecast = np.mean([_forecast(before, c, cutoff, rows, config) for c in components], axis=0)
+    return np.log(rows["Sales"].to_numpy(float) / forecast)
 
 
 def _forecast(before, candidate, cutoff, rows, config) -> np.ndarray:
@@ -260,7 +282,8 @@ def _backtest_store(
         every = list(range(len(selection.actual)))
         chosen, components, scores = selection.choose(every)
         carried = {"validation_rmspe": scores, "window_sums": selection.window_sums()}
-        interval = selection.log_interval(config.interval_width)
+        season = season_residuals(history, window, config, components)
+        interval = selection.log_interval(config.interval_width, season)
         if interval is not None:
             carried["log_interval"] = interval
     model = fit_store_model(
