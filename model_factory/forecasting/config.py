@@ -91,7 +91,7 @@ class ForecastTrainingConfig(StrictModel):
     holdout_days: int = Field(42, ge=MIN_HOLDOUT_DAYS)
     validation_days: int = Field(42, ge=7, description="length of each selection window")
     selection_windows: int = Field(
-        3, ge=3, le=12, description="rolling windows before the holdout that choose the model"
+        4, ge=3, le=12, description="rolling windows before the holdout that choose the model"
     )
     holiday_country: str | None = Field(
         None, description="country calendar (e.g. US, DE) for holidays beyond StateHoliday"
