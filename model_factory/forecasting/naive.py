@@ -179,7 +179,8 @@ def in_sample_log_interval(
     tail = (1 - width) / 2
     if not len(ratios):
         return (0.0, 0.0)
-    return (float(np.quantile(ratios, tail)), float(np.quantile(ratios, 1 - tail)))
+    low, high = float(np.quantile(ratios, tail)), float(np.quantile(ratios, 1 - tail))
+    return min(0.0, low), max(0.0, high)  # the interval holds the forecast itself
 
 
 def _day(value: pd.Timestamp) -> str:

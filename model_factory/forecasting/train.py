@@ -233,7 +233,8 @@ class Selection:
         # The finite-sample conformal ranks: the k-th smallest, k = ceil((n + 1) (1 - tail)).
         high = min(n, math.ceil((n + 1) * (1 - tail)))
         low = max(1, math.floor((n + 1) * tail))
-        return float(residuals[low - 1]), float(residuals[high - 1])
+        # The interval always holds the forecast itself (lower <= forecast <= upper).
+        return min(0.0, float(residuals[low - 1])), max(0.0, float(residuals[high - 1]))
 
 
 def season_residuals(
