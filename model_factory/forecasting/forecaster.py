@@ -78,7 +78,9 @@ class StoreModel:
         forecast, lower, upper = (np.zeros(len(days)) for _ in range(3))
         is_open = days["Open"].to_numpy() == 1
         if is_open.any():
-            values = self.point(days[is_open].reset_index(drop=True))
+            # Every day in view, closed ones too: a closed holiday makes its open neighbours
+            # holiday neighbours for the seasonal naive.
+            values = self.point(days)[is_open]
             low, high = self.log_interval
             forecast[is_open] = values
             lower[is_open] = values * np.exp(low)

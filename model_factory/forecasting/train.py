@@ -158,9 +158,9 @@ class Selection:
                 self.short += 1
                 continue
             rows = history[(history["Date"] >= start) & (history["Date"] <= end)]
-            rows = rows[scored_rows(rows)].reset_index(drop=True)
+            rows = rows.reset_index(drop=True)
             cutoff = start - pd.Timedelta(days=1)
-            self.actual.append(rows["Sales"].to_numpy(float))
+            self.actual.append(rows.loc[scored_rows(rows), "Sales"].to_numpy(float))
             self.forecasts.append(
                 {c: _forecast(before, c, cutoff, rows, config) for c in self.base}
             )
@@ -251,17 +251,19 @@ def season_residuals(
         len(naive.known_sales(before)) < MIN_KNOWN_DAYS
     ):
         return np.empty(0)
-    rows = history[(history["Date"] >= start) & (history["Date"] <= end)]
-    rows = rows[scored_rows(rows)].reset_index(drop=True)
+    rows = history[(history["Date"] >= start) & (history["Date"] <= end)].reset_index(drop=True)
     cutoff = start - pd.Timedelta(days=1)
     forecast = np.mean([_forecast(before, c, cutoff, rows, config) for c in components], axis=0)
-    return np.log(rows["Sales"].to_numpy(float) / forecast)
+    return np.log(rows.loc[scored_rows(rows), "Sales"].to_numpy(float) / forecast)
 
 
 def _forecast(before, candidate, cutoff, rows, config) -> np.ndarray:
-    if rows.empty:
+    """Forecasts for the scored rows, made with every row of the window in view: a closed
+    holiday makes the open days next to it holiday neighbours."""
+    scored = scored_rows(rows).to_numpy()
+    if not scored.any():
         return np.empty(0)
-    return fit_part(before, candidate, cutoff, config).predict(rows[CALENDAR_COLUMNS])
+    return fit_part(before, candidate, cutoff, config).predict(rows[CALENDAR_COLUMNS])[scored]
 
 
 def _median(values: Iterable[float]) -> float:
