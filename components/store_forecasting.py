@@ -32,6 +32,8 @@ def resolve_config(
     ranges: dict,
     holdout_days: int,
     validation_days: int,
+    selection_windows: int,
+    holiday_country: str,
     min_train_days: int,
     candidates: list,
     interval_width: float,
@@ -139,7 +141,7 @@ def backtest_group(
     holdout.to_parquet(holdout_forecasts.path)
     forecaster.save(evaluated, Path(evaluated_forecaster.path))
     evaluated_forecaster.metadata["stores"] = group
-    return groups.group_result(holdout)
+    return groups.group_result(holdout, evaluated)
 
 
 @component
@@ -253,6 +255,8 @@ def training_pipeline(kubeflow_parallelism: int) -> BaseComponent:
         ranges: dict,
         holdout_days: int,
         validation_days: int,
+        selection_windows: int,
+        holiday_country: str,
         min_train_days: int,
         candidates: list,
         interval_width: float,

@@ -61,7 +61,7 @@ def evaluate_forecasts(
     Annotated[Image.Image, "forecast_plot"],
     Annotated[ReferenceProfile, "reference_profile"],
 ]:
-    metrics = evaluate.pooled_metrics(holdout_forecasts)
+    metrics = evaluate.pooled_metrics(holdout_forecasts, evaluated_forecaster)
     store_metrics = evaluate.store_metrics(holdout_forecasts, evaluated_forecaster, stores)
     out = output_dir(USE_CASE.outputs)
     store_metrics.to_csv(out / "store_metrics.csv", index=False)

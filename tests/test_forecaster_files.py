@@ -11,7 +11,7 @@ import pytest
 
 from model_factory.errors import InputError
 from model_factory.forecasting import forecaster
-from model_factory.forecasting.forecaster import INDEX_FILE, StoreForecaster, StoreModel
+from model_factory.forecasting.forecaster import INDEX_FILE, Part, StoreForecaster, StoreModel
 
 PROPHET_JSON = json.dumps({"a Prophet model": "its JSON is not parsed until a forecast"})
 SECRET = "a file the forecaster must not read"
@@ -21,7 +21,7 @@ def _saved(folder: Path) -> Path:
     model = StoreModel(
         store=1, candidate="prophet_additive", cutoff=pd.Timestamp("2015-07-31"),
         open_pattern=(1.0,) * 7, validation_rmspe={"prophet_additive": 0.1},
-        prophet_json=PROPHET_JSON,
+        parts=(Part("prophet_additive", prophet_json=PROPHET_JSON),),
     )  # fmt: skip
     forecaster.save(StoreForecaster({1: model}, seed=1, interval_width=0.8), folder)
     return folder
@@ -29,7 +29,7 @@ def _saved(folder: Path) -> Path:
 
 def _name_in_index(folder: Path, name: str) -> None:
     index = json.loads((folder / INDEX_FILE).read_text())
-    index["stores"][0]["prophet_file"] = name
+    index["stores"][0]["parts"][0]["prophet_file"] = name
     (folder / INDEX_FILE).write_text(json.dumps(index))
 
 
@@ -63,7 +63,7 @@ def loader(request, tmp_path):
 def test_a_saved_forecaster_loads(loader):
     load, root = loader
     loaded = load(_saved(root / "model"))
-    assert loaded.models[1].prophet_json == PROPHET_JSON
+    assert loaded.models[1].parts[0].prophet_json == PROPHET_JSON
 
 
 @pytest.mark.parametrize("how", ["dot-dot", "absolute"])
@@ -79,7 +79,7 @@ def test_an_index_naming_a_file_outside_its_folder_is_refused(loader, how):
 def test_a_symbolic_link_out_of_the_folder_is_refused(loader):
     load, root = loader
     folder = _saved(root / "model")
-    linked = folder / forecaster.prophet_file(1)
+    linked = folder / forecaster.prophet_file(1, "prophet_additive")
     linked.unlink()
     linked.symlink_to(root / "secret.json")
     with pytest.raises(InputError, match=f"links to {root / 'secret.json'}, outside its folder"):
@@ -88,8 +88,8 @@ def test_a_symbolic_link_out_of_the_folder_is_refused(loader):
 
 def test_a_symbolic_link_inside_the_folder_is_read(tmp_path):
     folder = _saved(tmp_path / "model")
-    linked = folder / forecaster.prophet_file(1)
+    linked = folder / forecaster.prophet_file(1, "prophet_additive")
     (folder / "copy.json").write_text(linked.read_text())
     linked.unlink()
     os.symlink("../copy.json", linked)
-    assert forecaster.load(folder).models[1].prophet_json == PROPHET_JSON
+    assert forecaster.load(folder).models[1].parts[0].prophet_json == PROPHET_JSON

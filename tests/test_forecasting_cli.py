@@ -99,7 +99,7 @@ def test_train_command_then_zenml_pipeline_run(cli, tmp_path, scratch):
         "--config", str(config), "--metrics-out", str(metrics_path),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "backtest (choose on validation, forecast holdout): 3/3 stores" in result.stderr
+    assert "backtest (choose on rolling windows, forecast holdout): 3/3 stores" in result.stderr
     assert "cmdstanpy" not in result.stderr + result.stdout
     metrics = json.loads(metrics_path.read_text())
     assert set(metrics) >= REQUIRED_METRICS

@@ -41,7 +41,17 @@ def test_generator_closes_on_sundays_and_holidays_and_promotes_weekdays():
     sales = data.validate(_sales(n_stores=30, n_days=800), SMALL)
     closed = sales["Open"] == 0
     assert closed[sales["DayOfWeek"] == 7].all()
-    assert closed[sales["StateHoliday"] != "0"].all()
+    assert closed[sales["StateHoliday"].isin(["b", "c"])].all()
+    # Some stores open on the moving holidays after Easter (Ascension is a Thursday 39 days
+    # after Easter Sunday: 9 May 2013, 29 May 2014), selling less than on other Thursdays.
+    holiday_open = sales[(sales["StateHoliday"] == "a") & ~closed]
+    assert set(holiday_open["Date"].dt.strftime("%Y-%m-%d")) >= {"2013-05-09", "2014-05-29"}
+    stores = holiday_open["Store"].unique()
+    assert 0 < len(stores) < 30
+    thursdays = sales[(sales["DayOfWeek"] == 4) & ~closed & sales["Store"].isin(stores)]
+    ordinary = thursdays[thursdays["StateHoliday"] == "0"]["Sales"].median()
+    ascension = thursdays[thursdays["StateHoliday"] == "a"]["Sales"].median()
+    assert ascension < 0.85 * ordinary
     assert (sales.loc[closed, "Sales"] == 0).all() and (sales.loc[~closed, "Sales"] > 0).all()
     assert set(sales.loc[sales["Promo"] == 1, "DayOfWeek"]) == {1, 2, 3, 4, 5}
     # Christmas (c) and Easter (b) fall on the same dates in every state.

@@ -19,7 +19,7 @@ SMALL = ForecastTrainingConfig(
     validation_days=28,
     min_train_days=180,
     candidates=["prophet_additive", "seasonal_naive"],
-    prophet={"uncertainty_samples": 100, "yearly_fourier_order": 3},
+    prophet={"yearly_fourier_order": 3},
     n_jobs=1,
 )
 
@@ -63,6 +63,7 @@ def test_pooled_group_sums_equal_the_pooled_metrics_of_all_rows():
             "lower": forecast * 0.9,
             "upper": forecast * 1.1,
             "naive_52w": sales * rng.uniform(0.6, 1.4, n),
+            "naive_364": sales * rng.uniform(0.6, 1.4, n),
             "naive_1w": sales * rng.uniform(0.8, 1.2, n),
         }
     )
@@ -95,8 +96,12 @@ def test_groups_backtest_and_refit_exactly_their_share_of_a_full_run(sales, whol
     assert alone["Date"].min() == holdout["Date"].min()
     assert alone["Date"].max() < sales["Date"].max()
 
-    metrics = groups.pooled_metrics(_json_hop(groups.group_result(part)) for part, _ in parts)
-    assert metrics == pytest.approx(evaluate.pooled_metrics(holdout), rel=1e-12, abs=0)
+    metrics = groups.pooled_metrics(
+        _json_hop(groups.group_result(part, models)) for part, models in parts
+    )
+    expected = evaluate.pooled_metrics(holdout, evaluated)
+    assert metrics.keys() == expected.keys() and "selection_window_rmspe" in metrics
+    assert metrics == pytest.approx(expected, rel=1e-12, abs=0)
 
     refits = []
     for index, (_, part) in enumerate(parts):  # through folders, as between KFP tasks

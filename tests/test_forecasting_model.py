@@ -16,8 +16,8 @@ TINY = ForecastTrainingConfig(
     holdout_days=28,
     validation_days=28,
     min_train_days=180,
-    candidates=["prophet_log", "prophet_additive", "seasonal_naive"],
-    prophet={"uncertainty_samples": 200, "yearly_fourier_order": 3},
+    candidates=["prophet_log", "prophet_additive", "seasonal_naive", "mean_best_two"],
+    prophet={"yearly_fourier_order": 3},
     n_jobs=1,
 )
 PROPHETS = ["prophet_additive", "prophet_multiplicative", "prophet_log"]
@@ -70,7 +70,7 @@ def test_promo_effect_is_learnt_where_history_shows_one(candidate):
     for store, effect in ((1, 0.4), (2, 0.0)):
         history = _store(store, effect)
         cutoff = history["Date"].max()
-        model = train.fit_store_model(history, candidate, cutoff, TINY, {})
+        model = train.fit_store_model(history, candidate, cutoff, TINY)
         with_promo = model.predict(_next_days(cutoff, 12, Promo=1), seed=0)
         without = model.predict(_next_days(cutoff, 12, Promo=0), seed=0)
         is_open = with_promo["Open"] == 1
@@ -85,7 +85,7 @@ def test_promo_effect_is_learnt_where_history_shows_one(candidate):
 def test_closed_days_forecast_zero(candidate):
     history = _store(1, 0.3)
     cutoff = history["Date"].max()
-    model = train.fit_store_model(history, candidate, cutoff, TINY, {})
+    model = train.fit_store_model(history, candidate, cutoff, TINY)
     given = _next_days(cutoff, 14, Open=[1, 0] * 7)
     out = model.predict(given, seed=0)
     closed = out["Open"] == 0
@@ -100,7 +100,7 @@ def test_closed_days_forecast_zero(candidate):
     assert (defaults.loc[~expected_closed, "forecast"] > 0).all()
 
 
-def test_backtest_chooses_on_validation_and_scores_the_holdout(demo_sales, backtested):
+def test_backtest_chooses_on_rolling_windows_and_scores_the_holdout(demo_sales, backtested):
     holdout, evaluated = backtested
     window = data.windows(demo_sales, TINY)
     assert holdout["Date"].min() == window.holdout_start
@@ -109,12 +109,35 @@ def test_backtest_chooses_on_validation_and_scores_the_holdout(demo_sales, backt
         model = evaluated.model(store)
         scores = model.validation_rmspe
         assert set(scores) == set(TINY.candidates)
-        assert scores[model.candidate] == min(scores.values())
+        # The combination unless a candidate beat it in every window (then the best of those).
+        assert model.candidate == "mean_best_two" or (
+            scores[model.candidate] < scores["mean_best_two"]
+        )
         assert model.cutoff == window.evaluation_cutoff
+        sums = model.window_sums
+        assert all(len(sums[name]) == TINY.selection_windows for name in sums)
+        low, high = model.log_interval
+        assert low < 0 < high
     closed = holdout["Open"] == 0
     assert (holdout.loc[closed, ["forecast", "naive_52w", "naive_1w"]] == 0).all().all()
-    metrics = evaluate.pooled_metrics(holdout)
+    metrics = evaluate.pooled_metrics(holdout, evaluated)
     assert 0 < metrics["rmspe"] < 0.5 and 0 < metrics["coverage"] <= 1
+    assert metrics["n_fallback_stores"] == 0 and metrics["n_holiday_days"] > 0
+    assert metrics["best_single_window_rmspe"] == min(
+        metrics[f"window_rmspe_{c}"] for c in TINY.candidates
+    )
+    assert metrics["selection_window_rmspe"] > 0
+
+
+def test_a_store_too_short_for_the_windows_gets_the_naive_with_a_warning(demo_sales):
+    late = demo_sales["Date"].min() + pd.Timedelta(days=150)  # short of the first window
+    short = demo_sales[(demo_sales["Store"] != 1) | (demo_sales["Date"] >= late)]
+    config = TINY.model_copy(update={"candidates": ["seasonal_naive", "naive_level"]})
+    holdout, evaluated = train.backtest(short, config)
+    model = evaluated.model(1)
+    assert model.candidate == "seasonal_naive" and "too little history" in model.warning
+    metrics = evaluate.pooled_metrics(holdout, evaluated)
+    assert metrics["n_fallback_stores"] == 1
 
 
 def test_holdout_actuals_never_influence_the_choice_or_the_forecast(demo_sales, backtested):
@@ -148,11 +171,19 @@ def test_predictions_repeat_and_survive_json_round_trip(backtested):
         first = evaluated.predict(store, horizon_days=21)
         pd.testing.assert_frame_equal(first, evaluated.predict(store, horizon_days=21))
         pd.testing.assert_frame_equal(first, restored.predict(store, horizon_days=21))
-    prophet_store = next(s for s in evaluated.stores if evaluated.model(s).prophet_json)
+    prophet_store = next(s for s in evaluated.stores if evaluated.model(s).has_prophet)
     reseeded = StoreForecaster(evaluated.models, seed=evaluated.seed + 1, interval_width=0.95)
     a, b = evaluated.predict(prophet_store), reseeded.predict(prophet_store)
-    pd.testing.assert_series_equal(a["forecast"], b["forecast"])  # seed only moves intervals
-    assert not a["lower"].equals(b["lower"])
+    pd.testing.assert_frame_equal(a, b)  # nothing is sampled: intervals are calibrated
+
+
+def test_an_old_format_is_refused_in_one_line(backtested):
+    files = backtested[1].to_files()
+    index = json.loads(files["index.json"]) | {"format": "store-forecaster/1"}
+    old = files | {"index.json": json.dumps(index)}
+    with pytest.raises(InputError, match=r"format 'store-forecaster/1'.*retrain") as error:
+        StoreForecaster.from_files(old.__getitem__)
+    assert "\n" not in str(error.value)
 
 
 def test_refit_uses_all_data_and_forecasts_from_the_next_day(demo_sales, backtested):
@@ -178,9 +209,10 @@ def test_default_config_beats_seasonal_naive_on_demo_data():
     config = ForecastTrainingConfig()
     raw, _ = data.load(config)
     sales = data.validate(raw, config)
-    metrics = evaluate.pooled_metrics(train.backtest(sales, config)[0])
+    metrics = evaluate.pooled_metrics(*train.backtest(sales, config))
     assert metrics["n_stores"] >= 20 and sales["Date"].nunique() >= 2.5 * 365
     assert metrics["rmspe"] < metrics["naive_rmspe"], metrics
+    assert 0.92 <= metrics["coverage"] <= 0.97, metrics
 
 
 def test_calendar_defaults_and_rossmann_test_csv_rows():

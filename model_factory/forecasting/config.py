@@ -6,12 +6,17 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 
 from model_factory.config import DbUrl, StrictModel
+from model_factory.forecasting import holiday_calendar
 from model_factory.validation import ValueRange
 
-Candidate = Literal["prophet_additive", "prophet_multiplicative", "prophet_log", "seasonal_naive"]
+Candidate = Literal[
+    "prophet_additive", "prophet_multiplicative", "prophet_log", "seasonal_naive", "naive_level",
+    "mean_best_two",
+]  # fmt: skip
 CANDIDATES: tuple[Candidate, ...] = (
-    "prophet_additive", "prophet_multiplicative", "prophet_log", "seasonal_naive",
+    "prophet_additive", "prophet_log", "seasonal_naive", "naive_level", "mean_best_two",
 )  # fmt: skip
+COMBINATION = "mean_best_two"  # the mean of the two best other candidates
 HolidayType = Literal["a", "b", "c"]
 MIN_HOLDOUT_DAYS = 7  # a week: every weekday scored at least once
 # Store ids are positive integers everywhere (data, calendars, requests): the forecast table's
@@ -33,7 +38,9 @@ class ProphetConfig(StrictModel):
     seasonality_prior_scale: float = Field(10.0, gt=0)
     holidays_prior_scale: float = Field(10.0, gt=0)
     regressor_prior_scale: float = Field(10.0, gt=0)
-    uncertainty_samples: int = Field(1000, ge=100)
+    uncertainty_samples: int = Field(
+        1000, ge=100, description="ignored: intervals come from the rolling-origin residuals"
+    )
     holiday_windows: dict[HolidayType, HolidayWindow] = Field(
         default_factory=lambda: {
             "a": HolidayWindow(before=1, after=1),
@@ -82,9 +89,15 @@ class ForecastTrainingConfig(StrictModel):
         description="plausible values (min, max) per measure; a measure left out keeps its default",
     )
     holdout_days: int = Field(42, ge=MIN_HOLDOUT_DAYS)
-    validation_days: int = Field(42, ge=7)
+    validation_days: int = Field(42, ge=7, description="length of each selection window")
+    selection_windows: int = Field(
+        4, ge=3, le=12, description="rolling windows before the holdout that choose the model"
+    )
+    holiday_country: str | None = Field(
+        None, description="country calendar (e.g. US, DE) for holidays beyond StateHoliday"
+    )
     min_train_days: int = Field(
-        364, ge=28, description="history each store needs before validation"
+        364, ge=28, description="history each store needs before a selection window"
     )
     candidates: list[Candidate] = Field(list(CANDIDATES), min_length=1)
     interval_width: float = Field(0.95, gt=0, lt=1)
@@ -109,6 +122,12 @@ class ForecastTrainingConfig(StrictModel):
             raise ValueError("store_ids must be distinct")
         if self.n_jobs == 0:
             raise ValueError("n_jobs must be -1 or >= 1")
+        if COMBINATION in self.candidates and len(self.candidates) < 3:
+            raise ValueError(f"{COMBINATION} needs at least two other candidates")
+        if self.holiday_country is not None and not holiday_calendar.supported(
+            self.holiday_country
+        ):
+            raise ValueError(f"holiday_country {self.holiday_country!r} is not a known country")
         return self
 
 

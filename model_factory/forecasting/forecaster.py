@@ -1,9 +1,11 @@
 """The trained artifact: one chosen model per store, JSON all the way down (no pickles).
 
-`StoreForecaster` maps store id to a `StoreModel`: the candidate chosen on the validation window,
-its training cutoff, its usual weekday opening, and either Prophet's own JSON serialisation or the
-seasonal-naive state. `predict(store, calendar)` is what batch scoring and the forecast service
-call; closed days forecast 0 and intervals are seeded per store, so equal calls give equal output.
+`StoreForecaster` maps store id to a `StoreModel`: the candidate chosen on the rolling selection
+windows, its training cutoff, its usual weekday opening, its parts (one, or two for
+`mean_best_two`: Prophet's own JSON serialisation or the seasonal-naive state) and its interval,
+log-quantiles of the residuals the rolling windows left (split conformal). `predict(store,
+calendar)` is what batch scoring, the forecast service and the drift checks call; closed days
+forecast 0, and nothing is sampled, so equal calls give equal output.
 
 The index names the files it is read from; `inside` keeps every read in the artifact's folder.
 """
@@ -12,7 +14,7 @@ import json
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -23,7 +25,7 @@ from model_factory.forecasting import calendar as calendars
 from model_factory.forecasting.naive import SeasonalNaive
 from model_factory.forecasting.prophet_model import from_json, predict_prophet
 
-FORMAT = "store-forecaster/1"
+FORMAT = "store-forecaster/2"  # /1: one part per store, Prophet-sampled intervals
 INDEX_FILE = "index.json"
 OUTPUT_COLUMNS = ["Store", "Date", "Open", "forecast", "lower", "upper"]
 
@@ -34,29 +36,55 @@ def store_seed(seed: int, store: int) -> int:
 
 
 @dataclass(frozen=True)
+class Part:
+    """One fitted candidate: a Prophet variant (its JSON) or a seasonal naive."""
+
+    candidate: str
+    prophet_json: str | None = None
+    naive: SeasonalNaive | None = None
+
+    def predict(self, days: pd.DataFrame) -> np.ndarray:
+        if self.naive is not None:
+            return self.naive.predict(days)
+        return predict_prophet(from_json(self.prophet_json), self.candidate, days)
+
+
+@dataclass(frozen=True)
 class StoreModel:
     store: int
     candidate: str
     cutoff: pd.Timestamp
     open_pattern: tuple[float, ...]
-    validation_rmspe: dict[str, float]
-    prophet_json: str | None = None
-    naive: SeasonalNaive | None = None
+    validation_rmspe: dict[str, float]  # selection score per candidate (median over windows)
+    parts: tuple[Part, ...] = ()
+    log_interval: tuple[float, float] = (0.0, 0.0)
+    # {candidate or "selected": ErrorSums dict per window}: the rolling-window comparison
+    window_sums: dict = field(default_factory=dict)
+    warning: str | None = None
+    holiday_days: int = 0  # holiday days in the history it was fitted on
 
-    def predict(self, calendar: pd.DataFrame, seed: int) -> pd.DataFrame:
-        """Forecast and interval per calendar day; 0 on closed days."""
+    @property
+    def has_prophet(self) -> bool:
+        return any(p.prophet_json is not None for p in self.parts)
+
+    def point(self, days: pd.DataFrame) -> np.ndarray:
+        """The mean of the parts' forecasts for completed calendar days."""
+        return np.mean([part.predict(days) for part in self.parts], axis=0)
+
+    def predict(self, calendar: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+        """Forecast and interval per calendar day; 0 on closed days. (`seed` is kept for
+        callers; nothing is sampled.)"""
         days = calendars.complete(calendar, self.open_pattern)
         forecast, lower, upper = (np.zeros(len(days)) for _ in range(3))
         is_open = days["Open"].to_numpy() == 1
         if is_open.any():
-            open_days = days[is_open].reset_index(drop=True)
-            if self.naive is not None:
-                values = self.naive.predict(pd.DatetimeIndex(open_days["Date"]))
-            else:
-                model = from_json(self.prophet_json)
-                values = predict_prophet(model, self.candidate, open_days, seed)
-            for target, value in zip((forecast, lower, upper), values, strict=True):
-                target[is_open] = value
+            # Every day in view, closed ones too: a closed holiday makes its open neighbours
+            # holiday neighbours for the seasonal naive.
+            values = self.point(days)[is_open]
+            low, high = self.log_interval
+            forecast[is_open] = values
+            lower[is_open] = values * np.exp(low)
+            upper[is_open] = values * np.exp(high)
         return pd.DataFrame(
             {"Store": self.store, "Date": days["Date"], "Open": days["Open"],
              "forecast": forecast, "lower": lower, "upper": upper}
@@ -70,8 +98,20 @@ class StoreModel:
             "cutoff": self.cutoff.strftime("%Y-%m-%d"),
             "open_pattern": list(self.open_pattern),
             "validation_rmspe": {k: _finite(v) for k, v in self.validation_rmspe.items()},
-            "naive": self.naive.to_dict() if self.naive is not None else None,
-            "prophet_file": prophet_file(self.store) if self.prophet_json is not None else None,
+            "log_interval": list(self.log_interval),
+            "window_sums": self.window_sums,
+            "warning": self.warning,
+            "holiday_days": self.holiday_days,
+            "parts": [
+                {
+                    "candidate": part.candidate,
+                    "naive": part.naive.to_dict() if part.naive is not None else None,
+                    "prophet_file": prophet_file(self.store, part.candidate)
+                    if part.prophet_json is not None
+                    else None,
+                }
+                for part in self.parts
+            ],
         }
 
 
@@ -122,8 +162,9 @@ class StoreForecaster:
         }
         files = {INDEX_FILE: json.dumps(index, indent=1)}
         for store in self.stores:
-            if (text := self.models[store].prophet_json) is not None:
-                files[prophet_file(store)] = text
+            for part in self.models[store].parts:
+                if part.prophet_json is not None:
+                    files[prophet_file(store, part.candidate)] = part.prophet_json
         return files
 
     @classmethod
@@ -131,9 +172,20 @@ class StoreForecaster:
         """Rebuild from `to_files` output; `read(relative_path)` returns a file's text."""
         index = json.loads(read(INDEX_FILE))
         if index.get("format") != FORMAT:
-            raise InputError(f"not a {FORMAT} artifact (format {index.get('format')!r})")
+            raise InputError(
+                f"the forecaster is format {index.get('format')!r}; this version reads only "
+                f"{FORMAT} (retrain it to forecast with this version)"
+            )
         models = {}
         for entry in index["stores"]:
+            parts = tuple(
+                Part(
+                    candidate=part["candidate"],
+                    prophet_json=read(part["prophet_file"]) if part["prophet_file"] else None,
+                    naive=SeasonalNaive.from_dict(part["naive"]) if part["naive"] else None,
+                )
+                for part in entry["parts"]
+            )
             models[int(entry["store"])] = StoreModel(
                 store=int(entry["store"]),
                 candidate=entry["candidate"],
@@ -142,8 +194,11 @@ class StoreForecaster:
                 validation_rmspe={
                     k: math.nan if v is None else v for k, v in entry["validation_rmspe"].items()
                 },
-                prophet_json=read(entry["prophet_file"]) if entry["prophet_file"] else None,
-                naive=SeasonalNaive.from_dict(entry["naive"]) if entry["naive"] else None,
+                parts=parts,
+                log_interval=(float(entry["log_interval"][0]), float(entry["log_interval"][1])),
+                window_sums=entry["window_sums"],
+                warning=entry["warning"],
+                holiday_days=int(entry["holiday_days"]),
             )
         return cls(models, int(index["seed"]), float(index["interval_width"]))
 
@@ -183,8 +238,8 @@ def inside(folder: str, relative: str) -> str:
     return path
 
 
-def prophet_file(store: int) -> str:
-    return f"prophet/store_{store}.json"
+def prophet_file(store: int, candidate: str) -> str:
+    return f"prophet/store_{store}_{candidate}.json"
 
 
 def _finite(value: float) -> float | None:

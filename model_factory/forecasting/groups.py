@@ -23,11 +23,14 @@ def split_stores(sales: pd.DataFrame, n_groups: int) -> list[list[int]]:
     return [[int(s) for s in part] for part in np.array_split(stores, n_groups) if len(part)]
 
 
-def group_result(holdout: pd.DataFrame) -> dict:
-    """What a group reports for the pooled metrics: its store count and error sums (JSON)."""
+def group_result(holdout: pd.DataFrame, evaluated: StoreForecaster | None = None) -> dict:
+    """What a group reports for the pooled metrics: its store count, error sums (with the
+    evaluated models, the rolling-window sums too) and store counts (JSON)."""
+    sums = evaluate.holdout_sums(holdout, evaluated)
     return {
         "n_stores": int(holdout["Store"].nunique()),
-        "sums": {name: sums.to_dict() for name, sums in evaluate.holdout_sums(holdout).items()},
+        "sums": {name: value.to_dict() for name, value in sums.items()},
+        "counts": evaluate.store_counts(holdout, evaluated) if evaluated is not None else None,
     }
 
 
@@ -37,11 +40,14 @@ def pooled_metrics(results: Iterable[Mapping]) -> dict[str, float | int]:
     results = list(results)
     if not results:
         raise ValueError("no group results to pool")
+    names = sorted({name for result in results for name in result["sums"]})
     sums = {
-        name: total(_error_sums(result["sums"][name]) for result in results)
-        for name in results[0]["sums"]
+        name: total(_error_sums(r["sums"][name]) for r in results if name in r["sums"])
+        for name in names
     }
-    return evaluate.metrics_from_sums(sums, sum(int(r["n_stores"]) for r in results))
+    counts = [r["counts"] for r in results if r.get("counts") is not None]
+    added = evaluate.add_counts(counts) if counts else None
+    return evaluate.metrics_from_sums(sums, sum(int(r["n_stores"]) for r in results), added)
 
 
 def merge(parts: Sequence[StoreForecaster]) -> StoreForecaster:

@@ -1,19 +1,30 @@
-"""Seasonal-naive forecasts: the baseline every run reports and a candidate model per store.
+"""Seasonal-naive forecasts: the baseline every run reports and two candidate models per store.
 
-A day's forecast is the store's Sales the same weekday `lag` days earlier (364 = 52 weeks,
-7 = one week), stepping back whole lags when that day lies after the cutoff. When the earlier day
-is missing or was closed, it says nothing about demand, so the forecast falls back to the median
-open-day Sales of that weekday over the 8 weeks before the cutoff (see `weekday_levels`).
+`seasonal_naive` is holiday-aware (`holiday_calendar`): a holiday is forecast by the same holiday
+a year earlier, a day next to one by the same day next to it, an ordinary day by an ordinary day
+of the same weekday 52 weeks back. `naive_level` multiplies it by the store's recent level: the
+median ratio of actual to that forecast over the 4 weeks up to the cutoff, so a store that grew
+since last year is not forecast at last year's level. When there is no reference day with sales,
+the forecast is the median open-day Sales of that weekday over the 8 weeks before the cutoff
+(`weekday_levels`).
+
+The plain 52-week lookup (`lagged_forecast`) stays as a reference baseline (`naive_364_rmspe`)
+and for the one-week reference inside the holdout.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
+from model_factory.forecasting import holiday_calendar
+
 SEASON_LAG = 364
 WEEK_LAG = 7
 RECENT_WEEKS = 8
+LEVEL_DAYS = 28
+LEVEL_BOUNDS = (0.5, 2.0)  # a level correction beyond these is a broken reference, not growth
+KEPT_DAYS = 3 * 364 + 21  # the history a fitted naive keeps: references reach 3 years back
 MIN_RATIOS = 20
 
 
@@ -53,29 +64,56 @@ def lagged_forecast(
     return np.where(np.isnan(values), levels[dates.day_of_week], values)
 
 
+def day_flags(frame: pd.DataFrame, country: str | None) -> tuple[dict, set, set]:
+    """({date: holiday name}, {SchoolHoliday dates}, {Promo dates}) of a history or calendar."""
+    dates = pd.DatetimeIndex(frame["Date"])
+    state = frame["StateHoliday"].to_numpy(str) if "StateHoliday" in frame else None
+    names = holiday_calendar.holiday_names(dates, state, country)
+    holidays = {d: n for d, n in zip(dates, names, strict=True) if n}
+    flagged = [
+        set(dates[frame[column].to_numpy() == 1]) if column in frame else set()
+        for column in ("SchoolHoliday", "Promo")
+    ]
+    return holidays, *flagged
+
+
 @dataclass(frozen=True)
 class SeasonalNaive:
-    """A fitted seasonal-naive forecaster: the last `lag` days it needs, levels and interval."""
+    """A fitted holiday-aware seasonal naive: the history it looks up, levels, level factor."""
 
-    lag_days: int
     cutoff: pd.Timestamp
-    recent: pd.Series
+    recent: pd.Series  # Sales of open days, last KEPT_DAYS
+    holidays: dict  # Timestamp -> name, over the kept days
+    school: frozenset
+    promo: frozenset
     levels: np.ndarray
-    log_interval: tuple[float, float]
+    country: str | None = None
+    level_factor: float = 1.0
 
-    def predict(self, dates: pd.DatetimeIndex) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(forecast, lower, upper); the interval comes from in-sample log ratios."""
-        forecast = lagged_forecast(self.recent, dates, self.lag_days, self.cutoff, self.levels)
-        low, high = self.log_interval
-        return forecast, forecast * np.exp(low), forecast * np.exp(high)
+    def predict(self, calendar: pd.DataFrame | pd.DatetimeIndex) -> np.ndarray:
+        """Point forecasts for the calendar's days (Date, optional StateHoliday, SchoolHoliday)."""
+        if isinstance(calendar, pd.DatetimeIndex):
+            calendar = pd.DataFrame({"Date": calendar})
+        holidays, school, promo = day_flags(calendar, self.country)
+        days = holiday_calendar.Days(
+            {**self.holidays, **holidays}, self.school | school, self.promo | promo, self.recent
+        )
+        out = np.empty(len(calendar))
+        for i, day in enumerate(pd.DatetimeIndex(calendar["Date"])):
+            ref = days.reference(day, self.cutoff)
+            out[i] = days.sales[ref] if ref is not None else self.levels[day.day_of_week]
+        return out * self.level_factor
 
     def to_dict(self) -> dict:
         return {
-            "lag_days": self.lag_days,
-            "cutoff": self.cutoff.strftime("%Y-%m-%d"),
-            "recent": {d.strftime("%Y-%m-%d"): float(v) for d, v in self.recent.items()},
+            "cutoff": _day(self.cutoff),
+            "recent": {_day(d): float(v) for d, v in self.recent.items()},
+            "holidays": {_day(d): n for d, n in sorted(self.holidays.items())},
+            "school": sorted(_day(d) for d in self.school),
+            "promo": sorted(_day(d) for d in self.promo),
             "levels": [float(v) for v in self.levels],
-            "log_interval": list(self.log_interval),
+            "country": self.country,
+            "level_factor": self.level_factor,
         }
 
     @classmethod
@@ -83,33 +121,67 @@ class SeasonalNaive:
         recent = pd.Series(values["recent"], dtype=float)
         recent.index = pd.DatetimeIndex(pd.to_datetime(recent.index, format="%Y-%m-%d"))
         return cls(
-            lag_days=int(values["lag_days"]),
             cutoff=pd.Timestamp(values["cutoff"]),
             recent=recent,
+            holidays={pd.Timestamp(d): n for d, n in values["holidays"].items()},
+            school=frozenset(pd.Timestamp(d) for d in values["school"]),
+            promo=frozenset(pd.Timestamp(d) for d in values["promo"]),
             levels=np.asarray(values["levels"], float),
-            log_interval=(float(values["log_interval"][0]), float(values["log_interval"][1])),
+            country=values["country"],
+            level_factor=float(values["level_factor"]),
         )
 
 
 def fit_naive(
-    history: pd.DataFrame, interval_width: float, cutoff: pd.Timestamp, lag: int = SEASON_LAG
+    history: pd.DataFrame, cutoff: pd.Timestamp, country: str | None = None, level: bool = False
 ) -> SeasonalNaive:
-    """Fit on a store's history (Date, Sales, Open) up to the cutoff."""
+    """Fit on a store's history (Date, Sales, Open, optional holiday columns) up to the cutoff;
+    `level`: with the recent level correction (`naive_level`)."""
+    history = history[history["Date"] <= cutoff]
+    known = known_sales(history)
+    kept = history[history["Date"] > cutoff - pd.Timedelta(days=KEPT_DAYS)]
+    holidays, school, promo = day_flags(kept, country)
+    model = SeasonalNaive(
+        cutoff=cutoff,
+        recent=known[known.index > cutoff - pd.Timedelta(days=KEPT_DAYS)],
+        holidays=holidays,
+        school=frozenset(school),
+        promo=frozenset(promo),
+        levels=weekday_levels(known, cutoff),
+        country=country,
+    )
+    if not level:
+        return model
+    recent = kept[kept["Date"] > cutoff - pd.Timedelta(days=LEVEL_DAYS)]
+    recent = recent[(recent["Open"] == 1) & (recent["Sales"] > 0)]
+    if recent.empty:
+        return model
+    # In-sample: each recent day against its reference a year earlier (both before the cutoff).
+    ratios = np.log(recent["Sales"].to_numpy(float) / model.predict(recent))
+    factor = float(np.exp(np.median(ratios[np.isfinite(ratios)]))) if len(ratios) else 1.0
+    factor = float(np.clip(factor, *LEVEL_BOUNDS)) if np.isfinite(factor) else 1.0
+    return replace(model, level_factor=factor)
+
+
+def in_sample_log_interval(
+    history: pd.DataFrame, cutoff: pd.Timestamp, width: float
+) -> tuple[float, float]:
+    """Quantiles of in-sample log(actual / Sales 52 weeks earlier) (else / weekday level): the
+    interval of a store too short for the rolling windows."""
     known = known_sales(history[history["Date"] <= cutoff])
-    levels = weekday_levels(known, cutoff)
-    # Interval: quantiles of in-sample log(actual / forecast), from lag look-ups when there are
-    # enough of them, else from the weekday-level fallback.
-    lagged = known.reindex(known.index - pd.Timedelta(days=lag)).to_numpy()
+    lagged = known.reindex(known.index - pd.Timedelta(days=SEASON_LAG)).to_numpy()
     ratios = np.log(known.to_numpy() / lagged)
     ratios = ratios[np.isfinite(ratios)]
     if len(ratios) < MIN_RATIOS:
+        levels = weekday_levels(known, cutoff)
         ratios = np.log(known.to_numpy() / levels[known.index.day_of_week])
         ratios = ratios[np.isfinite(ratios)]
-    tail = (1 - interval_width) / 2
-    interval = (
-        (float(np.quantile(ratios, tail)), float(np.quantile(ratios, 1 - tail)))
-        if len(ratios)
-        else (0.0, 0.0)
-    )
-    recent = known[known.index > cutoff - pd.Timedelta(days=lag)]
-    return SeasonalNaive(lag, cutoff, recent, levels, interval)
+    tail = (1 - width) / 2
+    if not len(ratios):
+        return (0.0, 0.0)
+    low, high = float(np.quantile(ratios, tail)), float(np.quantile(ratios, 1 - tail))
+    return min(0.0, low), max(0.0, high)  # the interval holds the forecast itself
+
+
+def _day(value: pd.Timestamp) -> str:
+    return value.strftime("%Y-%m-%d")

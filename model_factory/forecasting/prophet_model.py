@@ -2,8 +2,9 @@
 
 Promo and SchoolHoliday are regressors; state holidays are Prophet holidays, one per type, with
 windows around them (stores are closed on the day itself, so the effect lives on the days next
-to it). Only open days with Sales > 0 are fitted. Intervals are sampled with numpy's global RNG,
-so `predict` seeds it first and equal inputs give equal output.
+to it); with `holiday_country`, each of the country's holidays is one more, a day either side.
+Only open days with Sales > 0 are fitted. Prophet gives point forecasts only (no sampling): the
+intervals are calibrated on rolling-origin residuals (`train`), so predictions are deterministic.
 """
 
 import logging
@@ -11,7 +12,12 @@ import logging
 import numpy as np
 import pandas as pd
 
-from model_factory.forecasting.config import ForecastTrainingConfig, HolidayWindow
+from model_factory.forecasting import holiday_calendar
+from model_factory.forecasting.config import (
+    MAX_HORIZON_DAYS,
+    ForecastTrainingConfig,
+    HolidayWindow,
+)
 
 # Prophet logs an error when plotly is missing and cmdstanpy logs every fit at INFO.
 logging.getLogger("prophet.plot").disabled = True
@@ -25,6 +31,8 @@ VARIANTS: dict[str, tuple[str, bool]] = {  # name -> (seasonality mode, fit on l
 }
 REGRESSORS = ("Promo", "SchoolHoliday")
 HOLIDAY_PREFIX = "state_holiday_"
+COUNTRY_PREFIX = "holiday_"
+COUNTRY_WINDOW = HolidayWindow(before=1, after=1)
 
 
 def quiet_logs() -> None:
@@ -48,14 +56,31 @@ def holiday_table(calendar: pd.DataFrame, windows: dict[str, HolidayWindow]) -> 
     ).reset_index(drop=True)
 
 
-def fit_prophet(
-    history: pd.DataFrame, variant: str, config: ForecastTrainingConfig, intervals: bool = True
-) -> Prophet:
+def country_table(country: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.DataFrame:
+    """Prophet's holidays frame of a country's calendar, through the longest forecast horizon."""
+    days = holiday_calendar.country_holidays(country, first, last)
+    return pd.DataFrame(
+        {
+            "holiday": COUNTRY_PREFIX + days["name"],
+            "ds": days["Date"],
+            "lower_window": -COUNTRY_WINDOW.before,
+            "upper_window": COUNTRY_WINDOW.after,
+        }
+    )
+
+
+def fit_prophet(history: pd.DataFrame, variant: str, config: ForecastTrainingConfig) -> Prophet:
     """Fit one variant on a store's history (all its rows; closed days only feed holidays)."""
     quiet_logs()  # also in worker processes, whatever imported Prophet first
     mode, log_target = VARIANTS[variant]
     settings = config.prophet
     holidays = holiday_table(history, settings.holiday_windows)
+    if config.holiday_country:
+        first, last = history["Date"].min(), history["Date"].max()
+        until = last + pd.Timedelta(days=MAX_HORIZON_DAYS)
+        holidays = pd.concat(
+            [holidays, country_table(config.holiday_country, first, until)], ignore_index=True
+        )
     model = Prophet(
         growth="linear",
         yearly_seasonality=settings.yearly_fourier_order,
@@ -66,8 +91,7 @@ def fit_prophet(
         changepoint_prior_scale=settings.changepoint_prior_scale,
         seasonality_prior_scale=settings.seasonality_prior_scale,
         holidays_prior_scale=settings.holidays_prior_scale,
-        interval_width=config.interval_width,
-        uncertainty_samples=settings.uncertainty_samples if intervals else 0,
+        uncertainty_samples=0,
     )
     for regressor in REGRESSORS:
         model.add_regressor(
@@ -82,10 +106,8 @@ def fit_prophet(
     return model.fit(frame)
 
 
-def predict_prophet(
-    model: Prophet, variant: str, calendar: pd.DataFrame, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(forecast, lower, upper) on the Sales scale for the calendar's rows; never negative.
+def predict_prophet(model: Prophet, variant: str, calendar: pd.DataFrame) -> np.ndarray:
+    """Point forecasts on the Sales scale for the calendar's rows; never negative.
 
     Holidays of a known type in the calendar are added to the model first, so future holidays
     get the effect learnt for their type.
@@ -96,12 +118,8 @@ def predict_prophet(
     frame = pd.DataFrame(
         {"ds": calendar["Date"].to_numpy()} | {r: calendar[r].to_numpy(float) for r in REGRESSORS}
     )
-    np.random.seed(seed)
-    out = model.predict(frame)
-    columns = ["yhat", "yhat_lower", "yhat_upper"] if model.uncertainty_samples else ["yhat"] * 3
-    values = [out[c].to_numpy(float) for c in columns]
-    values = [np.exp(v) if log_target else v for v in values]
-    return tuple(np.clip(v, 0, None) for v in values)
+    values = model.predict(frame)["yhat"].to_numpy(float)
+    return np.clip(np.exp(values) if log_target else values, 0, None)
 
 
 def to_json(model: Prophet) -> str:

@@ -4,7 +4,10 @@ Log sales add up a store's scale and linear trend, a weekly profile (store-speci
 seasonality with a Christmas ramp, a store-specific promotion uplift, a small school-holiday
 effect, busier days next to state holidays, a slowly wandering store level (AR(1)) and day noise.
 Stores close on Sundays and on their state's holidays (national and regional German holidays,
-Easter = `b`, Christmas = `c`); promotions run chain-wide Monday to Friday every other week, as in
+Easter = `b`, Christmas = `c`), except that about a third of the stores open on the moving public
+holidays that follow Easter (Ascension, Whit Monday, Corpus Christi; `a`), trading 30% below an
+ordinary day of that weekday: a moving holiday the seasonal naive must compare with the same
+holiday a year earlier. Promotions run chain-wide Monday to Friday every other week, as in
 Rossmann. The `store.csv` attributes are drawn for schema compatibility and do not drive sales.
 Everything is computed on (store, day) arrays from one seed: 1,115 stores x 942 days in seconds.
 """
@@ -18,6 +21,8 @@ from model_factory.forecasting.config import SyntheticConfig
 
 STATES = ("BE", "BW", "BY", "HB,NI", "HE", "HH", "NW", "RP", "SH", "SN", "ST", "TH")
 HOLIDAY_CODES = np.array(["0", "a", "b", "c"])
+MOVING_HOLIDAY_LOG = np.log(0.7)
+EASTER_OFFSETS = (39, 50, 60)  # Ascension, Whit Monday, Corpus Christi
 WEEKLY_LOG = np.array([0.12, 0.02, -0.02, -0.03, 0.04, -0.12, 0.0])  # Monday..Sunday
 SALES_ORDER = ["Store", "DayOfWeek", "Date", "Sales", "Customers", "Open", "Promo",
                "StateHoliday", "SchoolHoliday"]  # fmt: skip
@@ -32,7 +37,10 @@ def generate(config: SyntheticConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     holiday = _state_holidays(dates)[store_state]  # (store, day) codes 0..3
     school = _school_holidays(dates, rng)[store_state]
     weekday = dates.day_of_week.to_numpy()
-    is_open = (weekday != 6)[None, :] & (holiday == 0)
+    # Drawn from a stream of their own, so the other draws stay as they were.
+    opens_on_moving = np.random.default_rng([config.seed, 1]).random(n_stores) < 0.35
+    moving = (holiday == 1) & _after_easter(dates)[None, :] & opens_on_moving[:, None]
+    is_open = (weekday != 6)[None, :] & ((holiday == 0) | moving)
     promo = np.broadcast_to(_promo_days(dates, rng), (n_stores, n_days))
 
     years = np.arange(n_days) / 365.25
@@ -47,6 +55,7 @@ def generate(config: SyntheticConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
         + rng.uniform(0.15, 0.45, n_stores)[:, None] * promo
         + rng.normal(0.02, 0.03, n_stores)[:, None] * school
         + 0.10 * near_holiday[0] + 0.05 * near_holiday[1]
+        + MOVING_HOLIDAY_LOG * moving
         + _ar1(rng.normal(0, 0.02, (n_stores, n_days)), 0.9)
         + rng.normal(0, 0.06, (n_stores, n_days))
     )  # fmt: skip
@@ -73,6 +82,16 @@ def generate(config: SyntheticConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
         columns=SALES_ORDER,
     )
     return train, _stores(n_stores, rng)
+
+
+def _after_easter(dates: pd.DatetimeIndex) -> np.ndarray:
+    """Days that are Ascension, Whit Monday or Corpus Christi (moving with Easter)."""
+    days = {
+        pd.Timestamp(_easter(year) + dt.timedelta(days=offset))
+        for year in range(dates[0].year, dates[-1].year + 1)
+        for offset in EASTER_OFFSETS
+    }
+    return dates.isin(list(days))
 
 
 def _easter(year: int) -> dt.date:
