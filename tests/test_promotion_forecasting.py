@@ -24,6 +24,13 @@ from support import TINY_FORECAST, clear_stages
 MODEL = "store_sales_forecaster"
 
 
+@pytest.fixture
+def cli(cli_in_process):
+    """The commands in this process: train in a new interpreter is test_forecasting_cli's,
+    promote's is test_promotion_cli's; here what counts is the versions and decisions."""
+    return cli_in_process
+
+
 def train_on(cli, tmp_path, sales: pd.DataFrame, name: str) -> dict:
     data, config, out = (tmp_path / f"{name}{suffix}" for suffix in (".csv", ".yaml", ".json"))
     sales.to_csv(data, index=False)
