@@ -24,6 +24,7 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
+from dateutil.easter import easter
 
 from model_factory.errors import InputError
 
@@ -72,20 +73,6 @@ def country_holidays(country: str, first: pd.Timestamp, last: pd.Timestamp) -> p
     known = _country_days(country, first.year, last.year)
     days = [(pd.Timestamp(d), n) for d, n in known.items() if first <= pd.Timestamp(d) <= last]
     return pd.DataFrame(days, columns=["Date", "name"])
-
-
-def easter(year: int) -> dt.date:
-    """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    lc = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * lc) // 451
-    month = (h + lc - 7 * m + 114) // 31
-    day = (h + lc - 7 * m + 114) % 31 + 1
-    return dt.date(year, month, day)
 
 
 def _rule_matches(day: dt.date, year: int) -> list[dt.date]:

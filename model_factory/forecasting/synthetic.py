@@ -16,6 +16,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from dateutil.easter import easter
 
 from model_factory.forecasting.config import SyntheticConfig
 
@@ -87,25 +88,11 @@ def generate(config: SyntheticConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _after_easter(dates: pd.DatetimeIndex) -> np.ndarray:
     """Days that are Ascension, Whit Monday or Corpus Christi (moving with Easter)."""
     days = {
-        pd.Timestamp(_easter(year) + dt.timedelta(days=offset))
+        pd.Timestamp(easter(year) + dt.timedelta(days=offset))
         for year in range(dates[0].year, dates[-1].year + 1)
         for offset in EASTER_OFFSETS
     }
     return dates.isin(list(days))
-
-
-def _easter(year: int) -> dt.date:
-    """Gregorian Easter Sunday (anonymous Gregorian algorithm)."""
-    a, b, c = year % 19, year // 100, year % 100
-    d, e = b // 4, b % 4
-    g = (8 * b + 13) // 25
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = c // 4, c % 4
-    lc = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * lc) // 451
-    month = (h + lc - 7 * m + 114) // 31
-    day = (h + lc - 7 * m + 114) % 31 + 1
-    return dt.date(year, month, day)
 
 
 def _state_holidays(dates: pd.DatetimeIndex) -> np.ndarray:
@@ -113,18 +100,18 @@ def _state_holidays(dates: pd.DatetimeIndex) -> np.ndarray:
     codes = np.zeros((len(STATES), len(dates)), dtype=np.int64)
     everywhere = STATES
     for year in range(dates[0].year, dates[-1].year + 1):
-        easter = _easter(year)
+        sunday = easter(year)
         nov22 = dt.date(year, 11, 22)
         repentance = nov22 - dt.timedelta(days=(nov22.weekday() - 2) % 7)
         days = [
             (dt.date(year, 1, 1), 1, everywhere),
             (dt.date(year, 1, 6), 1, ("BW", "BY", "ST")),
-            (easter - dt.timedelta(days=2), 2, everywhere),
-            (easter + dt.timedelta(days=1), 2, everywhere),
+            (sunday - dt.timedelta(days=2), 2, everywhere),
+            (sunday + dt.timedelta(days=1), 2, everywhere),
             (dt.date(year, 5, 1), 1, everywhere),
-            (easter + dt.timedelta(days=39), 1, everywhere),
-            (easter + dt.timedelta(days=50), 1, everywhere),
-            (easter + dt.timedelta(days=60), 1, ("BW", "BY", "HE", "NW", "RP")),
+            (sunday + dt.timedelta(days=39), 1, everywhere),
+            (sunday + dt.timedelta(days=50), 1, everywhere),
+            (sunday + dt.timedelta(days=60), 1, ("BW", "BY", "HE", "NW", "RP")),
             (dt.date(year, 8, 15), 1, ("BY",)),
             (dt.date(year, 10, 3), 1, everywhere),
             (dt.date(year, 10, 31), 1, ("SN", "ST", "TH")),
@@ -144,10 +131,10 @@ def _school_holidays(dates: pd.DatetimeIndex, rng: np.random.Generator) -> np.nd
     """School holidays per (state, day): Easter, staggered summer, autumn and Christmas breaks."""
     school = np.zeros((len(STATES), len(dates)), dtype=bool)
     for year in range(dates[0].year - 1, dates[-1].year + 1):
-        easter = pd.Timestamp(_easter(year))
+        sunday = pd.Timestamp(easter(year))
         for state in range(len(STATES)):
             breaks = [
-                (easter - pd.Timedelta(days=int(rng.integers(4, 10))), 14),
+                (sunday - pd.Timedelta(days=int(rng.integers(4, 10))), 14),
                 (pd.Timestamp(year, 6, 20) + pd.Timedelta(days=int(rng.integers(0, 45))), 42),
                 (pd.Timestamp(year, 10, 1) + pd.Timedelta(days=int(rng.integers(0, 25))), 12),
                 (pd.Timestamp(year, 12, 21) + pd.Timedelta(days=int(rng.integers(0, 3))), 16),
