@@ -4,6 +4,7 @@ from zenml.client import Client
 from zenml.enums import ModelStages
 from zenml.models import ArtifactVersionResponse, ModelResponse, ModelVersionResponse
 
+from model_factory import use_cases
 from model_factory.errors import InputError
 from model_factory.use_case import UseCase
 
@@ -14,8 +15,6 @@ def tag_names(model: ModelResponse) -> list[str]:
 
 def use_case_of(model_name: str) -> UseCase:
     """The use case a registered model belongs to: by its name, else by its `use-case:` tag."""
-    from model_factory import use_cases
-
     found = [m for m in Client().list_models(name=model_name, size=2) if m.name == model_name]
     if not found and model_name not in {u.model_name for u in use_cases.all()}:
         raise InputError(f"unknown model {model_name!r} (see `model-factory models`)")
