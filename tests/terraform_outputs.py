@@ -28,6 +28,11 @@ GKE_VALUES: dict[str, Any] = {
     "zenml_stack_name": "model-factory-gke",
     "zenml_stack_yaml": "(rendered by zenml-stack-render)",
     "zenml_stack_id": None,
+    "kfp_pipeline_root": f"gs://{PROJECT}-model-factory-artifacts/kfp",
+    "ci_workload_identity_provider": "projects/123456789/locations/global/"
+    "workloadIdentityPools/github/providers/github",
+    "ci_train_service_account": f"model-factory-ci-train@{PROJECT}.iam.gserviceaccount.com",
+    "ci_release_service_account": f"model-factory-ci-release@{PROJECT}.iam.gserviceaccount.com",
 }
 KIND_VALUES: dict[str, Any] = {
     "kubernetes_context": "kind-model-factory",
@@ -37,6 +42,7 @@ KIND_VALUES: dict[str, Any] = {
     "kfp_version": "2.17.0",
     "image_registry": "127.0.0.1:5001",
     "zenml_stack_yaml": None,
+    "kfp_pipeline_root": "s3://mlpipeline/v2/artifacts",
 }
 KIND_SETS = {  # what a kind cluster's outputs lack (docs/kubeflow.md)
     "artifact_bucket": "gs://my-bucket",
