@@ -1,7 +1,8 @@
 """`model-factory promote | models | rollback` as a user types them: output and exit codes.
 
-The versions are registered directly on this process's ZenML store (shared with the CLI
-subprocess); the policies come from a promotion.yaml in a temporary config folder.
+The versions are registered directly on this process's ZenML store; the policies come from a
+promotion.yaml in a temporary config folder. The commands run through the CLI's entry point in
+this process (`cli_in_process`); one runs in a new interpreter, as a user types it.
 """
 
 import json
@@ -14,8 +15,14 @@ from zenml.client import Client
 
 from model_factory.integrations import zenml_stages
 from model_factory.promotion import POLICY_FILE, policy_for
+from support import run_cli
 
 HOLDOUT = {"kind": "hash", "key_columns": ["ride_id"], "salt": 0, "test_fraction": 0.2}
+
+
+@pytest.fixture
+def cli(cli_in_process):
+    return cli_in_process
 
 
 @pytest.fixture
@@ -74,8 +81,11 @@ def test_missing_metric_and_unknown_model_exit_2(cli, model, tmp_path):
     done = cli("promote", model, "--to", "staging")
     assert done.returncode == 2
     assert done.stderr == f"error: {model} version 1 has no finite metric 'f1' (recorded: None)\n"
-    done = cli("promote", "no_such_model", "--to", "staging")
-    assert done.returncode == 2 and "unknown model 'no_such_model'" in done.stderr
+    done = run_cli("promote", "no_such_model", "--to", "staging")  # a new interpreter
+    assert (
+        done.returncode == 2
+        and done.stderr == "error: unknown model 'no_such_model' (see `model-factory models`)\n"
+    )
     done = cli("rollback", model)
     assert done.returncode == 2 and "no version holds production" in done.stderr
 

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import typer
 
-from model_factory.cli.base import CONFIG_DIR, ModelArgument, StageName, app, model_named
+from model_factory.cli.base import ModelArgument, StageName, app, model_named
 from model_factory.errors import InputError, PromotionRejected
+from model_factory.paths import config_dir
 
 
 @app.command()
@@ -23,7 +24,7 @@ def history(
     from model_factory.promotion import POLICY_FILE, load_policies
     from model_factory.reporting import console
 
-    policy = load_policies(CONFIG_DIR / POLICY_FILE).get(model)
+    policy = load_policies(config_dir() / POLICY_FILE).get(model)
     rows = zenml_stages.history(model, policy.metric if policy else None)
     if as_json:
         print(json.dumps(rows, indent=2, default=str))
@@ -89,7 +90,7 @@ def models(
         return
     if not rows:
         console.print("no models registered yet (train one: `model-factory train ...`)")
-    policies = load_policies(CONFIG_DIR / POLICY_FILE)
+    policies = load_policies(config_dir() / POLICY_FILE)
     for name in dict.fromkeys(row["model"] for row in rows):
         versions = [row for row in rows if row["model"] == name]
         policy = policies.get(name)
@@ -113,7 +114,7 @@ def _policy(model: str):
     from model_factory.integrations.zenml_lookup import use_case_of
     from model_factory.promotion import POLICY_FILE, load_policies, policy_for
 
-    path = CONFIG_DIR / POLICY_FILE
+    path = config_dir() / POLICY_FILE
     # A model without a policy of its own takes its use case's (looked up only then).
     fallback = None if model in load_policies(path) else use_case_of(model).model_name
     return policy_for(model, path, fallback)
