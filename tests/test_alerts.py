@@ -16,7 +16,6 @@ from zenml import log_metadata, pipeline, step
 from zenml.client import Client
 
 from model_factory import alerts
-from model_factory.cli import registry
 from model_factory.drift.compare import Check
 from model_factory.drift.report import DriftReport
 from model_factory.integrations import zenml_alerts, zenml_drift
@@ -88,8 +87,7 @@ def model(tmp_path, monkeypatch) -> str:
     Client().create_model(name)
     policy = {"metric": "f1", "direction": "maximize", "margin": 0.01, "floor": 0.5}
     (tmp_path / POLICY_FILE).write_text(yaml.safe_dump({name: policy}))
-    # The CLI reads its config folder once, at import (earlier tests of this process may have)
-    monkeypatch.setattr(registry, "CONFIG_DIR", tmp_path)
+    monkeypatch.setenv("MODEL_FACTORY_CONFIG_DIR", str(tmp_path))  # read when a command runs
     return name
 
 
