@@ -15,8 +15,6 @@ from model_factory.errors import DriftDetected, InputError, PromotionRejected
 from model_factory.paths import config_dir
 from model_factory.use_case import UseCase
 
-CONFIG_DIR = config_dir()
-
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 train_app = typer.Typer(
     no_args_is_help=True, help="Train a model, evaluate it, register a version."
@@ -83,7 +81,7 @@ class StageName(StrEnum):
 
 
 def run_config_path(given: Path | None, default_name: str) -> Path:
-    return given or CONFIG_DIR / default_name
+    return given or config_dir() / default_name
 
 
 def deprecated(old: str, new: str) -> None:

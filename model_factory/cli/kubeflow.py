@@ -5,8 +5,9 @@ from pathlib import Path
 
 import typer
 
-from model_factory.cli.base import CONFIG_DIR, app, stack_app
+from model_factory.cli.base import app, stack_app
 from model_factory.errors import InputError
+from model_factory.paths import config_dir
 
 
 @app.command("compile")
@@ -27,7 +28,7 @@ def compile_pipelines(
     from components.platform import PROJECT_IMAGE
     from model_factory.integrations.kfp_compile import compile_all
 
-    paths = compile_all(PIPELINES, out, image or PROJECT_IMAGE, CONFIG_DIR, pipeline_root)
+    paths = compile_all(PIPELINES, out, image or PROJECT_IMAGE, config_dir(), pipeline_root)
     for path in paths:
         print(path)
     warn_unpullable(paths[0])
@@ -111,7 +112,7 @@ def submit_pipeline(
 
         days = [str(day) for day in date_range(*backfill)]
     if scheduled:
-        schedule = kubeflow_monitors.schedule(CONFIG_DIR, pipeline)
+        schedule = kubeflow_monitors.schedule(config_dir(), pipeline)
     kfp_cron = cron.to_kfp(schedule) if schedule is not None else None
     package = kfp_submit.package_path(directory, pipeline)
     if days and not kfp_submit.takes_run_date(package):
@@ -175,7 +176,7 @@ def stack_register(
     """
     from model_factory import stack_template
 
-    template = definition or CONFIG_DIR / stack_template.STACK_FILE
+    template = definition or config_dir() / stack_template.STACK_FILE
     values = stack_template.terraform_values(outputs) if outputs else {}
     document = stack_template.render(template, values, stack_template.parse_sets(sets))
 

@@ -7,7 +7,6 @@ from pathlib import Path
 import typer
 
 from model_factory.cli.base import (
-    CONFIG_DIR,
     OUTPUT_RULE,
     ConfigOption,
     DataOption,
@@ -23,6 +22,7 @@ from model_factory.cli.base import (
     use_case_command,
 )
 from model_factory.errors import DriftDetected, InputError
+from model_factory.paths import config_dir
 from model_factory.use_case import UseCase, resolve
 from model_factory.use_cases import BANK, FORECASTING, TAXI, by_name, names
 from model_factory.use_cases import all as all_use_cases
@@ -155,7 +155,7 @@ def sample_batch(
         from model_factory.forecasting import shift as sales_shift
         from model_factory.forecasting.config import ForecastTrainingConfig
 
-        training = load_run_config(CONFIG_DIR / use_case.training_config, ForecastTrainingConfig)
+        training = load_run_config(config_dir() / use_case.training_config, ForecastTrainingConfig)
         settings = training.parameters.config
         frame = sales_shift.next_days(settings.synthetic, settings.holdout_days, seed)
         note = ""

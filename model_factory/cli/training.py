@@ -66,7 +66,7 @@ def train_forecasting(
     settings = run_config.parameters.config
     given = {"data_path": data, "store_path": stores}
     settings = settings.model_copy(
-        update={k: data_location(str(v)) for k, v in given.items() if v is not None}
+        update={k: data_location(v) for k, v in given.items() if v is not None}
     )
     if holdout_days is not None:
         settings = settings.model_copy(update={"holdout_days": holdout_days})
