@@ -13,12 +13,17 @@ def tag_names(model: ModelResponse) -> list[str]:
     return [tag.name for tag in model.tags]
 
 
+def find_model(name: str) -> ModelResponse | None:
+    """The model with exactly this name, or None (ZenML's own lookup also matches ID prefixes)."""
+    return next((m for m in Client().list_models(name=name, size=2) if m.name == name), None)
+
+
 def use_case_of(model_name: str) -> UseCase:
     """The use case a registered model belongs to: by its name, else by its `use-case:` tag."""
-    found = [m for m in Client().list_models(name=model_name, size=2) if m.name == model_name]
-    if not found and model_name not in {u.model_name for u in use_cases.all()}:
+    found = find_model(model_name)
+    if found is None and model_name not in {u.model_name for u in use_cases.all()}:
         raise InputError(f"unknown model {model_name!r} (see `model-factory models`)")
-    return use_cases.by_model(model_name, tag_names(found[0]) if found else ())
+    return use_cases.by_model(model_name, tag_names(found) if found else ())
 
 
 def stage_version(model_name: str, stage: str) -> ModelVersionResponse | None:

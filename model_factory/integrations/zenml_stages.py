@@ -35,7 +35,7 @@ from model_factory.fair_comparison import (
 )
 from model_factory.history import VersionRecord, events
 from model_factory.integrations.zenml_alerts import notify_decision
-from model_factory.integrations.zenml_lookup import stage_version, tag_names
+from model_factory.integrations.zenml_lookup import find_model, stage_version, tag_names
 from model_factory.integrations.zenml_runs import fail_orphaned_runs
 from model_factory.promotion import (
     Decision,
@@ -55,12 +55,12 @@ LOCK_LEASE_SECONDS = 60
 
 
 def get_model(name: str) -> ModelResponse:
-    """The model with exactly this name (ZenML's own lookup also matches ID prefixes)."""
+    """The model with exactly this name; unknown is bad input."""
     fail_orphaned_runs()  # so versions of killed runs show as failed from here on
-    found = [m for m in Client().list_models(name=name, size=2) if m.name == name]
-    if not found:
+    found = find_model(name)
+    if found is None:
         raise InputError(f"unknown model {name!r} (see `model-factory models`)")
-    return found[0]
+    return found
 
 
 def model_names() -> list[str]:
@@ -186,9 +186,8 @@ def _judge(
 def require_contract(model_name: str, contract: str) -> None:
     """Before training: refuse a run whose data contract differs from a stage holder's, which
     its version could never be ranked against (nothing is registered)."""
-    try:
-        model = get_model(model_name)
-    except InputError:
+    model = find_model(model_name)  # the run that follows marks orphaned runs: no sweep here
+    if model is None:
         return  # a new model: nothing to be ranked against
     for holder_version in _holders(model).values():
         if holder_version is not None:
