@@ -4,6 +4,7 @@ The environment is set before anything imports zenml, and ZENML_REPOSITORY_PATH 
 empty folder so the developer's own `.zen` repository and global store are never touched.
 """
 
+import builtins
 import os
 import shutil
 import socket
@@ -39,6 +40,20 @@ os.environ.pop("MODEL_FACTORY_DB_URL", None)
 from zenml.utils import source_utils  # noqa: E402  (after the environment above)
 
 source_utils.set_custom_source_root(str(PROJECT_ROOT))
+
+
+_PRINT = builtins.print
+
+
+@pytest.fixture(autouse=True)
+def _real_print():
+    """kfp.local indents print() while a task runs by swapping builtins.print, and the threads
+    of a ParallelFor swap it concurrently: one can put back another's indented print, which then
+    stays for the rest of the process and shifts every later in-process command's output. Each
+    test starts and ends with the real one."""
+    builtins.print = _PRINT
+    yield
+    builtins.print = _PRINT
 
 
 @pytest.fixture(scope="session")
