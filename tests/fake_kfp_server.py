@@ -513,7 +513,8 @@ class Server:
         self.api.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
 
     def __enter__(self) -> FakeKfp:
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        # shutdown() waits for the loop's next poll: 0.5 s per server by default.
+        threading.Thread(target=self.httpd.serve_forever, args=(0.01,), daemon=True).start()
         return self.api
 
     def __exit__(self, *exc: object) -> None:

@@ -29,18 +29,21 @@ from support import run_main
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 UPLOAD = ("POST", "/apis/v2beta1/pipelines/upload_version")
+SUBMITTED = ("bank_training", "bank_monitor", "taxi_detection")
 
 
 @pytest.fixture(scope="module")
 def build_dir(tmp_path_factory) -> Path:
-    """The real bank pipeline, compiled as `model-factory compile` does."""
+    """The real pipelines these tests submit, compiled as `model-factory compile` does (every
+    pipeline compiling is test_kfp_compile's)."""
     from components import PIPELINES
     from model_factory.integrations.kfp_compile import compile_all
     from support import PROJECT_ROOT
 
     out = tmp_path_factory.mktemp("kfp")
+    submitted = {name: PIPELINES[name] for name in SUBMITTED}
     compile_all(
-        PIPELINES, out, "registry.example/model-factory:test", PROJECT_ROOT / "zenml_config"
+        submitted, out, "registry.example/model-factory:test", PROJECT_ROOT / "zenml_config"
     )
     return out
 
@@ -206,7 +209,7 @@ def test_a_host_that_is_not_the_kfp_api_says_so(package, tmp_path):
     (tmp_path / "apis" / "v2beta1" / "healthz").write_text("<html>Sign in</html>")
     handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    threading.Thread(target=httpd.serve_forever, args=(0.01,), daemon=True).start()
     try:
         host = f"http://127.0.0.1:{httpd.server_address[1]}"
         with pytest.raises(InputError, match=r"is not the KFP API.*Sign in"):
@@ -324,9 +327,9 @@ def test_cli_upload_only_publishes_the_version_and_starts_nothing(build_dir, fak
     assert len(fake.versions) == 1
 
 
-def test_cli_an_unreachable_host_exits_2_in_one_line(cli, build_dir):
+def test_cli_an_unreachable_host_exits_2_in_one_line(cli_in_process, build_dir):
     host = f"http://127.0.0.1:{_closed_port()}"
-    result = cli("submit", "bank_training", "--host", host, "--dir", str(build_dir))
+    result = cli_in_process("submit", "bank_training", "--host", host, "--dir", str(build_dir))
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: cannot reach the KFP API at {host}: ")
     assert len(result.stderr.strip().splitlines()) == 1
@@ -414,10 +417,10 @@ def _monitors_file(folder: Path, **bank_monitor) -> Path:
     ],
 )  # fmt: skip
 def test_cli_a_bad_configured_schedule_exits_2_in_one_line_before_any_request(
-    cli, build_dir, fake, tmp_path, monkeypatch, section, message
+    cli_in_process, build_dir, fake, tmp_path, monkeypatch, section, message
 ):
     monkeypatch.setenv("MODEL_FACTORY_CONFIG_DIR", str(_monitors_file(tmp_path, **section)))
-    result = cli(
+    result = cli_in_process(
         "submit", "bank_monitor", "--host", fake.url, "--dir", str(build_dir), "--scheduled"
     )
     assert result.returncode == 2, result.stderr
