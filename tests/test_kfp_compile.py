@@ -359,10 +359,11 @@ def test_inputs_that_drift_from_the_config_fail_the_compile(tmp_path):
     assert not (tmp_path / "x.yaml").exists()
 
 
-def test_a_bad_run_config_exits_2_before_compiling(cli, tmp_path, monkeypatch):
+def test_a_bad_run_config_exits_2_before_compiling(cli_in_process, tmp_path, monkeypatch):
+    """In this process: `compiled` runs the command in new interpreters."""
     (tmp_path / "bank_training.yaml").write_text("parameters:\n  config:\n    sede: 1\n")
     monkeypatch.setenv("MODEL_FACTORY_CONFIG_DIR", str(tmp_path))
-    result = cli("compile", "--out", str(tmp_path / "out"))
+    result = cli_in_process("compile", "--out", str(tmp_path / "out"))
     assert result.returncode == 2, result.stderr
     assert "parameters.config.sede" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
