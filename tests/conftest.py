@@ -4,6 +4,7 @@ The environment is set before anything imports zenml, and ZENML_REPOSITORY_PATH 
 empty folder so the developer's own `.zen` repository and global store are never touched.
 """
 
+import atexit
 import builtins
 import os
 import shutil
@@ -34,6 +35,16 @@ os.environ.update(
     MODEL_FACTORY_CONFIG_DIR=str(PROJECT_ROOT / "zenml_config"),
 )
 os.environ.pop("MODEL_FACTORY_DB_URL", None)
+# The ZenML store's database (not its artifacts) in memory where there is a tmpfs: every
+# command of a test, in this process or a new one, commits to it many times, and on a busy
+# disk each commit waited ~60 ms for fsync. Its folder is a link, so a test that points a
+# command at a ZENML_CONFIG_PATH of its own still gets a store of its own.
+_SHM = Path("/dev/shm")
+if _SHM.is_dir() and os.access(_SHM, os.W_OK):
+    _STORE_DB = Path(tempfile.mkdtemp(prefix="model-factory-tests-", dir=_SHM))
+    atexit.register(shutil.rmtree, _STORE_DB, ignore_errors=True)
+    (_SCRATCH / "zenml" / "local_stores").mkdir(parents=True)
+    (_SCRATCH / "zenml" / "local_stores" / "default_zen_store").symlink_to(_STORE_DB)
 # One OpenMP (and OpenBLAS) thread per process, as the KFP tasks run (components/platform.py):
 # two workers already fill two cores, and OpenMP's extra threads spin while they wait. Under
 # load that made test_bank_model 9x slower (146 CPU s instead of 20); results do not depend on
