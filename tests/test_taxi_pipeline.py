@@ -1,8 +1,9 @@
 """The taxi detection pipeline end to end on the real ZenML local stack.
 
-`model-factory detect taxi` and `zenml pipeline run` as a user types them: rows in the
-staging DB, metrics JSON, plot, model versions (fit-and-register until a version is production,
-then the production detector without a new version), on SQLite and on PostgreSQL.
+`model-factory detect taxi` and `zenml pipeline run` as a user types them (later detections
+through the CLI's entry point in this process: the first pays a new interpreter's imports): rows
+in the staging DB, metrics JSON, plot, model versions (fit-and-register until a version is
+production, then the production detector without a new version), on SQLite and on PostgreSQL.
 """
 
 import json
@@ -58,7 +59,9 @@ def zenml_pipeline_run(db: str) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
 
-def test_pipeline_flags_planted_rides_reruns_idempotently_then_uses_production(cli, tmp_path):
+def test_pipeline_flags_planted_rides_reruns_idempotently_then_uses_production(
+    cli, cli_in_process, tmp_path
+):
     db = f"sqlite:///{tmp_path / 'staging.db'}"
     day = "2024-06-01"  # the shipped config's run date
     clear_stages(MODEL)  # "no production version yet", whatever other tests of this process did
@@ -102,7 +105,7 @@ def test_pipeline_flags_planted_rides_reruns_idempotently_then_uses_production(c
     assert metrics["promotion"] == "rejected"
 
     Client().get_model_version(MODEL, fitted).set_stage("production", force=True)
-    other_day = detect(cli, "2024-06-02", db, tmp_path / "other_day.json")
+    other_day = detect(cli_in_process, "2024-06-02", db, tmp_path / "other_day.json")
     assert other_day["model_version"] == fitted
     assert other_day["reference"] == f"production:{fitted}"
     assert version_numbers()[-1] == int(refitted)  # no version was created
@@ -111,8 +114,8 @@ def test_pipeline_flags_planted_rides_reruns_idempotently_then_uses_production(c
 
 
 @pytest.mark.postgres
-def test_detect_writes_to_postgres(cli, tmp_path, postgres_url):
-    metrics = detect(cli, "2024-07-03", postgres_url, tmp_path / "metrics.json")
+def test_detect_writes_to_postgres(cli_in_process, tmp_path, postgres_url):
+    metrics = detect(cli_in_process, "2024-07-03", postgres_url, tmp_path / "metrics.json")
     rows = stored(postgres_url, "2024-07-03")
     assert len(rows) == metrics["rows_written"] == 10_000
     assert int(rows["is_anomaly"].sum()) == metrics["n_anomalies"]
