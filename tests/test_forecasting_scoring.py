@@ -45,7 +45,8 @@ def forecaster(version: str):
     return Client().get_model_version(MODEL, version).get_artifact("store_forecaster").load()
 
 
-def test_default_horizon_for_every_store_is_idempotent(cli, tmp_path, production):
+def test_default_horizon_for_every_store_is_idempotent(cli, cli_in_process, tmp_path, production):
+    """The first command in a new interpreter, as a user types it; the others in this process."""
     db = f"sqlite:///{tmp_path / 'staging.db'}"
     done = cli("predict", "forecasting", "--horizon", "7", "--db", db)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -58,14 +59,14 @@ def test_default_horizon_for_every_store_is_idempotent(cli, tmp_path, production
         assert rows["forecast"].to_numpy() == pytest.approx(expected["forecast"].to_numpy())
         assert rows["open"].tolist() == expected["Open"].astype(bool).tolist()
 
-    done = cli("predict", "forecasting", "--horizon", "7", "--db", db)
+    done = cli_in_process("predict", "forecasting", "--horizon", "7", "--db", db)
     assert done.returncode == 0, done.stderr[-3000:]
     again = stored(db)
     assert len(again) == 21  # replaced, not appended
     assert (again["created_at"] > first["created_at"].max()).all()
 
 
-def test_a_rossmann_calendar_sets_promo_and_opening(cli, tmp_path, production):
+def test_a_rossmann_calendar_sets_promo_and_opening(cli_in_process, tmp_path, production):
     model = forecaster(production)
     start = model.cutoff + pd.Timedelta(days=1)
     days = pd.date_range(start, periods=5, freq="D")
@@ -82,7 +83,7 @@ def test_a_rossmann_calendar_sets_promo_and_opening(cli, tmp_path, production):
     path = tmp_path / "test.csv"
     calendar.to_csv(path, index=False)
     db = f"sqlite:///{tmp_path / 'staging.db'}"
-    done = cli("predict", "forecasting", "--calendar", str(path), "--db", db)
+    done = cli_in_process("predict", "forecasting", "--calendar", str(path), "--db", db)
     assert done.returncode == 0, done.stderr[-3000:]
     rows = stored(db)
     assert len(rows) == 10 and rows["store"].unique().tolist() == [1, 2]
