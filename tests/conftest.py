@@ -38,9 +38,10 @@ os.environ.pop("MODEL_FACTORY_DB_URL", None)
 # The ZenML store's database (not its artifacts) in memory where there is a tmpfs: every
 # command of a test, in this process or a new one, commits to it many times, and on a busy
 # disk each commit waited ~60 ms for fsync. Its folder is a link, so a test that points a
-# command at a ZENML_CONFIG_PATH of its own still gets a store of its own.
+# command at a ZENML_CONFIG_PATH of its own still gets a store of its own. Not on a small
+# tmpfs (a container's is 64 MB by default): a full store would fail tests.
 _SHM = Path("/dev/shm")
-if _SHM.is_dir() and os.access(_SHM, os.W_OK):
+if _SHM.is_dir() and os.access(_SHM, os.W_OK) and shutil.disk_usage(_SHM).free > 2**31:
     _STORE_DB = Path(tempfile.mkdtemp(prefix="model-factory-tests-", dir=_SHM))
     atexit.register(shutil.rmtree, _STORE_DB, ignore_errors=True)
     (_SCRATCH / "zenml" / "local_stores").mkdir(parents=True)
@@ -52,11 +53,12 @@ if _SHM.is_dir() and os.access(_SHM, os.W_OK):
 # joblib's workers inherit it.
 os.environ["OMP_NUM_THREADS"] = "1"
 
+from sqlalchemy import event  # noqa: E402
+from sqlalchemy.engine import Engine  # noqa: E402
+
 # ZenML records and loads sources (steps, materializers) relative to a source root. Without a
 # repository it uses the main module's folder, which an xdist worker does not have; the project
 # root is what `zenml init` there, and `model-factory` itself, use.
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
 from zenml.utils import source_utils  # noqa: E402  (after the environment above)
 
 source_utils.set_custom_source_root(str(PROJECT_ROOT))
