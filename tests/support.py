@@ -10,15 +10,16 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """`model-factory ARGS` in a subprocess, as a user would type it."""
+def run_cli(*args: str, timeout: int = 900, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`model-factory ARGS` in a subprocess, as a user would type it; in `env` if given (the
+    ZenML client reads its store settings when it starts), else in this process's environment."""
     return subprocess.run(
         [sys.executable, "-m", "model_factory", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=PROJECT_ROOT,
-        env=os.environ.copy(),
+        env=os.environ.copy() if env is None else env,
     )
 
 
