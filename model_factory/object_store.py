@@ -10,6 +10,8 @@ sees the previous files beside some new ones; the importer of a monitor run copi
 once, at the start of the run.
 """
 
+import contextlib
+import importlib
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +22,20 @@ from model_factory.errors import InputError
 def is_uri(path: str | Path) -> bool:
     """An object-store URI rather than a local path (`Path` would fold its `//`)."""
     return "://" in str(path)
+
+
+def access_errors() -> tuple[type[Exception], ...]:
+    """What reaching an object store raises on bad input or settings: a missing object or
+    bucket, an unknown scheme (OSError, ValueError), and no credentials or no such endpoint,
+    which botocore and google-auth raise as errors of their own."""
+    errors: list[type[Exception]] = [OSError, ValueError]
+    for module, name in (
+        ("botocore.exceptions", "BotoCoreError"),
+        ("google.auth.exceptions", "GoogleAuthError"),
+    ):
+        with contextlib.suppress(ImportError):  # that store's client is not installed
+            errors.append(getattr(importlib.import_module(module), name))
+    return tuple(errors)
 
 
 def check_folder_writable(uri: str, marker: str) -> str:
@@ -47,7 +63,7 @@ def write_folder(uri: str, fill: Callable[[Path], None], marker: str) -> None:
             fs.invalidate_cache(root)
             for stale in sorted(set(previous) - set(written)):
                 fs.rm_file(stale)
-        except OSError as exc:
+        except access_errors() as exc:
             raise InputError(f"{uri}: cannot be written ({exc})") from exc
 
 
@@ -58,9 +74,10 @@ def _listing(uri: str, marker: str):
     try:
         fs, root = url_to_fs(uri)
         root = root.rstrip("/")
+        fs.invalidate_cache(root)  # a listing cached earlier in this process may be stale
         is_object = fs.isfile(root)
         objects = [] if is_object else fs.find(root)
-    except (OSError, ValueError) as exc:  # no such bucket, no credentials, unknown scheme
+    except access_errors() as exc:
         raise InputError(f"{uri}: cannot be listed ({exc})") from exc
     if is_object:
         raise InputError(f"{uri}: exists and is an object, not a folder; refusing")

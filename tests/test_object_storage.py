@@ -18,7 +18,7 @@ from model_factory.bank.config import BankTrainingConfig
 from model_factory.errors import InputError
 from model_factory.paths import config_dir
 from model_factory.validation import read_table
-from support import train_into_production
+from support import assert_refused, train_into_production
 
 MODEL = "bank_marketing_classifier"
 TINY_BANK = {"search": {"n_candidates": 2, "cv_folds": 2, "min_rows": 600, "n_jobs": 1}}
@@ -41,12 +41,35 @@ def test_data_uris_read_from_s3(s3):
 def test_export_reference_refuses_what_it_did_not_write(s3, cli_in_process):
     s3.pipe("data/other/notes.txt", b"not a reference")
     done = cli_in_process("export-reference", "bank", "--to", "s3://data/other")
-    assert done.returncode == 2, done.stderr[-2000:]
-    assert done.stderr.splitlines()[-1] == (
-        "error: s3://data/other: a folder with other content (no version.txt); "
-        "give a new or empty folder"
-    )
+    assert_refused(done.returncode, done.stderr, "error: s3://data/other: a folder with other "
+                   "content (no version.txt); give a new or empty folder")  # fmt: skip
     assert s3.cat("data/other/notes.txt") == b"not a reference"
+
+
+def test_without_credentials_commands_refuse_in_one_line(s3, cli_in_process, monkeypatch):
+    """No keys in the environment (nor a credentials file, nor instance metadata to ask): bad
+    settings, exit 2 naming the URI, as a missing file is, not a botocore traceback."""
+    import s3fs
+
+    _put_csv(s3, data.load(BankTrainingConfig()).head(50), "bank.csv")
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    s3fs.S3FileSystem.clear_instance_cache()  # an earlier test's instance holds its keys
+    try:
+        trained = cli_in_process("train", "bank", "--data", "s3://data/bank.csv")
+        exported = cli_in_process("export-reference", "bank", "--to", "s3://data/reference")
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+    missing = "(Unable to locate credentials)"  # botocore's words
+    assert_refused(
+        trained.returncode, trained.stderr, f"s3://data/bank.csv: cannot be read {missing}"
+    )
+    assert_refused(
+        exported.returncode, exported.stderr, f"s3://data/reference: cannot be listed {missing}"
+    )
 
 
 @pytest.mark.slow
