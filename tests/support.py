@@ -113,6 +113,9 @@ def _write_announcing_delete(write, url: str, announcer) -> None:
     write(engine)
 
 
+# A bank classifier that trains in seconds: two candidates, two folds, one job.
+TINY_BANK = {"search": {"n_candidates": 2, "cv_folds": 2, "min_rows": 600, "n_jobs": 1}}
+
 # A forecaster that trains in seconds: 4-week windows, two candidates, few interval samples.
 TINY_FORECAST = {
     "holdout_days": 28,

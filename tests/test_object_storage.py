@@ -18,10 +18,9 @@ from model_factory.bank.config import BankTrainingConfig
 from model_factory.errors import InputError
 from model_factory.paths import config_dir
 from model_factory.validation import read_table
-from support import assert_refused, train_into_production
+from support import TINY_BANK, assert_refused, train_into_production
 
 MODEL = "bank_marketing_classifier"
-TINY_BANK = {"search": {"n_candidates": 2, "cv_folds": 2, "min_rows": 600, "n_jobs": 1}}
 
 
 def _put_csv(s3, frame: pd.DataFrame, key: str) -> str:

@@ -16,10 +16,9 @@ import yaml
 
 from model_factory.bank import data
 from model_factory.bank.config import BankTrainingConfig
-from support import run_cli
+from support import TINY_BANK, run_cli
 
 MODEL = "bank_marketing_classifier"
-TINY_BANK = {"search": {"n_candidates": 2, "cv_folds": 2, "min_rows": 600, "n_jobs": 1}}
 
 
 def _versions(server) -> dict[str, dict]:
