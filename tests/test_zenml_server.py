@@ -9,6 +9,7 @@ commands did is checked on the server itself (its REST API as the admin), so a c
 back to a local store would fail the test.
 """
 
+import base64
 import json
 
 import pytest
@@ -28,8 +29,18 @@ def _versions(server) -> dict[str, dict]:
     return {item["name"]: item for item in items}
 
 
+def _with_other_secret(api_key: str) -> str:
+    """`ZENKEY_` + base64 of {"id": ..., "key": ...}, the secret replaced."""
+    payload = json.loads(base64.b64decode(api_key.removeprefix("ZENKEY_")))
+    payload["key"] = "0" * len(payload["key"])
+    return "ZENKEY_" + base64.b64encode(json.dumps(payload).encode()).decode()
+
+
 @pytest.mark.slow
 def test_train_promote_and_list_against_the_server(zenml_server, s3, tmp_path):
+    # The server checks keys, as a deployed one does: the same key id with another secret fails.
+    assert zenml_server.accepts_api_key(zenml_server.api_key)
+    assert not zenml_server.accepts_api_key(_with_other_secret(zenml_server.api_key))
     with s3.open("data/bank.csv", "w") as out:
         data.load(BankTrainingConfig()).to_csv(out, sep=";", index=False)
     config = tmp_path / "bank.yaml"

@@ -36,6 +36,15 @@ class ZenMLServer:
         response.raise_for_status()
         return response.json()
 
+    def accepts_api_key(self, api_key: str) -> bool:
+        """Whether the server logs a client in with `api_key` (how the REST client starts)."""
+        response = httpx.post(
+            f"{self.url}/api/v1/login",
+            data={"grant_type": "zenml-api-key", "password": api_key},
+            timeout=30,
+        )
+        return response.status_code == 200
+
     def client_env(self, config_path: Path) -> dict[str, str]:
         """This process's environment as CI's: the server's URL and API key, and a fresh client
         config folder (a fallback to a local store would land there, not on the server)."""
@@ -61,12 +70,12 @@ def start(folder: Path, port: int) -> tuple[subprocess.Popen, ZenMLServer]:
     }
     env.pop("ZENML_STORE_API_KEY", None)
     url = f"http://127.0.0.1:{port}"
-    log = (folder / "server.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "zenml.zen_server.zen_server_api:app",
-         "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder,
-    )  # fmt: skip
+    with (folder / "server.log").open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "zenml.zen_server.zen_server_api:app",
+             "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT, cwd=folder,
+        )  # fmt: skip
     try:
         _wait_healthy(server, url, folder / "server.log")
         token = _login(url, ADMIN, ADMIN_PASSWORD)
