@@ -53,7 +53,10 @@ def test_train_promote_and_list_against_the_server(zenml_server, s3, tmp_path):
                       "--metrics-out", str(metrics), env=env)  # fmt: skip
     assert trained.returncode == 0, trained.stderr[-3000:]
     version = json.loads(metrics.read_text())["model_version"]
-    assert _versions(zenml_server)[version]["body"]["stage"] is None
+    stored = _versions(zenml_server)[version]
+    assert stored["body"]["stage"] is None
+    recorded = zenml_server.get(f"model_versions/{stored['id']}", hydrate=True)
+    assert recorded["metadata"]["run_metadata"]["config"]["data_path"] == "s3://data/bank.csv"
 
     promoted = run_cli("promote", MODEL, "--to", "staging", env=env)
     assert promoted.returncode == 0, promoted.stderr[-3000:]
