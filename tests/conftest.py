@@ -198,6 +198,7 @@ def s3(s3_endpoint, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-access-key")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret-key")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    s3fs.S3FileSystem.clear_instance_cache()  # the project's reads: no listing cached before
     fs = s3fs.S3FileSystem(skip_instance_cache=True)
     if fs.exists("data"):
         fs.rm("data", recursive=True)
