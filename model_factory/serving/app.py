@@ -67,6 +67,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         try:
             yield
         finally:
+            holder.stopping.set()  # a precompute under way would otherwise hold up the exit
             watcher.cancel()
             predictor.shutdown(wait=False, cancel_futures=True)
 

@@ -40,6 +40,11 @@ class ServiceMetrics:
             "forecast_precompute_seconds",
             "Time to precompute every store's forecast of the last version loaded", registry=r,
         )  # fmt: skip
+        self.precompute_cpu_seconds = Gauge(
+            "forecast_precompute_cpu_seconds",
+            "CPU time the precompute's worker processes took for the last version loaded",
+            registry=r,
+        )  # fmt: skip
         self.model_info = Gauge(
             "forecast_model_info", "1 for the served model version", ["model", "stage", "version"],
             registry=r,

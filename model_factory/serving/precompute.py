@@ -19,6 +19,7 @@ import datetime as dt
 import math
 import multiprocessing
 import os
+import threading
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,10 +108,20 @@ def default_workers() -> int:
     return cpus if quota == "max" else max(1, min(cpus, math.ceil(int(quota) / int(period))))
 
 
+class Stopped(Exception):
+    """The service is shutting down: the table was abandoned."""
+
+
 def build(
-    forecaster: StoreForecaster, first: dt.date, last: dt.date, workers: int, progress: Progress
+    forecaster: StoreForecaster,
+    first: dt.date,
+    last: dt.date,
+    workers: int,
+    progress: Progress,
+    stop: threading.Event,
 ) -> ForecastTable:
-    """Every store's forecast from `first` to `last`, on `workers` processes (blocking)."""
+    """Every store's forecast from `first` to `last`, on `workers` processes (blocking); raises
+    Stopped soon after `stop` is set (chunks already running finish first)."""
     stores = forecaster.stores
     chunks = [stores[i : i + CHUNK_STORES] for i in range(0, len(stores), CHUNK_STORES)]
     table = ForecastTable.empty(stores, first, last)
@@ -123,7 +134,9 @@ def build(
             for chunk in chunks
         }  # fmt: skip
         while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            done, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            if stop.is_set():
+                raise Stopped(f"precompute of version {progress.version} stopped")
             for future in done:
                 for row in future.result():
                     table.put(*row)
