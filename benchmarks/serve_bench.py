@@ -326,6 +326,9 @@ def median_row(rows: list[dict]) -> dict:
 
 
 def measure(args: argparse.Namespace) -> dict:
+    import bench_common
+
+    host = bench_common.machine()  # the load at the start: a busy machine moves every figure
     wall = time.perf_counter()
     version = train_and_promote()
     trained_s = time.perf_counter() - wall
@@ -396,6 +399,7 @@ def measure(args: argparse.Namespace) -> dict:
             process.terminate()
             process.wait(timeout=30)
     results = {
+        "machine": host,
         "model_version": version,
         "train_and_promote_s": trained_s,
         "rounds": args.rounds,
@@ -489,8 +493,9 @@ def main() -> None:
     results = measure(args)
     report(results)
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
+        import bench_common
+
+        bench_common.write_report(results, args.out)
     shutil.rmtree(SCRATCH, ignore_errors=True)  # kept (with the servers' logs) on failure
 
 

@@ -5,9 +5,10 @@ A row is the forecaster's own prediction for the days after the training cutoff 
 `max_horizon_days`, with the default calendar. A request without overrides is always a slice of
 such a row, computed on demand (`horizon_json`) when there is no table: a day's forecast must not
 depend on the window asked, and Prophet's matrix products can differ in the last bit with the
-number of rows (horizons 21 and 49, say, against 92). Nothing is sampled, so the table and the
-on-demand path give equal bytes. Requests with overrides are predicted on their own window, on
-demand.
+number of rows (horizons 21 and 49, say, against 92). Both call `StoreForecaster.predict`, which
+seeds each store by `store_seed(seed, store)` whatever the worker or order (and samples nothing
+today: intervals are calibrated quantiles), so the table and the on-demand path give equal
+bytes. Requests with overrides are predicted on their own window, on demand.
 
 Stores are predicted in chunks by worker processes, spawned rather than forked: the service runs
 threads (event loop, watcher, metrics server) whose locks a fork would copy mid-use. The table
