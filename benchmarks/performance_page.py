@@ -166,7 +166,8 @@ def serve_rows(r: dict[str, Any]) -> list[Row]:
         ),
         (
             f"Forecast service, a version of {scale['stores']:,} stores loaded while serving",
-            f"served {scale['ready_s']:.0f} s after loading; then any store, random dates: p50 "
+            f"served {scale['ready_s']:.0f} s after loading (workers' CPU "
+            f"{scale['precompute_cpu_s']:.0f} s); then any store, random dates: p50 "
             f"{scale['p50_ms']:.2f} ms, p99 {scale['p99_ms']:.2f} ms",
             f"on demand (Prophet per request): p50 {demand['p50_ms']:.0f} ms, "
             f"p99 {demand['p99_ms']:.0f} ms",
