@@ -6,8 +6,8 @@ to the horizon is computed first (`precompute.build`, progress in `holder.pendin
 version keeps being served. The new `LoadedModel`, forecaster and table together, then replaces
 the old one in a single assignment: a request reads `holder.current` once and finishes on that
 snapshot, so it never sees a half-filled table, and requests in flight during a reload complete
-on the old model. When the lookup or the load fails,
-or the stage is empty, the loaded version keeps being served and the error is reported.
+on the old model. When the lookup, the load or the precompute fails, or the stage is empty, the
+loaded version keeps being served and the error is reported.
 """
 
 import asyncio
@@ -73,9 +73,8 @@ class ModelHolder:
             if self.current is not None and str(version.id) == self.current.version_id:
                 self._report(None)
                 return False
-            forecaster = _load_forecaster(version, self.settings.artifact)
             loaded = LoadedModel(
-                forecaster=forecaster,
+                forecaster=_load_forecaster(version, self.settings.artifact),
                 model=name,
                 stage=stage,
                 version=version.name,
@@ -93,7 +92,7 @@ class ModelHolder:
         finally:
             self.checked_at = dt.datetime.now(dt.UTC)
         self.current = loaded
-        self.pending = None  # after the swap: /readyz never sees neither
+        self.pending = None  # only after the swap: /readyz never falls back to "loading"
         self._report(None)
         self.metrics.served(
             name, stage, loaded.version, loaded.number, loaded.loaded_at.timestamp()

@@ -127,7 +127,7 @@ def build(
     chunks = [stores[i : i + CHUNK_STORES] for i in range(0, len(stores), CHUNK_STORES)]
     table = ForecastTable.empty(stores, first, last)
     context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(min(workers, len(chunks)), mp_context=context)
+    pool = ProcessPoolExecutor(max(1, min(workers, len(chunks))), mp_context=context)
     try:
         pending = {
             pool.submit(_predict_chunk, {s: forecaster.models[s] for s in chunk},
