@@ -10,6 +10,10 @@ The verdict is `check`'s single return value `Output`: kfp.local 2.17.0 evaluate
 condition only on `pipelinechannel--<task>-Output` or `<task>--<name>`; anything else, such as a
 NamedTuple field `<task>-drifted`, it reads as a (missing) pipeline input and skips the branch.
 A cluster handles both; `Output` keeps the local runs honest.
+
+`check` also sends the drift alert (model_factory/alerts.py), to the webhook and with a link to the
+run in the KFP UI that the optional Secret `model-factory-alerts` gives it
+(components/platform.py).
 """
 
 from typing import NamedTuple
@@ -18,27 +22,30 @@ from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 from kfp.dsl.pipeline_channel import PipelineChannel
 
-from components.platform import component, reads_external_data, resources
+from components.platform import alert_webhook, component, reads_external_data, resources
 
 
 @component
 def check(
     model: str,
     config_json: str,
+    run_id: str,
     reference: dsl.Input[dsl.Artifact],
     metrics: dsl.Output[dsl.Metrics],
     metrics_json: dsl.Output[dsl.Artifact],
     drift_report: dsl.Output[dsl.HTML],
 ) -> bool:
-    """Drifted or not: the batch against the reference, by the use case's core monitor."""
+    """Drifted or not: the batch against the reference, by the use case's core monitor. Drift
+    is also alerted to the webhook its Secret names (a failing receiver is a warning)."""
     from pathlib import Path
 
-    from model_factory import continuous
+    from model_factory import alerts, continuous
 
     config = continuous.parse(model, config_json)
     drift = continuous.check(model, config, Path(reference.path))
     continuous.write_outcome(drift, metrics_json.path, drift_report.path)
     metrics.log_metric("drifted_checks", len(drift.drifted_checks))
+    alerts.send_drift(drift, run_id, alerts.kfp_run_url(run_id))
     return drift.drifted
 
 
@@ -65,10 +72,10 @@ def check_then_retrain(
     the pipeline's `inputs` (`reference_uri`, `retraining_*`) and the training pipeline."""
     reference = dsl.importer(artifact_uri=inputs["reference_uri"], artifact_class=dsl.Artifact)
     reference.set_display_name("Import the production reference")
-    checked = resources(
-        reads_external_data(check(model=model, config_json=config, reference=reference.output)),
-        cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
-    ).set_display_name("Check the batch for drift")  # fmt: skip
+    checked = check(model=model, config_json=config, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+                    reference=reference.output)  # fmt: skip
+    resources(reads_external_data(alert_webhook(checked)), cpu="1", memory="1Gi", cpu_limit=1,
+              memory_limit="2Gi").set_display_name("Check the batch for drift")  # fmt: skip
     with dsl.If(checked.outputs["Output"] == True, name="drifted"):  # noqa: E712 (KFP)
         window = reads_external_data(retraining_window(model=model, config_json=config))
         window.set_display_name("Write the retraining window")

@@ -68,3 +68,21 @@ def staging_db(task: dsl.PipelineTask) -> dsl.PipelineTask:
     return kubernetes.use_secret_as_env(
         task, secret_name=STAGING_DB_SECRET, secret_key_to_env={"url": STAGING_DB_ENV}
     )
+
+
+# The alert webhook URL (key `webhook_url`) and the KFP UI's address for links to the run (key
+# `kfp_ui_url`) live in this Secret, never in the YAML. Optional: without it (or a key) the task
+# runs and sends nothing (or names the run by its id).
+ALERTS_SECRET = "model-factory-alerts"
+
+
+def alert_webhook(task: dsl.PipelineTask) -> dsl.PipelineTask:
+    """Give the task the alert webhook URL and KFP UI address from their Secret, if it exists."""
+    from model_factory.alerts import KFP_UI_ENV, WEBHOOK_ENV
+
+    return kubernetes.use_secret_as_env(
+        task,
+        secret_name=ALERTS_SECRET,
+        secret_key_to_env={"webhook_url": WEBHOOK_ENV, "kfp_ui_url": KFP_UI_ENV},
+        optional=True,
+    )

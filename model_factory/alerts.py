@@ -23,6 +23,7 @@ from model_factory.errors import InputError
 logger = logging.getLogger(__name__)
 
 WEBHOOK_ENV = "MODEL_FACTORY_ALERT_WEBHOOK_URL"
+KFP_UI_ENV = "MODEL_FACTORY_KFP_UI_URL"  # the KFP UI's address, for links to native KFP runs
 Event = Literal["run_failed", "drift", "promoted", "rejected", "rolled_back"]
 ATTEMPTS = 3
 TIMEOUT_S = 5.0
@@ -92,6 +93,12 @@ def webhook_url() -> str | None:
     return os.environ.get(WEBHOOK_ENV, "").strip() or None
 
 
+def kfp_run_url(run_id: str) -> str | None:
+    """The run's page in the KFP UI at $MODEL_FACTORY_KFP_UI_URL; None when that is unset."""
+    base = os.environ.get(KFP_UI_ENV, "").strip().rstrip("/")
+    return f"{base}/#/runs/details/{run_id}" if base else None
+
+
 def post(url: str, alert: Alert) -> bool:
     """POST the payload to `url`, with up to ATTEMPTS tries; False (and a warning) on failure."""
     body = json.dumps(payload(alert)).encode()
@@ -120,6 +127,12 @@ def send(alert: Alert, url: str | None = None) -> bool:
     """Post to `url`, else to $MODEL_FACTORY_ALERT_WEBHOOK_URL; nothing configured: no-op."""
     url = url or webhook_url()
     return post(url, alert) if url else False
+
+
+def send_drift(report, run: str | None = None, run_url: str | None = None) -> bool:
+    """Send the drift alert of `report` (see `drift_alert`) as `send` does; no drift: nothing."""
+    alert = drift_alert(report, run, run_url)
+    return send(alert) if alert is not None else False
 
 
 def refuse_in_config(raw: object, source: str) -> None:

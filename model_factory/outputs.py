@@ -31,6 +31,7 @@ from typing import IO
 
 import pandas as pd
 
+from model_factory import object_store
 from model_factory.errors import InputError
 
 TEMP_SUFFIX = ".tmp"
@@ -46,8 +47,11 @@ def check_writable(path: str | Path) -> Path:
     return path
 
 
-def check_folder_writable(path: str | Path, marker: str) -> Path:
-    """`path` as a Path if `write_folder(path, ..., marker)` may write it, else an InputError."""
+def check_folder_writable(path: str | Path, marker: str) -> Path | str:
+    """`path` as a Path if `write_folder(path, ..., marker)` may write it, else an InputError.
+    An object-store URI (`s3://`, `gs://`) is checked by model_factory.object_store."""
+    if object_store.is_uri(path):
+        return object_store.check_folder_writable(str(path), marker)
     path = Path(path)
     _refuse_link(path)
     if path.exists():
@@ -101,7 +105,10 @@ def write_csv(frame: pd.DataFrame, path: str | Path, **to_csv_args) -> None:
 
 def write_folder(path: str | Path, fill: Callable[[Path], None], marker: str) -> None:
     """Call `fill` on a new temporary folder beside `path`, then put it in `path`'s place in one
-    step; `fill` must write `marker`, the file that makes the folder replaceable next time."""
+    step; `fill` must write `marker`, the file that makes the folder replaceable next time.
+    An object-store URI is uploaded by model_factory.object_store (no one-step swap there)."""
+    if object_store.is_uri(path):
+        return object_store.write_folder(str(path), fill, marker)
     path = check_folder_writable(path, marker)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)

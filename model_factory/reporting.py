@@ -1,6 +1,8 @@
 """What a command leaves behind: a flat metrics JSON, output tables, a table on the terminal."""
 
 import json
+import os
+import sys
 from pathlib import Path
 
 from rich.console import Console
@@ -8,7 +10,10 @@ from rich.table import Table
 
 from model_factory import outputs
 
-console = Console(stderr=False)
+# Piped into a CI log or a file, rich would squeeze tables into 80 columns (a history's reasons
+# one word per line); $COLUMNS still decides when it is set.
+_PIPED = not sys.stdout.isatty() and "COLUMNS" not in os.environ
+console = Console(stderr=False, width=160 if _PIPED else None)
 
 
 def write_metrics(metrics: dict, path: str | Path | None) -> None:

@@ -101,13 +101,15 @@ def _read_uri(uri: str, csv_options: dict) -> pd.DataFrame:
     """Opened by fsspec itself: pandas 3 refuses the fsspec that gcsfs (ZenML's GCP) pins."""
     import fsspec
 
+    from model_factory.object_store import access_errors
+
     suffix = Path(uri.rpartition("/")[2]).suffix
     try:
         with fsspec.open(uri, "rb") as handle:
             return _read(handle, suffix, csv_options, uri)
     except InputError:
         raise
-    except (OSError, ValueError) as exc:  # missing object, unknown protocol
+    except access_errors() as exc:  # missing object, unknown protocol, no credentials
         raise InputError(f"{uri}: cannot be read ({exc})") from exc
 
 

@@ -187,3 +187,51 @@ def postgres_url(postgres_server: str) -> str:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return make_url(postgres_server).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def zenml_server(tmp_path_factory):
+    """ZenML's own server on 127.0.0.1 (tests/zenml_server.py): its URL, a service account's
+    API key and an admin token for checking what it holds; stopped at the end."""
+    import zenml_server as server_module
+
+    process, server = server_module.start(tmp_path_factory.mktemp("zenml-server"), _free_port())
+    try:
+        yield server
+    finally:
+        server_module.stop(process)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """An S3 API on 127.0.0.1 (moto's server, standing in for MinIO); yields its URL."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on stderr
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3(s3_endpoint, monkeypatch):
+    """The standard S3 environment pointed at the session's S3 server (as for MinIO), and a
+    fresh bucket `data`; yields an s3fs file system for checking what is stored."""
+    import s3fs
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", s3_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test-access-key")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test-secret-key")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    s3fs.S3FileSystem.clear_instance_cache()  # the project's reads: no listing cached before
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    if fs.exists("data"):
+        fs.rm("data", recursive=True)
+    fs.mkdir("data")
+    yield fs

@@ -10,15 +10,16 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
-def run_cli(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
-    """`model-factory ARGS` in a subprocess, as a user would type it."""
+def run_cli(*args: str, timeout: int = 900, env: dict | None = None) -> subprocess.CompletedProcess:
+    """`model-factory ARGS` in a subprocess, as a user would type it; in `env` if given (the
+    ZenML client reads its store settings when it starts), else in this process's environment."""
     return subprocess.run(
         [sys.executable, "-m", "model_factory", *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=PROJECT_ROOT,
-        env=os.environ.copy(),
+        env=os.environ.copy() if env is None else env,
     )
 
 
@@ -111,6 +112,9 @@ def _write_announcing_delete(write, url: str, announcer) -> None:
 
     write(engine)
 
+
+# A bank classifier that trains in seconds: two candidates, two folds, one job.
+TINY_BANK = {"search": {"n_candidates": 2, "cv_folds": 2, "min_rows": 600, "n_jobs": 1}}
 
 # A forecaster that trains in seconds: 4-week windows, two candidates, few interval samples.
 TINY_FORECAST = {

@@ -5,13 +5,11 @@ Versions are registered directly on this process's ZenML store (no training): th
 rollback commands run in-process through the CLI's entry point.
 """
 
-import json
-import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
+from http_receiver import Receiver
 from zenml import log_metadata, pipeline, step
 from zenml.client import Client
 
@@ -23,47 +21,6 @@ from model_factory.promotion import POLICY_FILE
 from support import PROJECT_ROOT, assert_refused, run_main
 
 HOLDOUT = {"kind": "hash", "key_columns": ["ride_id"], "salt": 0, "test_fraction": 0.2}
-
-
-class Receiver:
-    """A webhook receiver: records each POSTed JSON body and answers `status` (or, with
-    `hang`, nothing until the test ends)."""
-
-    def __init__(self, status: int = 200, hang: bool = False) -> None:
-        self.status, self.hang = status, hang
-        self.bodies: list[dict] = []
-        self.released = threading.Event()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers["Content-Length"])
-                receiver.bodies.append(json.loads(self.rfile.read(length)))
-                if receiver.hang:
-                    receiver.released.wait(30)
-                    return
-                self.send_response(receiver.status)
-                self.end_headers()
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
-        # shutdown() waits for the loop's next poll: 0.5 s per receiver by default.
-        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
-
-    def __enter__(self) -> "Receiver":
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.released.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def events(self) -> list[str]:
-        return [body["event"] for body in self.bodies]
 
 
 @pytest.fixture(autouse=True)
@@ -151,6 +108,25 @@ def test_a_drift_verdict_is_posted_and_no_drift_is_not(receiver, model):
     assert (body["model"], body["version"]) == (model, "1")
     assert body["reason"] == "1 check(s) drifted: ride_dist"
     assert body["text"] == f"Drift detected: {model} version 1: 1 check(s) drifted: ride_dist"
+
+
+def test_a_native_kfp_drift_alert_links_to_the_run_when_the_ui_is_known(receiver, monkeypatch):
+    """What a KFP monitor's check sends: the run id, and its KFP UI page when the address is set."""
+    checks = [Check(name="age", kind="numeric", statistic="psi", value=0.5, threshold=0.2,
+                    drifted=True)]  # fmt: skip
+    report = DriftReport(
+        use_case="bank_marketing", model="bank", model_version="7", source="batch.csv",
+        n_rows=10, reference_rows=10, checks=checks, created="2026-01-01T00:00:00",
+    )  # fmt: skip
+    assert alerts.send_drift(report, "run-1", alerts.kfp_run_url("run-1"))
+    monkeypatch.setenv(alerts.KFP_UI_ENV, "https://kfp.example/ ")
+    assert alerts.send_drift(report, "run-2", alerts.kfp_run_url("run-2"))
+    calm = report.model_copy(update={"checks": [checks[0].model_copy(update={"drifted": False})]})
+    assert not alerts.send_drift(calm, "run-3", alerts.kfp_run_url("run-3"))
+    assert [(b["run"], b["run_url"]) for b in receiver.bodies] == [
+        ("run-1", None), ("run-2", "https://kfp.example/#/runs/details/run-2")
+    ]  # fmt: skip
+    assert receiver.bodies[0]["text"].endswith("(run: run-1)")
 
 
 @step

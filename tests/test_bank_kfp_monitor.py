@@ -3,7 +3,8 @@
 A small classifier's reference folder is the pipeline's `reference_uri`. A fresh batch from the same
 population (rows of bank-full.csv outside bank.csv) must stop after the check: no task of the
 nested training runs and no classifier is written. A shifted customer mix must run the nested
-training on the reference data plus the batch and leave a classifier that scores.
+training on the reference data plus the batch and leave a classifier that scores. Only the
+shifted batch posts a drift alert to the webhook receiver, linked to the run in the KFP UI.
 """
 
 import json
@@ -11,9 +12,10 @@ import json
 import joblib
 import pandas as pd
 import pytest
+from http_receiver import Receiver
 
 from components import PIPELINES
-from model_factory import splits
+from model_factory import alerts, splits
 from model_factory.bank import data, evaluate, model, monitor, shift
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.continuous import save_reference
@@ -22,6 +24,7 @@ from support import kfp_retry_waits, run_kfp_local
 
 MODEL = "bank_marketing_classifier"
 VERSION = "7"  # the production version's name, as the reference folder records it
+KFP_UI = "https://kfp.example"  # where the alert links the run
 ROWS, BATCH = 1500, 1000
 SMALL_SEARCH = {"n_candidates": 2, "cv_folds": 2, "factor": 2, "n_jobs": 1}
 MONITOR_TASKS = {"resolve-config", "check"}  # and the importer, which leaves no folder
@@ -59,23 +62,32 @@ def production(tmp_path_factory):
 
 
 def _monitor(production, batch: pd.DataFrame, tmp_path, monkeypatch):
-    """Run the pipeline on `batch`; returns the run folder and the check's metrics JSON."""
+    """Run the pipeline on `batch`; returns the run folder, the check's metrics JSON and the
+    alerts a webhook receiver got (its URL and the KFP UI's address set as the Secret sets them
+    on a cluster: kfp.local's task subprocesses inherit this process's environment)."""
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d
+    monkeypatch.setenv(alerts.KFP_UI_ENV, KFP_UI)
     config = production
     path = tmp_path / "batch.csv"
     batch.to_csv(path, sep=";", index=False)
     monitor = config.monitor.model_copy(update={"data_path": str(path)})
-    run_kfp_local("bank_monitor", config.model_copy(update={"monitor": monitor}), tmp_path / "root")
+    with Receiver() as receiver:
+        monkeypatch.setenv(alerts.WEBHOOK_ENV, receiver.url)
+        run_kfp_local("bank_monitor", config.model_copy(update={"monitor": monitor}),
+                      tmp_path / "root")  # fmt: skip
     (run_dir,) = (tmp_path / "root").iterdir()
     outcome = json.loads((run_dir / "check/metrics_json").read_text())
     assert "<html" in (run_dir / "check/drift_report").read_text()
-    return run_dir, outcome
+    return run_dir, outcome, receiver.bodies
 
 
 @pytest.mark.slow
 def test_a_fresh_batch_trains_nothing(production, tmp_path, monkeypatch):
-    run_dir, outcome = _monitor(production, shift.fresh_batch(BATCH, seed=3), tmp_path, monkeypatch)
+    run_dir, outcome, posted = _monitor(
+        production, shift.fresh_batch(BATCH, seed=3), tmp_path, monkeypatch
+    )
     assert outcome["drifted"] is False and outcome["model_version"] == VERSION
+    assert posted == []  # no drift: no alert
     assert outcome["n_rows"] == BATCH and "roc_auc" in outcome["checks"]
     assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS
     assert not list(run_dir.rglob("classifier"))
@@ -86,9 +98,15 @@ def test_a_shifted_batch_retrains_on_the_reference_plus_the_batch(
     production, tmp_path, monkeypatch
 ):
     batch = shift.shift(shift.fresh_batch(BATCH, seed=3), seed=3)
-    run_dir, outcome = _monitor(production, batch, tmp_path, monkeypatch)
+    run_dir, outcome, posted = _monitor(production, batch, tmp_path, monkeypatch)
     assert outcome["drifted"] is True
     assert set(shift.SHIFTED_FEATURES) <= set(outcome["drifted_checks"])
+    # The check posted one drift alert naming the reference's version, the checks, the run.
+    (alert,) = posted
+    drifted = outcome["drifted_checks"]
+    assert (alert["event"], alert["model"], alert["version"]) == ("drift", MODEL, VERSION)
+    assert alert["reason"] == f"{len(drifted)} check(s) drifted: " + ", ".join(drifted)
+    assert alert["run"] and alert["run_url"] == f"{KFP_UI}/#/runs/details/{alert['run']}"
     assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS | TRAINING_TASKS
     window = pd.read_csv(run_dir / "retraining-window/window", sep=";")
     parts = [pd.read_parquet(run_dir / "split" / part) for part in ("train_set", "test_set")]

@@ -50,20 +50,23 @@ def _finite_positive(*values) -> bool:
 @pytest.mark.slow
 def test_forecasting_quick_run_is_parallel_identical_and_complete(quick_reports):
     report = _load(quick_reports, "store_forecasting_bench.py")
-    runs = report["runs"]
+    runs, checks = report["runs"], report["checks"]
     assert report["quick"] and report["stores_measured"] == report["data_stores"] == 3
+    assert report["sample_stores"] == 3
     assert report["rossmann"] == {"stores": 1115, "days": 942}
     assert runs["data"]["rows"] == 3 * 942  # --quick generates only the stores it trains
-    for name, workers in (("serial", 1), ("parallel", 2), ("single_candidate", 2)):
+    for name, workers in (("full", 2), ("serial", 1), ("single_candidate", 1)):
         run = runs[name]
         assert run["n_jobs"] == workers and run["rows_loaded"] == 3 * 942
-        assert run["rows_trained"] == 3 * 942
+        assert run["rows_trained"] == 3 * 942 and run["stores"] == 3
         assert _finite_positive(run["train_and_evaluate_s"], run["child_maxrss_mb"], run["rmspe"])
         assert sum(run["chosen_candidates"].values()) == 3
     assert runs["single_candidate"]["chosen_candidates"] == {"prophet_additive": 3}
-    assert report["checks"]["parallel_identical_to_serial"] is True
-    assert runs["serial"]["rmspe"] == runs["parallel"]["rmspe"]
-    assert report["projection"]["measured"] is False
+    assert checks["parallel_identical_to_serial"] is True
+    assert runs["serial"]["rmspe"] == runs["full"]["rmspe"]
+    phases = runs["full"]["phases"]
+    assert checks["backtest_refit_s"] == phases["backtest_s"] + phases["refit_s"]
+    assert checks["full_scale"] is False and checks["full_target_met"] is False
 
 
 @pytest.mark.slow

@@ -12,11 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from support import run_main
+from support import TINY_BANK, run_main
 
 pytestmark = [pytest.mark.slow]
-
-TINY_BANK = {"search": {"n_candidates": 2, "cv_folds": 2, "min_rows": 600, "n_jobs": 1}}
 
 
 def _to_production(model: str) -> None:

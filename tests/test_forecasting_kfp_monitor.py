@@ -3,7 +3,8 @@
 A forecaster of two synthetic stores is the production reference (`reference_uri`). The six
 weeks after its data must stop after the check; the same weeks with one store's level halved
 and another's promotion effect gone must run the nested training (its store-group fan-out too)
-on the sales plus the batch and leave a merged forecaster of both stores.
+on the sales plus the batch and leave a merged forecaster of both stores. Only the shifted
+weeks post a drift alert to the webhook receiver, naming the run by its id (no KFP UI address).
 """
 
 import json
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from http_receiver import Receiver
 
 from components import PIPELINES
+from model_factory import alerts
 from model_factory.continuous import save_reference
 from model_factory.forecasting import data, evaluate, forecaster, monitor, shift, train
 from model_factory.forecasting.config import ForecastTrainingConfig
@@ -53,24 +56,30 @@ def production(tmp_path_factory):
 
 
 def _monitor(production, batch: pd.DataFrame, tmp_path, monkeypatch):
-    """Run the pipeline on `batch`; returns the run folder and the check's metrics JSON."""
+    """Run the pipeline on `batch`; returns the run folder, the check's metrics JSON and the
+    alerts a webhook receiver got (its URL set as the Secret sets it on a cluster: kfp.local's
+    task subprocesses inherit this process's environment; no KFP UI address)."""
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d
+    monkeypatch.delenv(alerts.KFP_UI_ENV, raising=False)
     path = tmp_path / "batch.csv"
     batch.to_csv(path, index=False)
     monitor_config = production.monitor.model_copy(update={"data_path": str(path)})
     config = production.model_copy(update={"monitor": monitor_config})
-    run_kfp_local("forecast_monitor", config, tmp_path / "root")
+    with Receiver() as receiver:
+        monkeypatch.setenv(alerts.WEBHOOK_ENV, receiver.url)
+        run_kfp_local("forecast_monitor", config, tmp_path / "root")
     (run_dir,) = (tmp_path / "root").iterdir()
     outcome = json.loads((run_dir / "check/metrics_json").read_text())
     assert "<html" in (run_dir / "check/drift_report").read_text()
-    return run_dir, outcome
+    return run_dir, outcome, receiver.bodies
 
 
 @pytest.mark.slow
 def test_the_weeks_after_the_data_train_nothing(production, tmp_path, monkeypatch):
     batch = shift.next_days(production.retraining.synthetic, BATCH_DAYS)
-    run_dir, outcome = _monitor(production, batch, tmp_path, monkeypatch)
+    run_dir, outcome, posted = _monitor(production, batch, tmp_path, monkeypatch)
     assert outcome["drifted"] is False and outcome["model_version"] == VERSION
+    assert posted == []  # no drift: no alert
     assert {"store 1 level", "store 2 level", "rmspe"} <= set(outcome["checks"])
     assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS
 
@@ -79,9 +88,19 @@ def test_the_weeks_after_the_data_train_nothing(production, tmp_path, monkeypatc
 def test_shifted_stores_retrain_on_the_sales_plus_the_batch(production, tmp_path, monkeypatch):
     batch = shift.next_days(production.retraining.synthetic, BATCH_DAYS)
     level, promo, _ = shift.pick_stores(batch["Store"], seed=1, n=1)
-    run_dir, outcome = _monitor(production, shift.shift(batch, level, promo), tmp_path, monkeypatch)
+    run_dir, outcome, posted = _monitor(
+        production, shift.shift(batch, level, promo), tmp_path, monkeypatch
+    )
     assert outcome["drifted"] is True
     assert f"store {level[0]} level" in outcome["drifted_checks"]
+    # One drift alert: the forecaster's version, its drifted checks, the run by its id (no UI).
+    (alert,) = posted
+    drifted = outcome["drifted_checks"]
+    assert (alert["event"], alert["version"]) == ("drift", VERSION)
+    assert alert["model"] == monitor.MODEL_NAME
+    assert alert["reason"] == f"{len(drifted)} check(s) drifted: " + ", ".join(drifted)
+    assert alert["run"] and alert["run_url"] is None
+    assert alert["text"].endswith(f"(run: {alert['run']})")
     assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS | TRAINING_TASKS
     window = pd.read_csv(run_dir / "retraining-window/window")
     assert len(window) == len(pd.read_parquet(run_dir / "validate/sales"))

@@ -20,14 +20,21 @@ from kfp.kubernetes import kubernetes_executor_config_pb2 as k8s_pb
 from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 
 from components import PIPELINES
-from components.platform import STAGING_DB_ENV, STAGING_DB_SECRET, component, staging_db
+from components.platform import (
+    ALERTS_SECRET,
+    STAGING_DB_ENV,
+    STAGING_DB_SECRET,
+    component,
+    staging_db,
+)
+from model_factory import alerts
 from model_factory.flat_config import flatten
 from model_factory.integrations.kfp_compile import compile_pipeline
 from support import PROJECT_ROOT
 
 IMAGE = "registry.example/model-factory@sha256:" + "0" * 64
 # Per pipeline: tasks that need requests and limits; tasks that read data from outside or write
-# to the staging DB (never cached); tasks given the staging DB URL from its Secret.
+# to the staging DB (never cached); tasks given a Secret as environment variables.
 HEAVY = {
     "bank_training": {"train", "evaluate"},
     "taxi_detection": {"fit-detector", "label"},
@@ -46,14 +53,17 @@ UNCACHED = {
     "bank_scoring": {"load-batch"},
     "forecast_scoring": {"forecast-stores", "write-forecasts"},
 }
-STAGING_DB = {
-    "bank_training": set(),
-    "taxi_detection": {"write-labels"},
-    "forecast_training": set(),
-    "bank_monitor": set(),
-    "forecast_monitor": set(),
-    "bank_scoring": set(),
-    "forecast_scoring": {"write-forecasts"},
+# (Secret, {key: env var}, optional): the staging DB URL must be there; the alert webhook may not.
+STAGING = (STAGING_DB_SECRET, {"url": STAGING_DB_ENV}, False)
+ALERTS = (ALERTS_SECRET, {"webhook_url": alerts.WEBHOOK_ENV, "kfp_ui_url": alerts.KFP_UI_ENV}, True)
+SECRETS = {
+    "bank_training": {},
+    "taxi_detection": {"write-labels": STAGING},
+    "forecast_training": {},
+    "bank_monitor": {"check": ALERTS},
+    "forecast_monitor": {"check": ALERTS},
+    "bank_scoring": {},
+    "forecast_scoring": {"write-forecasts": STAGING},
 }
 # Per pipeline: the tasks whose output definitions include the KFP UI's metrics artifacts.
 UI_METRICS = {
@@ -308,22 +318,24 @@ def test_parallelism_is_fixed_when_compiling_from_the_run_config(tmp_path):
 @pytest.mark.parametrize("name", PIPELINES)
 def test_no_credentials_in_the_yaml_only_secret_references(compiled, name):
     text = compiled[name][0]
-    assert not CREDENTIALS.search(text.lower())
+    # No credentials, and no web address (a webhook, a UI): those come from Secrets.
+    assert not CREDENTIALS.search(text.lower()) and not re.search(r"https?://", text)
     spec, _, kubernetes = _parse(text)
     assert not [i for i in spec.root.input_definitions.parameters if "url" in i or "pass" in i]
     with_secrets = {}
     for task, body in _tasks(spec):
         config = kubernetes.get(_executor(spec, body))
         if config is not None and config.secret_as_env:
-            with_secrets[task] = config.secret_as_env
-    assert set(with_secrets) == STAGING_DB[name]
-    for task, secrets in with_secrets.items():
-        ((secret_name, key, env),) = {
-            (s.secret_name_parameter.runtime_value.constant.string_value, m.secret_key, m.env_var)
-            for s in secrets
-            for m in s.key_to_env
-        }
-        assert (secret_name, key, env) == (STAGING_DB_SECRET, "url", STAGING_DB_ENV), task
+            (secret,) = config.secret_as_env  # one Secret per task
+            with_secrets[task] = (
+                secret.secret_name_parameter.runtime_value.constant.string_value,
+                {m.secret_key: m.env_var for m in secret.key_to_env},
+                secret.optional,
+            )
+            if secret.optional:  # the drift check: its alert names the run it is part of
+                run_id = body.inputs.parameters["run_id"].runtime_value.constant.string_value
+                assert run_id == dsl.PIPELINE_JOB_ID_PLACEHOLDER, task
+    assert with_secrets == SECRETS[name]
 
 
 def test_the_staging_database_comes_from_its_secret(tmp_path):

@@ -88,6 +88,9 @@ def test_missing_metric_and_unknown_model_exit_2(cli, model, tmp_path):
     )
     done = cli("rollback", model)
     assert done.returncode == 2 and "no version holds production" in done.stderr
+    # Only a use case's own model may have no versions yet (test_workflows: `models taxi`).
+    done = cli("models", "no_such_model", "--json")
+    assert done.returncode == 2 and "unknown model 'no_such_model'" in done.stderr
 
 
 def test_models_lists_versions_and_rollback_restores_production(cli, model, tmp_path):

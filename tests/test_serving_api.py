@@ -5,10 +5,12 @@ under a model name of this module's own (promoted here, by the store policy) so 
 versions never compete for its stages; the first is promoted to production. The service runs as
 a subprocess on the process's ZenML store. Expected forecasts come from the registered artifacts
 themselves (`StoreForecaster.predict`), compared with what the service answers for the version
-it names.
+it names. Each version's forecasts are precomputed when it loads (worker processes): a request
+without overrides is a slice of each store's forecast over the whole horizon.
 """
 
 import datetime as dt
+import json
 import os
 import socket
 import subprocess
@@ -35,6 +37,8 @@ from model_factory.integrations import zenml_stages
 from model_factory.integrations.zenml_lookup import version_artifact
 from model_factory.integrations.zenml_runs import run_with_config, step_output
 from model_factory.promotion import POLICY_FILE, policy_for
+from model_factory.serving import forecasts, precompute
+from model_factory.serving.settings import ServeSettings
 from pipelines import store_forecasting
 from support import PROJECT_ROOT
 
@@ -59,6 +63,7 @@ FIRST = {"candidates": ["prophet_additive"], "prophet": {"uncertainty_samples": 
 BETTER = {"candidates": ["prophet_log"], "prophet": {"uncertainty_samples": 200,
                                                      "yearly_fourier_order": 1}}  # fmt: skip
 MAX_ITEMS = 5
+HORIZON = ServeSettings.model_fields["max_horizon_days"].default
 
 
 @dataclass
@@ -74,6 +79,7 @@ class Service:
     url: str
     metrics_url: str
     process: subprocess.Popen
+    readiness: list[tuple[int, dict]]  # every /readyz answer seen while starting
 
     def post(self, body, headers=AUTH, **kwargs) -> httpx.Response:
         return httpx.post(f"{self.url}/forecast", json=body, headers=headers, timeout=60, **kwargs)
@@ -142,9 +148,10 @@ def service(registry, tmp_path_factory):
                "--metrics-port", str(metrics_port), "--reload-interval", "1"]  # fmt: skip
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
-    service = Service(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}", process)
+    service = Service(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{metrics_port}", process, [])
     try:
-        _wait(lambda: _ready(service), 180, lambda: f"not ready; log:\n{log.read_text()[-3000:]}")
+        _wait(lambda: _ready(service), 180, lambda: f"not ready; log:\n{log.read_text()[-3000:]}",
+              0.05)  # fmt: skip
         yield service
     finally:
         process.terminate()
@@ -154,20 +161,32 @@ def service(registry, tmp_path_factory):
 def _ready(service: Service) -> bool:
     assert service.process.poll() is None, "the service exited"
     try:
-        return service.get("/readyz", headers={}).status_code == 200
+        response = service.get("/readyz", headers={})
     except httpx.TransportError:
         return False
+    service.readiness.append((response.status_code, response.json()))
+    return response.status_code == 200
 
 
-def _wait(condition, timeout: float, message) -> None:
+def _wait(condition, timeout: float, message, every: float = 0.2) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
         assert time.monotonic() < deadline, message()
-        time.sleep(0.2)
+        time.sleep(every)
 
 
 def _expected(forecaster: StoreForecaster, store: int, calendar=None) -> list[dict]:
-    frame = forecaster.predict(store, calendar, horizon_days=7)
+    """The forecaster's own days: on `calendar` when it overrides anything, else (dates only, or
+    none: the 7 days after the cutoff) a slice of its forecast over the whole horizon."""
+    start = forecaster.cutoff + pd.Timedelta(days=1)
+    dates = pd.date_range(start, periods=7) if calendar is None else calendar["Date"]
+    if calendar is None or list(calendar.columns) == ["Date"]:
+        frame = forecaster.predict(
+            store, pd.DataFrame({"Date": pd.date_range(start, periods=HORIZON)})
+        )
+        frame = frame[frame["Date"].isin(dates)]
+    else:
+        frame = forecaster.predict(store, calendar)
     return [
         {"date": d.strftime("%Y-%m-%d"), "open": bool(o), "forecast": f, "lower": lo, "upper": up}
         for d, o, f, lo, up in frame[["Date", "Open", "forecast", "lower", "upper"]].itertuples(
@@ -222,14 +241,61 @@ def test_forecasts_equal_the_models_own_predictions(service, registry):
     assert all(d["lower"] <= d["forecast"] <= d["upper"] for d in got[1] + got[2] + got[3])
 
 
-def test_repeated_request_is_a_cache_hit(service, registry):
-    body = [{"store_id": 2, "begin_date": _day(_cutoff(registry), 20)}]
+def test_not_ready_until_every_store_is_precomputed(service, registry):
+    """While the service started, /readyz was 503 until every store's forecast of the version was
+    computed, reporting the progress (the workers take seconds to start: seen when polling every
+    50 ms), then 200 naming the version and its stores."""
+    seen = service.readiness
+    assert [code for code, _ in seen].index(200) == len(seen) - 1, seen
+    assert seen[-1][1] == {"status": "ready", "model_version": registry.first, "stores": 3,
+                           "precomputing": None}  # fmt: skip
+    assert {body["status"] for _, body in seen[:-1]} <= {"loading", "precomputing"}
+    progress = [body["precomputing"] for _, body in seen if body["status"] == "precomputing"]
+    assert progress, seen
+    assert {(p["model_version"], p["stores_total"]) for p in progress} == {(registry.first, 3)}
+    done = [p["stores_done"] for p in progress]
+    assert done == sorted(done) and done[0] < 3
+
+
+def test_answers_from_the_table_equal_the_on_demand_computation(service, registry):
+    """Every store, horizons of 1 to 92 days and a window inside: each answer comes from the
+    precomputed table (no forecast is computed: the cache counters stand still) and equals, to
+    the bit, what the on-demand path computes in this process from the registered artifact."""
+    cutoff, forecaster = _cutoff(registry), registry.forecasters[registry.first]
+    first, last = cutoff + dt.timedelta(days=1), cutoff + dt.timedelta(days=HORIZON)
+    counters = ("forecast_table_answers_total", "forecast_cache_hits_total",
+                "forecast_cache_misses_total")  # fmt: skip
+    before = [service.metric(name) for name in counters]
+    windows = [(1, 1), (1, 7), (1, 21), (1, 49), (1, HORIZON), (30, 44)]
+    for store in forecaster.stores:
+        for begin, end in windows:
+            item = {"store_id": store, "begin_date": _day(cutoff, begin),
+                    "end_date": _day(cutoff, end)}  # fmt: skip
+            answer = service.post([item]).json()
+            assert answer["model_version"] == registry.first
+            on_demand = precompute.horizon_json(
+                forecaster, store, first, last, cutoff + dt.timedelta(days=begin),
+                cutoff + dt.timedelta(days=end),
+            )  # fmt: skip
+            assert answer["forecasts"] == [json.loads(on_demand)], (store, begin, end)
+    asked = len(forecaster.stores) * len(windows)
+    assert [service.metric(name) for name in counters] == [before[0] + asked, *before[1:]]
+
+
+def test_a_request_with_overrides_is_computed_once_then_a_cache_hit(service, registry):
+    cutoff = _cutoff(registry)
+    body = [{"store_id": 2, "begin_date": _day(cutoff, 20),
+             "overrides": [{"date": _day(cutoff, 21), "promo": True}]}]  # fmt: skip
+    days = forecasts.calendar(cutoff + dt.timedelta(days=20), cutoff + dt.timedelta(days=26), [])
     hits, misses = (
         service.metric("forecast_cache_hits_total"),
         service.metric("forecast_cache_misses_total"),
     )
     first = service.post(body)
     assert first.status_code == 200
+    overridden = days.assign(Promo=[0, 1, 0, 0, 0, 0, 0])
+    forecaster = registry.forecasters[first.json()["model_version"]]
+    assert first.json()["forecasts"][0]["days"] == _expected(forecaster, 2, overridden)
     assert service.metric("forecast_cache_misses_total") == misses + 1
     assert service.metric("forecast_cache_hits_total") == hits
     again = service.post(body)
@@ -353,15 +419,24 @@ def test_openapi_describes_limits_errors_and_the_key(service):
 
 def test_a_newly_promoted_version_is_served_while_requests_go_on(service, registry):
     """Promote `better` while 4 clients keep asking: every answer is a 200 whose forecasts are
-    exactly those of the version it names; the new version arrives without a restart."""
+    exactly those of the version it names, from a whole table (none is computed on demand); the
+    new version arrives without a restart, and /readyz stays 200 while it is precomputed."""
     cutoff = _cutoff(registry)
     bodies = [[{"store_id": s, "begin_date": _day(cutoff, 1 + k), "end_date": _day(cutoff, 5 + k)}]
               for s in (1, 2, 3) for k in (0, 7)]  # fmt: skip
     cached = service.post(bodies[0]).json()
     assert cached["model_version"] == registry.first
     pid = service.process.pid
+    misses = service.metric("forecast_cache_misses_total")
     answers: list[tuple[int, int, dict | str]] = []
+    readiness: list[tuple[int, dict]] = []
     stop = threading.Event()
+
+    def prober() -> None:
+        while not stop.is_set():
+            r = httpx.get(f"{service.url}/readyz", timeout=30)
+            readiness.append((r.status_code, r.json()))
+            time.sleep(0.05)
 
     def client(offset: int) -> None:
         with httpx.Client(headers=AUTH, timeout=60) as http:
@@ -373,8 +448,8 @@ def test_a_newly_promoted_version_is_served_while_requests_go_on(service, regist
                 )
                 i += 1
 
-    with ThreadPoolExecutor(4) as pool:
-        running = [pool.submit(client, n) for n in range(4)]
+    with ThreadPoolExecutor(5) as pool:
+        running = [pool.submit(client, n) for n in range(4)] + [pool.submit(prober)]
         _wait(lambda: len(answers) >= 8, 120, lambda: f"no answers: {answers[-1:]}")
         _promote(registry.model, registry.better)
         _wait(lambda: _served(answers[-8:]) & {registry.better}, 60, lambda: "no new version")
@@ -387,6 +462,11 @@ def test_a_newly_promoted_version_is_served_while_requests_go_on(service, regist
     assert service.process.poll() is None and service.process.pid == pid  # no restart
     assert all(status == 200 for _, status, _ in answers), [a for a in answers if a[1] != 200]
     assert {a[2]["model_version"] for a in answers} == {registry.first, registry.better}
+    assert {code for code, _ in readiness} == {200}, readiness
+    assert {body["model_version"] for _, body in readiness} == {registry.first, registry.better}
+    pending = {body["precomputing"]["model_version"] for _, body in readiness
+               if body["precomputing"]}  # fmt: skip
+    assert pending == {registry.better}, readiness  # precomputed while `first` was served
     expected = {}
     for index, _, answer in answers:
         key = (answer["model_version"], index)
@@ -395,8 +475,9 @@ def test_a_newly_promoted_version_is_served_while_requests_go_on(service, regist
             days = pd.DataFrame({"Date": pd.date_range(request["begin_date"], request["end_date"])})
             expected[key] = _expected(registry.forecasters[key[0]], request["store_id"], days)
         assert answer["forecasts"][0]["days"] == expected[key]
-    after = service.post(bodies[0]).json()  # cached under the old version: recomputed
+    after = service.post(bodies[0]).json()
     assert after["model_version"] == registry.better and after != cached
+    assert service.metric("forecast_cache_misses_total") == misses
     assert service.get("/models").json()["version"] == registry.better
     assert service.metric("forecast_model_reloads_total", outcome="loaded") == 2
 

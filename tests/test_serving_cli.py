@@ -43,6 +43,10 @@ def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
         ([], {"MODEL_FACTORY_API_KEY": "k", "MODEL_FACTORY_SERVE_CACHE_SIZ": "10"},
          "error: unknown serve setting(s) MODEL_FACTORY_SERVE_CACHE_SIZ: see "
          "model_factory.serving.settings"),
+        ([], {"MODEL_FACTORY_API_KEY": "k", "MODEL_FACTORY_SERVE_PRECOMPUTE_WORKERS": "0"},
+         "error: serve settings: precompute_workers: Input should be greater than or equal to 1"),
+        ([], {"MODEL_FACTORY_API_KEY": "k", "MODEL_FACTORY_SERVE_PRECOMPUTE": "sometimes"},
+         "error: serve settings: precompute: Input should be a valid boolean"),
         (["--stage", "archived"], {"MODEL_FACTORY_API_KEY": "k"}, "'archived' is not one of"),
     ],
 )  # fmt: skip

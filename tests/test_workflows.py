@@ -241,3 +241,42 @@ def test_docker_logs_in_to_the_registry_host(workflow, tmp_path):
     login = [s for s in steps(PROJECT_ROOT / ".github/workflows" / workflow)
              if s.get("uses", "").startswith("docker/login-action@")]  # fmt: skip
     assert [s["with"]["registry"] for s in login] == ["${{ steps.registry.outputs.host }}"]
+
+
+_REGISTRY = """
+from zenml import log_metadata
+from zenml.client import Client
+client = Client()
+bank = client.create_model("bank_marketing_classifier")
+staged = client.create_model_version(bank.id)
+client.update_model_version(bank.id, staged.id, stage="staging")
+log_metadata({"metrics": {"roc_auc": 0.8}}, model_version_id=staged.id)
+forecaster = client.create_model("store_sales_forecaster")
+released = client.create_model_version(forecaster.id)
+client.update_model_version(forecaster.id, released.id, stage="production")
+"""
+
+
+@pytest.mark.slow
+def test_release_promotes_what_is_in_staging_and_skips_what_is_not(tmp_path):
+    """The promote step as written, with the real CLI, on a registry of its own: bank's staging
+    holder goes to production; the forecaster's staging went to production at the last release
+    and the taxi detector was never trained, so both are nothing to release, not failures."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZENML_STORE_")}
+    env |= {"ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
+            "GITHUB_OUTPUT": str(tmp_path / "output"),
+            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}  # fmt: skip
+    made = subprocess.run([sys.executable, "-c", _REGISTRY], env=env, capture_output=True)
+    assert made.returncode == 0, made.stderr.decode()[-3000:]
+    script = step("release.yml", "Promote each staging holder")["run"]
+    done = subprocess.run(
+        ["bash", "-e", "-c", script], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "output").read_text() == "models= bank\n"
+    assert (tmp_path / "summary").read_text().splitlines() == [
+        "- bank: in production",
+        "- forecasting: nothing in staging, production unchanged",
+        "- taxi: nothing in staging, production unchanged",
+    ]
+    assert "bank_marketing_classifier version 1 -> production (promote): promoted" in done.stdout

@@ -19,8 +19,8 @@ USE_CASE_HELP = f"Use case: {', '.join(use_cases.names())}"
 @app.command("retrain-if-drifted")
 def retrain_if_drifted(
     name: str = typer.Argument(..., metavar="USE_CASE", help=USE_CASE_HELP),
-    data: Path | None = typer.Option(
-        None, "--data", help="Recent batch, with outcomes (y / Sales); bank and forecasting"
+    data: str | None = typer.Option(
+        None, "--data", help="Recent batch with outcomes (y / Sales), a file or gs:// or s3:// URI"
     ),
     run_date: str | None = typer.Option(
         None, "--run-date", help="taxi: the labelled day (`detect` wrote it) to check"
@@ -49,7 +49,7 @@ def retrain_if_drifted(
         raise InputError(f"{model}: pass --run-date D (its rides come from the DB)")
     if not taxi and (data is None or run_date is not None or db is not None):
         raise InputError(f"{model}: pass --data PATH (--run-date and --db are taxi's)")
-    source = f"run date {run_date}" if taxi else data.name
+    source = f"run date {run_date}" if taxi else Path(data).name
     if use_case is FORECASTING:  # before anything is recorded
         holdout = _retraining_holdout(data, config)
     try:
@@ -77,7 +77,7 @@ def retrain_if_drifted(
     return metrics
 
 
-def _retraining_holdout(data: Path, config: Path | None) -> int:
+def _retraining_holdout(data: str, config: Path | None) -> int:
     """The forecaster's holdout days when retraining with `data` as the recent batch
     (model_factory.forecasting.data.retraining_holdout: at most half the batch)."""
     from model_factory.config import load_run_config
@@ -91,7 +91,7 @@ def _retraining_holdout(data: Path, config: Path | None) -> int:
     return forecast_data.retraining_holdout(batch, configured)
 
 
-def _retraining_window(use_case: UseCase, data: Path, version) -> Path:
+def _retraining_window(use_case: UseCase, data: str, version) -> Path:
     """Reference plus recent as a CSV beside the outputs: the production `version`'s training
     data (bank: its recorded source; forecasting: its `sales` artifact) and the batch (taxi:
     see `_retrain_taxi`)."""
@@ -127,7 +127,9 @@ def _retraining_window(use_case: UseCase, data: Path, version) -> Path:
 @app.command("export-reference")
 def export_reference(
     name: str = typer.Argument(..., metavar="USE_CASE", help=USE_CASE_HELP),
-    to: Path = typer.Option(..., "--to", help="Folder to write (then copy it to reference_uri)"),
+    to: str = typer.Option(
+        ..., "--to", help="Folder or s3:// / gs:// URI to write: the monitors' reference_uri"
+    ),
 ) -> None:
     """Write the production version's reference profile, model and name to a folder: what the
     Kubeflow monitor pipelines read at `reference_uri` (zenml_config/kubeflow_monitors.yaml).

@@ -54,8 +54,8 @@ def train_forecasting(
         None, "--holdout-days", min=7, help="Last days scored once (default: the config's, 42)"
     ),
 ) -> dict:
-    """Train one sales forecaster per store (Prophet variants or seasonal naive, chosen on a
-    validation window) and score the last 6 weeks against the seasonal-naive baseline."""
+    """Train one sales forecaster per store (Prophet variants, naive baselines or a mix, chosen on
+    rolling windows) and score the holdout against the holiday-aware seasonal naive."""
     from model_factory.config import load_run_config
     from model_factory.forecasting import data as forecast_data
     from model_factory.forecasting.config import ForecastTrainingConfig

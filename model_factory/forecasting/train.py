@@ -39,7 +39,7 @@ from model_factory.forecasting.config import COMBINATION, ForecastTrainingConfig
 from model_factory.forecasting.data import Windows, windows
 from model_factory.forecasting.forecaster import Part, StoreForecaster, StoreModel, store_seed
 from model_factory.forecasting.metrics import ErrorSums, scored_rows
-from model_factory.forecasting.prophet_model import VARIANTS, fit_prophet, to_json
+from model_factory.forecasting.prophet_model import VARIANTS, fit_prophet, predict_prophet, to_json
 
 CALENDAR_COLUMNS = ["Date", "Open", "Promo", "StateHoliday", "SchoolHoliday"]
 SELECTED = "selected"
@@ -263,7 +263,11 @@ def _forecast(before, candidate, cutoff, rows, config) -> np.ndarray:
     scored = scored_rows(rows).to_numpy()
     if not scored.any():
         return np.empty(0)
-    return fit_part(before, candidate, cutoff, config).predict(rows[CALENDAR_COLUMNS])[scored]
+    days = rows[CALENDAR_COLUMNS]
+    if candidate in VARIANTS:  # used once: no round trip through Prophet's JSON
+        model = fit_prophet(before[before["Date"] <= cutoff], candidate, config)
+        return predict_prophet(model, candidate, days)[scored]
+    return fit_part(before, candidate, cutoff, config).predict(days)[scored]
 
 
 def _median(values: Iterable[float]) -> float:

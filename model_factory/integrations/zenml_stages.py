@@ -27,6 +27,7 @@ from zenml.exceptions import EntityExistsError
 from zenml.models import ModelResponse, ModelVersionResponse
 from zenml.utils.pagination_utils import depaginate, depaginate_stream
 
+from model_factory import use_cases
 from model_factory.errors import InputError
 from model_factory.fair_comparison import (
     NotComparable,
@@ -242,7 +243,10 @@ def rollback(model_name: str, policy: PromotionPolicy) -> DecisionRecord:
 
 
 def catalog(model_name: str | None = None) -> list[dict[str, Any]]:
-    """One row per version (of one model or all): stage, metrics, created, last decision."""
+    """One row per version (of one model or all): stage, metrics, created, last decision. A use
+    case's own model before its first training has none (an unknown name is bad input)."""
+    if model_name in {u.model_name for u in use_cases.all()} and find_model(model_name) is None:
+        return []
     models = [get_model(model_name)] if model_name else [get_model(n) for n in model_names()]
     rows = []
     for model in models:

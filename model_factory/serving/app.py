@@ -1,9 +1,10 @@
 """The forecast service: `create_app(settings)` builds the FastAPI app (run it with uvicorn).
 
 The served model comes from the Model Control Plane and is watched in the background
-(`ModelHolder`). Forecasts are cached per model version. Prophet runs in one worker thread, off
-the event loop and one prediction at a time: it samples intervals from numpy's global random
-state after seeding it, so two predictions running at once would disturb each other's intervals.
+(`ModelHolder`). When a version loads, every store's forecast up to the horizon is computed by
+worker processes before the version is served (`precompute`); a request without overrides is then
+a slice of that table. Requests with overrides (or every request, with `precompute` off) run
+Prophet in one worker thread, off the event loop, and their answers are cached per model version.
 
 Before any of it, `RequestGuard` checks the API key and the body's size without parsing anything,
 and bodies are parsed as strict JSON (`strict_json`). The probes, /healthz and /readyz, need no
@@ -17,7 +18,9 @@ monitoring namespace only.
 
 import asyncio
 import contextlib
+import datetime as dt
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Annotated
 
 from fastapi import Body, FastAPI, HTTPException, Request, Response, Security, status
@@ -26,7 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
 
-from model_factory.serving import forecasts
+from model_factory.serving import forecasts, precompute
 from model_factory.serving.cache import ForecastCache
 from model_factory.serving.guard import RequestGuard
 from model_factory.serving.metrics import RequestMetrics, ServiceMetrics
@@ -36,6 +39,8 @@ from model_factory.serving.schemas import (
     ForecastResponse,
     Health,
     ModelInfo,
+    Precomputing,
+    Readiness,
     StoreRequest,
     forecast_response_json,
 )
@@ -62,6 +67,7 @@ def create_app(settings: ServeSettings) -> FastAPI:
         try:
             yield
         finally:
+            holder.stopping.set()  # a precompute under way would otherwise hold up the exit
             watcher.cancel()
             predictor.shutdown(wait=False, cancel_futures=True)
 
@@ -151,15 +157,24 @@ def create_app(settings: ServeSettings) -> FastAPI:
         return Response(body, media_type="application/json")
 
     async def _store_forecast(model: LoadedModel, request: StoreRequest, begin, end) -> bytes:
-        """One store's forecast as JSON, from the cache or computed (then cached)."""
-        key = forecasts.cache_key(model.version_id, request.store_id, begin, end, request.overrides)
+        """One store's forecast as JSON: from the table, else the cache, else computed (then
+        cached)."""
+        store, table = request.store_id, model.table
+        if not request.overrides and table is not None and table.covers(store, begin, end):
+            metrics.table_answers.inc()
+            return table.store_json(store, begin, end)
+        key = forecasts.cache_key(model.version_id, store, begin, end, request.overrides)
         if (found := cache.get(key)) is not None:
             return found
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(
-            predictor, forecasts.predict_json, model.forecaster, request.store_id, begin, end,
-            request.overrides,
-        )  # fmt: skip
+        if request.overrides:
+            compute = partial(forecasts.predict_json, model.forecaster, store, begin, end,
+                              request.overrides)  # fmt: skip
+        else:  # what the table would answer: a slice of the whole horizon
+            first = model.cutoff + dt.timedelta(days=1)
+            last = model.cutoff + dt.timedelta(days=settings.max_horizon_days)
+            compute = partial(precompute.horizon_json, model.forecaster, store, first, last,
+                              begin, end)  # fmt: skip
+        result = await asyncio.get_running_loop().run_in_executor(predictor, compute)
         cache.put(key, result)
         return result
 
@@ -168,13 +183,23 @@ def create_app(settings: ServeSettings) -> FastAPI:
         """Alive (no authentication): the process answers."""
         return Health(status="alive")
 
-    @app.get("/readyz", responses={503: {"model": Health, "description": "no model loaded yet"}})
-    async def readyz(response: Response) -> Health:
-        """Ready (no authentication) once a model version is loaded."""
-        if (model := holder.current) is None:
+    @app.get(
+        "/readyz", responses={503: {"model": Readiness, "description": "no version served yet"}}
+    )
+    async def readyz(response: Response) -> Readiness:
+        """Ready (no authentication) once a model version is loaded and, with `precompute`,
+        every store's forecast computed; a newer version being precomputed is reported too."""
+        model, pending = holder.current, holder.pending
+        progress = pending and Precomputing(
+            model_version=pending.version, stores_done=pending.stores_done,
+            stores_total=pending.stores_total,
+        )  # fmt: skip
+        if model is None:
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-            return Health(status="loading")
-        return Health(status="ready", model_version=model.version)
+            return Readiness(status="precomputing" if progress else "loading",
+                             precomputing=progress)  # fmt: skip
+        return Readiness(status="ready", model_version=model.version,
+                         stores=len(model.forecaster.models), precomputing=progress)  # fmt: skip
 
     @app.get("/models", dependencies=protected, responses={**unauthorized, **not_ready})
     async def models() -> ModelInfo:
@@ -196,5 +221,8 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
 
 def _waiting(holder: ModelHolder) -> str:
+    if (pending := holder.pending) is not None:
+        return (f"no model version loaded yet: precomputing version {pending.version}, "
+                f"{pending.stores_done}/{pending.stores_total} stores")  # fmt: skip
     why = f": {holder.check_error}" if holder.check_error else ""
     return f"no model version loaded yet{why}"

@@ -78,6 +78,17 @@ def calendar(begin: dt.date, end: dt.date, overrides: list[DayOverride]) -> pd.D
     return frame
 
 
+def predict_days(
+    forecaster: StoreForecaster,
+    store: int,
+    begin: dt.date,
+    end: dt.date,
+    overrides: list[DayOverride],
+) -> pd.DataFrame:
+    """The forecaster's own prediction for one store request (blocking: Prophet runs here)."""
+    return forecaster.predict(store, calendar(begin, end, overrides))
+
+
 def predict_json(
     forecaster: StoreForecaster,
     store: int,
@@ -85,20 +96,22 @@ def predict_json(
     end: dt.date,
     overrides: list[DayOverride],
 ) -> bytes:
-    """The forecaster's own prediction for one store request as `StoreForecast` JSON (blocking:
-    Prophet runs here)."""
-    days = forecaster.predict(store, calendar(begin, end, overrides))
-    forecast = StoreForecast(
-        store_id=store,
-        days=[
-            DayForecast(date=d.date(), open=bool(o), forecast=f, lower=lo, upper=up)
-            for d, o, f, lo, up in zip(
-                days["Date"], days["Open"], days["forecast"], days["lower"], days["upper"],
-                strict=True,
-            )
-        ],
+    """`predict_days` as `StoreForecast` JSON."""
+    days = predict_days(forecaster, store, begin, end, overrides)
+    return store_json(
+        store, [d.date() for d in days["Date"]], days["Open"], days["forecast"], days["lower"],
+        days["upper"],
     )  # fmt: skip
-    return forecast.model_dump_json().encode()
+
+
+def store_json(store: int, dates, is_open, forecast, lower, upper) -> bytes:
+    """One store's days as `StoreForecast` JSON: the one serialisation of computed and
+    precomputed forecasts alike."""
+    days = [
+        DayForecast(date=d, open=bool(o), forecast=f, lower=lo, upper=up)
+        for d, o, f, lo, up in zip(dates, is_open, forecast, lower, upper, strict=True)
+    ]
+    return StoreForecast(store_id=store, days=days).model_dump_json().encode()
 
 
 def cache_key(version_id: str, store: int, begin: dt.date, end: dt.date, overrides) -> tuple:

@@ -32,6 +32,19 @@ class ServiceMetrics:
         self.cache_misses = Counter(
             "forecast_cache_misses", "Store forecasts computed by the model", registry=r
         )
+        self.table_answers = Counter(
+            "forecast_table_answers", "Store forecasts answered from the precomputed table",
+            registry=r,
+        )  # fmt: skip
+        self.precompute_seconds = Gauge(
+            "forecast_precompute_seconds",
+            "Time to precompute every store's forecast of the last version loaded", registry=r,
+        )  # fmt: skip
+        self.precompute_cpu_seconds = Gauge(
+            "forecast_precompute_cpu_seconds",
+            "CPU time the precompute's worker processes took for the last version loaded",
+            registry=r,
+        )  # fmt: skip
         self.model_info = Gauge(
             "forecast_model_info", "1 for the served model version", ["model", "stage", "version"],
             registry=r,

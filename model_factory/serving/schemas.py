@@ -117,5 +117,20 @@ class Health(BaseModel):
     model_version: str | None = None
 
 
+class Precomputing(BaseModel):
+    model_version: str
+    stores_done: int
+    stores_total: int
+
+
+class Readiness(BaseModel):
+    status: Literal["loading", "precomputing", "ready"]
+    model_version: str | None = Field(None, description="the version served")
+    stores: int | None = Field(None, description="stores of the served version")
+    precomputing: Precomputing | None = Field(
+        None, description="a version whose forecasts are being computed before it is served"
+    )
+
+
 class ErrorBody(BaseModel):
     detail: str

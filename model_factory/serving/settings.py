@@ -2,9 +2,10 @@
 
 `model-factory serve` options override them. The API key itself is never a setting: it is read
 from the environment variable named by `api_key_env`, so it stays out of logs and `/models`.
-Metrics are served on a port of their own (`metrics_port`) without the key: Prometheus scrapers
-cannot send an `X-API-Key` header, and the network policy admits only the monitoring namespace
-to that port.
+With `precompute` (the default) a version is served only once every store's forecast up to
+`max_horizon_days` is computed. Metrics are served on a port of their own (`metrics_port`)
+without the key: Prometheus scrapers cannot send an `X-API-Key` header, and the network policy
+admits only the monitoring namespace to that port.
 """
 
 import os
@@ -47,6 +48,12 @@ class ServeSettings(BaseSettings):
     default_days: int = Field(7, ge=1, description="days forecast when end_date is left out")
     max_horizon_days: int = Field(
         92, ge=1, description="last forecastable day, counted from the training cutoff"
+    )
+    precompute: bool = Field(
+        True, description="forecast every store up to max_horizon_days when a version loads"
+    )
+    precompute_workers: int | None = Field(
+        None, ge=1, description="worker processes of the precompute; default: the usable CPUs"
     )
     api_key_env: str = Field("MODEL_FACTORY_API_KEY", min_length=1)
     api_key_header: str = Field("X-API-Key", min_length=1)
