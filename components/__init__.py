@@ -17,16 +17,23 @@ from components import (
     taxi_anomalies,
 )
 from model_factory import continuous, kubeflow_monitors
+from model_factory.config import KubeflowRegistration
 from model_factory.integrations.kfp_compile import KfpPipeline
 from model_factory.use_case import resolve
 from model_factory.use_cases import BANK, FORECASTING, TAXI
 
+# The flattened `kubeflow:` keys of a run config that say where a run registers its model.
+REGISTRATION = frozenset(f"kubeflow_{key}" for key in KubeflowRegistration.model_fields)
+
 PIPELINES: dict[str, KfpPipeline] = {
     "bank_training": KfpPipeline(
-        build=lambda _config: bank_marketing.bank_training,
+        build=bank_marketing.training_pipeline,
         params=resolve(BANK.training_params),
         config_file=BANK.training_config,
-        zenml_only=frozenset({"promote"}),  # promotion is a ZenML operation, not a KFP task
+        # Whether and where the run registers its model (and offers it for staging) is fixed
+        # when compiling: no registration task at all without a ZenML server configured.
+        zenml_only=frozenset({"promote"}),
+        compile_time=REGISTRATION,
     ),
     "taxi_detection": KfpPipeline(
         build=lambda _config: taxi_anomalies.taxi_detection,
@@ -47,7 +54,8 @@ PIPELINES: dict[str, KfpPipeline] = {
         build=lambda _config: bank_monitor.bank_monitor,
         params=continuous.BankMonitorAndRetrain,
         config_file=kubeflow_monitors.FILE,
-        zenml_only=frozenset({"retraining_promote"}),  # promotion is a ZenML operation
+        # Promotion is a ZenML operation; the nested retraining registers nothing (yet).
+        zenml_only=frozenset({"retraining_promote"}) | {f"retraining_{k}" for k in REGISTRATION},
         load=partial(
             continuous.monitor_inputs,
             continuous.BankMonitorAndRetrain,

@@ -68,3 +68,21 @@ def staging_db(task: dsl.PipelineTask) -> dsl.PipelineTask:
     return kubernetes.use_secret_as_env(
         task, secret_name=STAGING_DB_SECRET, secret_key_to_env={"url": STAGING_DB_ENV}
     )
+
+
+def zenml_registry(task: dsl.PipelineTask, url: str) -> dsl.PipelineTask:
+    """Let the task register with the ZenML server at `url`: the URL and the image it runs in its
+    environment, the API key from the Kubernetes Secret (never in the YAML).
+
+    Not cached (each run is a new version) and not retried (a retry would register another).
+    """
+    from model_factory.integrations import kfp_registry
+
+    task.set_caching_options(False)
+    task.set_env_variable(kfp_registry.URL_ENV, url)
+    task.set_env_variable(kfp_registry.IMAGE_ENV, PROJECT_IMAGE)  # `compile --image` replaces it
+    return kubernetes.use_secret_as_env(
+        task,
+        secret_name=kfp_registry.ZENML_SECRET,
+        secret_key_to_env={kfp_registry.SECRET_KEY: kfp_registry.API_KEY_ENV},
+    )
