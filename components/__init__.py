@@ -44,11 +44,14 @@ PIPELINES: dict[str, KfpPipeline] = {
         zenml_only=frozenset({"db_url", "promote", "retrain"}),
     ),
     "forecast_training": KfpPipeline(
-        build=lambda config: store_forecasting.training_pipeline(config.kubeflow.parallelism),
+        build=lambda config: store_forecasting.training_pipeline(
+            config.kubeflow.parallelism, config
+        ),
         params=resolve(FORECASTING.training_params),
         config_file=FORECASTING.training_config,
         zenml_only=frozenset({"promote"}),
-        compile_time=frozenset({"kubeflow_parallelism"}),  # a ParallelFor bound is a constant
+        # A ParallelFor bound is a constant; where to register is fixed as for bank_training.
+        compile_time=frozenset({"kubeflow_parallelism"}) | REGISTRATION,
     ),
     "bank_monitor": KfpPipeline(
         build=lambda _config: bank_monitor.bank_monitor,
@@ -82,7 +85,7 @@ PIPELINES: dict[str, KfpPipeline] = {
         build=lambda config: store_monitor.monitor_pipeline(config.retraining.kubeflow.parallelism),
         params=continuous.ForecastMonitorAndRetrain,
         config_file=kubeflow_monitors.FILE,
-        zenml_only=frozenset({"retraining_promote"}),
+        zenml_only=frozenset({"retraining_promote"}) | {f"retraining_{k}" for k in REGISTRATION},
         compile_time=frozenset({"retraining_kubeflow_parallelism"}),
         load=partial(
             continuous.monitor_inputs,

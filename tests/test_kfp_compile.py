@@ -67,6 +67,12 @@ UI_METRICS = {
     "bank_scoring": {"score": {"metrics": "system.Metrics"}},
     "forecast_scoring": {"write-forecasts": {"metrics": "system.Metrics"}},
 }  # fmt: skip
+# Training pipelines that register their model when a ZenML server is configured, and the tasks
+# whose artifacts the registration reads.
+REGISTERS = {
+    "bank_training": {"train", "split", "evaluate"},
+    "forecast_training": {"resolve-config", "merge-models", "for-loop-1", "validate", "evaluate"},
+}
 # Monitor pipelines: the training pipeline each runs, nested, when its check finds drift.
 RETRAINS = {"bank_monitor": "bank_training", "forecast_monitor": "forecast_training"}
 # Pipelines that import the production reference folder (`reference_uri`) as an artifact.
@@ -407,8 +413,9 @@ def test_a_monitor_runs_its_training_pipeline_nested_only_when_its_check_finds_d
             assert value.component_input_parameter == f"pipelinechannel--retraining_{key}", key
 
 
+@pytest.mark.parametrize("name", REGISTERS)
 def test_a_configured_zenml_server_adds_the_registration_task_with_the_key_from_a_secret(
-    compiled, tmp_path, monkeypatch
+    compiled, tmp_path, monkeypatch, name
 ):
     """Only with `kubeflow.zenml_url` in the run config: a last task that registers the model,
     given the URL and the image in its environment and the API key from the Kubernetes Secret
@@ -416,14 +423,14 @@ def test_a_configured_zenml_server_adds_the_registration_task_with_the_key_from_
     from model_factory.integrations import kfp_registry
 
     monkeypatch.setenv(kfp_registry.API_KEY_ENV, "zenkey-of-the-compiling-shell")
-    plain, _, _ = _parse(compiled["bank_training"][0])
+    plain, _, _ = _parse(compiled[name][0])
     assert "register" not in dict(_tasks(plain))
-    config = _config("bank_training")
+    config = _config(name)
     url = "https://zenml.example.com"
     registering = config.model_copy(
         update={"kubeflow": config.kubeflow.model_copy(update={"zenml_url": url})}
     )
-    entry = PIPELINES["bank_training"]
+    entry = PIPELINES[name]
     text = compile_pipeline(entry, registering, IMAGE, tmp_path / "b.yaml").read_text()
     spec, deployment, kubernetes = _parse(text)
     task = spec.root.dag.tasks["register"]
@@ -431,7 +438,7 @@ def test_a_configured_zenml_server_adds_the_registration_task_with_the_key_from_
     assert set(spec.root.input_definitions.parameters) == set(
         plain.root.input_definitions.parameters
     )  # where to register is compiled in, never an input
-    assert {_producer(v) for v in task.inputs.artifacts.values()} == {"train", "split", "evaluate"}
+    assert {_producer(v) for v in task.inputs.artifacts.values()} == REGISTERS[name]
     parameters = task.inputs.parameters
     assert (
         parameters["run_id"].runtime_value.constant.string_value == dsl.PIPELINE_JOB_ID_PLACEHOLDER

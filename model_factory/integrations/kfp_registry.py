@@ -122,3 +122,52 @@ def register_bank(
         "test_set": (pd.read_parquet(paths["test_set"]), None),
     }
     return register(USE_CASE.name, run, metadata, artifacts, promote=promote, stack=stack)
+
+
+# What `components.store_forecasting.evaluate` records on its metrics JSON besides the window's
+# dates, as a ZenML run records them on its version.
+FORECAST_RECORDED = ("data_fingerprint", "git_commit", "candidates")
+
+
+def register_forecasting(
+    run: KfpRun,
+    metrics_path: str,
+    recorded: dict[str, Any],
+    paths: dict[str, Any],
+    *,
+    promote: bool,
+    stack: str | None = None,
+) -> dict[str, Any]:
+    """The forecasting run's merged forecaster (`paths`: run_config, store_forecaster, the
+    groups' holdout_forecasts and sales, as the pipeline wrote them) as a version of
+    store_sales_forecaster."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+
+    from model_factory.forecasting import comparison, data, forecaster, train
+    from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.forecasting.use_case import USE_CASE
+    from model_factory.integrations.forecast_materializer import StoreForecasterMaterializer
+
+    config = ForecastTrainingConfig.model_validate_json(Path(paths["run_config"]).read_text())
+    sales = pd.read_parquet(paths["sales"])
+    window = data.windows(sales, config)
+    cutoffs = train.cutoffs(window, config)
+    metadata = {
+        "metrics": json.loads(Path(metrics_path).read_text()),
+        "config": config.model_dump(mode="json"),
+        "holdout": comparison.holdout(window, cutoffs["training_cutoff"]),
+        **window.as_metadata(),
+        **cutoffs,
+        **{key: recorded[key] for key in FORECAST_RECORDED},
+    }
+    holdout = pd.concat([pd.read_parquet(p) for p in paths["holdout_forecasts"]], ignore_index=True)
+    model = forecaster.load(Path(paths["store_forecaster"]))
+    artifacts = {
+        USE_CASE.model_artifact: (model, StoreForecasterMaterializer),
+        "holdout_forecasts": (holdout, None),
+        "sales": (sales, None),
+    }
+    return register(USE_CASE.name, run, metadata, artifacts, promote=promote, stack=stack)

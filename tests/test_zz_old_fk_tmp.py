@@ -1,0 +1,108 @@
+"""The forecasting KFP pipeline end to end with kfp.local (ParallelFor over store groups, fan-in
+with dsl.Collected), and parity with the single-process ZenML run on the same config.
+
+Four synthetic stores in two groups, a small interval sample: the pooled metrics must match the
+ZenML run's to floating-point summation order, and the per-store choices and the merged model
+must be the ZenML run's exactly. ZenML runs in a subprocess, side by side with the KFP run.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from kfp import local
+
+from components import PIPELINES
+from model_factory.config import load_run_config
+from model_factory.forecasting import forecaster
+from model_factory.forecasting.config import ForecastTrainingConfig
+from model_factory.integrations.kfp_compile import pipeline_inputs
+from support import PROJECT_ROOT
+
+SMALL = {
+    "synthetic": {"n_stores": 4, "n_days": 500, "start_date": "2013-01-01", "seed": 7},
+    "prophet": {"uncertainty_samples": 100},
+    "n_jobs": 1,  # per process: the ZenML run and the KFP tasks share the machine
+    "kubeflow": {"store_groups": 2, "parallelism": 2},
+}
+TASKS = {"resolve-config", "ingest", "validate", "store-groups", "evaluate", "merge-models"}
+
+
+def _small_config(folder: Path) -> Path:
+    raw = yaml.safe_load((PROJECT_ROOT / "zenml_config/forecast_training.yaml").read_text())
+    for key, value in SMALL.items():
+        section = raw["parameters"]["config"]
+        section[key] = {**section[key], **value} if isinstance(value, dict) else value
+    path = folder / "forecast.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def _outputs(task_dir: Path) -> dict:
+    return json.loads((task_dir / "executor_output.json").read_text())
+
+
+@pytest.mark.slow
+def test_fan_out_over_store_groups_matches_the_single_process_zenml_run(tmp_path, monkeypatch):
+    config_path = _small_config(tmp_path)
+    zenml_home = tmp_path / "zenml_outputs"
+    zenml_run = subprocess.Popen(
+        [sys.executable, "-m", "model_factory", "train", "forecasting",
+         "--config", str(config_path), "--metrics-out", str(tmp_path / "zenml.json")],
+        cwd=PROJECT_ROOT, env={**os.environ, "MODEL_FACTORY_HOME": str(zenml_home)},
+        text=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d
+    entry = PIPELINES["forecast_training"]
+    config = load_run_config(config_path, ForecastTrainingConfig).parameters.config
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "kfp"))
+    task = entry.build(config)(**pipeline_inputs(entry, config))
+    _, zenml_errors = zenml_run.communicate(timeout=900)
+    assert zenml_run.returncode == 0, zenml_errors[-2000:]
+
+    (run_dir,) = (tmp_path / "kfp").iterdir()
+    loops = sorted(p for p in run_dir.iterdir() if p.name not in TASKS)
+    assert {p.name for p in run_dir.iterdir()} - {p.name for p in loops} == TASKS
+    assert [p.name.rsplit("-", 1)[-1] for p in loops] == ["0", "1"]  # one iteration per group
+    groups = [
+        _outputs(loop / "backtest-group")["artifacts"]["evaluated_forecaster"]["artifacts"][0][
+            "metadata"
+        ]["stores"]
+        for loop in loops
+    ]
+    assert sorted(map(sorted, groups)) == [[1, 2], [3, 4]]
+    for loop in loops:
+        assert {p.name for p in loop.iterdir()} == {"backtest-group", "refit-group"}
+
+    metrics = json.loads(Path(task.outputs["Output"].path).read_text())
+    zenml_metrics = json.loads((tmp_path / "zenml.json").read_text())
+    assert set(metrics) == set(zenml_metrics) - {"model_version", "promotion"}
+    assert (metrics["n_stores"], metrics["n_rows"]) == (4, zenml_metrics["n_rows"])
+    for name, value in metrics.items():
+        assert value == pytest.approx(zenml_metrics[name], rel=1e-12, abs=0), name
+    logged = _outputs(run_dir / "evaluate")["artifacts"]["metrics"]["artifacts"][0]["metadata"]
+    assert logged == pytest.approx(metrics)  # the KFP UI's scalar metrics
+
+    per_store = pd.read_parquet(run_dir / "evaluate/store_metrics")
+    zenml_per_store = pd.read_csv(zenml_home / "store_forecasting/store_metrics.csv")
+    assert per_store["candidate"].tolist() == zenml_per_store["candidate"].tolist()
+    pd.testing.assert_frame_equal(per_store, zenml_per_store, check_dtype=False, rtol=1e-9)
+    assert "data:image/png;base64," in (run_dir / "evaluate/forecast_plot").read_text()
+
+    from zenml.client import Client
+
+    version = Client().get_model_version("store_sales_forecaster", zenml_metrics["model_version"])
+    recorded = version.run_metadata
+    record = _outputs(run_dir / "evaluate")["artifacts"]["metrics_json"]["artifacts"][0]
+    for key in ("data_fingerprint", "training_cutoff", "evaluation_cutoff", "holdout_start"):
+        assert record["metadata"][key] == recorded[key], key
+    assert record["metadata"]["candidates"] == pytest.approx(recorded["candidates"])
+
+    merged = forecaster.load(run_dir / "merge-models/store_forecaster")
+    registered = forecaster.load(Path(version.get_model_artifact("store_forecaster").uri))
+    assert merged.to_files() == registered.to_files()  # the same models, fitted on all data
