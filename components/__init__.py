@@ -54,11 +54,12 @@ PIPELINES: dict[str, KfpPipeline] = {
         compile_time=frozenset({"kubeflow_parallelism"}) | REGISTRATION,
     ),
     "bank_monitor": KfpPipeline(
-        build=lambda _config: bank_monitor.bank_monitor,
+        build=bank_monitor.monitor_pipeline,
         params=continuous.BankMonitorAndRetrain,
         config_file=kubeflow_monitors.FILE,
-        # Promotion is a ZenML operation; the nested retraining registers nothing (yet).
-        zenml_only=frozenset({"retraining_promote"}) | {f"retraining_{k}" for k in REGISTRATION},
+        zenml_only=frozenset({"retraining_promote"}),
+        # The nested retraining registers as bank_training does: where is compiled in.
+        compile_time=frozenset(f"retraining_{key}" for key in REGISTRATION),
         load=partial(
             continuous.monitor_inputs,
             continuous.BankMonitorAndRetrain,

@@ -72,6 +72,7 @@ UI_METRICS = {
 REGISTERS = {
     "bank_training": {"train", "split", "evaluate"},
     "forecast_training": {"resolve-config", "merge-models", "for-loop-1", "validate", "evaluate"},
+    "bank_monitor": {"train", "split", "evaluate"},  # inside its nested retraining
 }
 # Monitor pipelines: the training pipeline each runs, nested, when its check finds drift.
 RETRAINS = {"bank_monitor": "bank_training", "forecast_monitor": "forecast_training"}
@@ -425,15 +426,19 @@ def test_a_configured_zenml_server_adds_the_registration_task_with_the_key_from_
     monkeypatch.setenv(kfp_registry.API_KEY_ENV, "zenkey-of-the-compiling-shell")
     plain, _, _ = _parse(compiled[name][0])
     assert "register" not in dict(_tasks(plain))
-    config = _config(name)
     url = "https://zenml.example.com"
-    registering = config.model_copy(
-        update={"kubeflow": config.kubeflow.model_copy(update={"zenml_url": url})}
+    config = _config(name)
+    training = config.retraining if name in RETRAINS else config  # monitors: the nested one's
+    registered = training.model_copy(
+        update={"kubeflow": training.kubeflow.model_copy(update={"zenml_url": url})}
     )
+    registering = config.model_copy(update={"retraining": registered}) if name in RETRAINS else (
+        registered
+    )  # fmt: skip
     entry = PIPELINES[name]
     text = compile_pipeline(entry, registering, IMAGE, tmp_path / "b.yaml").read_text()
     spec, deployment, kubernetes = _parse(text)
-    task = spec.root.dag.tasks["register"]
+    task = dict(_tasks(spec))["register"]
     assert set(dict(_tasks(spec))) == set(dict(_tasks(plain))) | {"register"}
     assert set(spec.root.input_definitions.parameters) == set(
         plain.root.input_definitions.parameters
@@ -443,7 +448,7 @@ def test_a_configured_zenml_server_adds_the_registration_task_with_the_key_from_
     assert (
         parameters["run_id"].runtime_value.constant.string_value == dsl.PIPELINE_JOB_ID_PLACEHOLDER
     )
-    assert parameters["promote"].runtime_value.constant.bool_value is registering.promote
+    assert parameters["promote"].runtime_value.constant.bool_value is registered.promote
     assert not task.caching_options.enable_cache and not task.HasField("retry_policy")
     container = deployment.executors[_executor(spec, task)].container
     assert {e.name: e.value for e in container.env} == {
