@@ -10,7 +10,13 @@ a last task registers the classifier with it and offers it for staging
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
-from components.platform import component, reads_external_data, resources, zenml_registry
+from components.platform import (
+    component,
+    reads_external_data,
+    registration_inputs,
+    resources,
+    zenml_registry,
+)
 from model_factory.bank.config import BankTrainingConfig
 
 
@@ -243,11 +249,7 @@ def training_pipeline(compiled: BankTrainingConfig) -> BaseComponent:
                     train_set=parts.outputs["train_set"],
                     test_set=parts.outputs["test_set"],
                     metrics_json=scored.outputs["metrics_json"],
-                    promote=compiled.promote,
-                    stack=compiled.kubeflow.zenml_stack or "",
-                    ui_url=compiled.kubeflow.ui_url or "",
-                    run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
-                    run_name=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                    **registration_inputs(compiled.kubeflow, compiled.promote),
                 ),
                 compiled.kubeflow.zenml_url,
             ).set_display_name("Register the model with ZenML, offer it for staging")

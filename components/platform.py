@@ -70,6 +70,14 @@ def staging_db(task: dsl.PipelineTask) -> dsl.PipelineTask:
     )
 
 
+def registration_inputs(registration, promote: bool) -> dict:
+    """The registration task's compiled-in inputs (a `KubeflowRegistration` and whether to offer
+    for staging) and the run's id and name, which KFP fills in per run."""
+    return {"promote": promote, "stack": registration.zenml_stack or "",
+            "ui_url": registration.ui_url or "", "run_id": dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+            "run_name": dsl.PIPELINE_JOB_NAME_PLACEHOLDER}  # fmt: skip
+
+
 def zenml_registry(task: dsl.PipelineTask, url: str) -> dsl.PipelineTask:
     """Let the task register with the ZenML server at `url`: the URL and the image it runs in its
     environment, the API key from the Kubernetes Secret (never in the YAML).

@@ -19,7 +19,13 @@ both; the artifact keeps the local parity run honest.
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
-from components.platform import component, reads_external_data, resources, zenml_registry
+from components.platform import (
+    component,
+    reads_external_data,
+    registration_inputs,
+    resources,
+    zenml_registry,
+)
 from model_factory.forecasting.config import ForecastTrainingConfig
 
 
@@ -273,7 +279,7 @@ def training_pipeline(
     config's `kubeflow.parallelism`; the other config keys are pipeline inputs. With
     `kubeflow.zenml_url` set in `compiled`, its last task registers the model with that server.
     """
-    registration = (compiled or ForecastTrainingConfig()).kubeflow
+    settings = compiled or ForecastTrainingConfig()
 
     @dsl.pipeline(
         name="store-forecasting-training",
@@ -313,10 +319,8 @@ def training_pipeline(
         except `kubeflow.parallelism` (compiled in)."""
         # First statement: locals() holds exactly the pipeline inputs, the compile-time
         # `kubeflow_parallelism` (Python counts the closure variables read below as locals) and
-        # the registration settings and config (not inputs of resolve-config).
-        resolved = resolve_config(
-            **{k: v for k, v in locals().items() if k not in ("registration", "compiled")}
-        )
+        # the registration `settings` (not an input of resolve-config).
+        resolved = resolve_config(**{k: v for k, v in locals().items() if k != "settings"})
         config = resolved.set_display_name("Check the run config").outputs["run_config"]
         raw = reads_external_data(ingest(run_config=config).set_display_name("Read the sales data"))
         valid = validate(
@@ -354,7 +358,7 @@ def training_pipeline(
         merged = merge_models(
             store_forecasters=dsl.Collected(refit.outputs["store_forecaster"])
         ).set_display_name("Merge the stores' models")
-        if registration.zenml_url:
+        if settings.kubeflow.zenml_url:
             zenml_registry(
                 register(
                     run_config=config,
@@ -362,13 +366,9 @@ def training_pipeline(
                     holdout_forecasts=dsl.Collected(backtest.outputs["holdout_forecasts"]),
                     sales=sales,
                     metrics_json=scored.outputs["metrics_json"],
-                    promote=(compiled or ForecastTrainingConfig()).promote,
-                    stack=registration.zenml_stack or "",
-                    ui_url=registration.ui_url or "",
-                    run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
-                    run_name=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+                    **registration_inputs(settings.kubeflow, settings.promote),
                 ),
-                registration.zenml_url,
+                settings.kubeflow.zenml_url,
             ).set_display_name("Register the model with ZenML, offer it for staging")
         return scored.outputs["metrics_json"]
 
