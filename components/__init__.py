@@ -83,11 +83,15 @@ PIPELINES: dict[str, KfpPipeline] = {
         ),
     ),
     "forecast_monitor": KfpPipeline(
-        build=lambda config: store_monitor.monitor_pipeline(config.retraining.kubeflow.parallelism),
+        build=lambda config: store_monitor.monitor_pipeline(
+            config.retraining.kubeflow.parallelism, config
+        ),
         params=continuous.ForecastMonitorAndRetrain,
         config_file=kubeflow_monitors.FILE,
-        zenml_only=frozenset({"retraining_promote"}) | {f"retraining_{k}" for k in REGISTRATION},
-        compile_time=frozenset({"retraining_kubeflow_parallelism"}),
+        zenml_only=frozenset({"retraining_promote"}),
+        # The nested retraining registers as forecast_training does: where is compiled in.
+        compile_time=frozenset({"retraining_kubeflow_parallelism"})
+        | {f"retraining_{key}" for key in REGISTRATION},
         load=partial(
             continuous.monitor_inputs,
             continuous.ForecastMonitorAndRetrain,

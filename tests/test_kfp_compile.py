@@ -73,6 +73,7 @@ REGISTERS = {
     "bank_training": {"train", "split", "evaluate"},
     "forecast_training": {"resolve-config", "merge-models", "for-loop-1", "validate", "evaluate"},
     "bank_monitor": {"train", "split", "evaluate"},  # inside its nested retraining
+    "forecast_monitor": {"resolve-config", "merge-models", "for-loop-1", "validate", "evaluate"},
 }
 # Monitor pipelines: the training pipeline each runs, nested, when its check finds drift.
 RETRAINS = {"bank_monitor": "bank_training", "forecast_monitor": "forecast_training"}

@@ -32,23 +32,26 @@ class KfpRun:
     ui_url: str | None  # the KFP UI's base URL, if configured
 
     def metadata(self, image: str | None) -> dict[str, Any]:
+        """What the version records about the run; the link and image only when known (ZenML
+        metadata has no null)."""
         url = f"{self.ui_url.rstrip('/')}/#/runs/details/{self.run_id}" if self.ui_url else None
-        return {"kfp_run_id": self.run_id, "kfp_run_name": self.run_name, "kfp_run_url": url,
-                "image": image, "trained_by": "kubeflow"}  # fmt: skip
+        known = {"kfp_run_id": self.run_id, "kfp_run_name": self.run_name, "kfp_run_url": url,
+                 "image": image, "trained_by": "kubeflow"}  # fmt: skip
+        return {key: value for key, value in known.items() if value is not None}
 
 
 def register(
     use_case: str,
     run: KfpRun,
     metadata: dict[str, Any],
-    artifacts: dict[str, tuple[Any, type | None]],
+    artifacts: dict[str, tuple[Any, type]],
     *,
     promote: bool,
     stack: str | None = None,
 ) -> dict[str, Any]:
     """A new version of `use_case`'s model with `metadata` (must hold `metrics`) and `artifacts`
-    (name -> (value, ZenML materializer or None: the default)); returns its name and the gate's
-    decision."""
+    (name -> (value, ZenML materializer), named: outside a step ZenML's own registry falls back
+    to pickles); returns its name and the gate's decision."""
     import os
 
     from zenml import Model, link_artifact_to_model, log_metadata, save_artifact
@@ -103,6 +106,7 @@ def register_bank(
     from zenml.integrations.sklearn.materializers.sklearn_materializer import (
         SklearnMaterializer,
     )
+    from zenml.materializers.pandas_materializer import PandasMaterializer
 
     from model_factory.bank import comparison
     from model_factory.bank.config import BankTrainingConfig
@@ -118,8 +122,8 @@ def register_bank(
     }
     artifacts = {
         USE_CASE.model_artifact: (joblib.load(paths["classifier"]), SklearnMaterializer),
-        "train_set": (pd.read_parquet(paths["train_set"]), None),
-        "test_set": (pd.read_parquet(paths["test_set"]), None),
+        "train_set": (pd.read_parquet(paths["train_set"]), PandasMaterializer),
+        "test_set": (pd.read_parquet(paths["test_set"]), PandasMaterializer),
     }
     return register(USE_CASE.name, run, metadata, artifacts, promote=promote, stack=stack)
 
@@ -145,6 +149,7 @@ def register_forecasting(
     from pathlib import Path
 
     import pandas as pd
+    from zenml.materializers.pandas_materializer import PandasMaterializer
 
     from model_factory.forecasting import comparison, data, forecaster, train
     from model_factory.forecasting.config import ForecastTrainingConfig
@@ -167,7 +172,7 @@ def register_forecasting(
     model = forecaster.load(Path(paths["store_forecaster"]))
     artifacts = {
         USE_CASE.model_artifact: (model, StoreForecasterMaterializer),
-        "holdout_forecasts": (holdout, None),
-        "sales": (sales, None),
+        "holdout_forecasts": (holdout, PandasMaterializer),
+        "sales": (sales, PandasMaterializer),
     }
     return register(USE_CASE.name, run, metadata, artifacts, promote=promote, stack=stack)
