@@ -170,6 +170,7 @@ def register(
     classifier: dsl.Input[dsl.Model],
     train_set: dsl.Input[dsl.Dataset],
     test_set: dsl.Input[dsl.Dataset],
+    dataset: dsl.Input[dsl.Dataset],
     metrics_json: dsl.Input[dsl.Artifact],
     promote: bool,
     stack: str,
@@ -181,7 +182,8 @@ def register(
     returns the version's name and the decision."""
     from model_factory.integrations.kfp_registry import KfpRun, register_bank
 
-    paths = {"classifier": classifier.path, "train_set": train_set.path, "test_set": test_set.path}
+    paths = {"classifier": classifier.path, "train_set": train_set.path,
+             "test_set": test_set.path, "dataset": dataset.path}  # fmt: skip
     return register_bank(
         KfpRun(run_id, run_name, ui_url or None), config_json, metrics_json.path,
         metrics_json.metadata, paths, promote=promote, stack=stack or None,
@@ -248,6 +250,7 @@ def training_pipeline(compiled: BankTrainingConfig) -> BaseComponent:
                     classifier=fit.outputs["classifier"],
                     train_set=parts.outputs["train_set"],
                     test_set=parts.outputs["test_set"],
+                    dataset=dataset,
                     metrics_json=scored.outputs["metrics_json"],
                     **registration_inputs(compiled.kubeflow, compiled.promote),
                 ),

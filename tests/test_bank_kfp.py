@@ -110,7 +110,11 @@ def test_kfp_local_run_leaves_every_artifact_matches_zenml_and_registers_its_ver
         assert zenml_metrics[name] == pytest.approx(value, rel=0, abs=1e-9), name
     assert zenml_metrics["promotion"] == "skipped"  # promote: false in its run config
 
-    ours = Client().get_model_version(MODEL, zenml_metrics["model_version"]).run_metadata
+    zenml_version = Client().get_model_version(MODEL, zenml_metrics["model_version"])
+    ours, ours_profile = (
+        zenml_version.run_metadata,
+        zenml_version.get_artifact("reference_profile").load(),
+    )
     assert ours["data_fingerprint"] == record["data_fingerprint"]
     assert ours["n_train"] == record["n_train"]
     assert ours["search"]["cv_roc_auc"] == pytest.approx(
@@ -130,6 +134,8 @@ def test_kfp_local_run_leaves_every_artifact_matches_zenml_and_registers_its_ver
     assert theirs["kfp_run_url"] == f"{UI}/#/runs/details/{theirs['kfp_run_id']}"
     assert theirs["image"] == PROJECT_IMAGE
     classifier, test_set = (version.get_artifact(a).load() for a in ("classifier", "test_set"))
+    profile = version.get_artifact("reference_profile").load()  # what monitors compare with
+    assert (profile.use_case, profile.n_rows) == (ours_profile.use_case, ours_profile.n_rows)
     assert (classifier.predict_proba(test_set[config.features]) == model.predict_proba(test[
         config.features])).all()  # fmt: skip
 

@@ -135,6 +135,8 @@ def test_fan_out_over_store_groups_matches_the_single_process_zenml_run(tmp_path
     assert theirs["kfp_run_url"] == f"{UI}/#/runs/details/{theirs['kfp_run_id']}"
     loaded = ours.get_model_artifact("store_forecaster").load()
     assert loaded.to_files() == registered_model.to_files()
+    profile = ours.get_artifact("reference_profile").load()  # what monitors compare with
+    assert profile.n_rows == version.get_artifact("reference_profile").load().n_rows
     holdout_rows = ours.get_artifact("holdout_forecasts").load()
     assert len(holdout_rows) == len(version.get_artifact("holdout_forecasts").load())
 

@@ -70,9 +70,9 @@ UI_METRICS = {
 # Training pipelines that register their model when a ZenML server is configured, and the tasks
 # whose artifacts the registration reads.
 REGISTERS = {
-    "bank_training": {"train", "split", "evaluate"},
+    "bank_training": {"train", "split", "validate", "evaluate"},
     "forecast_training": {"resolve-config", "merge-models", "for-loop-1", "validate", "evaluate"},
-    "bank_monitor": {"train", "split", "evaluate"},  # inside its nested retraining
+    "bank_monitor": {"train", "split", "validate", "evaluate"},  # inside its nested retraining
     "forecast_monitor": {"resolve-config", "merge-models", "for-loop-1", "validate", "evaluate"},
 }
 # Monitor pipelines: the training pipeline each runs, nested, when its check finds drift.

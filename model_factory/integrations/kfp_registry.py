@@ -96,8 +96,9 @@ def register_bank(
     promote: bool,
     stack: str | None = None,
 ) -> dict[str, Any]:
-    """The bank training run's classifier (`paths`: classifier, train_set, test_set as the
-    pipeline wrote them) as a version of bank_marketing_classifier."""
+    """The bank training run's classifier (`paths`: classifier, train_set, test_set and the
+    validated dataset as the pipeline wrote them) as a version of bank_marketing_classifier,
+    with the reference profile the monitors and `export-reference` read."""
     import json
     from pathlib import Path
 
@@ -107,8 +108,9 @@ def register_bank(
         SklearnMaterializer,
     )
     from zenml.materializers.pandas_materializer import PandasMaterializer
+    from zenml.materializers.pydantic_materializer import PydanticMaterializer
 
-    from model_factory.bank import comparison
+    from model_factory.bank import comparison, monitor
     from model_factory.bank.config import BankTrainingConfig
     from model_factory.bank.use_case import USE_CASE
 
@@ -120,10 +122,14 @@ def register_bank(
         "n_train": int(recorded["n_train"]),
         **{key: recorded[key] for key in BANK_RECORDED},
     }
+    classifier, test_set = joblib.load(paths["classifier"]), pd.read_parquet(paths["test_set"])
+    dataset = pd.read_parquet(paths["dataset"])
+    profile = monitor.build_profile(dataset, test_set, classifier, config, metadata["metrics"])
     artifacts = {
-        USE_CASE.model_artifact: (joblib.load(paths["classifier"]), SklearnMaterializer),
+        USE_CASE.model_artifact: (classifier, SklearnMaterializer),
         "train_set": (pd.read_parquet(paths["train_set"]), PandasMaterializer),
-        "test_set": (pd.read_parquet(paths["test_set"]), PandasMaterializer),
+        "test_set": (test_set, PandasMaterializer),
+        "reference_profile": (profile, PydanticMaterializer),
     }
     return register(USE_CASE.name, run, metadata, artifacts, promote=promote, stack=stack)
 
@@ -144,14 +150,16 @@ def register_forecasting(
 ) -> dict[str, Any]:
     """The forecasting run's merged forecaster (`paths`: run_config, store_forecaster, the
     groups' holdout_forecasts and sales, as the pipeline wrote them) as a version of
-    store_sales_forecaster."""
+    store_sales_forecaster, with the reference profile the monitors and `export-reference`
+    read."""
     import json
     from pathlib import Path
 
     import pandas as pd
     from zenml.materializers.pandas_materializer import PandasMaterializer
+    from zenml.materializers.pydantic_materializer import PydanticMaterializer
 
-    from model_factory.forecasting import comparison, data, forecaster, train
+    from model_factory.forecasting import comparison, data, forecaster, monitor, train
     from model_factory.forecasting.config import ForecastTrainingConfig
     from model_factory.forecasting.use_case import USE_CASE
     from model_factory.integrations.forecast_materializer import StoreForecasterMaterializer
@@ -174,5 +182,9 @@ def register_forecasting(
         USE_CASE.model_artifact: (model, StoreForecasterMaterializer),
         "holdout_forecasts": (holdout, PandasMaterializer),
         "sales": (sales, PandasMaterializer),
+        "reference_profile": (
+            monitor.build_profile(holdout, metadata["metrics"]),
+            PydanticMaterializer,
+        ),
     }
     return register(USE_CASE.name, run, metadata, artifacts, promote=promote, stack=stack)
