@@ -17,16 +17,23 @@ from components import (
     taxi_anomalies,
 )
 from model_factory import continuous, kubeflow_monitors
+from model_factory.config import KubeflowRegistration
 from model_factory.integrations.kfp_compile import KfpPipeline
 from model_factory.use_case import resolve
 from model_factory.use_cases import BANK, FORECASTING, TAXI
 
+# The flattened `kubeflow:` keys of a run config that say where a run registers its model.
+REGISTRATION = frozenset(f"kubeflow_{key}" for key in KubeflowRegistration.model_fields)
+
 PIPELINES: dict[str, KfpPipeline] = {
     "bank_training": KfpPipeline(
-        build=lambda _config: bank_marketing.bank_training,
+        build=bank_marketing.training_pipeline,
         params=resolve(BANK.training_params),
         config_file=BANK.training_config,
-        zenml_only=frozenset({"promote"}),  # promotion is a ZenML operation, not a KFP task
+        # Whether and where the run registers its model (and offers it for staging) is fixed
+        # when compiling: no registration task at all without a ZenML server configured.
+        zenml_only=frozenset({"promote"}),
+        compile_time=REGISTRATION,
     ),
     "taxi_detection": KfpPipeline(
         build=lambda _config: taxi_anomalies.taxi_detection,
@@ -37,17 +44,22 @@ PIPELINES: dict[str, KfpPipeline] = {
         zenml_only=frozenset({"db_url", "promote", "retrain"}),
     ),
     "forecast_training": KfpPipeline(
-        build=lambda config: store_forecasting.training_pipeline(config.kubeflow.parallelism),
+        build=lambda config: store_forecasting.training_pipeline(
+            config.kubeflow.parallelism, config
+        ),
         params=resolve(FORECASTING.training_params),
         config_file=FORECASTING.training_config,
         zenml_only=frozenset({"promote"}),
-        compile_time=frozenset({"kubeflow_parallelism"}),  # a ParallelFor bound is a constant
+        # A ParallelFor bound is a constant; where to register is fixed as for bank_training.
+        compile_time=frozenset({"kubeflow_parallelism"}) | REGISTRATION,
     ),
     "bank_monitor": KfpPipeline(
-        build=lambda _config: bank_monitor.bank_monitor,
+        build=bank_monitor.monitor_pipeline,
         params=continuous.BankMonitorAndRetrain,
         config_file=kubeflow_monitors.FILE,
-        zenml_only=frozenset({"retraining_promote"}),  # promotion is a ZenML operation
+        zenml_only=frozenset({"retraining_promote"}),
+        # The nested retraining registers as bank_training does: where is compiled in.
+        compile_time=frozenset(f"retraining_{key}" for key in REGISTRATION),
         load=partial(
             continuous.monitor_inputs,
             continuous.BankMonitorAndRetrain,
@@ -71,11 +83,15 @@ PIPELINES: dict[str, KfpPipeline] = {
         ),
     ),
     "forecast_monitor": KfpPipeline(
-        build=lambda config: store_monitor.monitor_pipeline(config.retraining.kubeflow.parallelism),
+        build=lambda config: store_monitor.monitor_pipeline(
+            config.retraining.kubeflow.parallelism, config
+        ),
         params=continuous.ForecastMonitorAndRetrain,
         config_file=kubeflow_monitors.FILE,
         zenml_only=frozenset({"retraining_promote"}),
-        compile_time=frozenset({"retraining_kubeflow_parallelism"}),
+        # The nested retraining registers as forecast_training does: where is compiled in.
+        compile_time=frozenset({"retraining_kubeflow_parallelism"})
+        | {f"retraining_{key}" for key in REGISTRATION},
         load=partial(
             continuous.monitor_inputs,
             continuous.ForecastMonitorAndRetrain,

@@ -2,12 +2,22 @@
 
 Each component imports the core inside its body (KFP ships the function's source to the pod)
 and only moves data: tables as Parquet datasets, the classifier as a joblib model, metrics as
-KFP metrics plus a JSON artifact. Promotion is not here: it is a ZenML operation CI runs.
+KFP metrics plus a JSON artifact. With a ZenML server in the run config (`kubeflow.zenml_url`),
+a last task registers the classifier with it and offers it for staging
+(model_factory/integrations/kfp_registry.py); without one, promotion is a ZenML operation CI runs.
 """
 
 from kfp import dsl
+from kfp.dsl.base_component import BaseComponent
 
-from components.platform import component, reads_external_data, resources
+from components.platform import (
+    component,
+    reads_external_data,
+    registration_inputs,
+    resources,
+    zenml_registry,
+)
+from model_factory.bank.config import BankTrainingConfig
 
 
 @component
@@ -154,49 +164,102 @@ def evaluate(
     Path(evaluation_plot.path).write_text(plots.html(figure, "Bank marketing: held-out test"))
 
 
-@dsl.pipeline(
-    name="bank-training",
-    description="Bank marketing: ingest, validate, hash split, SMOTE + boosting search, evaluate.",
-)
-def bank_training(
-    data_path: str,
-    bundled_file: str,
-    csv_separator: str,
-    numeric_features: list,
-    categorical_features: list,
-    target: str,
-    positive_label: str,
-    test_fraction: float,
-    split_salt: int,
-    seed: int,
-    sampler: str,
-    value_ranges: dict,
-    min_class_rows: int,
-    search_n_candidates: int,
-    search_cv_folds: int,
-    search_factor: int,
-    search_min_rows: int,
-    search_n_jobs: int,
-) -> dsl.Artifact:
-    """Inputs are `parameters.config` of zenml_config/bank_training.yaml, flattened."""
-    resolved = resolve_config(**locals())  # first statement: exactly the pipeline inputs
-    config = resolved.set_display_name("Check the run config").output
-    raw = reads_external_data(ingest(config_json=config).set_display_name("Read the bank data"))
-    checked = validate(config_json=config, raw_data=raw.outputs["raw_data"])
-    dataset = checked.set_display_name("Validate the rows").outputs["dataset"]
-    parts = split(config_json=config, dataset=dataset).set_display_name("Split train / test")
-    fit = resources(
-        train(config_json=config, train_set=parts.outputs["train_set"]),
-        cpu="2", memory="2Gi", cpu_limit=2, memory_limit="4Gi",
-    ).set_display_name("Search and train the classifier")  # fmt: skip
-    scored = resources(
-        evaluate(
-            config_json=config,
-            classifier=fit.outputs["classifier"],
-            test_set=parts.outputs["test_set"],
-            dataset=dataset,
-            search_summary=fit.outputs["Output"],
-        ),
-        cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
-    ).set_display_name("Evaluate on the held-out test set")  # fmt: skip
-    return scored.outputs["metrics_json"]
+@component
+def register(
+    config_json: str,
+    classifier: dsl.Input[dsl.Model],
+    train_set: dsl.Input[dsl.Dataset],
+    test_set: dsl.Input[dsl.Dataset],
+    dataset: dsl.Input[dsl.Dataset],
+    metrics_json: dsl.Input[dsl.Artifact],
+    promote: bool,
+    stack: str,
+    ui_url: str,
+    run_id: str,
+    run_name: str,
+) -> dict:
+    """The classifier as a new version of bank_marketing_classifier, through the staging gate;
+    returns the version's name and the decision."""
+    from model_factory.integrations.kfp_registry import KfpRun, register_bank
+
+    paths = {"classifier": classifier.path, "train_set": train_set.path,
+             "test_set": test_set.path, "dataset": dataset.path}  # fmt: skip
+    return register_bank(
+        KfpRun(run_id, run_name, ui_url or None), config_json, metrics_json.path,
+        metrics_json.metadata, paths, promote=promote, stack=stack or None,
+    )  # fmt: skip
+
+
+def training_pipeline(compiled: BankTrainingConfig) -> BaseComponent:
+    """The pipeline; with `kubeflow.zenml_url` set in the run config, its last task registers
+    the model with that ZenML server (the URL is fixed when compiling; without it, no such task).
+    """
+
+    @dsl.pipeline(
+        name="bank-training",
+        description="Bank marketing: ingest, validate, hash split, SMOTE + boosting search, "
+        "evaluate.",
+    )
+    def bank_training(
+        data_path: str,
+        bundled_file: str,
+        csv_separator: str,
+        numeric_features: list,
+        categorical_features: list,
+        target: str,
+        positive_label: str,
+        test_fraction: float,
+        split_salt: int,
+        seed: int,
+        sampler: str,
+        value_ranges: dict,
+        min_class_rows: int,
+        search_n_candidates: int,
+        search_cv_folds: int,
+        search_factor: int,
+        search_min_rows: int,
+        search_n_jobs: int,
+    ) -> dsl.Artifact:
+        """Inputs are `parameters.config` of zenml_config/bank_training.yaml, flattened, except
+        `kubeflow` and `promote` (compiled in)."""
+        # First statement: locals() holds the pipeline inputs and the closure's `compiled`.
+        resolved = resolve_config(**{k: v for k, v in locals().items() if k != "compiled"})
+        config = resolved.set_display_name("Check the run config").output
+        raw = reads_external_data(ingest(config_json=config).set_display_name("Read the bank data"))
+        checked = validate(config_json=config, raw_data=raw.outputs["raw_data"])
+        dataset = checked.set_display_name("Validate the rows").outputs["dataset"]
+        parts = split(config_json=config, dataset=dataset).set_display_name("Split train / test")
+        fit = resources(
+            train(config_json=config, train_set=parts.outputs["train_set"]),
+            cpu="2", memory="2Gi", cpu_limit=2, memory_limit="4Gi",
+        ).set_display_name("Search and train the classifier")  # fmt: skip
+        scored = resources(
+            evaluate(
+                config_json=config,
+                classifier=fit.outputs["classifier"],
+                test_set=parts.outputs["test_set"],
+                dataset=dataset,
+                search_summary=fit.outputs["Output"],
+            ),
+            cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
+        ).set_display_name("Evaluate on the held-out test set")  # fmt: skip
+        if compiled.kubeflow.zenml_url:
+            zenml_registry(
+                register(
+                    config_json=config,
+                    classifier=fit.outputs["classifier"],
+                    train_set=parts.outputs["train_set"],
+                    test_set=parts.outputs["test_set"],
+                    dataset=dataset,
+                    metrics_json=scored.outputs["metrics_json"],
+                    **registration_inputs(compiled.kubeflow, compiled.promote),
+                ),
+                compiled.kubeflow.zenml_url,
+            ).set_display_name("Register the model with ZenML, offer it for staging")
+        return scored.outputs["metrics_json"]
+
+    return bank_training
+
+
+# Registers nothing: what the monitor pipeline nests as its retraining.
+bank_training = training_pipeline(BankTrainingConfig())

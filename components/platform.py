@@ -86,3 +86,29 @@ def alert_webhook(task: dsl.PipelineTask) -> dsl.PipelineTask:
         secret_key_to_env={"webhook_url": WEBHOOK_ENV, "kfp_ui_url": KFP_UI_ENV},
         optional=True,
     )
+
+
+def registration_inputs(registration, promote: bool) -> dict:
+    """The registration task's compiled-in inputs (a `KubeflowRegistration` and whether to offer
+    for staging) and the run's id and name, which KFP fills in per run."""
+    return {"promote": promote, "stack": registration.zenml_stack or "",
+            "ui_url": registration.ui_url or "", "run_id": dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+            "run_name": dsl.PIPELINE_JOB_NAME_PLACEHOLDER}  # fmt: skip
+
+
+def zenml_registry(task: dsl.PipelineTask, url: str) -> dsl.PipelineTask:
+    """Let the task register with the ZenML server at `url`: the URL and the image it runs in its
+    environment, the API key from the Kubernetes Secret (never in the YAML).
+
+    Not cached (each run is a new version) and not retried (a retry would register another).
+    """
+    from model_factory.integrations import kfp_registry
+
+    task.set_caching_options(False)
+    task.set_env_variable(kfp_registry.URL_ENV, url)
+    task.set_env_variable(kfp_registry.IMAGE_ENV, PROJECT_IMAGE)  # `compile --image` replaces it
+    return kubernetes.use_secret_as_env(
+        task,
+        secret_name=kfp_registry.ZENML_SECRET,
+        secret_key_to_env={kfp_registry.SECRET_KEY: kfp_registry.API_KEY_ENV},
+    )

@@ -4,8 +4,10 @@
 refits its stores (`dsl.ParallelFor`, at most `kubeflow.parallelism` at once, fixed when
 compiled); `evaluate` adds up the groups' error sums (`dsl.Collected`), so the metrics are the
 single-process run's, and `merge-models` joins the groups' models into one artifact. Models
-are folders of JSON (model_factory/forecasting/forecaster.py), never pickles. Promotion is not
-here: it is a ZenML operation CI runs.
+are folders of JSON (model_factory/forecasting/forecaster.py), never pickles. With a ZenML
+server in the run config (`kubeflow.zenml_url`), a last task registers the merged model with it
+and offers it for staging (model_factory/integrations/kfp_registry.py); without one, promotion
+is a ZenML operation CI runs.
 
 The validated config travels as a JSON artifact (`run_config`), not as a string parameter as in
 the other pipelines: kfp.local 2.17.0 silently replaces any upstream task's *parameter* output
@@ -17,7 +19,14 @@ both; the artifact keeps the local parity run honest.
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
-from components.platform import component, reads_external_data, resources
+from components.platform import (
+    component,
+    reads_external_data,
+    registration_inputs,
+    resources,
+    zenml_registry,
+)
+from model_factory.forecasting.config import ForecastTrainingConfig
 
 
 @component
@@ -232,12 +241,45 @@ def merge_models(
     )
 
 
-def training_pipeline(kubeflow_parallelism: int) -> BaseComponent:
+@component
+def register(
+    run_config: dsl.Input[dsl.Artifact],
+    store_forecaster: dsl.Input[dsl.Model],
+    holdout_forecasts: dsl.Input[list[dsl.Dataset]],
+    sales: dsl.Input[dsl.Dataset],
+    metrics_json: dsl.Input[dsl.Artifact],
+    promote: bool,
+    stack: str,
+    ui_url: str,
+    run_id: str,
+    run_name: str,
+) -> dict:
+    """The merged forecaster as a new version of store_sales_forecaster, through the staging
+    gate; returns the version's name and the decision."""
+    from model_factory.integrations.kfp_registry import KfpRun, register_forecasting
+
+    paths = {
+        "run_config": run_config.path,
+        "store_forecaster": store_forecaster.path,
+        "holdout_forecasts": [a.path for a in holdout_forecasts],
+        "sales": sales.path,
+    }
+    return register_forecasting(
+        KfpRun(run_id, run_name, ui_url or None), metrics_json.path, metrics_json.metadata,
+        paths, promote=promote, stack=stack or None,
+    )  # fmt: skip
+
+
+def training_pipeline(
+    kubeflow_parallelism: int, compiled: ForecastTrainingConfig | None = None
+) -> BaseComponent:
     """The pipeline, with at most `kubeflow_parallelism` group tasks at once.
 
     KFP needs the bound as a constant, so it is fixed here, when compiling, from the run
-    config's `kubeflow.parallelism`; the other config keys are pipeline inputs.
+    config's `kubeflow.parallelism`; the other config keys are pipeline inputs. With
+    `kubeflow.zenml_url` set in `compiled`, its last task registers the model with that server.
     """
+    settings = compiled or ForecastTrainingConfig()
 
     @dsl.pipeline(
         name="store-forecasting-training",
@@ -275,9 +317,10 @@ def training_pipeline(kubeflow_parallelism: int) -> BaseComponent:
     ) -> dsl.Artifact:
         """Inputs are `parameters.config` of zenml_config/forecast_training.yaml, flattened,
         except `kubeflow.parallelism` (compiled in)."""
-        # First statement: locals() holds exactly the pipeline inputs and the compile-time
-        # `kubeflow_parallelism` (Python counts the closure variable read below as a local).
-        resolved = resolve_config(**locals())
+        # First statement: locals() holds exactly the pipeline inputs, the compile-time
+        # `kubeflow_parallelism` (Python counts the closure variables read below as locals) and
+        # the registration `settings` (not an input of resolve-config).
+        resolved = resolve_config(**{k: v for k, v in locals().items() if k != "settings"})
         config = resolved.set_display_name("Check the run config").outputs["run_config"]
         raw = reads_external_data(ingest(run_config=config).set_display_name("Read the sales data"))
         valid = validate(
@@ -312,9 +355,21 @@ def training_pipeline(kubeflow_parallelism: int) -> BaseComponent:
             ),
             cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
         ).set_display_name("Evaluate the holdout forecasts")  # fmt: skip
-        merge_models(
+        merged = merge_models(
             store_forecasters=dsl.Collected(refit.outputs["store_forecaster"])
         ).set_display_name("Merge the stores' models")
+        if settings.kubeflow.zenml_url:
+            zenml_registry(
+                register(
+                    run_config=config,
+                    store_forecaster=merged.outputs["store_forecaster"],
+                    holdout_forecasts=dsl.Collected(backtest.outputs["holdout_forecasts"]),
+                    sales=sales,
+                    metrics_json=scored.outputs["metrics_json"],
+                    **registration_inputs(settings.kubeflow, settings.promote),
+                ),
+                settings.kubeflow.zenml_url,
+            ).set_display_name("Register the model with ZenML, offer it for staging")
         return scored.outputs["metrics_json"]
 
     return store_forecasting_training

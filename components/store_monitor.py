@@ -9,6 +9,7 @@ from kfp.dsl.base_component import BaseComponent
 from components.monitoring import check_then_retrain
 from components.platform import component
 from components.store_forecasting import training_pipeline
+from model_factory.continuous import ForecastMonitorAndRetrain
 from model_factory.forecasting.monitor import MODEL_NAME
 
 
@@ -64,10 +65,13 @@ def resolve_config(
 CLOSURE = ("training", "kubeflow_parallelism")  # what `monitor_pipeline` sees besides its inputs
 
 
-def monitor_pipeline(kubeflow_parallelism: int) -> BaseComponent:
+def monitor_pipeline(
+    kubeflow_parallelism: int, compiled: ForecastMonitorAndRetrain | None = None
+) -> BaseComponent:
     """The pipeline; the nested training runs at most `kubeflow_parallelism` group tasks at
-    once (a compile-time constant, from forecast_training.yaml's `kubeflow.parallelism`)."""
-    training = training_pipeline(kubeflow_parallelism)
+    once (a compile-time constant, from forecast_training.yaml's `kubeflow.parallelism`), and
+    registers its model when that file names a ZenML server (`kubeflow.zenml_url`)."""
+    training = training_pipeline(kubeflow_parallelism, compiled.retraining if compiled else None)
 
     @dsl.pipeline(
         name="store-forecasting-monitor",

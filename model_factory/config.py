@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
@@ -21,6 +21,19 @@ class StrictModel(BaseModel):
     """Base for every config section: unknown keys and wrong types are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KubeflowRegistration(StrictModel):
+    """Where a native Kubeflow training run registers its model: fixed when the pipeline is
+    compiled (null: it registers nothing, as before). The API key is never here: a task reads it
+    from the Kubernetes Secret `model-factory-zenml` (key `api-key`), or, under `submit --local`,
+    from $ZENML_STORE_API_KEY of the environment it runs in."""
+
+    zenml_url: str | None = Field(None, description="ZenML server URL the run registers with")
+    zenml_stack: str | None = Field(
+        None, description="stack whose artifact store keeps the model (default: the active one)"
+    )
+    ui_url: str | None = Field(None, description="KFP UI base URL, for the run's link")
 
 
 P = TypeVar("P", bound=StrictModel)

@@ -13,14 +13,17 @@ import joblib
 import pandas as pd
 import pytest
 from http_receiver import Receiver
+from zenml.client import Client
 
 from components import PIPELINES
 from model_factory import alerts, splits
 from model_factory.bank import data, evaluate, model, monitor, shift
 from model_factory.bank.config import BankTrainingConfig
+from model_factory.config import KubeflowRegistration
 from model_factory.continuous import save_reference
+from model_factory.integrations import zenml_stages
 from model_factory.paths import config_dir
-from support import kfp_retry_waits, run_kfp_local
+from support import clear_stages, gate_decision, kfp_retry_waits, run_kfp_local
 
 MODEL = "bank_marketing_classifier"
 VERSION = "7"  # the production version's name, as the reference folder records it
@@ -30,6 +33,7 @@ SMALL_SEARCH = {"n_candidates": 2, "cv_folds": 2, "factor": 2, "n_jobs": 1}
 MONITOR_TASKS = {"resolve-config", "check"}  # and the importer, which leaves no folder
 TRAINING_TASKS = {"retraining-window", "resolve-config-2", "ingest", "validate", "split", "train",
                   "evaluate"}  # fmt: skip
+REGISTERS = "register"  # the nested training's last task, with a ZenML server configured
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +101,15 @@ def test_a_fresh_batch_trains_nothing(production, tmp_path, monkeypatch):
 def test_a_shifted_batch_retrains_on_the_reference_plus_the_batch(
     production, tmp_path, monkeypatch
 ):
+    """With this process's ZenML store as the training config's server, the retrained model is
+    registered and offered for staging, as a training run's is."""
     batch = shift.shift(shift.fresh_batch(BATCH, seed=3), seed=3)
-    run_dir, outcome, posted = _monitor(production, batch, tmp_path, monkeypatch)
+    server = KubeflowRegistration(zenml_url=Client().zen_store.url)
+    registering = production.retraining.model_copy(update={"kubeflow": server})
+    clear_stages(MODEL)  # other tests of this process may have staged versions
+    run_dir, outcome, posted = _monitor(
+        production.model_copy(update={"retraining": registering}), batch, tmp_path, monkeypatch
+    )
     assert outcome["drifted"] is True
     assert set(shift.SHIFTED_FEATURES) <= set(outcome["drifted_checks"])
     # The check posted one drift alert naming the reference's version, the checks, the run.
@@ -107,7 +118,7 @@ def test_a_shifted_batch_retrains_on_the_reference_plus_the_batch(
     assert (alert["event"], alert["model"], alert["version"]) == ("drift", MODEL, VERSION)
     assert alert["reason"] == f"{len(drifted)} check(s) drifted: " + ", ".join(drifted)
     assert alert["run"] and alert["run_url"] == f"{KFP_UI}/#/runs/details/{alert['run']}"
-    assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS | TRAINING_TASKS
+    assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS | TRAINING_TASKS | {REGISTERS}
     window = pd.read_csv(run_dir / "retraining-window/window", sep=";")
     parts = [pd.read_parquet(run_dir / "split" / part) for part in ("train_set", "test_set")]
     assert len(window) == sum(map(len, parts)) == ROWS + BATCH
@@ -130,6 +141,20 @@ def test_a_shifted_batch_retrains_on_the_reference_plus_the_batch(
     assert [spec["displayName"] for spec in matrix["annotationSpecs"]] == ["no", "yes"]
     assert sum(sum(row["row"]) for row in matrix["rows"]) == metrics["n_test"]
     assert logged["metrics"]["artifacts"][0]["metadata"] == pytest.approx(metrics)
+
+    registered = json.loads((run_dir / REGISTERS / "executor_output.json").read_text())
+    registered = registered["parameterValues"]["Output"]
+    version = Client().get_model_version(MODEL, registered["model_version"])
+    recorded = version.run_metadata
+    assert recorded["metrics"] == metrics and recorded["trained_by"] == "kubeflow"
+    assert recorded["n_train"] + metrics["n_test"] == ROWS + BATCH
+    assert recorded["kfp_run_name"] == run_dir.name
+    test_set = version.get_artifact("test_set").load()
+    scores = version.get_artifact("classifier").load().predict_proba(test_set[config.features])
+    assert (scores == classifier.predict_proba(parts[1][config.features])).all()
+    (decision,) = zenml_stages.decisions(version)
+    assert decision == registered["promotion"] and decision["stage"] == "staging"
+    assert decision["decision"] == gate_decision(decision)
 
 
 @pytest.mark.slow

@@ -13,14 +13,16 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from http_receiver import Receiver
+from zenml.client import Client
 
 from components import PIPELINES
 from model_factory import alerts
 from model_factory.continuous import save_reference
 from model_factory.forecasting import data, evaluate, forecaster, monitor, shift, train
 from model_factory.forecasting.config import ForecastTrainingConfig
+from model_factory.integrations import zenml_stages
 from model_factory.paths import config_dir
-from support import TINY_FORECAST, run_kfp_local
+from support import TINY_FORECAST, clear_stages, gate_decision, run_kfp_local
 
 VERSION = "3"
 SMALL = {
@@ -86,11 +88,17 @@ def test_the_weeks_after_the_data_train_nothing(production, tmp_path, monkeypatc
 
 @pytest.mark.slow
 def test_shifted_stores_retrain_on_the_sales_plus_the_batch(production, tmp_path, monkeypatch):
+    """With this process's ZenML store as the training config's server, the retrained model is
+    registered and offered for staging, as a training run's is."""
     batch = shift.next_days(production.retraining.synthetic, BATCH_DAYS)
     level, promo, _ = shift.pick_stores(batch["Store"], seed=1, n=1)
-    run_dir, outcome, posted = _monitor(
-        production, shift.shift(batch, level, promo), tmp_path, monkeypatch
-    )
+    training = production.retraining  # promote: off in TINY_FORECAST, on for the registration
+    server = training.kubeflow.model_copy(update={"zenml_url": Client().zen_store.url})
+    retraining = training.model_copy(update={"promote": True, "kubeflow": server})
+    registering = production.model_copy(update={"retraining": retraining})
+    clear_stages(monitor.MODEL_NAME)  # other tests of this process may have staged versions
+    shifted = shift.shift(batch, level, promo)
+    run_dir, outcome, posted = _monitor(registering, shifted, tmp_path, monkeypatch)
     assert outcome["drifted"] is True
     assert f"store {level[0]} level" in outcome["drifted_checks"]
     # One drift alert: the forecaster's version, its drifted checks, the run by its id (no UI).
@@ -101,7 +109,7 @@ def test_shifted_stores_retrain_on_the_sales_plus_the_batch(production, tmp_path
     assert alert["reason"] == f"{len(drifted)} check(s) drifted: " + ", ".join(drifted)
     assert alert["run"] and alert["run_url"] is None
     assert alert["text"].endswith(f"(run: {alert['run']})")
-    assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS | TRAINING_TASKS
+    assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS | TRAINING_TASKS | {"register"}
     window = pd.read_csv(run_dir / "retraining-window/window")
     assert len(window) == len(pd.read_parquet(run_dir / "validate/sales"))
     assert window["Date"].max() == batch["Date"].max()
@@ -112,6 +120,20 @@ def test_shifted_stores_retrain_on_the_sales_plus_the_batch(production, tmp_path
     # Judged on the second half of the batch: the first half is in the backtest's training.
     trained = json.loads((run_dir / "resolve-config-2/run_config").read_text())
     assert trained["holdout_days"] == BATCH_DAYS // 2 < production.retraining.holdout_days
+
+    registered = json.loads((run_dir / "register/executor_output.json").read_text())
+    registered = registered["parameterValues"]["Output"]
+    version = Client().get_model_version(monitor.MODEL_NAME, registered["model_version"])
+    recorded = version.run_metadata
+    assert recorded["metrics"] == json.loads((run_dir / "evaluate/metrics_json").read_text())
+    assert recorded["trained_by"] == "kubeflow" and recorded["kfp_run_name"] == run_dir.name
+    assert recorded["training_cutoff"] == str(merged.cutoff.date())
+    loaded = version.get_model_artifact("store_forecaster").load()
+    assert loaded.to_files() == merged.to_files()
+    (decision,) = zenml_stages.decisions(version)
+    assert decision == registered["promotion"] and decision["stage"] == "staging"
+    naive = {"naive_rmspe": recorded["metrics"]["naive_rmspe"]}
+    assert decision["decision"] == gate_decision(decision, naive)
 
 
 @pytest.mark.slow

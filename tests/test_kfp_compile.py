@@ -77,6 +77,14 @@ UI_METRICS = {
     "bank_scoring": {"score": {"metrics": "system.Metrics"}},
     "forecast_scoring": {"write-forecasts": {"metrics": "system.Metrics"}},
 }  # fmt: skip
+# Training pipelines that register their model when a ZenML server is configured, and the tasks
+# whose artifacts the registration reads.
+REGISTERS = {
+    "bank_training": {"train", "split", "validate", "evaluate"},
+    "forecast_training": {"resolve-config", "merge-models", "for-loop-1", "validate", "evaluate"},
+    "bank_monitor": {"train", "split", "validate", "evaluate"},  # inside its nested retraining
+    "forecast_monitor": {"resolve-config", "merge-models", "for-loop-1", "validate", "evaluate"},
+}
 # Monitor pipelines: the training pipeline each runs, nested, when its check finds drift.
 RETRAINS = {"bank_monitor": "bank_training", "forecast_monitor": "forecast_training"}
 # Pipelines that import the production reference folder (`reference_uri`) as an artifact.
@@ -418,3 +426,55 @@ def test_a_monitor_runs_its_training_pipeline_nested_only_when_its_check_finds_d
             assert value.task_output_parameter.output_parameter_key == key
         else:
             assert value.component_input_parameter == f"pipelinechannel--retraining_{key}", key
+
+
+@pytest.mark.parametrize("name", REGISTERS)
+def test_a_configured_zenml_server_adds_the_registration_task_with_the_key_from_a_secret(
+    compiled, tmp_path, monkeypatch, name
+):
+    """Only with `kubeflow.zenml_url` in the run config: a last task that registers the model,
+    given the URL and the image in its environment and the API key from the Kubernetes Secret
+    (nothing secret in the YAML); the run id and name are KFP's placeholders, filled per run."""
+    from model_factory.integrations import kfp_registry
+
+    monkeypatch.setenv(kfp_registry.API_KEY_ENV, "zenkey-of-the-compiling-shell")
+    plain, _, _ = _parse(compiled[name][0])
+    assert "register" not in dict(_tasks(plain))
+    url = "https://zenml.example.com"
+    config = _config(name)
+    training = config.retraining if name in RETRAINS else config  # monitors: the nested one's
+    registered = training.model_copy(
+        update={"kubeflow": training.kubeflow.model_copy(update={"zenml_url": url})}
+    )
+    registering = config.model_copy(update={"retraining": registered}) if name in RETRAINS else (
+        registered
+    )  # fmt: skip
+    entry = PIPELINES[name]
+    text = compile_pipeline(entry, registering, IMAGE, tmp_path / "b.yaml").read_text()
+    spec, deployment, kubernetes = _parse(text)
+    task = dict(_tasks(spec))["register"]
+    assert set(dict(_tasks(spec))) == set(dict(_tasks(plain))) | {"register"}
+    assert set(spec.root.input_definitions.parameters) == set(
+        plain.root.input_definitions.parameters
+    )  # where to register is compiled in, never an input
+    assert {_producer(v) for v in task.inputs.artifacts.values()} == REGISTERS[name]
+    parameters = task.inputs.parameters
+    assert (
+        parameters["run_id"].runtime_value.constant.string_value == dsl.PIPELINE_JOB_ID_PLACEHOLDER
+    )
+    assert parameters["promote"].runtime_value.constant.bool_value is registered.promote
+    assert not task.caching_options.enable_cache and not task.HasField("retry_policy")
+    container = deployment.executors[_executor(spec, task)].container
+    assert {e.name: e.value for e in container.env} == {
+        kfp_registry.URL_ENV: url,
+        kfp_registry.IMAGE_ENV: IMAGE,
+    }
+    (secret,) = kubernetes[_executor(spec, task)].secret_as_env
+    assert secret.secret_name_parameter.runtime_value.constant.string_value == (
+        kfp_registry.ZENML_SECRET
+    )
+    assert [(m.secret_key, m.env_var) for m in secret.key_to_env] == [
+        (kfp_registry.SECRET_KEY, kfp_registry.API_KEY_ENV)
+    ]
+    assert not CREDENTIALS.search(text.lower()) and "zenkey" not in text
+    assert set(kubernetes) == {_executor(spec, task)}  # no other task sees the key

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 from fake_kfp_server import FakeKfp, Server
+from kfp import dsl
 
 from model_factory import kubeflow_monitors
 from model_factory.cron import to_kfp
@@ -356,6 +357,12 @@ def test_cli_schedule_makes_a_recurring_run(build_dir, fake):
         (["--host", "localhost:8080"], "give the KFP URL with its scheme"),
         (["--host", "http://x", "--schedule", "0 6 * *"], "expected 5 fields"),
         (["--host", "http://x", "--dir", "/nonexistent"], "run `model-factory compile` first"),
+        ([], "--host is required (the KFP URL), or --local to run here"),
+        (["--host", "http://x", "--pipeline-root", "/tmp/r"], "--pipeline-root goes with --local"),
+        (["--local", "--host", "http://x"], "--local runs the package here: drop --host"),
+        (["--local", "--schedule", "0 6 * * *"], "--local runs the package here: drop --schedule"),
+        (["--local", "--scheduled"], "--local runs the package here: drop --scheduled"),
+        (["--local", "--dir", "/nonexistent"], "run `model-factory compile` first"),
     ],
 )
 def test_cli_bad_options_exit_2_before_any_request(build_dir, args, message):
@@ -713,3 +720,54 @@ def test_update_recurring_on_multi_user_kubeflow_moves_only_the_namespace_s_runs
     assert ours.recurring_run_id not in fake.recurring_runs
     [listed] = {r.query.get("namespace") for r in fake.calls("GET", "/apis/v2beta1/recurringruns")}
     assert listed == "team-a"
+
+
+# --- submit --local: the package under kfp.local -----------------------------------------------
+
+
+@dsl.component(base_image="python:3.11", install_kfp_package=False)
+def _halve(number: int, halved: dsl.Output[dsl.Artifact]) -> None:
+    if number % 2:
+        raise ValueError(f"{number} is odd")
+    with open(halved.path, "w") as out:
+        out.write(str(number // 2))
+
+
+@dsl.pipeline(name="halving")
+def _halving(number: int) -> dsl.Artifact:
+    return _halve(number=number).outputs["halved"]
+
+
+def test_cli_local_runs_the_compiled_package_here_and_a_failed_run_exits_1(tmp_path):
+    """Two one-task packages (even and odd default): where the artifacts are, the state, and
+    the real print() afterwards (kfp.local swaps it while tasks run)."""
+    import builtins
+
+    from kfp import compiler
+
+    real_print = builtins.print
+    for name, number in (("even", 42), ("odd", 7)):
+        compiler.Compiler().compile(
+            _halving, str(tmp_path / f"{name}.yaml"), pipeline_parameters={"number": number}
+        )
+    root = tmp_path / "root"
+    code, out, err = run_main(
+        "submit", "even", "--local", "--dir", str(tmp_path), "--pipeline-root", str(root)
+    )
+    assert code == 0, err
+    (run_dir,) = root.iterdir()
+    assert (run_dir / "halve/halved").read_text() == "21"
+    assert out.splitlines()[-3:] == [
+        f"output Output: {run_dir / 'halve/halved'}",
+        f"artifacts: {run_dir}",
+        "even: local run SUCCEEDED",
+    ]
+    assert builtins.print is real_print
+
+    code, out, err = run_main(
+        "submit", "odd", "--local", "--dir", str(tmp_path), "--pipeline-root", str(root)
+    )
+    (failed,) = set(root.iterdir()) - {run_dir}
+    assert code == 1 and out.splitlines()[-1] == f"artifacts: {failed}"
+    assert err.splitlines()[-1].startswith("odd: local run FAILED: ")
+    assert builtins.print is real_print

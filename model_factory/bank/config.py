@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from model_factory.bank.use_case import USE_CASE
-from model_factory.config import StrictModel
+from model_factory.config import KubeflowRegistration, StrictModel
 from model_factory.validation import AUTO_SEPARATOR, ValueRange
 
 # `duration` is left out: it is known only after the call, so it leaks the outcome.
@@ -61,6 +61,7 @@ class BankTrainingConfig(StrictModel):
     sampler: Literal["smote", "none"] = "smote"
     search: SearchConfig = SearchConfig()
     promote: bool = Field(True, description="offer the new version for staging (promotion.yaml)")
+    kubeflow: KubeflowRegistration = KubeflowRegistration()  # the native KFP pipeline only
     value_ranges: dict[str, ValueRange] = Field(
         default_factory=lambda: dict(RANGES),
         description="plausible values (min, max) per numeric feature (the UCI columns have "

@@ -48,7 +48,9 @@ def warn_unpullable(package: Path) -> None:
 @app.command("submit")
 def submit_pipeline(
     pipeline: str = typer.Argument(..., help="Compiled pipeline: <dir>/<pipeline>.yaml's stem"),
-    host: str = typer.Option(..., "--host", help="KFP URL, e.g. http://localhost:8080"),
+    host: str | None = typer.Option(
+        None, "--host", help="KFP URL, e.g. http://localhost:8080 (required unless --local)"
+    ),
     namespace: str | None = typer.Option(
         None, "--namespace", help="Your profile namespace on multi-user Kubeflow (not standalone)"
     ),
@@ -81,6 +83,14 @@ def submit_pipeline(
         metavar="D1 D2",
         help="One run per date from D1 to D2 (YYYY-MM-DD), each with its run_date set",
     ),
+    local: bool = typer.Option(
+        False, "--local", help="Run the package here under kfp.local instead (nothing uploaded)"
+    ),
+    pipeline_root: Path | None = typer.Option(
+        None,
+        "--pipeline-root",
+        help="With --local: folder for the run's artifacts (default: <outputs>/kfp_local)",
+    ),
 ) -> None:
     """Upload a compiled pipeline as a new KFP pipeline version, then run or schedule it.
 
@@ -89,12 +99,31 @@ def submit_pipeline(
     date once for each past date (taxi_detection); --update-recurring starts no run but replaces
     every recurring run of the pipeline on another version with one on this version (same
     schedule, experiment and inputs) and deletes the old one.
+    --local runs the package on this machine with its compiled input defaults, each task a
+    subprocess of this Python environment (kfp.local), to try it before uploading: it prints
+    where the artifacts are and the run's state, and exits 1 if the run fails. A task that
+    reads a Kubernetes Secret gets the variable from this environment instead, if set.
     Auth: $KF_PIPELINES_TOKEN, else the service-account token file $KF_PIPELINES_SA_TOKEN_PATH
     (default /var/run/secrets/kubeflow/pipelines/token if present), else none (standalone KFP).
     """
     from model_factory import cron, kubeflow_monitors
     from model_factory.integrations import kfp_submit
 
+    if local:
+        given = {"--host": host, "--namespace": namespace, "--experiment": experiment,
+                 "--schedule": schedule, "--scheduled": scheduled, "--version-name": version_name,
+                 "--upload-only": upload_only, "--update-recurring": update_recurring,
+                 "--backfill": backfill}  # fmt: skip
+        clash = next((name for name, value in given.items() if value), None)
+        if clash is not None:
+            raise InputError(f"--local runs the package here: drop {clash}")
+        run_locally(kfp_submit.package_path(directory, pipeline), pipeline_root)
+        return
+    if pipeline_root is not None:
+        raise InputError("--pipeline-root goes with --local (compile one in: `compile "
+                         "--pipeline-root`)")  # fmt: skip
+    if host is None:
+        raise InputError("--host is required (the KFP URL), or --local to run here")
     if scheduled and schedule is not None:
         raise InputError("--scheduled uses the configured cron: drop --schedule or --scheduled")
     if upload_only and (schedule is not None or scheduled):
@@ -156,6 +185,24 @@ def submit_pipeline(
     else:
         print(f"recurring run {done.recurring_run_id} ({kfp_cron}) in experiment "
               f"{experiment or pipeline}: {done.url}")  # fmt: skip
+
+
+def run_locally(package: Path, pipeline_root: Path | None) -> None:
+    """`submit --local`: run the package under kfp.local; exit 1 if the run fails."""
+    from model_factory.integrations import kfp_local
+    from model_factory.paths import home
+
+    root = (pipeline_root or home() / "kfp_local").resolve()
+    done = kfp_local.run_package(package, root)
+    # Written, not print()ed: kfp.local swaps print() while tasks run (see kfp_local).
+    write = sys.stdout.write
+    for name, value in done.outputs.items():
+        write(f"output {name}: {value}\n")
+    write(f"artifacts: {done.run_dir or root}\n")
+    if not done.succeeded:
+        sys.stderr.write(f"{package.stem}: local run FAILED: {done.error}\n")
+        sys.exit(1)  # not typer.Exit: without standalone mode click returns its code
+    write(f"{package.stem}: local run SUCCEEDED\n")
 
 
 @stack_app.command("register")

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from model_factory.config import DbUrl, StrictModel
+from model_factory.config import DbUrl, KubeflowRegistration, StrictModel
 from model_factory.forecasting import holiday_calendar
 from model_factory.validation import ValueRange
 
@@ -68,8 +68,9 @@ SALES_RANGES: dict[Measure, ValueRange] = {
 }
 
 
-class KubeflowConfig(StrictModel):
-    """How the Kubeflow pipeline fans out over stores (the ZenML run uses `n_jobs` instead).
+class KubeflowConfig(KubeflowRegistration):
+    """How the Kubeflow pipeline fans out over stores (the ZenML run uses `n_jobs` instead), and
+    where it registers its model (`KubeflowRegistration`).
 
     `parallelism` is fixed when the pipeline is compiled (KFP needs a constant); `store_groups`
     is a pipeline input. Grouping never changes results, only how the work is spread.

@@ -18,6 +18,7 @@ from kfp.dsl.base_component import BaseComponent
 from model_factory.config import StrictModel, load_run_config
 from model_factory.errors import InputError
 from model_factory.flat_config import flatten
+from model_factory.integrations.kfp_registry import IMAGE_ENV
 
 # Object stores the KFP launcher writes to (gs: GCS, s3: S3 or S3-compatible, minio: KFP's own).
 PIPELINE_ROOT_SCHEMES = ("gs://", "s3://", "minio://")
@@ -134,12 +135,17 @@ def _stable_header(path: Path) -> None:
 
 def _with_image(component: BaseComponent, image: str) -> BaseComponent:
     """A copy of the compiled pipeline whose every container task runs `image` (an importer
-    runs no container: the KFP backend imports its artifact)."""
+    runs no container: the KFP backend imports its artifact), and is told so where it asks
+    ($MODEL_FACTORY_IMAGE: the registration task records it)."""
     component = copy.deepcopy(component)
     executors = component.pipeline_spec.deployment_spec["executors"]
     for executor in executors.values():
         if "container" in executor:
             executor["container"]["image"] = image
+            container = executor["container"]  # a protobuf Struct: no .get
+            for variable in container["env"] if "env" in container else []:  # noqa: SIM401
+                if variable["name"] == IMAGE_ENV:
+                    variable["value"] = image
     return component
 
 

@@ -38,7 +38,9 @@ from model_factory.history import VersionRecord, events
 from model_factory.integrations.zenml_alerts import notify_decision
 from model_factory.integrations.zenml_lookup import find_model, stage_version, tag_names
 from model_factory.integrations.zenml_runs import fail_orphaned_runs
+from model_factory.paths import config_dir
 from model_factory.promotion import (
+    POLICY_FILE,
     Decision,
     DecisionRecord,
     PromotionPolicy,
@@ -46,6 +48,7 @@ from model_factory.promotion import (
     decide,
     metric_value,
     now,
+    policy_for,
 )
 
 DECISIONS = "decisions"
@@ -142,6 +145,18 @@ def promote(
         return _record(
             model, candidate, "promote", stage, policy, decision, incumbent, mode, archived
         )
+
+
+def offer_for_staging(model_name: str, use_case: str, version: str, enabled: bool) -> dict:
+    """The last act of every training run, ZenML's or Kubeflow's: tag the model with the use
+    case that trained it (later commands find its rescorer and default policy by the tag), then
+    put `version` through the staging gate unless promotion is off. Returns the decision."""
+    owner = use_cases.by_name(use_case)
+    Client().update_model(model_name, add_tags=[use_cases.tag(owner)])
+    if not enabled:
+        return {"decision": "skipped", "reason": "promotion is off in the run config"}
+    policy = policy_for(model_name, config_dir() / POLICY_FILE, fallback=owner.model_name)
+    return promote(model_name, "staging", policy, version=version).model_dump(mode="json")
 
 
 def _judge(

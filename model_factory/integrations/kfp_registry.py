@@ -1,0 +1,190 @@
+"""A native Kubeflow training run joins the Model Control Plane: the last task of the pipeline
+registers its model as a new version of the use case's ZenML Model, with what a ZenML training
+run records (metrics, config, data fingerprint, git commit, holdout, contract) plus where it
+came from (image, KFP run id and link), and artifacts ZenML can load (the fitted model and the
+split's rows, which fair comparisons rescore or refit on). Then the version goes through the
+same staging gate as a ZenML run's (`zenml_stages.offer_for_staging`).
+
+The server comes from the compiled pipeline (`kubeflow.zenml_url` of the run config): the task
+gets it as $ZENML_STORE_URL, and the API key as $ZENML_STORE_API_KEY from the Kubernetes Secret
+`ZENML_SECRET` (key `api-key`). Under `submit --local` no Secret exists: the task inherits the
+key from the environment `submit` runs in, if set (a SQL store URL needs none).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+ZENML_SECRET = "model-factory-zenml"
+SECRET_KEY = "api-key"
+API_KEY_ENV = "ZENML_STORE_API_KEY"
+URL_ENV = "ZENML_STORE_URL"
+# The image the task runs, set when compiling (kfp_compile._with_image). This module imports
+# neither kfp nor zenml at the top: the compiler reads these names, the task runs the functions.
+IMAGE_ENV = "MODEL_FACTORY_IMAGE"
+
+
+@dataclass(frozen=True)
+class KfpRun:
+    """The run that trained the model, as KFP names it to its tasks."""
+
+    run_id: str  # dsl.PIPELINE_JOB_ID_PLACEHOLDER
+    run_name: str  # dsl.PIPELINE_JOB_NAME_PLACEHOLDER
+    ui_url: str | None  # the KFP UI's base URL, if configured
+
+    def metadata(self, image: str | None) -> dict[str, Any]:
+        """What the version records about the run; the link and image only when known (ZenML
+        metadata has no null)."""
+        url = f"{self.ui_url.rstrip('/')}/#/runs/details/{self.run_id}" if self.ui_url else None
+        known = {"kfp_run_id": self.run_id, "kfp_run_name": self.run_name, "kfp_run_url": url,
+                 "image": image, "trained_by": "kubeflow"}  # fmt: skip
+        return {key: value for key, value in known.items() if value is not None}
+
+
+def register(
+    use_case: str,
+    run: KfpRun,
+    metadata: dict[str, Any],
+    artifacts: dict[str, tuple[Any, type]],
+    *,
+    promote: bool,
+    stack: str | None = None,
+) -> dict[str, Any]:
+    """A new version of `use_case`'s model with `metadata` (must hold `metrics`) and `artifacts`
+    (name -> (value, ZenML materializer), named: outside a step ZenML's own registry falls back
+    to pickles); returns its name and the gate's decision."""
+    import os
+
+    from zenml import Model, link_artifact_to_model, log_metadata, save_artifact
+    from zenml.client import Client
+
+    from model_factory import use_cases
+    from model_factory.integrations import zenml_stages
+    from model_factory.integrations.zenml_lookup import find_model
+
+    client = Client()
+    if stack is not None:
+        client.activate_stack(stack)  # its artifact store: where every reader can load from
+    name = use_cases.by_name(use_case).model_name
+    model = find_model(name) or client.create_model(name=name)
+    version = client.create_model_version(model.id, description=f"Kubeflow run {run.run_id}")
+    target = Model(name=name, version=version.name)
+    for artifact, (value, materializer) in artifacts.items():
+        saved = save_artifact(value, name=artifact, materializer=materializer)
+        link_artifact_to_model(saved, model=target)
+    # Metadata once the artifacts are linked: until a version has `metrics`, the gate and the
+    # listings skip it as unfinished (zenml_stages.failed).
+    log_metadata(
+        metadata={**metadata, **run.metadata(os.environ.get(IMAGE_ENV))},
+        model_version_id=version.id,
+    )
+    decision = zenml_stages.offer_for_staging(name, use_case, version.name, promote)
+    return {"model_version": version.name, "promotion": decision}
+
+
+# What `components.bank_marketing.evaluate` records on its metrics JSON and a ZenML run records
+# on its version too (KFP stores numbers as floats: `n_train` is made an int again).
+BANK_RECORDED = ("data_fingerprint", "git_commit", "search", "missing_values", "contract")
+
+
+def register_bank(
+    run: KfpRun,
+    config_json: str,
+    metrics_path: str,
+    recorded: dict[str, Any],
+    paths: dict[str, str],
+    *,
+    promote: bool,
+    stack: str | None = None,
+) -> dict[str, Any]:
+    """The bank training run's classifier (`paths`: classifier, train_set, test_set and the
+    validated dataset as the pipeline wrote them) as a version of bank_marketing_classifier,
+    with the reference profile the monitors and `export-reference` read."""
+    import json
+    from pathlib import Path
+
+    import joblib
+    import pandas as pd
+    from zenml.integrations.sklearn.materializers.sklearn_materializer import (
+        SklearnMaterializer,
+    )
+    from zenml.materializers.pandas_materializer import PandasMaterializer
+    from zenml.materializers.pydantic_materializer import PydanticMaterializer
+
+    from model_factory.bank import comparison, monitor
+    from model_factory.bank.config import BankTrainingConfig
+    from model_factory.bank.use_case import USE_CASE
+
+    config = BankTrainingConfig.model_validate_json(config_json)
+    metadata = {
+        "metrics": json.loads(Path(metrics_path).read_text()),
+        "config": config.model_dump(mode="json"),
+        "holdout": comparison.holdout(config),
+        "n_train": int(recorded["n_train"]),
+        **{key: recorded[key] for key in BANK_RECORDED},
+    }
+    classifier, test_set = joblib.load(paths["classifier"]), pd.read_parquet(paths["test_set"])
+    dataset = pd.read_parquet(paths["dataset"])
+    profile = monitor.build_profile(dataset, test_set, classifier, config, metadata["metrics"])
+    artifacts = {
+        USE_CASE.model_artifact: (classifier, SklearnMaterializer),
+        "train_set": (pd.read_parquet(paths["train_set"]), PandasMaterializer),
+        "test_set": (test_set, PandasMaterializer),
+        "reference_profile": (profile, PydanticMaterializer),
+    }
+    return register(USE_CASE.name, run, metadata, artifacts, promote=promote, stack=stack)
+
+
+# What `components.store_forecasting.evaluate` records on its metrics JSON besides the window's
+# dates, as a ZenML run records them on its version.
+FORECAST_RECORDED = ("data_fingerprint", "git_commit", "candidates")
+
+
+def register_forecasting(
+    run: KfpRun,
+    metrics_path: str,
+    recorded: dict[str, Any],
+    paths: dict[str, Any],
+    *,
+    promote: bool,
+    stack: str | None = None,
+) -> dict[str, Any]:
+    """The forecasting run's merged forecaster (`paths`: run_config, store_forecaster, the
+    groups' holdout_forecasts and sales, as the pipeline wrote them) as a version of
+    store_sales_forecaster, with the reference profile the monitors and `export-reference`
+    read."""
+    import json
+    from pathlib import Path
+
+    import pandas as pd
+    from zenml.materializers.pandas_materializer import PandasMaterializer
+    from zenml.materializers.pydantic_materializer import PydanticMaterializer
+
+    from model_factory.forecasting import comparison, data, forecaster, monitor, train
+    from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.forecasting.use_case import USE_CASE
+    from model_factory.integrations.forecast_materializer import StoreForecasterMaterializer
+
+    config = ForecastTrainingConfig.model_validate_json(Path(paths["run_config"]).read_text())
+    sales = pd.read_parquet(paths["sales"])
+    window = data.windows(sales, config)
+    cutoffs = train.cutoffs(window, config)
+    metadata = {
+        "metrics": json.loads(Path(metrics_path).read_text()),
+        "config": config.model_dump(mode="json"),
+        "holdout": comparison.holdout(window, cutoffs["training_cutoff"]),
+        **window.as_metadata(),
+        **cutoffs,
+        **{key: recorded[key] for key in FORECAST_RECORDED},
+    }
+    holdout = pd.concat([pd.read_parquet(p) for p in paths["holdout_forecasts"]], ignore_index=True)
+    model = forecaster.load(Path(paths["store_forecaster"]))
+    artifacts = {
+        USE_CASE.model_artifact: (model, StoreForecasterMaterializer),
+        "holdout_forecasts": (holdout, PandasMaterializer),
+        "sales": (sales, PandasMaterializer),
+        "reference_profile": (
+            monitor.build_profile(holdout, metadata["metrics"]),
+            PydanticMaterializer,
+        ),
+    }
+    return register(USE_CASE.name, run, metadata, artifacts, promote=promote, stack=stack)
