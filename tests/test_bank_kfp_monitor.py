@@ -112,8 +112,11 @@ def test_a_shifted_batch_retrains_on_the_reference_plus_the_batch(
     )
     assert outcome["drifted"] is True
     assert set(shift.SHIFTED_FEATURES) <= set(outcome["drifted_checks"])
-    # The check posted one drift alert naming the reference's version, the checks, the run.
-    (alert,) = posted
+    # The check posted one drift alert naming the reference's version, the checks, the run,
+    # then the registered retrained version's staging decision (promoted or rejected).
+    (alert,) = [a for a in posted if a["event"] == "drift"]
+    (decision,) = [a for a in posted if a["event"] != "drift"]
+    assert decision["event"] in {"promoted", "rejected"} and decision["model"] == MODEL
     drifted = outcome["drifted_checks"]
     assert (alert["event"], alert["model"], alert["version"]) == ("drift", MODEL, VERSION)
     assert alert["reason"] == f"{len(drifted)} check(s) drifted: " + ", ".join(drifted)

@@ -101,8 +101,11 @@ def test_shifted_stores_retrain_on_the_sales_plus_the_batch(production, tmp_path
     run_dir, outcome, posted = _monitor(registering, shifted, tmp_path, monkeypatch)
     assert outcome["drifted"] is True
     assert f"store {level[0]} level" in outcome["drifted_checks"]
-    # One drift alert: the forecaster's version, its drifted checks, the run by its id (no UI).
-    (alert,) = posted
+    # One drift alert: the forecaster's version, its drifted checks, the run by its id (no UI),
+    # then the registered retrained version's staging decision (promoted or rejected).
+    (alert,) = [a for a in posted if a["event"] == "drift"]
+    (decision,) = [a for a in posted if a["event"] != "drift"]
+    assert decision["event"] in {"promoted", "rejected"} and decision["model"] == monitor.MODEL_NAME
     drifted = outcome["drifted_checks"]
     assert (alert["event"], alert["version"]) == ("drift", VERSION)
     assert alert["model"] == monitor.MODEL_NAME
