@@ -182,7 +182,7 @@ def register(
     returns the version's name and the decision."""
     from model_factory.integrations.kfp_registry import KfpRun, register_bank
 
-    paths = {"classifier": classifier.path, "train_set": train_set.path,
+    paths = {"model": classifier.path, "train_set": train_set.path,
              "test_set": test_set.path, "dataset": dataset.path}  # fmt: skip
     return register_bank(
         KfpRun(run_id, run_name, ui_url or None), config_json, metrics_json.path,

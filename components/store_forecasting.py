@@ -260,7 +260,7 @@ def register(
 
     paths = {
         "run_config": run_config.path,
-        "store_forecaster": store_forecaster.path,
+        "model": store_forecaster.path,
         "holdout_forecasts": [a.path for a in holdout_forecasts],
         "sales": sales.path,
     }

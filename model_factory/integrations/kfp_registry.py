@@ -96,7 +96,7 @@ def register_bank(
     promote: bool,
     stack: str | None = None,
 ) -> dict[str, Any]:
-    """The bank training run's classifier (`paths`: classifier, train_set, test_set and the
+    """The bank training run's classifier (`paths`: model, train_set, test_set and the
     validated dataset as the pipeline wrote them) as a version of bank_marketing_classifier,
     with the reference profile the monitors and `export-reference` read."""
     import json
@@ -122,7 +122,7 @@ def register_bank(
         "n_train": int(recorded["n_train"]),
         **{key: recorded[key] for key in BANK_RECORDED},
     }
-    classifier, test_set = joblib.load(paths["classifier"]), pd.read_parquet(paths["test_set"])
+    classifier, test_set = joblib.load(paths["model"]), pd.read_parquet(paths["test_set"])
     dataset = pd.read_parquet(paths["dataset"])
     profile = monitor.build_profile(dataset, test_set, classifier, config, metadata["metrics"])
     artifacts = {
@@ -148,7 +148,7 @@ def register_forecasting(
     promote: bool,
     stack: str | None = None,
 ) -> dict[str, Any]:
-    """The forecasting run's merged forecaster (`paths`: run_config, store_forecaster, the
+    """The forecasting run's merged forecaster (`paths`: run_config, model, the
     groups' holdout_forecasts and sales, as the pipeline wrote them) as a version of
     store_sales_forecaster, with the reference profile the monitors and `export-reference`
     read."""
@@ -177,7 +177,7 @@ def register_forecasting(
         **{key: recorded[key] for key in FORECAST_RECORDED},
     }
     holdout = pd.concat([pd.read_parquet(p) for p in paths["holdout_forecasts"]], ignore_index=True)
-    model = forecaster.load(Path(paths["store_forecaster"]))
+    model = forecaster.load(Path(paths["model"]))
     artifacts = {
         USE_CASE.model_artifact: (model, StoreForecasterMaterializer),
         "holdout_forecasts": (holdout, PandasMaterializer),
