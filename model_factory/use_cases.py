@@ -33,7 +33,7 @@ def by_model(model_name: str, tags: Iterable[str] = ()) -> UseCase:
     for tag in tags:
         if tag.startswith(TAG_PREFIX):
             return by_name(tag.removeprefix(TAG_PREFIX))
-    known = ", ".join(u.model_name for u in _ALL)
+    known = ", ".join(model_names())
     raise InputError(
         f"{model_name}: no use case registers this model (one of {known}) and it has no "
         f"{TAG_PREFIX}<name> tag"
@@ -47,3 +47,8 @@ def tag(use_case: UseCase) -> str:
 
 def names() -> list[str]:
     return [use_case.name for use_case in _ALL]
+
+
+def model_names() -> list[str]:
+    """The use cases' own model names (a run config may register others under its own)."""
+    return [use_case.model_name for use_case in _ALL]

@@ -265,7 +265,7 @@ def _forecast(before, candidate, cutoff, rows, config) -> np.ndarray:
         return np.empty(0)
     days = rows[CALENDAR_COLUMNS]
     if candidate in VARIANTS:  # used once: no round trip through Prophet's JSON
-        model = fit_prophet(before[before["Date"] <= cutoff], candidate, config)
+        model = fit_prophet(before, candidate, config)  # `before` ends at `cutoff`
         return predict_prophet(model, candidate, days)[scored]
     return fit_part(before, candidate, cutoff, config).predict(days)[scored]
 

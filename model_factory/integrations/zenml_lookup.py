@@ -21,7 +21,7 @@ def find_model(name: str) -> ModelResponse | None:
 def use_case_of(model_name: str) -> UseCase:
     """The use case a registered model belongs to: by its name, else by its `use-case:` tag."""
     found = find_model(model_name)
-    if found is None and model_name not in {u.model_name for u in use_cases.all()}:
+    if found is None and model_name not in use_cases.model_names():
         raise InputError(f"unknown model {model_name!r} (see `model-factory models`)")
     return use_cases.by_model(model_name, tag_names(found) if found else ())
 

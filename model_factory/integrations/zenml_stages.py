@@ -260,7 +260,7 @@ def rollback(model_name: str, policy: PromotionPolicy) -> DecisionRecord:
 def catalog(model_name: str | None = None) -> list[dict[str, Any]]:
     """One row per version (of one model or all): stage, metrics, created, last decision. A use
     case's own model before its first training has none (an unknown name is bad input)."""
-    if model_name in {u.model_name for u in use_cases.all()} and find_model(model_name) is None:
+    if model_name in use_cases.model_names() and find_model(model_name) is None:
         return []
     models = [get_model(model_name)] if model_name else [get_model(n) for n in model_names()]
     rows = []
