@@ -10,7 +10,7 @@
 # The official image, pinned by the digest of its multi-architecture index so that a rebuild gets
 # the same OS and Python. To update: pick the new tag, then
 #   docker buildx imagetools inspect python:<tag>     (the "Digest:" line)
-# and replace tag and digest here (keep tests/test_image.py's pattern in step).
+# and replace tag and digest here (keep tests/infra/test_image.py's pattern in step).
 ARG BASE_IMAGE=python:3.11.14-slim-bookworm@sha256:65a93d69fa75478d554f4ad27c85c1e69fa184956261b4301ebaf6dbb0a3543d
 
 FROM ${BASE_IMAGE} AS base

@@ -39,7 +39,7 @@ demo: env .zen  ## run every pipeline on bundled/synthetic data, print metrics a
 	$(RUN) model-factory demo
 
 # --dist loadscope keeps a module on one worker, so a module-scoped fixture (a trained model)
-# is built once, not once per worker; tests/timing_plugin.py balances the two workers by the
+# is built once, not once per worker; tests/helpers/timing_plugin.py balances the two workers by the
 # test durations in tests/durations.json and lists any test over 60 s at the end.
 test: env $(CHECKOV) browser  ## the whole suite, slow tests included (what CI runs)
 	$(RUN) pytest -n 2 --dist loadscope --durations=15
@@ -75,7 +75,7 @@ image:  ## (~3 min, then cached layers) build the images with buildah: localhost
 	BASE_IMAGE=$(BASE_IMAGE) infra/image/build.sh $(TARGETS)
 
 image-check: image env  ## run the CLI, a compiled KFP task, a taxi detection and the service inside the built images
-	MODEL_FACTORY_IMAGE_CHECK=1 $(RUN) pytest -m image -p no:cacheprovider -rA tests/test_image_run.py
+	MODEL_FACTORY_IMAGE_CHECK=1 $(RUN) pytest -m image -p no:cacheprovider -rA tests/infra/test_image_run.py
 
 format: env
 	$(RUN) ruff check --fix .

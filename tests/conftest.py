@@ -191,7 +191,7 @@ def postgres_url(postgres_server: str) -> str:
 
 @pytest.fixture(scope="session")
 def zenml_server(tmp_path_factory):
-    """ZenML's own server on 127.0.0.1 (tests/zenml_server.py): its URL, a service account's
+    """ZenML's own server on 127.0.0.1 (tests/helpers/zenml_server.py): its URL, a service account's
     API key and an admin token for checking what it holds; stopped at the end."""
     import zenml_server as server_module
 

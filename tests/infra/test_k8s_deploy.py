@@ -1,7 +1,7 @@
 """`model-factory deploy forecast-service` against a fake API server over real HTTP (kmock).
 
 The deploy code is the real one, with the `kubernetes` client; only the cluster is emulated
-(tests/kube_emulator.py): objects are stored and read back, and the Deployment controller is
+(tests/helpers/kube_emulator.py): objects are stored and read back, and the Deployment controller is
 played by PATCHing `status`, so both a finished and an unfinished rollout can be shown.
 """
 

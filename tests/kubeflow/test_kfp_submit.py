@@ -1,7 +1,7 @@
 """`model-factory submit` against a fake KFP API server speaking real HTTP on 127.0.0.1.
 
-The fake (tests/fake_kfp_server.py) checks every body against the `kfp_server_api` models and
-parses uploaded packages into the pipeline protos, so these tests see the requests kfp.Client
+The fake (tests/helpers/fake_kfp_server.py) checks every body against the `kfp_server_api` models
+and parses uploaded packages into the pipeline protos, so these tests see the requests kfp.Client
 really sends: the package the compiler wrote, uploaded as a version of its pipeline, then a run or
 a recurring run of exactly that version.
 """

@@ -86,3 +86,22 @@ def test_the_shared_core_reaches_use_cases_only_through_the_registry():
         if path.name not in {"use_cases.py", "continuous.py"} and _use_cases_imported(path)
     }
     assert offenders == {}
+
+
+TEST_KINDS = {"unit", "pipelines", "kubeflow", "serving", "infra", "project"}
+
+
+def test_tests_sit_in_a_folder_of_their_kind_and_import_only_helpers():
+    tests = PROJECT_ROOT / "tests"
+    modules = sorted(tests.rglob("test_*.py"))
+    assert len(modules) > 60  # the walk found the suite
+    misplaced = [str(m.relative_to(tests)) for m in modules if m.parent.name not in TEST_KINDS]
+    helpers = {path.stem for path in (tests / "helpers").glob("*.py")}
+    test_names = {m.stem for m in modules}
+    importing_tests = {
+        str(m.relative_to(tests)): sorted(_imported_roots(m) & test_names)
+        for m in modules
+        if _imported_roots(m) & test_names
+    }
+    assert misplaced == [] and importing_tests == {}
+    assert not helpers & test_names

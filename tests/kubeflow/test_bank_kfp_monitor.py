@@ -41,8 +41,8 @@ def production(tmp_path_factory):
     """(the pipeline's config with the reference and the small training, the version name).
 
     The reference is what `model-factory export-reference` writes from a production version
-    (tests/test_continuous_training.py exports a real one), made here by the core functions the
-    training pipeline's steps call: seconds instead of a ZenML run.
+    (tests/pipelines/test_continuous_training.py exports a real one), made here by the core
+    functions the training pipeline's steps call: seconds instead of a ZenML run.
     """
     folder = tmp_path_factory.mktemp("bank-production")
     sample = folder / "reference.csv"

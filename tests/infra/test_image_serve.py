@@ -1,7 +1,7 @@
 """The forecast service's image (root Dockerfile, target `serve`), checked without a Docker engine.
 
-hadolint covers the whole Dockerfile (tests/test_image.py). Here: the serve stage agrees with the
-Kubernetes manifests (user, port, health path), it installs the project's dependencies without
+hadolint covers the whole Dockerfile (tests/infra/test_image.py). Here: the serve stage agrees with
+the Kubernetes manifests (user, port, health path), it installs the project's dependencies without
 the `pipelines` group, and none of them pulls in what only pipelines need (read from uv.lock); its
 `uv sync` line, replayed into a fresh virtualenv, gives an environment that imports the service
 and forecasts from a saved model.

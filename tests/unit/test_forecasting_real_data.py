@@ -14,7 +14,7 @@ import pytest
 from model_factory.forecasting import data, evaluate, train
 from model_factory.forecasting.config import ForecastTrainingConfig
 
-BIRTHS = Path(__file__).parent / "data" / "us_births_2011_2014.csv"
+BIRTHS = Path(__file__).parents[1] / "data" / "us_births_2011_2014.csv"
 CONFIG = ForecastTrainingConfig(data_path=str(BIRTHS), holiday_country="US", n_jobs=1)
 
 

@@ -1,6 +1,6 @@
-"""The worker balancing of tests/timing_plugin.py: modules estimated from their selected tests'
-measured seconds, the measured ones packed longest first into the lightest worker's unit, short
-and unmeasured ones left to the shared queue."""
+"""The worker balancing of tests/helpers/timing_plugin.py: modules estimated from their selected
+tests' measured seconds, the measured ones packed longest first into the lightest worker's unit,
+short and unmeasured ones left to the shared queue."""
 
 from timing_plugin import SECONDS_PER_UNKNOWN_TEST, estimate, pack
 
@@ -74,7 +74,7 @@ def test_store_durations_updates_the_tests_that_ran_and_drops_deleted_modules(
     from support import PROJECT_ROOT
 
     stored = tmp_path / "durations.json"
-    here = "tests/test_timing_plugin.py"
+    here = "tests/project/test_timing_plugin.py"
     stored.write_text(
         json.dumps({f"{here}::kept": 4.0, f"{here}::ran": 9.0, "tests/gone.py::x": 1})
     )

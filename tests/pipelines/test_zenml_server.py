@@ -1,6 +1,6 @@
 """CI's view of the registry: every command against ZenML's own server, through REST.
 
-The server (tests/zenml_server.py) runs with its own store; each command runs in a new
+The server (tests/helpers/zenml_server.py) runs with its own store; each command runs in a new
 interpreter whose environment names only the server's URL and a service account's API key
 (ZENML_STORE_URL, ZENML_STORE_API_KEY), as the workflows give them, and an empty client config
 folder. The training data is read from S3 (the `s3` fixture: a local S3 server and the standard

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-DURATIONS = Path(__file__).with_name("durations.json")
+DURATIONS = Path(__file__).parents[1] / "durations.json"
 SLOW_TEST_S = 60.0
 SECONDS_PER_UNKNOWN_TEST = 1.0
 # Modules under this share of a worker's load are not packed: they fill the gaps at the end.

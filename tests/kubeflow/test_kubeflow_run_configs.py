@@ -109,7 +109,7 @@ def test_the_configured_steps_are_steps_of_the_pipeline(name):
 @pytest.fixture(scope="module")
 def kubeflow_stack(tmp_path_factory):
     """The Kubeflow stack registered and active in this process's store; then the old one back."""
-    from test_stack_register import GKE_VALUES
+    from terraform_outputs import GKE_VALUES
     from zenml.client import Client
 
     from model_factory import stack_template

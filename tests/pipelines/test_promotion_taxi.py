@@ -22,8 +22,8 @@ MODEL = "taxi_anomaly_detector"
 
 
 def detect(tmp_path, run_date: str, seed: int) -> dict:
-    """`model-factory detect taxi-anomalies` in this process (tests/test_taxi_pipeline.py runs
-    it in a new interpreter): what matters here is the versions and decisions it leaves."""
+    """`model-factory detect taxi-anomalies` in this process (tests/pipelines/test_taxi_pipeline.py
+    runs it in a new interpreter): what matters here is the versions and decisions it leaves."""
     raw = yaml.safe_load((config_dir() / "taxi_detection.yaml").read_text())
     raw["parameters"]["config"]["seed"] = seed
     config, out = tmp_path / f"{seed}.yaml", tmp_path / f"{seed}.json"

@@ -1,5 +1,5 @@
-"""A webhook receiver on 127.0.0.1 for the alert tests (tests/test_alerts.py and the KFP monitor
-tests): a real HTTP server in a thread, recording what is POSTed to it."""
+"""A webhook receiver on 127.0.0.1 for the alert tests (tests/unit/test_alerts.py and the KFP
+monitor tests): a real HTTP server in a thread, recording what is POSTed to it."""
 
 import json
 import threading

@@ -112,7 +112,7 @@ def test_the_build_stage_gives_an_environment_that_runs_a_compiled_component(tmp
             )  # fmt: skip
         elif instruction == "RUN" and arguments.startswith("uv sync"):
             # Only the sync: slim-venv (test suites out, bytecode in) is checked in the built
-            # image by tests/test_image_run.py.
+            # image by tests/infra/test_image_run.py.
             sync = shlex.split(arguments.split("&&")[0])
             command = [uv, *sync[1:], "--python", sys.executable]
             done = subprocess.run(command, cwd=context, env=env, capture_output=True, text=True)

@@ -2,7 +2,7 @@
 
 Given real rides (`--data`), no `reference_path` and no production version, the fitted scaler
 must come from those rides, never from the simulator's reference window. (Runs labelled by a
-production version say so: tests/test_taxi_pipeline.py.)
+production version say so: tests/pipelines/test_taxi_pipeline.py.)
 """
 
 import json
