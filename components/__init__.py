@@ -1,8 +1,8 @@
 """Kubeflow Pipelines: one module of components and a pipeline per use case, and their registry.
 
 Adding a pipeline: a module here with `@component`s over the core and a `@dsl.pipeline` whose
-inputs are its run config's `parameters.config` flattened (model_factory/flat_config.py), then an
-entry below. `model-factory compile` writes every entry to build/kfp/<name>.yaml.
+inputs are its run config's `parameters.config` flattened (model_factory/kubeflow/flat_config.py),
+then an entry below. `model-factory compile` writes every entry to build/kfp/<name>.yaml.
 """
 
 from functools import partial
@@ -16,9 +16,10 @@ from components import (
     store_monitor,
     taxi_anomalies,
 )
-from model_factory import continuous, kubeflow_monitors
+from model_factory import continuous
 from model_factory.config import KubeflowRegistration
-from model_factory.integrations.kfp_compile import KfpPipeline
+from model_factory.kubeflow import monitors
+from model_factory.kubeflow.compiler import KfpPipeline
 from model_factory.use_case import resolve
 from model_factory.use_cases import BANK, FORECASTING, TAXI
 
@@ -56,7 +57,7 @@ PIPELINES: dict[str, KfpPipeline] = {
     "bank_monitor": KfpPipeline(
         build=bank_monitor.monitor_pipeline,
         params=continuous.BankMonitorAndRetrain,
-        config_file=kubeflow_monitors.FILE,
+        config_file=monitors.FILE,
         zenml_only=frozenset({"retraining_promote"}),
         # The nested retraining registers as bank_training does: where is compiled in.
         compile_time=frozenset(f"retraining_{key}" for key in REGISTRATION),
@@ -87,7 +88,7 @@ PIPELINES: dict[str, KfpPipeline] = {
             config.retraining.kubeflow.parallelism, config
         ),
         params=continuous.ForecastMonitorAndRetrain,
-        config_file=kubeflow_monitors.FILE,
+        config_file=monitors.FILE,
         zenml_only=frozenset({"retraining_promote"}),
         # The nested retraining registers as forecast_training does: where is compiled in.
         compile_time=frozenset({"retraining_kubeflow_parallelism"})

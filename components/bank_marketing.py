@@ -4,7 +4,7 @@ Each component imports the core inside its body (KFP ships the function's source
 and only moves data: tables as Parquet datasets, the classifier as a joblib model, metrics as
 KFP metrics plus a JSON artifact. With a ZenML server in the run config (`kubeflow.zenml_url`),
 a last task registers the classifier with it and offers it for staging
-(model_factory/integrations/kfp_registry.py); without one, promotion is a ZenML operation CI runs.
+(model_factory/kubeflow/registry.py); without one, promotion is a ZenML operation CI runs.
 """
 
 from kfp import dsl
@@ -44,7 +44,7 @@ def resolve_config(
     """Validate the run's inputs once; every later task reads the config from this JSON."""
     inputs = dict(locals())  # first statement: exactly the inputs above
     from model_factory.bank.config import BankTrainingConfig
-    from model_factory.flat_config import unflatten
+    from model_factory.kubeflow.flat_config import unflatten
 
     return unflatten(BankTrainingConfig, inputs).model_dump_json()
 
@@ -180,7 +180,7 @@ def register(
 ) -> dict:
     """The classifier as a new version of bank_marketing_classifier, through the staging gate;
     returns the version's name and the decision."""
-    from model_factory.integrations.kfp_registry import KfpRun, register_bank
+    from model_factory.kubeflow.registry import KfpRun, register_bank
 
     paths = {"model": classifier.path, "train_set": train_set.path,
              "test_set": test_set.path, "dataset": dataset.path}  # fmt: skip

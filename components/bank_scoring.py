@@ -16,7 +16,7 @@ def resolve_config(reference_uri: str, scoring_data_path: str, scoring_csv_separ
     """Validate the run's inputs once; every later task reads the config from this JSON."""
     inputs = dict(locals())  # first statement: exactly the inputs above
     from model_factory.continuous import BankScoringWithReference
-    from model_factory.flat_config import unflatten
+    from model_factory.kubeflow.flat_config import unflatten
 
     return unflatten(BankScoringWithReference, inputs).model_dump_json()
 

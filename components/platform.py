@@ -102,13 +102,13 @@ def zenml_registry(task: dsl.PipelineTask, url: str) -> dsl.PipelineTask:
 
     Not cached (each run is a new version) and not retried (a retry would register another).
     """
-    from model_factory.integrations import kfp_registry
+    from model_factory.kubeflow import registry
 
     task.set_caching_options(False)
-    task.set_env_variable(kfp_registry.URL_ENV, url)
-    task.set_env_variable(kfp_registry.IMAGE_ENV, PROJECT_IMAGE)  # `compile --image` replaces it
+    task.set_env_variable(registry.URL_ENV, url)
+    task.set_env_variable(registry.IMAGE_ENV, PROJECT_IMAGE)  # `compile --image` replaces it
     return kubernetes.use_secret_as_env(
         task,
-        secret_name=kfp_registry.ZENML_SECRET,
-        secret_key_to_env={kfp_registry.SECRET_KEY: kfp_registry.API_KEY_ENV},
+        secret_name=registry.ZENML_SECRET,
+        secret_key_to_env={registry.SECRET_KEY: registry.API_KEY_ENV},
     )

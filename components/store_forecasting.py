@@ -6,7 +6,7 @@ compiled); `evaluate` adds up the groups' error sums (`dsl.Collected`), so the m
 single-process run's, and `merge-models` joins the groups' models into one artifact. Models
 are folders of JSON (model_factory/forecasting/forecaster.py), never pickles. With a ZenML
 server in the run config (`kubeflow.zenml_url`), a last task registers the merged model with it
-and offers it for staging (model_factory/integrations/kfp_registry.py); without one, promotion
+and offers it for staging (model_factory/kubeflow/registry.py); without one, promotion
 is a ZenML operation CI runs.
 
 The validated config travels as a JSON artifact (`run_config`), not as a string parameter as in
@@ -65,8 +65,8 @@ def resolve_config(
     inputs = {k: v for k, v in locals().items() if k != "run_config"}  # the inputs above
     from pathlib import Path
 
-    from model_factory.flat_config import unflatten
     from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow.flat_config import unflatten
 
     Path(run_config.path).write_text(unflatten(ForecastTrainingConfig, inputs).model_dump_json())
 
@@ -256,7 +256,7 @@ def register(
 ) -> dict:
     """The merged forecaster as a new version of store_sales_forecaster, through the staging
     gate; returns the version's name and the decision."""
-    from model_factory.integrations.kfp_registry import KfpRun, register_forecasting
+    from model_factory.kubeflow.registry import KfpRun, register_forecasting
 
     paths = {
         "run_config": run_config.path,

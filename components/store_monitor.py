@@ -57,7 +57,7 @@ def resolve_config(
     """Validate the run's inputs once; every later task reads the config from this JSON."""
     inputs = dict(locals())  # first statement: exactly the inputs above
     from model_factory.continuous import ForecastMonitorAndRetrain
-    from model_factory.flat_config import unflatten
+    from model_factory.kubeflow.flat_config import unflatten
 
     return unflatten(ForecastMonitorAndRetrain, inputs).model_dump_json()
 

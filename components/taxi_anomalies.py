@@ -28,7 +28,7 @@ def resolve_config(
 ) -> str:
     """Validate the run's inputs once; every later task reads the config from this JSON."""
     inputs = dict(locals())  # first statement: exactly the inputs above
-    from model_factory.flat_config import unflatten
+    from model_factory.kubeflow.flat_config import unflatten
     from model_factory.taxi.config import TaxiDetectionConfig
 
     return unflatten(TaxiDetectionConfig, inputs).model_dump_json()

@@ -5,7 +5,7 @@ production *reference* from a folder named by URI (the pipeline input `reference
 version's reference profile, its model and its name, in the format `save_reference` writes
 (`model-factory export-reference` writes it from the production version). On drift, training
 runs on the retraining config's data plus the batch (`write_window`), the configured window.
-Where each monitor's reference lives and when it runs: model_factory/kubeflow_monitors.py.
+Where each monitor's reference lives and when it runs: model_factory/kubeflow/monitors.py.
 """
 
 import json
@@ -14,7 +14,7 @@ from typing import Generic, NamedTuple, TypeVar
 
 from pydantic import Field
 
-from model_factory import kubeflow_monitors, use_cases
+from model_factory import use_cases
 from model_factory.bank.config import BankScoringConfig, BankTrainingConfig
 from model_factory.bank.monitor import BankMonitorConfig
 from model_factory.config import StrictModel, load_run_config
@@ -24,6 +24,7 @@ from model_factory.drift.report import DriftReport
 from model_factory.errors import InputError
 from model_factory.forecasting.config import ForecastScoringConfig, ForecastTrainingConfig
 from model_factory.forecasting.monitor import ForecastMonitorConfig
+from model_factory.kubeflow import monitors
 from model_factory.use_case import ExportedModel, UseCase, resolve
 
 PROFILE_FILE = "reference_profile.json"
@@ -65,7 +66,7 @@ def monitor_inputs(
     monitor = load_run_config(config_dir / monitor_file, sections["monitor"].annotation)
     training = load_run_config(config_dir / training_file, sections["retraining"].annotation)
     return params(
-        reference_uri=kubeflow_monitors.monitor(config_dir, pipeline).reference_uri,
+        reference_uri=monitors.monitor(config_dir, pipeline).reference_uri,
         monitor=monitor.parameters.config,
         retraining=training.parameters.config,
     )
@@ -94,7 +95,7 @@ def scoring_inputs(
     scoring run config."""
     scoring = load_run_config(config_dir / scoring_file, params.model_fields["scoring"].annotation)
     return params(
-        reference_uri=kubeflow_monitors.monitor(config_dir, monitor_pipeline).reference_uri,
+        reference_uri=monitors.monitor(config_dir, monitor_pipeline).reference_uri,
         scoring=scoring.parameters.config,
     )
 

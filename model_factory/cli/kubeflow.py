@@ -26,7 +26,7 @@ def compile_pipelines(
     """Compile every Kubeflow pipeline to IR YAML; input defaults come from zenml_config/."""
     from components import PIPELINES
     from components.platform import PROJECT_IMAGE
-    from model_factory.integrations.kfp_compile import compile_all
+    from model_factory.kubeflow.compiler import compile_all
 
     paths = compile_all(PIPELINES, out, image or PROJECT_IMAGE, config_dir(), pipeline_root)
     for path in paths:
@@ -37,7 +37,7 @@ def compile_pipelines(
 def warn_unpullable(package: Path) -> None:
     """Say when tasks would run an image a cluster cannot pull (the default `model-factory:<v>`
     is only good for kfp.local and a kind cluster the image was loaded into)."""
-    from model_factory.integrations.kfp_compile import unpullable_images
+    from model_factory.kubeflow.compiler import unpullable_images
 
     for image in unpullable_images(package):
         print(f"warning: {package.stem} runs image {image}, which names no registry a cluster "
@@ -106,8 +106,7 @@ def submit_pipeline(
     Auth: $KF_PIPELINES_TOKEN, else the service-account token file $KF_PIPELINES_SA_TOKEN_PATH
     (default /var/run/secrets/kubeflow/pipelines/token if present), else none (standalone KFP).
     """
-    from model_factory import cron, kubeflow_monitors
-    from model_factory.integrations import kfp_submit
+    from model_factory.kubeflow import cron, monitors, submitter
 
     if local:
         given = {"--host": host, "--namespace": namespace, "--experiment": experiment,
@@ -117,7 +116,7 @@ def submit_pipeline(
         clash = next((name for name, value in given.items() if value), None)
         if clash is not None:
             raise InputError(f"--local runs the package here: drop {clash}")
-        run_locally(kfp_submit.package_path(directory, pipeline), pipeline_root)
+        run_locally(submitter.package_path(directory, pipeline), pipeline_root)
         return
     if pipeline_root is not None:
         raise InputError("--pipeline-root goes with --local (compile one in: `compile "
@@ -141,20 +140,20 @@ def submit_pipeline(
 
         days = [str(day) for day in date_range(*backfill)]
     if scheduled:
-        schedule = kubeflow_monitors.schedule(config_dir(), pipeline)
+        schedule = monitors.schedule(config_dir(), pipeline)
     kfp_cron = cron.to_kfp(schedule) if schedule is not None else None
-    package = kfp_submit.package_path(directory, pipeline)
-    if days and not kfp_submit.takes_run_date(package):
+    package = submitter.package_path(directory, pipeline)
+    if days and not submitter.takes_run_date(package):
         raise InputError(f"{pipeline} has no run_date input: --backfill runs only pipelines "
                          "that take a run date (taxi_detection)")  # fmt: skip
     warn_unpullable(package)
-    host = kfp_submit.api_url(host)
+    host = submitter.api_url(host)
     from model_factory.provenance import git_commit  # imports pandas: after the quick checks
 
     commit = git_commit()
-    done = kfp_submit.submit(
+    done = submitter.submit(
         package, pipeline, host,
-        version_name=version_name or kfp_submit.default_version_name(package, commit),
+        version_name=version_name or submitter.default_version_name(package, commit),
         reuse_version=version_name is None,
         experiment=experiment or pipeline,
         namespace=namespace,
@@ -189,12 +188,12 @@ def submit_pipeline(
 
 def run_locally(package: Path, pipeline_root: Path | None) -> None:
     """`submit --local`: run the package under kfp.local; exit 1 if the run fails."""
-    from model_factory.integrations import kfp_local
+    from model_factory.kubeflow import local_runner
     from model_factory.paths import home
 
     root = (pipeline_root or home() / "kfp_local").resolve()
-    done = kfp_local.run_package(package, root)
-    # Written, not print()ed: kfp.local swaps print() while tasks run (see kfp_local).
+    done = local_runner.run_package(package, root)
+    # Written, not print()ed: kfp.local swaps print() while tasks run (local_runner).
     write = sys.stdout.write
     for name, value in done.outputs.items():
         write(f"output {name}: {value}\n")
@@ -221,7 +220,7 @@ def stack_register(
 
     Log in to the stack's ZenML server first (`zenml login URL`): Kubeflow pods report to it.
     """
-    from model_factory import stack_template
+    from model_factory.kubeflow import stack_template
 
     template = definition or config_dir() / stack_template.STACK_FILE
     values = stack_template.terraform_values(outputs) if outputs else {}

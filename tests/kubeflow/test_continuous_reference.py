@@ -5,10 +5,11 @@ import fsspec
 import pytest
 
 from components import PIPELINES
-from model_factory import continuous, kubeflow_monitors
+from model_factory import continuous
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.bank.monitor import MODEL_NAME, BankMonitorConfig
 from model_factory.errors import InputError
+from model_factory.kubeflow import monitors
 from model_factory.paths import config_dir
 from model_factory.validation import read_table
 
@@ -43,8 +44,8 @@ def test_a_monitor_run_without_a_batch_is_bad_input(tmp_path):
 
 
 def test_every_configured_monitor_is_a_compiled_pipeline_with_a_valid_schedule():
-    monitors = kubeflow_monitors.load(config_dir())
-    assert set(type(monitors).model_fields) <= set(PIPELINES)
-    for name in type(monitors).model_fields:
-        cron = kubeflow_monitors.schedule(config_dir(), name)
+    configured = monitors.load(config_dir())
+    assert set(type(configured).model_fields) <= set(PIPELINES)
+    for name in type(configured).model_fields:
+        cron = monitors.schedule(config_dir(), name)
         assert len(cron.split()) == 5, name

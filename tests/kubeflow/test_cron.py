@@ -2,8 +2,8 @@
 
 import pytest
 
-from model_factory.cron import to_kfp
 from model_factory.errors import InputError
+from model_factory.kubeflow.cron import to_kfp
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 from model_factory.bank.config import BankTrainingConfig, SearchConfig
 from model_factory.config import StrictModel
 from model_factory.errors import InputError
-from model_factory.flat_config import flatten, unflatten
+from model_factory.kubeflow.flat_config import flatten, unflatten
 
 
 def test_bank_config_flattens_to_typed_inputs_and_back():

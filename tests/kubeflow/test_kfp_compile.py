@@ -28,8 +28,8 @@ from components.platform import (
     staging_db,
 )
 from model_factory import alerts
-from model_factory.flat_config import flatten
-from model_factory.integrations.kfp_compile import compile_pipeline
+from model_factory.kubeflow.compiler import compile_pipeline
+from model_factory.kubeflow.flat_config import flatten
 from support import PROJECT_ROOT
 
 IMAGE = "registry.example/model-factory@sha256:" + "0" * 64
@@ -435,9 +435,9 @@ def test_a_configured_zenml_server_adds_the_registration_task_with_the_key_from_
     """Only with `kubeflow.zenml_url` in the run config: a last task that registers the model,
     given the URL and the image in its environment and the API key from the Kubernetes Secret
     (nothing secret in the YAML); the run id and name are KFP's placeholders, filled per run."""
-    from model_factory.integrations import kfp_registry
+    from model_factory.kubeflow import registry
 
-    monkeypatch.setenv(kfp_registry.API_KEY_ENV, "zenkey-of-the-compiling-shell")
+    monkeypatch.setenv(registry.API_KEY_ENV, "zenkey-of-the-compiling-shell")
     plain, _, _ = _parse(compiled[name][0])
     assert "register" not in dict(_tasks(plain))
     url = "https://zenml.example.com"
@@ -466,18 +466,18 @@ def test_a_configured_zenml_server_adds_the_registration_task_with_the_key_from_
     assert not task.caching_options.enable_cache and not task.HasField("retry_policy")
     container = deployment.executors[_executor(spec, task)].container
     assert {e.name: e.value for e in container.env} == {
-        kfp_registry.URL_ENV: url,
-        kfp_registry.IMAGE_ENV: IMAGE,
+        registry.URL_ENV: url,
+        registry.IMAGE_ENV: IMAGE,
     }
     (secret,) = kubernetes[_executor(spec, task)].secret_as_env
     assert secret.secret_name_parameter.runtime_value.constant.string_value == (
-        kfp_registry.ZENML_SECRET
+        registry.ZENML_SECRET
     )
     assert [(m.secret_key, m.env_var) for m in secret.key_to_env] == [
-        (kfp_registry.SECRET_KEY, kfp_registry.API_KEY_ENV)
+        (registry.SECRET_KEY, registry.API_KEY_ENV)
     ]
     assert not CREDENTIALS.search(text.lower()) and "zenkey" not in text
     seeing = {executor for executor, config in kubernetes.items()
               if any(s.secret_name_parameter.runtime_value.constant.string_value
-                     == kfp_registry.ZENML_SECRET for s in config.secret_as_env)}  # fmt: skip
+                     == registry.ZENML_SECRET for s in config.secret_as_env)}  # fmt: skip
     assert seeing == {_executor(spec, task)}  # no other task sees the key

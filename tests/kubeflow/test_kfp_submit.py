@@ -21,10 +21,9 @@ import yaml
 from fake_kfp_server import FakeKfp, Server
 from kfp import dsl
 
-from model_factory import kubeflow_monitors
-from model_factory.cron import to_kfp
 from model_factory.errors import InputError
-from model_factory.integrations import kfp_submit
+from model_factory.kubeflow import monitors, submitter
+from model_factory.kubeflow.cron import to_kfp
 from model_factory.paths import config_dir
 from support import run_main
 
@@ -38,7 +37,7 @@ def build_dir(tmp_path_factory) -> Path:
     """The real pipelines these tests submit, compiled as `model-factory compile` does (every
     pipeline compiling is test_kfp_compile's)."""
     from components import PIPELINES
-    from model_factory.integrations.kfp_compile import compile_all
+    from model_factory.kubeflow.compiler import compile_all
     from support import PROJECT_ROOT
 
     out = tmp_path_factory.mktemp("kfp")
@@ -62,18 +61,18 @@ def fake():
 
 @pytest.fixture(autouse=True)
 def no_ambient_credentials(monkeypatch):
-    for name in (kfp_submit.TOKEN_ENV, kfp_submit.TOKEN_FILE_ENV):
+    for name in (submitter.TOKEN_ENV, submitter.TOKEN_FILE_ENV):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("GIT_COMMIT", COMMIT)
 
 
 def _submit(package: Path, host: str, **options):
     defaults = {
-        "version_name": kfp_submit.default_version_name(package, COMMIT),
+        "version_name": submitter.default_version_name(package, COMMIT),
         "reuse_version": True,
         "experiment": "bank_training",
     }
-    return kfp_submit.submit(package, "bank_training", host, **{**defaults, **options})
+    return submitter.submit(package, "bank_training", host, **{**defaults, **options})
 
 
 def _closed_port() -> int:
@@ -132,7 +131,7 @@ def test_a_changed_package_is_a_new_version_of_the_same_pipeline(package, fake, 
     changed.write_text(yaml.safe_dump_all(spec, sort_keys=True))
 
     second = _submit(
-        changed, fake.url, version_name=kfp_submit.default_version_name(changed, COMMIT)
+        changed, fake.url, version_name=submitter.default_version_name(changed, COMMIT)
     )
 
     assert second.uploaded and second.version_name != first.version_name
@@ -164,7 +163,7 @@ def test_a_schedule_creates_a_recurring_run_of_the_version_with_a_six_field_cron
 
 def test_the_token_from_the_environment_goes_with_every_request(package, fake, monkeypatch):
     fake.token = "s3cret"
-    monkeypatch.setenv(kfp_submit.TOKEN_ENV, "s3cret")
+    monkeypatch.setenv(submitter.TOKEN_ENV, "s3cret")
     _submit(package, fake.url)
     assert fake.runs and {r.headers.get("authorization") for r in fake.requests} == {
         "Bearer s3cret"
@@ -177,11 +176,11 @@ def test_a_service_account_token_file_is_used_when_no_token_is_set(
     fake.token = "projected-token"
     token_file = tmp_path / "token"
     token_file.write_text("projected-token\n")
-    monkeypatch.setenv(kfp_submit.TOKEN_FILE_ENV, str(token_file))
+    monkeypatch.setenv(submitter.TOKEN_FILE_ENV, str(token_file))
     _submit(package, fake.url)
     assert fake.runs
 
-    monkeypatch.setenv(kfp_submit.TOKEN_FILE_ENV, str(tmp_path / "missing"))
+    monkeypatch.setenv(submitter.TOKEN_FILE_ENV, str(tmp_path / "missing"))
     with pytest.raises(InputError, match="no such token file"):
         _submit(package, fake.url)
 
@@ -226,7 +225,7 @@ def test_a_rejected_call_names_the_operation_and_the_server_message(package, fak
         _submit(package, fake.url)
     assert str(error.value) == (
         f"KFP API at {fake.url} rejected uploading bank_training.yaml as version "
-        f"{kfp_submit.default_version_name(package, COMMIT)}: HTTP 400: "
+        f"{submitter.default_version_name(package, COMMIT)}: HTTP 400: "
         "invalid pipeline spec: root is required"
     )
 
@@ -389,7 +388,7 @@ def test_cli_server_errors_and_missing_credentials_exit_2_in_one_line(build_dir,
 
 
 def test_cli_scheduled_makes_a_recurring_run_on_the_configured_cron(build_dir, fake):
-    configured = kubeflow_monitors.schedule(config_dir(), "bank_monitor")
+    configured = monitors.schedule(config_dir(), "bank_monitor")
     code, out, err = run_main(
         "submit", "bank_monitor", "--host", fake.url, "--dir", str(build_dir), "--scheduled"
     )
@@ -408,9 +407,9 @@ def test_cli_scheduled_makes_a_recurring_run_on_the_configured_cron(build_dir, f
 
 def _monitors_file(folder: Path, **bank_monitor) -> Path:
     """A kubeflow_monitors.yaml in `folder` whose bank_monitor section is `bank_monitor`."""
-    raw = yaml.safe_load((config_dir() / kubeflow_monitors.FILE).read_text())
+    raw = yaml.safe_load((config_dir() / monitors.FILE).read_text())
     raw["bank_monitor"] = {**raw["bank_monitor"], **bank_monitor}
-    (folder / kubeflow_monitors.FILE).write_text(yaml.safe_dump(raw))
+    (folder / monitors.FILE).write_text(yaml.safe_dump(raw))
     return folder
 
 
@@ -432,7 +431,7 @@ def test_cli_a_bad_configured_schedule_exits_2_in_one_line_before_any_request(
     )
     assert result.returncode == 2, result.stderr
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert result.stderr.startswith(f"error: {tmp_path / kubeflow_monitors.FILE}: ")
+    assert result.stderr.startswith(f"error: {tmp_path / monitors.FILE}: ")
     assert fake.requests == []
 
 
@@ -463,7 +462,7 @@ def test_cli_scheduled_needs_a_configured_monitor_and_no_other_schedule(
     ],
 )
 def test_images_a_cluster_cannot_pull_are_named(tmp_path, image, pullable):
-    from model_factory.integrations.kfp_compile import unpullable_images
+    from model_factory.kubeflow.compiler import unpullable_images
 
     package = tmp_path / "p.yaml"
     executors = {"exec-a": {"container": {"image": image}}, "exec-b": {"importer": {}}}
@@ -572,7 +571,7 @@ def test_cli_update_recurring_moves_every_recurring_run_of_the_pipeline_to_the_n
         params={"seed": 11, "test_fraction": 0.3}, pipeline_id=daily.pipeline_id,
         version_id=daily.version_id, enabled=False, no_catchup=True,
     ).recurring_run_id  # fmt: skip
-    monitor = kfp_submit.submit(
+    monitor = submitter.submit(
         build_dir / "bank_monitor.yaml", "bank_monitor", fake.url, version_name="m1",
         reuse_version=True, experiment="bank_monitor", cron=to_kfp("0 6 * * *"),
     )  # fmt: skip
@@ -633,7 +632,7 @@ def test_update_recurring_follows_every_page_of_the_list(package, fake):
     first = _submit(package, fake.url, version_name="v1", cron=to_kfp("0 6 * * *"))
     for hour in range(7, 11):
         _submit(package, fake.url, version_name="v1", cron=to_kfp(f"0 {hour} * * *"))
-    released = kfp_submit.submit(
+    released = submitter.submit(
         package, "bank_training", fake.url, version_name="v2", reuse_version=False,
         experiment="unused", start=False, update_recurring=True,
     )  # fmt: skip
@@ -649,7 +648,7 @@ def test_update_recurring_keeps_the_old_run_when_its_replacement_is_refused(pack
     old = _submit(package, fake.url, version_name="v1", cron=to_kfp("0 6 * * *"))
     fake.fail_next[("POST", "/apis/v2beta1/recurringruns")] = (500, "scheduler unavailable")
     with pytest.raises(InputError, match=f"replacing recurring run {old.recurring_run_id}"):
-        kfp_submit.submit(
+        submitter.submit(
             package, "bank_training", fake.url, version_name="v2", reuse_version=False,
             experiment="unused", start=False, update_recurring=True,
         )  # fmt: skip
@@ -682,7 +681,7 @@ def test_cli_update_recurring_with_a_start_option_is_refused_before_any_request(
 
 def test_a_compiled_pipeline_root_reaches_the_server_with_the_version(fake, tmp_path):
     from components import PIPELINES
-    from model_factory.integrations.kfp_compile import compile_pipeline
+    from model_factory.kubeflow.compiler import compile_pipeline
 
     entry = PIPELINES["bank_training"]
     package = compile_pipeline(
@@ -711,7 +710,7 @@ def test_update_recurring_on_multi_user_kubeflow_moves_only_the_namespace_s_runs
     theirs = _submit(
         package, fake.url, namespace="team-b", version_name="v1", cron=to_kfp("0 6 * * *")
     )
-    released = kfp_submit.submit(
+    released = submitter.submit(
         package, "bank_training", fake.url, version_name="v2", reuse_version=False,
         experiment="unused", namespace="team-a", start=False, update_recurring=True,
     )  # fmt: skip

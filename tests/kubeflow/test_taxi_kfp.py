@@ -21,7 +21,7 @@ from kfp import local
 from components import PIPELINES
 from model_factory import provenance, sql
 from model_factory.config import load_run_config
-from model_factory.integrations.kfp_compile import pipeline_inputs
+from model_factory.kubeflow.compiler import pipeline_inputs
 from model_factory.taxi import data, evaluate, model, simulate, sink
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.model import TaxiDetector

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from model_factory import kubeflow_monitors, paths, promotion, sql, stack_template
+from model_factory import paths, promotion, sql
 from model_factory.errors import InputError
+from model_factory.kubeflow import monitors, stack_template
 from support import PROJECT_ROOT, World, assert_refused, run_main
 
 CONFIGS = PROJECT_ROOT / "zenml_config"
@@ -249,13 +250,13 @@ def test_the_kubeflow_run_configs_pass_the_settings_and_steps_checks():
     "read",
     [
         lambda path: promotion.load_policies(path),
-        lambda path: kubeflow_monitors.load(path.parent),
+        lambda path: monitors.load(path.parent),
         lambda path: stack_template.render(path, {}, {}),
     ],
     ids=["promotion.yaml", "kubeflow_monitors.yaml", "stack definition"],
 )
 def test_every_yaml_the_project_reads_refuses_aliases(tmp_path, read):
-    path = tmp_path / kubeflow_monitors.FILE
+    path = tmp_path / monitors.FILE
     path.write_text(BOMB + "\n")
     with pytest.raises(InputError, match=r"aliases \(\*name\) are not allowed \(line 2\)"):
         read(path)

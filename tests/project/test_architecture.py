@@ -1,4 +1,4 @@
-"""The core stays framework-free: only `integrations/`, `serving/` and `cli/` import
+"""The core stays framework-free: only `integrations/`, `kubeflow/`, `serving/` and `cli/` import
 ZenML, KFP, Kubernetes or FastAPI, so the core runs the same under ZenML, KFP and plain Python."""
 
 import ast
@@ -7,7 +7,7 @@ import importlib
 from support import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "model_factory"
-ADAPTERS = {"integrations", "serving", "cli"}
+ADAPTERS = {"integrations", "kubeflow", "serving", "cli"}
 FRAMEWORKS = {"zenml", "kfp", "kubernetes", "fastapi", "uvicorn", "starlette"}
 
 

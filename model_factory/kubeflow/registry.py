@@ -18,7 +18,7 @@ ZENML_SECRET = "model-factory-zenml"
 SECRET_KEY = "api-key"
 API_KEY_ENV = "ZENML_STORE_API_KEY"
 URL_ENV = "ZENML_STORE_URL"
-# The image the task runs, set when compiling (kfp_compile._with_image). This module imports
+# The image the task runs, set when compiling (compiler._with_image). This module imports
 # neither kfp nor zenml at the top: the compiler reads these names, the task runs the functions.
 IMAGE_ENV = "MODEL_FACTORY_IMAGE"
 
