@@ -1,12 +1,13 @@
 """The registry of use cases: adding one is its subpackage, its run configs and a line here."""
 
 from collections.abc import Iterable
+from types import ModuleType
 
 from model_factory.bank.use_case import USE_CASE as BANK
 from model_factory.errors import InputError
 from model_factory.forecasting.use_case import USE_CASE as FORECASTING
 from model_factory.taxi.use_case import USE_CASE as TAXI
-from model_factory.use_case import UseCase
+from model_factory.use_case import UseCase, resolve
 
 _ALL: tuple[UseCase, ...] = (BANK, FORECASTING, TAXI)
 TAG_PREFIX = "use-case:"
@@ -52,3 +53,17 @@ def names() -> list[str]:
 def model_names() -> list[str]:
     """The use cases' own model names (a run config may register others under its own)."""
     return [use_case.model_name for use_case in _ALL]
+
+
+def monitor_config_types() -> tuple[type, ...]:
+    """Every use case's monitor config type: the generic monitor steps take any of them (the
+    types forbid unknown keys, so a config's fields say which one it is)."""
+    return tuple(resolve(use_case.monitor_params) for use_case in _ALL)
+
+
+def monitor_of(config) -> ModuleType:
+    """The monitor module (`load_batch`, `source`, `check`) of the use case a config is for."""
+    for use_case in _ALL:
+        if type(config) is resolve(use_case.monitor_params):
+            return resolve(use_case.monitor)
+    raise TypeError(f"{type(config).__name__} is no use case's monitor config")

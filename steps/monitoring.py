@@ -1,75 +1,36 @@
-"""ZenML steps of the monitor pipelines: adapters over `model_factory.<use_case>.monitor`."""
+"""ZenML steps of the monitor pipelines, one set for every use case: each step looks the use case
+up from its config's type and calls its `model_factory.<use_case>.monitor` module."""
 
-from typing import Annotated
+from typing import Annotated, Any, Union
 
 import pandas as pd
-from sklearn.base import BaseEstimator
 from zenml import step
 from zenml.types import HTMLString
 
-from model_factory import outputs
-from model_factory.bank import monitor as bank
+from model_factory import outputs, use_cases
 from model_factory.drift import report
 from model_factory.drift.profile import ReferenceProfile
 from model_factory.drift.report import DriftReport
-from model_factory.forecasting import monitor as forecasting
-from model_factory.forecasting.forecaster import StoreForecaster
 from model_factory.integrations.zenml_drift import record
-from model_factory.paths import resolve_db_url
-from model_factory.taxi import monitor as taxi
+
+# Any use case's monitor config; ZenML rebuilds the right type from the fields a run recorded.
+MonitorConfig = Union[use_cases.monitor_config_types()]  # noqa: UP007 (built at run time)
 
 
 @step
-def load_bank_batch(config: bank.BankMonitorConfig) -> Annotated[pd.DataFrame, "batch"]:
-    return bank.load_batch(config)
+def load_batch(config: MonitorConfig) -> Annotated[pd.DataFrame, "batch"]:
+    return use_cases.monitor_of(config).load_batch(config)
 
 
 @step
-def check_bank(
-    batch: pd.DataFrame,
-    profile: ReferenceProfile,
-    classifier: BaseEstimator,
-    config: bank.BankMonitorConfig,
-    version: str,
+def check(
+    batch: pd.DataFrame, profile: ReferenceProfile, model: Any, config: MonitorConfig, version: str
 ) -> tuple[Annotated[DriftReport, "drift_report"], Annotated[HTMLString, "drift_html"]]:
-    drift = bank.check(batch, profile, classifier, config, version, config.data_path)
-    html = publish(drift)
-    return drift, html
-
-
-@step
-def load_forecast_batch(
-    config: forecasting.ForecastMonitorConfig,
-) -> Annotated[pd.DataFrame, "batch"]:
-    return forecasting.load_batch(config)
-
-
-@step
-def check_forecasts(
-    batch: pd.DataFrame,
-    profile: ReferenceProfile,
-    forecaster: StoreForecaster,
-    config: forecasting.ForecastMonitorConfig,
-    version: str,
-) -> tuple[Annotated[DriftReport, "drift_report"], Annotated[HTMLString, "drift_html"]]:
-    drift = forecasting.check(batch, profile, forecaster, config, version, config.data_path)
-    html = publish(drift)
-    return drift, html
-
-
-@step
-def load_taxi_batch(config: taxi.TaxiMonitorConfig) -> Annotated[pd.DataFrame, "batch"]:
-    """The DB URL is resolved here, at run time, so a password stays out of ZenML's records."""
-    return taxi.load_batch(resolve_db_url(None, config.db_url), config.day)
-
-
-@step
-def check_taxi(
-    batch: pd.DataFrame, profile: ReferenceProfile, config: taxi.TaxiMonitorConfig, version: str
-) -> tuple[Annotated[DriftReport, "drift_report"], Annotated[HTMLString, "drift_html"]]:
-    drift = taxi.check(batch, profile, config, version, f"taxi_ride_labels {config.run_date}")
-    html = publish(drift)
-    return drift, html
+    monitor = use_cases.monitor_of(config)
+    drift = monitor.check(batch, profile, model, config, version, monitor.source(config))
+    html = report.html(drift)
+    outputs.write_text(report.html_path(drift.use_case), html)  # also a file, for the CLI
+    return drift, HTMLString(html)
 
 
 @step
@@ -77,10 +38,3 @@ def record_drift(drift_report: DriftReport, model_version_id: str) -> Annotated[
     """Log the summary on the monitored version; the metrics are the run's result."""
     record(drift_report, model_version_id)
     return drift_report.metrics()
-
-
-def publish(drift: DriftReport) -> HTMLString:
-    """The HTML report, also written to the use case's outputs folder."""
-    html = report.html(drift)
-    outputs.write_text(report.html_path(drift.use_case), html)
-    return HTMLString(html)

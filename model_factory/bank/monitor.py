@@ -59,6 +59,11 @@ def load_batch(config: BankMonitorConfig) -> pd.DataFrame:
     return read_table(config.data_path, sep=config.csv_separator)
 
 
+def source(config: BankMonitorConfig) -> str | None:
+    """How a drift report names the batch."""
+    return config.data_path
+
+
 def validate_batch(batch: pd.DataFrame, profile: ReferenceProfile, source: str) -> pd.DataFrame:
     """The profile's features (categoricals as text) plus the outcome when present."""
     require_batch(batch, profile, source, allow_missing=True)  # the model imputes features

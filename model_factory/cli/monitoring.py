@@ -84,7 +84,7 @@ def monitor_taxi(
     )
     profile = _monitor_profile(TAXI.model_name, "")
     url = resolve_db_url(db, settings.db_url)
-    require_batch(monitor.load_batch(url, settings.day), profile, f"run date {run_date}")
+    require_batch(monitor.read_day(url, settings.day), profile, f"run date {run_date}")
     if db:  # steps resolve the URL at run time: credentials stay out of ZenML's run records
         os.environ["MODEL_FACTORY_DB_URL"] = db
     return _monitor_and_report(TAXI, run_config, settings, metrics_out)

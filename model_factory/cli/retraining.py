@@ -171,7 +171,7 @@ def _retrain_taxi(run_date: str, db: str | None, config: Path | None, metrics_ou
     raw = read_yaml(run_config_path(config, TAXI.training_config))
     url = resolve_db_url(db, raw["parameters"]["config"].get("db_url"))
     columns = ["ride_id", "ride_dist", "ride_time"]
-    day = taxi_monitor.load_batch(url, parse_run_date(run_date))[columns]
+    day = taxi_monitor.read_day(url, parse_run_date(run_date))[columns]
     reference = taxi_data.load_reference(recorded)[columns]
     window = pd.concat([
         reference.assign(ride_id="reference:" + reference["ride_id"].astype(str)),

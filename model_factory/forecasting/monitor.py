@@ -115,6 +115,11 @@ def load_batch(config: ForecastMonitorConfig) -> pd.DataFrame:
     return read_table(config.data_path, **data.CSV_OPTIONS)
 
 
+def source(config: ForecastMonitorConfig) -> str | None:
+    """How a drift report names the batch."""
+    return config.data_path
+
+
 def validate_batch(batch: pd.DataFrame, profile: ReferenceProfile, source: str) -> pd.DataFrame:
     """Rows shaped like train.csv, for stores the version knows, with open days to score."""
     frame = data.validate_rows(batch, source)

@@ -14,6 +14,7 @@ from model_factory.drift.config import DriftThresholds
 from model_factory.drift.profile import ReferenceProfile, feature_profiles, require_batch
 from model_factory.drift.report import DriftReport, new_report
 from model_factory.errors import InputError
+from model_factory.paths import resolve_db_url
 from model_factory.taxi import sink
 from model_factory.taxi.config import parse_run_date
 
@@ -49,7 +50,18 @@ def build_profile(
     )
 
 
-def load_batch(url: str, day: date) -> pd.DataFrame:
+def load_batch(config: TaxiMonitorConfig) -> pd.DataFrame:
+    """The run date's labelled rides; the DB URL is resolved here, at run time, so a password
+    stays out of ZenML's records."""
+    return read_day(resolve_db_url(None, config.db_url), config.day)
+
+
+def source(config: TaxiMonitorConfig) -> str:
+    """How a drift report names the batch."""
+    return f"{sink.LABELS.name} {config.run_date}"
+
+
+def read_day(url: str, day: date) -> pd.DataFrame:
     """The day's rows of taxi_ride_labels; none is an InputError (run `detect` first)."""
     engine = sql.engine_for(url)
     try:
@@ -67,10 +79,13 @@ def load_batch(url: str, day: date) -> pd.DataFrame:
 def check(
     batch: pd.DataFrame,
     profile: ReferenceProfile,
+    detector,
     config: TaxiMonitorConfig,
     version: str,
     source: str,
 ) -> DriftReport:
+    """`detector` is not needed: the batch holds the labels the production detector wrote (the
+    argument keeps every use case's monitor callable the same way)."""
     require_batch(batch, profile, source)
     checks = compare.features(profile, batch, config.drift)
     rate = float(batch["is_anomaly"].astype(bool).mean())

@@ -73,7 +73,7 @@ def test_day_of_longer_rides_fits_a_version_and_the_gate_decides(production, tmp
     assert decision["decision"] == gate_decision(decision) == metrics["promotion"]
     assert str(Client().get_model_version(MODEL, production).stage) == "production"
 
-    day = taxi_monitor.load_batch(default_db_url(), dt.date(2024, 6, 2))
+    day = taxi_monitor.read_day(default_db_url(), dt.date(2024, 6, 2))
     assert set(day["model_version"]) == {production}  # the candidate labelled nothing
     print(f"taxi retrain: {decision['decision']} ({decision['reason']})")
 

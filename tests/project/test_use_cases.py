@@ -35,7 +35,28 @@ def test_the_subpackage_declares_the_registered_use_case(name):
     use_case = USE_CASES[name]
     assert import_module(f"{use_case.package}.use_case").USE_CASE is use_case
     monitor = resolve(use_case.monitor)
-    assert callable(monitor.load_batch) and callable(monitor.check)
+    assert callable(monitor.load_batch) and callable(monitor.source) and callable(monitor.check)
+
+
+@pytest.mark.parametrize("name", USE_CASES)
+def test_the_generic_monitor_steps_rebuild_each_config_as_its_own_type(name):
+    """The monitor steps take any use case's config: ZenML records its fields and rebuilds it
+    through the union of the types, so the fields of one must fit no other type."""
+    from pydantic import TypeAdapter
+
+    from steps.monitoring import MonitorConfig
+
+    use_case = USE_CASES[name]
+    own = resolve(use_case.monitor_params)
+    config = load_run_config(CONFIGS / use_case.monitor_config, own).parameters.config
+    recorded = config.model_dump(mode="json")
+    rebuilt = TypeAdapter(MonitorConfig).validate_python(recorded)
+    assert type(rebuilt) is own and rebuilt == config
+    assert use_cases.monitor_of(rebuilt) is resolve(use_case.monitor)
+    others = [t for t in use_cases.monitor_config_types() if t is not own]
+    for other in others:
+        with pytest.raises(ValueError):
+            other.model_validate(recorded)
 
 
 @pytest.mark.parametrize("name", USE_CASES)

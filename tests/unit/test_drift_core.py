@@ -106,7 +106,7 @@ def test_taxi_no_shift_false_alarms(taxi):
         day = dt.date(2024, 6, 1) + dt.timedelta(days=offset)
         rides = taxi_data.validate(simulate.rides_for_day(config.simulator, config.seed, day))
         labels = taxi_model.label(rides, detector)
-        if taxi_monitor.check(labels, profile, monitor_config, "1", str(day)).drifted:
+        if taxi_monitor.check(labels, profile, None, monitor_config, "1", str(day)).drifted:
             alarms.append(day)
     print(f"taxi false alarms: {len(alarms)}/{len(SEEDS)} {alarms}")
     assert len(alarms) <= MAX_ALARMS
@@ -118,7 +118,7 @@ def test_taxi_longer_rides_found_on_distance_and_time_only(taxi):
     rides = taxi_shift.longer_rides(simulate.rides_for_day(config.simulator, 3, day), seed=3)
     labels = taxi_model.label(taxi_data.validate(rides), detector)
     report = taxi_monitor.check(
-        labels, profile, taxi_monitor.TaxiMonitorConfig(run_date=str(day)), "1", "shifted"
+        labels, profile, None, taxi_monitor.TaxiMonitorConfig(run_date=str(day)), "1", "shifted"
     )
     assert _drifted_features(report) == set(taxi_shift.SHIFTED_FEATURES)
 
