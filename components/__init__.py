@@ -1,8 +1,10 @@
 """Kubeflow Pipelines: one module of components and a pipeline per use case, and their registry.
 
-Adding a pipeline: a module here with `@component`s over the core and a `@dsl.pipeline` whose
-inputs are its run config's `parameters.config` flattened (model_factory/flat_config.py), then an
-entry below. `model-factory compile` writes every entry to build/kfp/<name>.yaml.
+Adding a pipeline: a module here with `@component`s over the core and a pipeline declared with
+`components.inputs.flat_pipeline`, whose inputs and `resolve-config` task are generated from its
+run config's `parameters.config` type (flattened: model_factory/flat_config.py) less the keys
+the module names as ZenML-only or compiled in, then an entry below. `model-factory compile`
+writes every entry to build/kfp/<name>.yaml.
 """
 
 from functools import partial
@@ -17,31 +19,23 @@ from components import (
     taxi_anomalies,
 )
 from model_factory import continuous, kubeflow_monitors
-from model_factory.config import KubeflowRegistration
 from model_factory.integrations.kfp_compile import KfpPipeline
 from model_factory.use_case import resolve
 from model_factory.use_cases import BANK, FORECASTING, TAXI
-
-# The flattened `kubeflow:` keys of a run config that say where a run registers its model.
-REGISTRATION = frozenset(f"kubeflow_{key}" for key in KubeflowRegistration.model_fields)
 
 PIPELINES: dict[str, KfpPipeline] = {
     "bank_training": KfpPipeline(
         build=bank_marketing.training_pipeline,
         params=resolve(BANK.training_params),
         config_file=BANK.training_config,
-        # Whether and where the run registers its model (and offers it for staging) is fixed
-        # when compiling: no registration task at all without a ZenML server configured.
-        zenml_only=frozenset({"promote"}),
-        compile_time=REGISTRATION,
+        zenml_only=bank_marketing.ZENML_ONLY,
+        compile_time=bank_marketing.COMPILE_TIME,
     ),
     "taxi_detection": KfpPipeline(
         build=lambda _config: taxi_anomalies.taxi_detection,
         params=resolve(TAXI.training_params),
         config_file=TAXI.training_config,
-        # The URL comes from a Kubernetes Secret; promotion and drift-triggered retraining
-        # (`model-factory retrain-if-drifted`) are ZenML operations (docs/continuous-training.md).
-        zenml_only=frozenset({"db_url", "promote", "retrain"}),
+        zenml_only=taxi_anomalies.ZENML_ONLY,
     ),
     "forecast_training": KfpPipeline(
         build=lambda config: store_forecasting.training_pipeline(
@@ -49,17 +43,15 @@ PIPELINES: dict[str, KfpPipeline] = {
         ),
         params=resolve(FORECASTING.training_params),
         config_file=FORECASTING.training_config,
-        zenml_only=frozenset({"promote"}),
-        # A ParallelFor bound is a constant; where to register is fixed as for bank_training.
-        compile_time=frozenset({"kubeflow_parallelism"}) | REGISTRATION,
+        zenml_only=store_forecasting.ZENML_ONLY,
+        compile_time=store_forecasting.COMPILE_TIME,
     ),
     "bank_monitor": KfpPipeline(
         build=bank_monitor.monitor_pipeline,
         params=continuous.BankMonitorAndRetrain,
         config_file=kubeflow_monitors.FILE,
-        zenml_only=frozenset({"retraining_promote"}),
-        # The nested retraining registers as bank_training does: where is compiled in.
-        compile_time=frozenset(f"retraining_{key}" for key in REGISTRATION),
+        zenml_only=bank_monitor.ZENML_ONLY,
+        compile_time=bank_monitor.COMPILE_TIME,
         load=partial(
             continuous.monitor_inputs,
             continuous.BankMonitorAndRetrain,
@@ -72,9 +64,7 @@ PIPELINES: dict[str, KfpPipeline] = {
         build=lambda _config: bank_scoring.bank_scoring,
         params=continuous.BankScoringWithReference,
         config_file=BANK.scoring_config,
-        # The reference (an exported version, not a registry lookup by model and stage) is what
-        # is scored with, and the predictions are the run's dataset.
-        zenml_only=frozenset({"scoring_model", "scoring_stage", "scoring_out_path"}),
+        zenml_only=bank_scoring.ZENML_ONLY,
         load=partial(
             continuous.scoring_inputs,
             continuous.BankScoringWithReference,
@@ -88,10 +78,8 @@ PIPELINES: dict[str, KfpPipeline] = {
         ),
         params=continuous.ForecastMonitorAndRetrain,
         config_file=kubeflow_monitors.FILE,
-        zenml_only=frozenset({"retraining_promote"}),
-        # The nested retraining registers as forecast_training does: where is compiled in.
-        compile_time=frozenset({"retraining_kubeflow_parallelism"})
-        | {f"retraining_{key}" for key in REGISTRATION},
+        zenml_only=store_monitor.ZENML_ONLY,
+        compile_time=store_monitor.COMPILE_TIME,
         load=partial(
             continuous.monitor_inputs,
             continuous.ForecastMonitorAndRetrain,
@@ -104,8 +92,7 @@ PIPELINES: dict[str, KfpPipeline] = {
         build=lambda _config: store_forecast_scoring.store_forecast_scoring,
         params=continuous.ForecastScoringWithReference,
         config_file=FORECASTING.scoring_config,
-        # The reference is the production version; the URL comes from a Kubernetes Secret.
-        zenml_only=frozenset({"scoring_stage", "scoring_db_url"}),
+        zenml_only=store_forecast_scoring.ZENML_ONLY,
         load=partial(
             continuous.scoring_inputs,
             continuous.ForecastScoringWithReference,
