@@ -10,7 +10,7 @@ a last task registers the classifier with it and offers it for staging
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
-from components.inputs import REGISTRATION, flat_pipeline, resolver
+from components.inputs import REGISTRATION, Inputs
 from components.platform import (
     component,
     reads_external_data,
@@ -22,9 +22,8 @@ from model_factory.bank.config import BankTrainingConfig
 
 # Not inputs: `promote` is a ZenML operation; whether and where the run registers its model
 # (and offers it for staging) is fixed when compiling (no registration task without a server).
-ZENML_ONLY = frozenset({"promote"})
-COMPILE_TIME = REGISTRATION
-resolve_config = resolver(BankTrainingConfig, exclude=ZENML_ONLY | COMPILE_TIME)
+INPUTS = Inputs(BankTrainingConfig, frozenset({"promote"}), compile_time=REGISTRATION)
+resolve_config = INPUTS.resolver()
 
 
 @component
@@ -173,9 +172,7 @@ def training_pipeline(compiled: BankTrainingConfig) -> BaseComponent:
     the model with that ZenML server (the URL is fixed when compiling; without it, no such task).
     """
 
-    @flat_pipeline(
-        BankTrainingConfig,
-        exclude=ZENML_ONLY | COMPILE_TIME,
+    @INPUTS.pipeline(
         name="bank-training",
         description="Bank marketing: ingest, validate, hash split, SMOTE + boosting search, "
         "evaluate.",

@@ -6,16 +6,19 @@ reference (profile, classifier, version name) and, only on drift, run
 from kfp.dsl.base_component import BaseComponent
 
 from components.bank_marketing import training_pipeline
-from components.inputs import REGISTRATION, flat_pipeline, resolver
+from components.inputs import REGISTRATION, Inputs
 from components.monitoring import check_then_retrain
 from model_factory.bank.monitor import MODEL_NAME
 from model_factory.continuous import BankMonitorAndRetrain
 
 # Not inputs: as for bank training, `retraining.promote` is ZenML's and where the nested
 # retraining registers is compiled in.
-ZENML_ONLY = frozenset({"retraining_promote"})
-COMPILE_TIME = frozenset(f"retraining_{key}" for key in REGISTRATION)
-resolve_config = resolver(BankMonitorAndRetrain, exclude=ZENML_ONLY | COMPILE_TIME)
+INPUTS = Inputs(
+    BankMonitorAndRetrain,
+    frozenset({"retraining_promote"}),
+    compile_time=frozenset(f"retraining_{key}" for key in REGISTRATION),
+)
+resolve_config = INPUTS.resolver()
 
 
 def monitor_pipeline(compiled: BankMonitorAndRetrain) -> BaseComponent:
@@ -23,9 +26,7 @@ def monitor_pipeline(compiled: BankMonitorAndRetrain) -> BaseComponent:
     run config names a server (`kubeflow.zenml_url`, fixed when compiling)."""
     training = training_pipeline(compiled.retraining)  # built outside: KFP nests no definitions
 
-    @flat_pipeline(
-        BankMonitorAndRetrain,
-        exclude=ZENML_ONLY | COMPILE_TIME,
+    @INPUTS.pipeline(
         name="bank-monitor",
         description="Bank marketing: drift of a batch against the production reference; on drift, "
         "the training pipeline on the reference data plus the batch.",

@@ -8,14 +8,17 @@ predictions are the run's `predictions` dataset, with the version name in every 
 
 from kfp import dsl
 
-from components.inputs import flat_pipeline, resolver
+from components.inputs import Inputs
 from components.platform import component, reads_external_data, resources
 from model_factory.continuous import BankScoringWithReference
 
 # Not inputs: the reference (an exported version, not a registry lookup by model and stage) is
 # what is scored with, and the predictions are the run's dataset.
-ZENML_ONLY = frozenset({"scoring_model", "scoring_stage", "scoring_out_path"})
-resolve_config = resolver(BankScoringWithReference, exclude=ZENML_ONLY)
+INPUTS = Inputs(
+    BankScoringWithReference,
+    frozenset({"scoring_model", "scoring_stage", "scoring_out_path"}),
+)
+resolve_config = INPUTS.resolver()
 
 
 @component
@@ -78,9 +81,7 @@ def score(
     }
 
 
-@flat_pipeline(
-    BankScoringWithReference,
-    exclude=ZENML_ONLY,
+@INPUTS.pipeline(
     name="bank-scoring",
     description="Bank marketing: score a batch with the production classifier of the reference.",
 )

@@ -2,11 +2,11 @@
 `resolve-config` task that validates them, one typed input per flattened config key
 (model_factory/flat_config.py), so no pipeline lists its config keys by hand.
 
-KFP reads a pipeline's inputs with `inspect.signature`, which honours `__signature__`: `pipeline`
-gives the body the generated signature and hands it the inputs as one dict. A component's source
-is shipped to its pod (`inspect.getsource`) and called there with its annotated parameters, so
-`resolver` writes that source and registers it with `linecache` (as dataclasses do) for
-`getsource` to find.
+KFP reads a pipeline's inputs with `inspect.signature`, which honours `__signature__`:
+`flat_pipeline` gives the body the generated signature and hands it the inputs as one dict. A
+component's source is shipped to its pod (`inspect.getsource`) and called there with its annotated
+parameters, so `resolver` writes that source and registers it with `linecache` (as dataclasses
+do) for `getsource` to find.
 """
 
 import inspect
@@ -14,7 +14,7 @@ import itertools
 import linecache
 import sys
 from collections.abc import Callable, Collection
-from typing import Any
+from typing import Any, NamedTuple
 
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
@@ -38,6 +38,24 @@ _SOURCE = '''def resolve_config(
 {imports}
     {result}
 '''
+
+
+class Inputs(NamedTuple):
+    """A pipeline's inputs: its config type flattened, less the keys that mean nothing on KFP
+    (`zenml_only`) and those compiled in (`compile_time`); its registry entry takes all three."""
+
+    params: type[BaseModel]
+    zenml_only: frozenset[str] = frozenset()
+    compile_time: frozenset[str] = frozenset()
+
+    def pipeline(self, **decorator: Any) -> Callable[[Callable[[dict], Any]], BaseComponent]:
+        return flat_pipeline(self.params, self.zenml_only | self.compile_time, **decorator)
+
+    def resolver(self, constants: Collection[str] = (), *, to_artifact: bool = False):
+        """The `resolve-config` task of these inputs, plus the compile-time keys the pipeline
+        passes it as `constants` (part of the config every task reads)."""
+        exclude = self.zenml_only | (self.compile_time - set(constants))
+        return resolver(self.params, exclude, to_artifact=to_artifact)
 
 
 def flat_pipeline(

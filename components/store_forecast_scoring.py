@@ -8,13 +8,16 @@ staging database URL comes from its Kubernetes Secret (components/platform.py).
 
 from kfp import dsl
 
-from components.inputs import flat_pipeline, resolver
+from components.inputs import Inputs
 from components.platform import component, reads_external_data, resources, staging_db
 from model_factory.continuous import ForecastScoringWithReference
 
 # Not inputs: the reference is the production version; the URL comes from a Kubernetes Secret.
-ZENML_ONLY = frozenset({"scoring_stage", "scoring_db_url"})
-resolve_config = resolver(ForecastScoringWithReference, exclude=ZENML_ONLY)
+INPUTS = Inputs(
+    ForecastScoringWithReference,
+    frozenset({"scoring_stage", "scoring_db_url"}),
+)
+resolve_config = INPUTS.resolver()
 
 
 @component
@@ -78,9 +81,7 @@ def write_forecasts(
     }
 
 
-@flat_pipeline(
-    ForecastScoringWithReference,
-    exclude=ZENML_ONLY,
+@INPUTS.pipeline(
     name="store-forecast-scoring",
     description="Store sales: forecast every store with the production forecaster of the "
     "reference, into the staging database.",

@@ -19,7 +19,7 @@ both; the artifact keeps the local parity run honest.
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
-from components.inputs import REGISTRATION, flat_pipeline, resolver
+from components.inputs import REGISTRATION, Inputs
 from components.platform import (
     component,
     reads_external_data,
@@ -31,10 +31,12 @@ from model_factory.forecasting.config import ForecastTrainingConfig
 
 # Not inputs: `promote` is a ZenML operation; the ParallelFor bound is a constant, and where the
 # run registers its model is fixed when compiling, as for bank training.
-ZENML_ONLY = frozenset({"promote"})
-COMPILE_TIME = frozenset({"kubeflow_parallelism"}) | REGISTRATION
-# The compiled-in bound is part of the validated config every task reads.
-resolve_config = resolver(ForecastTrainingConfig, ZENML_ONLY | REGISTRATION, to_artifact=True)
+INPUTS = Inputs(
+    ForecastTrainingConfig,
+    frozenset({"promote"}),
+    compile_time=frozenset({"kubeflow_parallelism"}) | REGISTRATION,
+)
+resolve_config = INPUTS.resolver(constants={"kubeflow_parallelism"}, to_artifact=True)
 
 
 @component
@@ -247,9 +249,7 @@ def training_pipeline(
     """
     settings = compiled or ForecastTrainingConfig()
 
-    @flat_pipeline(
-        ForecastTrainingConfig,
-        exclude=ZENML_ONLY | COMPILE_TIME,
+    @INPUTS.pipeline(
         name="store-forecasting-training",
         description="Store sales: per-store model choice and holdout backtest over store "
         "groups in parallel, pooled metrics against seasonal naive, refit on all data.",

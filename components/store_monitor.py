@@ -5,7 +5,7 @@ production reference (profile, forecaster, version name) and, only on drift, run
 
 from kfp.dsl.base_component import BaseComponent
 
-from components.inputs import REGISTRATION, flat_pipeline, resolver
+from components.inputs import REGISTRATION, Inputs
 from components.monitoring import check_then_retrain
 from components.store_forecasting import training_pipeline
 from model_factory.continuous import ForecastMonitorAndRetrain
@@ -13,10 +13,13 @@ from model_factory.forecasting.monitor import MODEL_NAME
 
 # Not inputs: as for forecast training, `retraining.promote` is ZenML's, and the nested
 # training's ParallelFor bound and where it registers are compiled in.
-ZENML_ONLY = frozenset({"retraining_promote"})
-RETRAINING_REGISTRATION = frozenset(f"retraining_{key}" for key in REGISTRATION)
-COMPILE_TIME = frozenset({"retraining_kubeflow_parallelism"}) | RETRAINING_REGISTRATION
-resolve_config = resolver(ForecastMonitorAndRetrain, ZENML_ONLY | RETRAINING_REGISTRATION)
+INPUTS = Inputs(
+    ForecastMonitorAndRetrain,
+    frozenset({"retraining_promote"}),
+    compile_time=frozenset({"retraining_kubeflow_parallelism"})
+    | {f"retraining_{key}" for key in REGISTRATION},
+)
+resolve_config = INPUTS.resolver(constants={"retraining_kubeflow_parallelism"})
 
 
 def monitor_pipeline(
@@ -27,9 +30,7 @@ def monitor_pipeline(
     registers its model when that file names a ZenML server (`kubeflow.zenml_url`)."""
     training = training_pipeline(kubeflow_parallelism, compiled.retraining if compiled else None)
 
-    @flat_pipeline(
-        ForecastMonitorAndRetrain,
-        exclude=ZENML_ONLY | COMPILE_TIME,
+    @INPUTS.pipeline(
         name="store-forecasting-monitor",
         description="Store sales: drift of actual sales against the production reference; on "
         "drift, the training pipeline on the sales plus the batch.",

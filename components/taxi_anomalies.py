@@ -9,14 +9,14 @@ The staging database URL comes from a Kubernetes Secret, never from an input or 
 
 from kfp import dsl
 
-from components.inputs import flat_pipeline, resolver
+from components.inputs import Inputs
 from components.platform import component, reads_external_data, resources, staging_db
 from model_factory.taxi.config import TaxiDetectionConfig
 
 # Not inputs: the URL comes from a Kubernetes Secret; promotion and drift-triggered retraining
 # (`model-factory retrain-if-drifted`) are ZenML operations (docs/continuous-training.md).
-ZENML_ONLY = frozenset({"db_url", "promote", "retrain"})
-resolve_config = resolver(TaxiDetectionConfig, exclude=ZENML_ONLY)
+INPUTS = Inputs(TaxiDetectionConfig, frozenset({"db_url", "promote", "retrain"}))
+resolve_config = INPUTS.resolver()
 
 
 @component
@@ -143,9 +143,7 @@ def write_labels(
     Path(metrics_json.path).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
 
 
-@flat_pipeline(
-    TaxiDetectionConfig,
-    exclude=ZENML_ONLY,
+@INPUTS.pipeline(
     name="taxi-detection",
     description="Taxi rides of one run date: ingest, validate, fit the detector, label, write.",
 )
