@@ -90,7 +90,10 @@ def resolver(
     returns the config as JSON, or writes it to its `run_config` artifact (`to_artifact`)."""
     module = sys.modules[params.__module__]
     # Its name in its module (pydantic also files a generic's parametrization under its repr).
-    name = next(k for k, v in vars(module).items() if v is params and k.isidentifier())
+    names = [k for k, v in vars(module).items() if v is params and k.isidentifier()]
+    if not names:  # the task imports it by name
+        raise ValueError(f"{params.__qualname__}: not a top-level name of {params.__module__}")
+    name = names[0]
     imports = [
         f"from {params.__module__} import {name}",
         "from model_factory.flat_config import unflatten",
