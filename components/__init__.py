@@ -1,11 +1,15 @@
 """Kubeflow Pipelines: one module of components and a pipeline per use case, and their registry.
 
-Adding a pipeline: a module here with `@component`s over the core and a `@dsl.pipeline` whose
-inputs are its run config's `parameters.config` flattened (model_factory/kubeflow/flat_config.py),
-then an entry below. `model-factory compile` writes every entry to build/kfp/<name>.yaml.
+Adding a pipeline: a module here with `@component`s over the core and `INPUTS`
+(`components.inputs.Inputs`: its run config's `parameters.config` type, less the keys that mean
+nothing on KFP or are compiled in), whose `pipeline` decorator and `resolver` generate the
+pipeline's inputs and its `resolve-config` task, then an entry below. `model-factory compile`
+writes every entry to build/kfp/<name>.yaml.
 """
 
+from collections.abc import Callable
 from functools import partial
+from types import ModuleType
 
 from components import (
     bank_marketing,
@@ -17,101 +21,59 @@ from components import (
     taxi_anomalies,
 )
 from model_factory import continuous
-from model_factory.config import KubeflowRegistration
 from model_factory.kubeflow import monitors
 from model_factory.kubeflow.compiler import KfpPipeline
-from model_factory.use_case import resolve
+from model_factory.use_case import UseCase
 from model_factory.use_cases import BANK, FORECASTING, TAXI
 
-# The flattened `kubeflow:` keys of a run config that say where a run registers its model.
-REGISTRATION = frozenset(f"kubeflow_{key}" for key in KubeflowRegistration.model_fields)
+
+def _entry(module: ModuleType, build: Callable, config_file: str, **load) -> KfpPipeline:
+    """The pipeline `build` of `module`, whose `INPUTS` say its config type and its inputs."""
+    return KfpPipeline(build=build, config_file=config_file, **module.INPUTS._asdict(), **load)
+
+
+def _monitor(module: ModuleType, build: Callable, name: str, use_case: UseCase) -> KfpPipeline:
+    """A monitor pipeline: its config is its section `name` of kubeflow_monitors.yaml, its
+    monitor run config and its training run config."""
+    files = (use_case.monitor_config, use_case.training_config)
+    load = partial(continuous.monitor_inputs, module.INPUTS.params, name, *files)
+    return _entry(module, build, monitors.FILE, load=load)
+
+
+def _scoring(module: ModuleType, build: Callable, monitor: str, use_case: UseCase) -> KfpPipeline:
+    """A scoring pipeline: its config is the reference its use case's `monitor` reads and its
+    scoring run config."""
+    file = use_case.scoring_config
+    load = partial(continuous.scoring_inputs, module.INPUTS.params, monitor, file)
+    return _entry(module, build, file, load=load)
+
 
 PIPELINES: dict[str, KfpPipeline] = {
-    "bank_training": KfpPipeline(
-        build=bank_marketing.training_pipeline,
-        params=resolve(BANK.training_params),
-        config_file=BANK.training_config,
-        # Whether and where the run registers its model (and offers it for staging) is fixed
-        # when compiling: no registration task at all without a ZenML server configured.
-        zenml_only=frozenset({"promote"}),
-        compile_time=REGISTRATION,
+    "bank_training": _entry(bank_marketing, bank_marketing.training_pipeline, BANK.training_config),
+    "taxi_detection": _entry(
+        taxi_anomalies, lambda _config: taxi_anomalies.taxi_detection, TAXI.training_config
     ),
-    "taxi_detection": KfpPipeline(
-        build=lambda _config: taxi_anomalies.taxi_detection,
-        params=resolve(TAXI.training_params),
-        config_file=TAXI.training_config,
-        # The URL comes from a Kubernetes Secret; promotion and drift-triggered retraining
-        # (`model-factory retrain-if-drifted`) are ZenML operations (docs/continuous-training.md).
-        zenml_only=frozenset({"db_url", "promote", "retrain"}),
+    "forecast_training": _entry(
+        store_forecasting,
+        lambda config: store_forecasting.training_pipeline(config.kubeflow.parallelism, config),
+        FORECASTING.training_config,
     ),
-    "forecast_training": KfpPipeline(
-        build=lambda config: store_forecasting.training_pipeline(
-            config.kubeflow.parallelism, config
-        ),
-        params=resolve(FORECASTING.training_params),
-        config_file=FORECASTING.training_config,
-        zenml_only=frozenset({"promote"}),
-        # A ParallelFor bound is a constant; where to register is fixed as for bank_training.
-        compile_time=frozenset({"kubeflow_parallelism"}) | REGISTRATION,
+    "bank_monitor": _monitor(bank_monitor, bank_monitor.monitor_pipeline, "bank_monitor", BANK),
+    "bank_scoring": _scoring(
+        bank_scoring, lambda _config: bank_scoring.bank_scoring, "bank_monitor", BANK
     ),
-    "bank_monitor": KfpPipeline(
-        build=bank_monitor.monitor_pipeline,
-        params=continuous.BankMonitorAndRetrain,
-        config_file=monitors.FILE,
-        zenml_only=frozenset({"retraining_promote"}),
-        # The nested retraining registers as bank_training does: where is compiled in.
-        compile_time=frozenset(f"retraining_{key}" for key in REGISTRATION),
-        load=partial(
-            continuous.monitor_inputs,
-            continuous.BankMonitorAndRetrain,
-            "bank_monitor",
-            BANK.monitor_config,
-            BANK.training_config,
-        ),
-    ),
-    "bank_scoring": KfpPipeline(
-        build=lambda _config: bank_scoring.bank_scoring,
-        params=continuous.BankScoringWithReference,
-        config_file=BANK.scoring_config,
-        # The reference (an exported version, not a registry lookup by model and stage) is what
-        # is scored with, and the predictions are the run's dataset.
-        zenml_only=frozenset({"scoring_model", "scoring_stage", "scoring_out_path"}),
-        load=partial(
-            continuous.scoring_inputs,
-            continuous.BankScoringWithReference,
-            "bank_monitor",
-            BANK.scoring_config,
-        ),
-    ),
-    "forecast_monitor": KfpPipeline(
-        build=lambda config: store_monitor.monitor_pipeline(
+    "forecast_monitor": _monitor(
+        store_monitor,
+        lambda config: store_monitor.monitor_pipeline(
             config.retraining.kubeflow.parallelism, config
         ),
-        params=continuous.ForecastMonitorAndRetrain,
-        config_file=monitors.FILE,
-        zenml_only=frozenset({"retraining_promote"}),
-        # The nested retraining registers as forecast_training does: where is compiled in.
-        compile_time=frozenset({"retraining_kubeflow_parallelism"})
-        | {f"retraining_{key}" for key in REGISTRATION},
-        load=partial(
-            continuous.monitor_inputs,
-            continuous.ForecastMonitorAndRetrain,
-            "forecast_monitor",
-            FORECASTING.monitor_config,
-            FORECASTING.training_config,
-        ),
+        "forecast_monitor",
+        FORECASTING,
     ),
-    "forecast_scoring": KfpPipeline(
-        build=lambda _config: store_forecast_scoring.store_forecast_scoring,
-        params=continuous.ForecastScoringWithReference,
-        config_file=FORECASTING.scoring_config,
-        # The reference is the production version; the URL comes from a Kubernetes Secret.
-        zenml_only=frozenset({"scoring_stage", "scoring_db_url"}),
-        load=partial(
-            continuous.scoring_inputs,
-            continuous.ForecastScoringWithReference,
-            "forecast_monitor",
-            FORECASTING.scoring_config,
-        ),
+    "forecast_scoring": _scoring(
+        store_forecast_scoring,
+        lambda _config: store_forecast_scoring.store_forecast_scoring,
+        "forecast_monitor",
+        FORECASTING,
     ),
 }

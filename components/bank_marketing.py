@@ -10,6 +10,7 @@ a last task registers the classifier with it and offers it for staging
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
+from components.inputs import REGISTRATION, Inputs
 from components.platform import (
     component,
     reads_external_data,
@@ -19,34 +20,10 @@ from components.platform import (
 )
 from model_factory.bank.config import BankTrainingConfig
 
-
-@component
-def resolve_config(
-    data_path: str,
-    bundled_file: str,
-    csv_separator: str,
-    numeric_features: list,
-    categorical_features: list,
-    target: str,
-    positive_label: str,
-    test_fraction: float,
-    split_salt: int,
-    seed: int,
-    sampler: str,
-    value_ranges: dict,
-    min_class_rows: int,
-    search_n_candidates: int,
-    search_cv_folds: int,
-    search_factor: int,
-    search_min_rows: int,
-    search_n_jobs: int,
-) -> str:
-    """Validate the run's inputs once; every later task reads the config from this JSON."""
-    inputs = dict(locals())  # first statement: exactly the inputs above
-    from model_factory.bank.config import BankTrainingConfig
-    from model_factory.kubeflow.flat_config import unflatten
-
-    return unflatten(BankTrainingConfig, inputs).model_dump_json()
+# Not inputs: `promote` is a ZenML operation; whether and where the run registers its model
+# (and offers it for staging) is fixed when compiling (no registration task without a server).
+INPUTS = Inputs(BankTrainingConfig, frozenset({"promote"}), compile_time=REGISTRATION)
+resolve_config = INPUTS.resolver()
 
 
 @component
@@ -195,35 +172,15 @@ def training_pipeline(compiled: BankTrainingConfig) -> BaseComponent:
     the model with that ZenML server (the URL is fixed when compiling; without it, no such task).
     """
 
-    @dsl.pipeline(
+    @INPUTS.pipeline(
         name="bank-training",
         description="Bank marketing: ingest, validate, hash split, SMOTE + boosting search, "
         "evaluate.",
     )
-    def bank_training(
-        data_path: str,
-        bundled_file: str,
-        csv_separator: str,
-        numeric_features: list,
-        categorical_features: list,
-        target: str,
-        positive_label: str,
-        test_fraction: float,
-        split_salt: int,
-        seed: int,
-        sampler: str,
-        value_ranges: dict,
-        min_class_rows: int,
-        search_n_candidates: int,
-        search_cv_folds: int,
-        search_factor: int,
-        search_min_rows: int,
-        search_n_jobs: int,
-    ) -> dsl.Artifact:
+    def bank_training(inputs: dict) -> dsl.Artifact:
         """Inputs are `parameters.config` of zenml_config/bank_training.yaml, flattened, except
         `kubeflow` and `promote` (compiled in)."""
-        # First statement: locals() holds the pipeline inputs and the closure's `compiled`.
-        resolved = resolve_config(**{k: v for k, v in locals().items() if k != "compiled"})
+        resolved = resolve_config(**inputs)
         config = resolved.set_display_name("Check the run config").output
         raw = reads_external_data(ingest(config_json=config).set_display_name("Read the bank data"))
         checked = validate(config_json=config, raw_data=raw.outputs["raw_data"])

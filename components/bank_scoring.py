@@ -8,17 +8,17 @@ predictions are the run's `predictions` dataset, with the version name in every 
 
 from kfp import dsl
 
+from components.inputs import Inputs
 from components.platform import component, reads_external_data, resources
+from model_factory.continuous import BankScoringWithReference
 
-
-@component
-def resolve_config(reference_uri: str, scoring_data_path: str, scoring_csv_separator: str) -> str:
-    """Validate the run's inputs once; every later task reads the config from this JSON."""
-    inputs = dict(locals())  # first statement: exactly the inputs above
-    from model_factory.continuous import BankScoringWithReference
-    from model_factory.kubeflow.flat_config import unflatten
-
-    return unflatten(BankScoringWithReference, inputs).model_dump_json()
+# Not inputs: the reference (an exported version, not a registry lookup by model and stage) is
+# what is scored with, and the predictions are the run's dataset.
+INPUTS = Inputs(
+    BankScoringWithReference,
+    frozenset({"scoring_model", "scoring_stage", "scoring_out_path"}),
+)
+resolve_config = INPUTS.resolver()
 
 
 @component
@@ -81,17 +81,17 @@ def score(
     }
 
 
-@dsl.pipeline(
+@INPUTS.pipeline(
     name="bank-scoring",
     description="Bank marketing: score a batch with the production classifier of the reference.",
 )
-def bank_scoring(reference_uri: str, scoring_data_path: str, scoring_csv_separator: str) -> dict:
+def bank_scoring(inputs: dict) -> dict:
     """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml (bank_monitor's) and
     `scoring_*` from zenml_config/bank_scoring.yaml, flattened, except `stage` (the reference
     is the production version) and `out_path` (the predictions are the run's dataset)."""
-    resolved = resolve_config(**locals())  # first statement: exactly the pipeline inputs
+    resolved = resolve_config(**inputs)
     config = resolved.set_display_name("Check the run config").output
-    reference = dsl.importer(artifact_uri=reference_uri, artifact_class=dsl.Artifact)
+    reference = dsl.importer(artifact_uri=inputs["reference_uri"], artifact_class=dsl.Artifact)
     reference.set_display_name("Import the production reference")
     loaded = reads_external_data(load_batch(config_json=config, reference=reference.output))
     loaded.set_display_name("Read and validate the batch")

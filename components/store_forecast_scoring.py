@@ -8,19 +8,16 @@ staging database URL comes from its Kubernetes Secret (components/platform.py).
 
 from kfp import dsl
 
+from components.inputs import Inputs
 from components.platform import component, reads_external_data, resources, staging_db
+from model_factory.continuous import ForecastScoringWithReference
 
-
-@component
-def resolve_config(
-    reference_uri: str, scoring_calendar_path: str, scoring_horizon_days: int
-) -> str:
-    """Validate the run's inputs once; every later task reads the config from this JSON."""
-    inputs = dict(locals())  # first statement: exactly the inputs above
-    from model_factory.continuous import ForecastScoringWithReference
-    from model_factory.kubeflow.flat_config import unflatten
-
-    return unflatten(ForecastScoringWithReference, inputs).model_dump_json()
+# Not inputs: the reference is the production version; the URL comes from a Kubernetes Secret.
+INPUTS = Inputs(
+    ForecastScoringWithReference,
+    frozenset({"scoring_stage", "scoring_db_url"}),
+)
+resolve_config = INPUTS.resolver()
 
 
 @component
@@ -84,20 +81,18 @@ def write_forecasts(
     }
 
 
-@dsl.pipeline(
+@INPUTS.pipeline(
     name="store-forecast-scoring",
     description="Store sales: forecast every store with the production forecaster of the "
     "reference, into the staging database.",
 )
-def store_forecast_scoring(
-    reference_uri: str, scoring_calendar_path: str, scoring_horizon_days: int
-) -> dict:
+def store_forecast_scoring(inputs: dict) -> dict:
     """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml (forecast_monitor's)
     and `scoring_*` from zenml_config/forecast_scoring.yaml, flattened, except `stage` (the
     reference is the production version) and `db_url` (the Secret in components/platform.py)."""
-    resolved = resolve_config(**locals())  # first statement: exactly the pipeline inputs
+    resolved = resolve_config(**inputs)
     config = resolved.set_display_name("Check the run config").output
-    reference = dsl.importer(artifact_uri=reference_uri, artifact_class=dsl.Artifact)
+    reference = dsl.importer(artifact_uri=inputs["reference_uri"], artifact_class=dsl.Artifact)
     reference.set_display_name("Import the production reference")
     forecast = resources(
         reads_external_data(forecast_stores(config_json=config, reference=reference.output)),

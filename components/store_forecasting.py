@@ -19,6 +19,7 @@ both; the artifact keeps the local parity run honest.
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
+from components.inputs import REGISTRATION, Inputs
 from components.platform import (
     component,
     reads_external_data,
@@ -28,47 +29,14 @@ from components.platform import (
 )
 from model_factory.forecasting.config import ForecastTrainingConfig
 
-
-@component
-def resolve_config(
-    data_path: str,
-    store_path: str,
-    synthetic_n_stores: int,
-    synthetic_n_days: int,
-    synthetic_start_date: str,
-    synthetic_seed: int,
-    store_ids: list,
-    ranges: dict,
-    holdout_days: int,
-    validation_days: int,
-    selection_windows: int,
-    holiday_country: str,
-    min_train_days: int,
-    candidates: list,
-    interval_width: float,
-    prophet_yearly_fourier_order: int,
-    prophet_changepoint_prior_scale: float,
-    prophet_seasonality_prior_scale: float,
-    prophet_holidays_prior_scale: float,
-    prophet_regressor_prior_scale: float,
-    prophet_uncertainty_samples: int,
-    prophet_holiday_windows: dict,
-    refit_on_all_data: bool,
-    kubeflow_store_groups: int,
-    kubeflow_parallelism: int,
-    seed: int,
-    n_jobs: int,
-    plot_stores: int,
-    run_config: dsl.Output[dsl.Artifact],
-) -> None:
-    """Validate the run's inputs once; every later task reads the config from this JSON file."""
-    inputs = {k: v for k, v in locals().items() if k != "run_config"}  # the inputs above
-    from pathlib import Path
-
-    from model_factory.forecasting.config import ForecastTrainingConfig
-    from model_factory.kubeflow.flat_config import unflatten
-
-    Path(run_config.path).write_text(unflatten(ForecastTrainingConfig, inputs).model_dump_json())
+# Not inputs: `promote` is a ZenML operation; the ParallelFor bound is a constant, and where the
+# run registers its model is fixed when compiling, as for bank training.
+INPUTS = Inputs(
+    ForecastTrainingConfig,
+    frozenset({"promote"}),
+    compile_time=frozenset({"kubeflow_parallelism"}) | REGISTRATION,
+)
+resolve_config = INPUTS.resolver(constants={"kubeflow_parallelism"}, to_artifact=True)
 
 
 @component
@@ -281,46 +249,15 @@ def training_pipeline(
     """
     settings = compiled or ForecastTrainingConfig()
 
-    @dsl.pipeline(
+    @INPUTS.pipeline(
         name="store-forecasting-training",
         description="Store sales: per-store model choice and holdout backtest over store "
         "groups in parallel, pooled metrics against seasonal naive, refit on all data.",
     )
-    def store_forecasting_training(
-        data_path: str,
-        store_path: str,
-        synthetic_n_stores: int,
-        synthetic_n_days: int,
-        synthetic_start_date: str,
-        synthetic_seed: int,
-        store_ids: list,
-        ranges: dict,
-        holdout_days: int,
-        validation_days: int,
-        selection_windows: int,
-        holiday_country: str,
-        min_train_days: int,
-        candidates: list,
-        interval_width: float,
-        prophet_yearly_fourier_order: int,
-        prophet_changepoint_prior_scale: float,
-        prophet_seasonality_prior_scale: float,
-        prophet_holidays_prior_scale: float,
-        prophet_regressor_prior_scale: float,
-        prophet_uncertainty_samples: int,
-        prophet_holiday_windows: dict,
-        refit_on_all_data: bool,
-        kubeflow_store_groups: int,
-        seed: int,
-        n_jobs: int,
-        plot_stores: int,
-    ) -> dsl.Artifact:
+    def store_forecasting_training(inputs: dict) -> dsl.Artifact:
         """Inputs are `parameters.config` of zenml_config/forecast_training.yaml, flattened,
         except `kubeflow.parallelism` (compiled in)."""
-        # First statement: locals() holds exactly the pipeline inputs, the compile-time
-        # `kubeflow_parallelism` (Python counts the closure variables read below as locals) and
-        # the registration `settings` (not an input of resolve-config).
-        resolved = resolve_config(**{k: v for k, v in locals().items() if k != "settings"})
+        resolved = resolve_config(**inputs, kubeflow_parallelism=kubeflow_parallelism)
         config = resolved.set_display_name("Check the run config").outputs["run_config"]
         raw = reads_external_data(ingest(run_config=config).set_display_name("Read the sales data"))
         valid = validate(

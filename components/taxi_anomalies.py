@@ -9,29 +9,14 @@ The staging database URL comes from a Kubernetes Secret, never from an input or 
 
 from kfp import dsl
 
+from components.inputs import Inputs
 from components.platform import component, reads_external_data, resources, staging_db
+from model_factory.taxi.config import TaxiDetectionConfig
 
-
-@component
-def resolve_config(
-    run_date: str,
-    data_path: str,
-    reference_path: str,
-    ranges: dict,
-    seed: int,
-    simulator_n_rides: int,
-    simulator_anomaly_fraction: float,
-    detector_eps: float,
-    detector_min_samples: int,
-    detector_min_samples_fraction: float,
-    detector_features: list,
-) -> str:
-    """Validate the run's inputs once; every later task reads the config from this JSON."""
-    inputs = dict(locals())  # first statement: exactly the inputs above
-    from model_factory.kubeflow.flat_config import unflatten
-    from model_factory.taxi.config import TaxiDetectionConfig
-
-    return unflatten(TaxiDetectionConfig, inputs).model_dump_json()
+# Not inputs: the URL comes from a Kubernetes Secret; promotion and drift-triggered retraining
+# (`model-factory retrain-if-drifted`) are ZenML operations (docs/continuous-training.md).
+INPUTS = Inputs(TaxiDetectionConfig, frozenset({"db_url", "promote", "retrain"}))
+resolve_config = INPUTS.resolver()
 
 
 @component
@@ -158,26 +143,14 @@ def write_labels(
     Path(metrics_json.path).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
 
 
-@dsl.pipeline(
+@INPUTS.pipeline(
     name="taxi-detection",
     description="Taxi rides of one run date: ingest, validate, fit the detector, label, write.",
 )
-def taxi_detection(
-    run_date: str,
-    data_path: str,
-    reference_path: str,
-    ranges: dict,
-    seed: int,
-    simulator_n_rides: int,
-    simulator_anomaly_fraction: float,
-    detector_eps: float,
-    detector_min_samples: int,
-    detector_min_samples_fraction: float,
-    detector_features: list,
-) -> dsl.Artifact:
+def taxi_detection(inputs: dict) -> dsl.Artifact:
     """Inputs are `parameters.config` of zenml_config/taxi_detection.yaml, flattened, except
     `db_url`: the staging database comes from the Secret in components/platform.py."""
-    resolved = resolve_config(**locals())  # first statement: exactly the pipeline inputs
+    resolved = resolve_config(**inputs)
     config = resolved.set_display_name("Check the run config").output
     raw = reads_external_data(ingest(config_json=config).set_display_name("Read the rides"))
     checked = validate(config_json=config, raw_rides=raw.outputs["raw_rides"])

@@ -3,6 +3,11 @@
 The file is a ZenML run config (`zenml pipeline run -c`), so its top level holds ZenML's keys and
 our pipeline parameters sit under `parameters.config`. ZenML alone checks only `parameters`;
 `load_run_config` validates the whole file strictly before anything runs.
+
+A run config may instead name another file to take its parameters from (`parameters_from:`,
+relative to it): the Kubeflow run configs (zenml_config/kubeflow/) hold only their settings and
+run with their local twin's parameters. ZenML ignores top-level keys it does not know, so for
+`zenml pipeline run -c` the merged file comes from `model-factory run-config FILE --out FILE`.
 """
 
 from pathlib import Path
@@ -101,8 +106,27 @@ def read_yaml(path: str | Path, what: str = "config file") -> Any:
         raise InputError(f"{path}: not valid YAML ({problem})") from exc
 
 
-def load_run_config(path: str | Path, params: type[P]) -> RunConfig[P]:
+PARAMETERS_FROM = "parameters_from"
+
+
+def read_run_config(path: str | Path) -> Any:
+    """The run config in `path` as ZenML is to read it: with the `parameters` of the file its
+    `parameters_from` names (one that holds its own), instead of that key."""
     raw = read_yaml(path) or {}
+    if not isinstance(raw, dict) or PARAMETERS_FROM not in raw:
+        return raw
+    if "parameters" in raw:
+        raise InputError(f"{path}: give either {PARAMETERS_FROM} or parameters, not both")
+    base_path = Path(path).parent / str(raw[PARAMETERS_FROM])
+    base = read_yaml(base_path, f"{path}: {PARAMETERS_FROM}: run config")
+    if not isinstance(base, dict) or "parameters" not in base:
+        raise InputError(f"{path}: {PARAMETERS_FROM}: {base_path} has no parameters of its own")
+    merged = {key: value for key, value in raw.items() if key != PARAMETERS_FROM}
+    return {**merged, "parameters": base["parameters"]}
+
+
+def load_run_config(path: str | Path, params: type[P]) -> RunConfig[P]:
+    raw = read_run_config(path)
     refuse_in_config(raw, str(path))
     try:
         return RunConfig[params].model_validate(raw)

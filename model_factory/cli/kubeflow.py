@@ -1,4 +1,4 @@
-"""`compile`, `submit` and `stack register`: the pipelines on Kubeflow."""
+"""`compile`, `run-config`, `submit` and `stack register`: the pipelines on Kubeflow."""
 
 import sys
 from pathlib import Path
@@ -43,6 +43,28 @@ def warn_unpullable(package: Path) -> None:
         print(f"warning: {package.stem} runs image {image}, which names no registry a cluster "
               "can pull from: push it (e.g. REGISTRY/model-factory:TAG) and compile with --image",
               file=sys.stderr)  # fmt: skip
+
+
+@app.command("run-config")
+def write_run_config(
+    path: Path = typer.Argument(
+        ..., help="Run config, e.g. zenml_config/kubeflow/bank_training.yaml"
+    ),
+    out: Path | None = typer.Option(None, "--out", help="File to write (default: stdout)"),
+) -> None:
+    """The run config as `zenml pipeline run -c` takes it: the parameters its `parameters_from`
+    names merged in (`model-factory` commands merge them themselves)."""
+    import yaml
+
+    from model_factory.config import read_run_config
+
+    text = yaml.safe_dump(read_run_config(path), sort_keys=False)
+    if out is None:
+        sys.stdout.write(text)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    print(out)
 
 
 @app.command("submit")

@@ -5,7 +5,9 @@ a nested section's fields are named `<section>_<field>` (`search.n_candidates` i
 `search_n_candidates`) and `None` is the empty value of the input's type, `[]` for a list and
 `""` for text (KFP parameters cannot be null, and a LIST input cannot default to a string); a
 null number or boolean has no such form and is refused.
-`unflatten` reverses this and validates the result as strictly as `load_run_config`.
+`unflatten` reverses this and validates the result as strictly as `load_run_config`, and
+`input_types` gives each input's type from the config type alone: what a pipeline's signature
+declares (components/inputs.py generates the signatures from it).
 """
 
 import types
@@ -34,9 +36,8 @@ def flatten(config: BaseModel, exclude: Collection[str] = ()) -> dict[str, Any]:
                 f"{type(config).__name__}.{name}: null has no Kubeflow input form (a number or "
                 "boolean input cannot be empty); set a value to compile"
             )
-        inner_exclude = [e.removeprefix(f"{name}_") for e in exclude if e.startswith(f"{name}_")]
         items = (
-            {f"{name}_{key}": inner for key, inner in flatten(value, inner_exclude).items()}
+            {f"{name}_{key}": inner for key, inner in flatten(value, _inner(exclude, name)).items()}
             if isinstance(value, BaseModel)
             else {name: _empty(field) if value is None else to_jsonable_python(value)}
         )
@@ -45,6 +46,21 @@ def flatten(config: BaseModel, exclude: Collection[str] = ()) -> dict[str, Any]:
                 raise ValueError(f"{type(config).__name__}: two fields flatten to {key!r}")
             flat[key] = inner
     return flat
+
+
+def input_types(params: type[BaseModel], exclude: Collection[str] = ()) -> dict[str, type]:
+    """{input name: its KFP parameter type (str, int, float, bool, list or dict)} for every key
+    `flatten` gives a config of `params`, in field order."""
+    types_: dict[str, type] = {}
+    for name, field in params.model_fields.items():
+        if name in exclude:
+            continue
+        if _is_section(field):
+            inner = input_types(field.annotation, _inner(exclude, name))
+            types_.update({f"{name}_{key}": kind for key, kind in inner.items()})
+        else:
+            types_[name] = _kind(field)
+    return types_
 
 
 def unflatten(params: type[P], flat: Mapping[str, Any], source: str = "pipeline inputs") -> P:
@@ -72,6 +88,11 @@ def _nest(model: type[BaseModel], flat: Mapping[str, Any], prefix: str) -> tuple
     return nested, used
 
 
+def _inner(exclude: Collection[str], section: str) -> list[str]:
+    """The names in `exclude` of the section's fields, without the section's prefix."""
+    return [e.removeprefix(f"{section}_") for e in exclude if e.startswith(f"{section}_")]
+
+
 def _is_section(field: FieldInfo) -> bool:
     return isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
 
@@ -83,6 +104,21 @@ def _empty(field: FieldInfo) -> Any:
     if any(typing.get_origin(kind) is list for kind in kinds):
         return []
     return None if any(kind in (int, float, bool) for kind in kinds) else ""
+
+
+def _kind(field: FieldInfo) -> type:
+    """The input type `flatten`'s JSON value of this field has: a tuple is a list, a mapping a
+    dict; a date, a path or a literal is text; None is the empty value of the other member."""
+    kinds = [k for k in typing.get_args(field.annotation) if k is not type(None)]
+    kind = kinds[0] if _allows_none(field) and len(kinds) == 1 else field.annotation
+    origin = typing.get_origin(kind) or kind
+    if origin in (list, tuple):
+        return list
+    if origin in (dict, Mapping):
+        return dict
+    if origin is typing.Literal:
+        return type(typing.get_args(kind)[0])
+    return origin if origin in (bool, int, float) else str
 
 
 def _allows_none(field: FieldInfo) -> bool:

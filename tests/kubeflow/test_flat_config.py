@@ -1,13 +1,15 @@
 """Configs as flat pipeline inputs (what a KFP run form shows) and back, validated strictly."""
 
 from datetime import date
+from typing import Literal
 
 import pytest
+from pydantic import Field
 
 from model_factory.bank.config import BankTrainingConfig, SearchConfig
 from model_factory.config import StrictModel
 from model_factory.errors import InputError
-from model_factory.kubeflow.flat_config import flatten, unflatten
+from model_factory.kubeflow.flat_config import flatten, input_types, unflatten
 
 
 def test_bank_config_flattens_to_typed_inputs_and_back():
@@ -88,3 +90,25 @@ def test_two_fields_with_one_flat_name_are_refused():
 
     with pytest.raises(ValueError, match="batch_size"):
         flatten(Clash())
+
+
+def test_input_types_are_the_kfp_types_of_the_flattened_values():
+    class Section(StrictModel):
+        on: bool = True
+        share: float | None = 0.5
+
+    class Typed(StrictModel):
+        run_date: date | None = None
+        stage: Literal["staging", "production"] = "staging"
+        window: tuple[int, int] = (1, 2)
+        store_ids: list[int] | None = None
+        ranges: dict[str, int] = Field(default_factory=dict)
+        seed: int = 0
+        section: Section = Section()
+
+    types = input_types(Typed, exclude={"seed", "section_on"})
+    assert types == {"run_date": str, "stage": str, "window": list, "store_ids": list,
+                     "ranges": dict, "section_share": float}  # fmt: skip
+    assert list(types) == list(flatten(Typed(), exclude={"seed", "section_on"}))
+    flat = flatten(BankTrainingConfig())
+    assert {key: type(value) for key, value in flat.items()} == input_types(BankTrainingConfig)

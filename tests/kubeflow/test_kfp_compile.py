@@ -30,6 +30,7 @@ from components.platform import (
 from model_factory import alerts
 from model_factory.kubeflow.compiler import compile_pipeline
 from model_factory.kubeflow.flat_config import flatten
+from model_factory.taxi.config import TaxiDetectionConfig
 from support import PROJECT_ROOT
 
 IMAGE = "registry.example/model-factory@sha256:" + "0" * 64
@@ -481,3 +482,28 @@ def test_a_configured_zenml_server_adds_the_registration_task_with_the_key_from_
               if any(s.secret_name_parameter.runtime_value.constant.string_value
                      == registry.ZENML_SECRET for s in config.secret_as_env)}  # fmt: skip
     assert seeing == {_executor(spec, task)}  # no other task sees the key
+
+
+class Extended(TaxiDetectionConfig):
+    """A config with one key more than taxi's (top level: resolve-config imports it by name)."""
+
+    new_threshold: float = 0.25
+
+
+def test_a_new_config_key_is_an_input_and_resolved_with_nothing_else_to_edit(tmp_path):
+    """The signature and resolve-config come from the config type (components/inputs.py)."""
+    from components.inputs import Inputs
+
+    inputs = Inputs(Extended, frozenset({"db_url", "promote", "retrain"}))
+    resolve = inputs.resolver()
+
+    @inputs.pipeline(name="extended")
+    def extended(channels: dict) -> str:
+        return resolve(**channels).output
+
+    assert extended.component_spec.inputs["new_threshold"].type == "Float"
+    assert set(resolve.component_spec.inputs) == set(extended.component_spec.inputs)
+    assert "db_url" not in extended.component_spec.inputs
+    source = resolve.component_spec.implementation.container.command[-1]
+    assert "    new_threshold: float,\n" in source and "unflatten(Extended, inputs)" in source
+    assert f"from {__name__} import Extended" in source

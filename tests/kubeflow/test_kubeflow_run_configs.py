@@ -9,12 +9,13 @@ because ZenML builds nothing: that is one of the things checked.
 import inspect
 import os
 from importlib import import_module
+from pathlib import Path
 
 import pytest
 import yaml
 from kfp import compiler, dsl
 
-from model_factory.config import load_run_config
+from model_factory.config import load_run_config, read_run_config
 from support import PROJECT_ROOT
 
 CONFIGS = PROJECT_ROOT / "zenml_config"
@@ -79,8 +80,10 @@ def test_every_pipeline_run_config_has_a_kubeflow_twin():
 
 
 @pytest.mark.parametrize("name", [*PIPELINES, *LOOKUPS])
-def test_the_kubeflow_config_is_strictly_valid_and_keeps_the_local_parameters(name):
+def test_the_kubeflow_config_is_strictly_valid_and_runs_with_the_local_parameters(name):
     params = PIPELINES[name][1] if name in PIPELINES else LOOKUPS[name][1]
+    assert "parameters" not in _raw(name)  # only what differs: the settings
+    assert _raw(name)["parameters_from"] == f"../{name}"
     kubeflow = load_run_config(CONFIGS / "kubeflow" / name, _params(params))
     local = load_run_config(CONFIGS / name, _params(params))
     assert kubeflow.parameters == local.parameters
@@ -93,6 +96,44 @@ def test_the_kubeflow_config_is_strictly_valid_and_keeps_the_local_parameters(na
     assert secrets == STAGING_DB_STEPS.get(name, set())
     for step in secrets:
         assert kubeflow.steps[step].secrets == [STAGING_DB_SECRET]
+
+
+def test_run_config_writes_the_merged_file_zenml_reads(cli_in_process, tmp_path):
+    """`zenml pipeline run -c` ignores `parameters_from`: it gets the merged file."""
+    from zenml.config.pipeline_run_configuration import PipelineRunConfiguration
+
+    out = tmp_path / "bank_training.yaml"
+    result = cli_in_process("run-config", str(CONFIGS / "kubeflow" / "bank_training.yaml"),
+                            "--out", str(out))  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    merged = yaml.safe_load(out.read_text())
+    raw = _raw("bank_training.yaml")
+    local = yaml.safe_load((CONFIGS / "bank_training.yaml").read_text())
+    assert merged == {**{k: v for k, v in raw.items() if k != "parameters_from"},
+                      "parameters": local["parameters"]}  # fmt: skip
+    PipelineRunConfiguration.model_validate(merged)  # ZenML's own schema takes every key
+
+
+@pytest.mark.parametrize(
+    ("text", "base", "fragment"),
+    [
+        ("parameters_from: ../bank_training.yaml\nparameters: {config: {}}\n", None,
+         "give either parameters_from or parameters, not both"),
+        ("parameters_from: missing.yaml\n", None, "parameters_from: run config not found"),
+        ("parameters_from: base.yaml\n", "settings: {}\n", "base.yaml has no parameters"),
+    ],
+)  # fmt: skip
+def test_a_bad_parameters_from_exits_2_in_one_line(cli_in_process, tmp_path, text, base, fragment):
+    (tmp_path / "kubeflow").mkdir()
+    (tmp_path / "kubeflow" / "bank_training.yaml").write_text(text)
+    (tmp_path / "bank_training.yaml").write_text((CONFIGS / "bank_training.yaml").read_text())
+    if base is not None:
+        (tmp_path / "kubeflow" / "base.yaml").write_text(base)
+    config = str(tmp_path / "kubeflow" / "bank_training.yaml")
+    for command in (["run-config", config], ["train", "bank", "--config", config]):
+        result = cli_in_process(*command)
+        assert result.returncode == 2, (command, result.stderr)
+        assert fragment in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.parametrize("name", list(LOOKUPS))
@@ -142,14 +183,16 @@ def kubeflow_stack(tmp_path_factory):
 
 
 @pytest.mark.slow  # ZenML's store, then three pipelines built and compiled: ~30 s under load
-def test_zenml_runs_every_step_in_the_project_image_with_its_resources(kubeflow_stack):
+def test_zenml_runs_every_step_in_the_project_image_with_its_resources(kubeflow_stack, tmp_path):
     from zenml.utils import source_utils
 
     from model_factory.integrations.zenml_runs import PROJECT_ROOT as SOURCE_ROOT
 
     source_utils.set_custom_source_root(str(SOURCE_ROOT))
-    for name, (module, _, capped) in PIPELINES.items():
-        path = str(CONFIGS / "kubeflow" / name)
+    for name, (module, params, capped) in PIPELINES.items():
+        # What `zenml pipeline run -c` is given: the file `model-factory run-config` writes.
+        path = str(tmp_path / name)
+        Path(path).write_text(yaml.safe_dump(read_run_config(CONFIGS / "kubeflow" / name)))
         constants = vars(import_module(f"pipelines.{module}"))
         pipeline = (constants.get("TRAINING") or constants["DETECTION"]).with_options(
             config_path=path
@@ -168,7 +211,7 @@ def test_zenml_runs_every_step_in_the_project_image_with_its_resources(kubeflow_
         steps = snapshot.step_configurations
         configured = _raw(name).get("steps", {})
         assert set(configured) <= set(steps), f"{name}: no such step(s)"
-        params = _raw(name)["parameters"]["config"]
+        config = load_run_config(CONFIGS / "kubeflow" / name, _params(params)).parameters.config
         for step_name, step in steps.items():
             assert step.config.docker_settings.parent_image == IMAGE
             wants_db = "secrets" in configured.get(step_name, {})
@@ -176,8 +219,8 @@ def test_zenml_runs_every_step_in_the_project_image_with_its_resources(kubeflow_
             resources = step.config.resource_settings
             assert resources.memory is None  # see test_zenml_cannot_set_memory_on_kubeflow
             if step_name in capped:
-                section = params[capped[step_name]] if capped[step_name] else params
-                assert resources.cpu_count >= section["n_jobs"], f"{name}: {step_name}"
+                section = getattr(config, capped[step_name]) if capped[step_name] else config
+                assert resources.cpu_count >= section.n_jobs, f"{name}: {step_name}"
             if resources.cpu_count:
                 assert _kfp_cpu_limit(resources) == resources.cpu_count
 
