@@ -37,8 +37,8 @@ def child(n_rides: int) -> list[dict[str, Any]]:
     from model_factory.taxi.config import DetectorConfig, SimulatorConfig
 
     sim = SimulatorConfig(n_rides=n_rides)
-    reference = data.validate(simulate.reference_rides(sim, SEED))
-    rides = data.validate(simulate.rides_for_day(sim, SEED, DAY))
+    reference = data.validate_rides(simulate.reference_rides(sim, SEED))
+    rides = data.validate_rides(simulate.rides_for_day(sim, SEED, DAY))
     model.cluster(np.zeros((10, 2)), 0.3, 2)  # load the compiled kernels outside the timing
     rows = []
     for rule, params in [

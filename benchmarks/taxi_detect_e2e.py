@@ -54,9 +54,9 @@ def core_times(n_rides: int, db_url: str) -> dict[str, float]:
     model.cluster(__import__("numpy").zeros((10, 2)), 0.3, 2)  # compiled kernels from the cache
     sim, day, t = SimulatorConfig(n_rides=n_rides), date.fromisoformat(RUN_DATE), {}
     rides = timed("read: simulate day", t, simulate.rides_for_day, sim, 42, day)
-    rides = timed("read: validate day", t, data.validate, rides)
+    rides = timed("read: validate day", t, data.validate_rides, rides)
     reference = timed("fit: simulate reference", t, simulate.reference_rides, sim, 42)
-    reference = timed("fit: validate reference", t, data.validate, reference)
+    reference = timed("fit: validate reference", t, data.validate_rides, reference)
     detector = timed("fit: scaler", t, model.fit, reference, DetectorConfig())
     evaluation = timed("fit: simulate evaluation", t, simulate.evaluation_rides, sim, 42)
     timed("fit: score evaluation (cluster)", t, evaluate.score, detector, evaluation)

@@ -39,7 +39,7 @@ def validate(
     from model_factory.taxi.config import TaxiDetectionConfig
 
     config = TaxiDetectionConfig.model_validate_json(config_json)
-    frame = data.validate(pd.read_parquet(raw_rides.path), data.source(config), config.ranges)
+    frame = data.validate(pd.read_parquet(raw_rides.path), config)
     frame.to_parquet(rides.path)
     rides.metadata["rows"] = len(frame)
 
@@ -59,7 +59,7 @@ def fit_detector(
     from model_factory.taxi.config import TaxiDetectionConfig
 
     config = TaxiDetectionConfig.model_validate_json(config_json)
-    reference = data.validate(
+    reference = data.validate_rides(
         data.load_reference(config), config.reference_path or "reference", config.ranges
     )
     fitted = model.fit(reference, config.detector).model_copy(update={"version": f"kfp-{run_id}"})

@@ -53,6 +53,11 @@ class UseCase:
     kubeflow_retraining: str | None = None
 
     @property
+    def data(self) -> str:
+        """The module with `load(config)` and `validate(raw, config)` of its training data."""
+        return f"{self.package}.data"
+
+    @property
     def monitor(self) -> str:
         """The module with the monitor's config type, `load_batch` and `check`."""
         return f"{self.package}.monitor"

@@ -55,15 +55,29 @@ def model_names() -> list[str]:
     return [use_case.model_name for use_case in _ALL]
 
 
+def training_config_types() -> tuple[type, ...]:
+    """Every use case's training config type (the generic data steps take any of them)."""
+    return tuple(resolve(use_case.training_params) for use_case in _ALL)
+
+
 def monitor_config_types() -> tuple[type, ...]:
     """Every use case's monitor config type: the generic monitor steps take any of them (the
     types forbid unknown keys, so a config's fields say which one it is)."""
     return tuple(resolve(use_case.monitor_params) for use_case in _ALL)
 
 
+def data_of(config) -> ModuleType:
+    """The data module (`load`, `validate`) of the use case a training config is for."""
+    return resolve(_of_config(config, "training_params").data)
+
+
 def monitor_of(config) -> ModuleType:
     """The monitor module (`load_batch`, `source`, `check`) of the use case a config is for."""
+    return resolve(_of_config(config, "monitor_params").monitor)
+
+
+def _of_config(config, params: str) -> UseCase:
     for use_case in _ALL:
-        if type(config) is resolve(use_case.monitor_params):
-            return resolve(use_case.monitor)
-    raise TypeError(f"{type(config).__name__} is no use case's monitor config")
+        if type(config) is resolve(getattr(use_case, params)):
+            return use_case
+    raise TypeError(f"{type(config).__name__} is no use case's {params.replace('_', ' ')}")

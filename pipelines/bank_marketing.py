@@ -6,6 +6,7 @@ from model_factory.bank.config import BankTrainingConfig
 from model_factory.bank.use_case import USE_CASE
 from model_factory.integrations.zenml_alerts import failure_hook
 from steps import bank_marketing as s
+from steps.data import ingest, validate
 from steps.promotion import promote
 
 MODEL = Model(
@@ -17,8 +18,7 @@ MODEL = Model(
 
 @pipeline(model=MODEL, enable_cache=False, on_failure=failure_hook)
 def bank_training(config: BankTrainingConfig) -> None:
-    raw = s.ingest(config)
-    dataset = s.validate(raw, config)
+    dataset = validate(ingest(config), config)
     train_set, test_set = s.split(dataset, config)
     classifier, summary = s.train(train_set, config)
     metrics, _, _ = s.evaluate_model(classifier, test_set, dataset, summary, config)

@@ -8,6 +8,7 @@ from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.data import reference_source
 from model_factory.taxi.use_case import USE_CASE
 from steps import taxi_anomalies as s
+from steps.data import ingest, validate
 from steps.promotion import promote
 
 MODEL = Model(
@@ -29,7 +30,7 @@ def taxi_detection(config: TaxiDetectionConfig) -> None:
     detector is standardised on the configured reference, else on the run's own rides file,
     else (synthetic rides) on the synthetic window; the metrics' `reference` says which.
     """
-    rides = s.validate(s.ingest(config), config)
+    rides = validate(ingest(config), config)
     production = stage_version(MODEL.name, "production")
     fits = production is None or config.retrain
     if fits:

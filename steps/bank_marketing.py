@@ -13,20 +13,9 @@ from model_factory.bank import comparison, data, evaluate, model, monitor
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.bank.use_case import USE_CASE
 from model_factory.drift.profile import ReferenceProfile
-from model_factory.integrations.frame_materializer import HashedPandasMaterializer
 from model_factory.integrations.zenml_models import record_training
 from model_factory.paths import output_dir
 from steps.caching import pure
-
-
-@step(output_materializers=HashedPandasMaterializer)
-def ingest(config: BankTrainingConfig) -> Annotated[pd.DataFrame, "raw_data"]:
-    return data.load(config)
-
-
-@step(**pure("model_factory.bank.data", "model_factory.validation"))
-def validate(raw: pd.DataFrame, config: BankTrainingConfig) -> Annotated[pd.DataFrame, "dataset"]:
-    return data.validate(raw, config)
 
 
 @step(**pure("model_factory.splits"))

@@ -8,9 +8,14 @@ opt in. ZenML's cache key covers a step's own code, not the functions it calls: 
 source of the core modules that do the work, so editing them invalidates the cache too.
 """
 
+from importlib import import_module
+
 from zenml.config import CachePolicy
 
 
 def pure(*modules: str) -> dict:
-    """`@step` options of a step computed from its inputs by the functions of `modules`."""
+    """`@step` options of a step computed from its inputs by the functions of `modules`
+    (imported here: ZenML reads their source when it computes the cache key)."""
+    for module in modules:
+        import_module(module)
     return {"enable_cache": True, "cache_policy": CachePolicy(source_dependencies=list(modules))}

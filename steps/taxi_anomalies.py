@@ -11,14 +11,12 @@ from zenml.enums import ArtifactType
 
 from model_factory import plots, provenance, sql
 from model_factory.drift.profile import ReferenceProfile
-from model_factory.integrations.frame_materializer import HashedPandasMaterializer
 from model_factory.integrations.zenml_models import record_training
 from model_factory.paths import resolve_db_url
 from model_factory.taxi import comparison, data, evaluate, model, monitor, simulate, sink
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.model import TaxiDetector
 from model_factory.taxi.use_case import USE_CASE
-from steps.caching import pure
 
 logger = logging.getLogger(__name__)
 
@@ -27,16 +25,6 @@ DETECTOR_ARTIFACT = USE_CASE.model_artifact
 DetectorArtifact = Annotated[
     TaxiDetector, ArtifactConfig(name=DETECTOR_ARTIFACT, artifact_type=ArtifactType.MODEL)
 ]
-
-
-@step(output_materializers=HashedPandasMaterializer)
-def ingest(config: TaxiDetectionConfig) -> Annotated[pd.DataFrame, "raw_rides"]:
-    return data.load(config)
-
-
-@step(**pure("model_factory.taxi.data", "model_factory.validation"))
-def validate(raw: pd.DataFrame, config: TaxiDetectionConfig) -> Annotated[pd.DataFrame, "rides"]:
-    return data.validate(raw, data.source(config), config.ranges)
 
 
 @step
@@ -56,7 +44,7 @@ def fit_detector(
     detector fitted on the same reference. The evaluation rides are an output so a later
     version can re-score this one; `fit_metrics` (F1 and the version) feeds the promote step.
     """
-    reference = data.validate(
+    reference = data.validate_rides(
         data.load_reference(config), config.reference_path or "reference", config.ranges
     )
     detector = model.fit(reference, config.detector)

@@ -118,10 +118,10 @@ def detect_taxi(
     if rides is not None:
         overrides["simulator"] = {**values["simulator"], "n_rides": rides}
     settings = parse(TaxiDetectionConfig, {**values, **overrides}, "options")
-    taxi_data.validate(taxi_data.load(settings), taxi_data.source(settings), settings.ranges)
+    taxi_data.validate(taxi_data.load(settings), settings)
     if settings.reference_path:
         reference = taxi_data.load_reference(settings)
-        taxi_data.validate(reference, settings.reference_path, settings.ranges)
+        taxi_data.validate_rides(reference, settings.reference_path, settings.ranges)
     url = resolve_db_url(db, settings.db_url)
     check_connection(url)
     if db:  # steps resolve the URL at run time: credentials stay out of ZenML's run records

@@ -69,7 +69,12 @@ def reference_source(config: TaxiDetectionConfig) -> str:
     return "run_rides" if config.data_path else "synthetic"
 
 
-def validate(
+def validate(raw: pd.DataFrame, config: TaxiDetectionConfig) -> pd.DataFrame:
+    """The run's rides checked against the contract, with the config's plausible ranges."""
+    return validate_rides(raw, source(config), config.ranges)
+
+
+def validate_rides(
     frame: pd.DataFrame, source: str = "rides", ranges: Mapping[str, ValueRange] = RIDE_RANGES
 ) -> pd.DataFrame:
     """Check the contract; return the contract columns plus `ride_speed` (and ground truth)."""

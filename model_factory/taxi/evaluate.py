@@ -41,7 +41,7 @@ def summarise(labels: pd.DataFrame) -> dict:
 
 def score(detector: TaxiDetector, evaluation: pd.DataFrame) -> dict:
     """A detector's metrics on a validated evaluation set with ground truth (F1 is the key)."""
-    return summarise(label(data.validate(evaluation, "evaluation set"), detector))
+    return summarise(label(data.validate_rides(evaluation, "evaluation set"), detector))
 
 
 def anomaly_figure(labels: pd.DataFrame, run_date: str) -> Figure:

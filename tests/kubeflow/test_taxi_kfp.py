@@ -90,7 +90,7 @@ def test_kfp_local_run_writes_the_same_labels_and_metrics_as_zenml(tmp_path, mon
     assert kfp_rows["model_version"].eq(detector["version"]).all()
 
     # The detector and its evaluation are the core's on the same reference and evaluation rides.
-    reference = data.validate(data.load_reference(config), "reference")
+    reference = data.validate_rides(data.load_reference(config), "reference")
     expected = model.fit(reference, config.detector)
     stored = TaxiDetector.model_validate_json((run_dir / "fit-detector/detector").read_text())
     assert stored == expected.model_copy(update={"version": detector["version"]})

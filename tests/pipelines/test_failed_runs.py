@@ -16,6 +16,7 @@ from zenml.enums import ExecutionStatus
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.data import reference_source
 from steps import taxi_anomalies as s
+from steps.data import ingest, validate
 from support import PROJECT_ROOT, clear_stages, run_main
 
 MODEL = "taxi_anomaly_detector"
@@ -24,7 +25,7 @@ MODEL = "taxi_anomaly_detector"
 @pipeline(enable_cache=False)
 def fit_then_write(config: TaxiDetectionConfig) -> None:
     """The detection pipeline's fitting path: register and fit a version, label, write."""
-    rides = s.validate(s.ingest(config), config)
+    rides = validate(ingest(config), config)
     fitted, _, _, _ = s.fit_detector.with_options(model=Model(name=MODEL))(config)
     labels, _ = s.label(rides, fitted, config)
     s.write_labels(labels, config, reference_source(config))

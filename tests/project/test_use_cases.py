@@ -38,23 +38,31 @@ def test_the_subpackage_declares_the_registered_use_case(name):
     assert callable(monitor.load_batch) and callable(monitor.source) and callable(monitor.check)
 
 
+@pytest.mark.parametrize("kind", ["training", "monitor"])
 @pytest.mark.parametrize("name", USE_CASES)
-def test_the_generic_monitor_steps_rebuild_each_config_as_its_own_type(name):
-    """The monitor steps take any use case's config: ZenML records its fields and rebuilds it
-    through the union of the types, so the fields of one must fit no other type."""
+def test_the_generic_steps_rebuild_each_config_as_its_own_type(name, kind):
+    """The shared data and monitor steps take any use case's config: ZenML records its fields
+    and rebuilds it through the union of the types, so the fields of one must fit no other."""
     from pydantic import TypeAdapter
 
+    from steps.data import TrainingConfig
     from steps.monitoring import MonitorConfig
 
     use_case = USE_CASES[name]
-    own = resolve(use_case.monitor_params)
-    config = load_run_config(CONFIGS / use_case.monitor_config, own).parameters.config
+    union, types, module_of, module = {
+        "training": (TrainingConfig, use_cases.training_config_types(), use_cases.data_of,
+                     use_case.data),
+        "monitor": (MonitorConfig, use_cases.monitor_config_types(), use_cases.monitor_of,
+                    use_case.monitor),
+    }[kind]  # fmt: skip
+    own = resolve(getattr(use_case, f"{kind}_params"))
+    file = getattr(use_case, f"{kind}_config")
+    config = load_run_config(CONFIGS / file, own).parameters.config
     recorded = config.model_dump(mode="json")
-    rebuilt = TypeAdapter(MonitorConfig).validate_python(recorded)
+    rebuilt = TypeAdapter(union).validate_python(recorded)
     assert type(rebuilt) is own and rebuilt == config
-    assert use_cases.monitor_of(rebuilt) is resolve(use_case.monitor)
-    others = [t for t in use_cases.monitor_config_types() if t is not own]
-    for other in others:
+    assert module_of(rebuilt) is resolve(module)
+    for other in (t for t in types if t is not own):
         with pytest.raises(ValueError):
             other.model_validate(recorded)
 

@@ -63,7 +63,7 @@ def bank():
 @pytest.fixture(scope="module")
 def taxi():
     config = TaxiDetectionConfig(run_date="2024-06-01")
-    reference = taxi_data.validate(taxi_data.load_reference(config))
+    reference = taxi_data.validate_rides(taxi_data.load_reference(config))
     detector = taxi_model.fit(reference, config.detector)
     profile = taxi_monitor.build_profile(reference, taxi_model.label(reference, detector))
     return profile, detector, config
@@ -104,7 +104,7 @@ def test_taxi_no_shift_false_alarms(taxi):
     alarms = []
     for offset in SEEDS:
         day = dt.date(2024, 6, 1) + dt.timedelta(days=offset)
-        rides = taxi_data.validate(simulate.rides_for_day(config.simulator, config.seed, day))
+        rides = taxi_data.validate_rides(simulate.rides_for_day(config.simulator, config.seed, day))
         labels = taxi_model.label(rides, detector)
         if taxi_monitor.check(labels, profile, None, monitor_config, "1", str(day)).drifted:
             alarms.append(day)
@@ -116,7 +116,7 @@ def test_taxi_longer_rides_found_on_distance_and_time_only(taxi):
     profile, detector, config = taxi
     day = dt.date(2024, 7, 1)
     rides = taxi_shift.longer_rides(simulate.rides_for_day(config.simulator, 3, day), seed=3)
-    labels = taxi_model.label(taxi_data.validate(rides), detector)
+    labels = taxi_model.label(taxi_data.validate_rides(rides), detector)
     report = taxi_monitor.check(
         labels, profile, None, taxi_monitor.TaxiMonitorConfig(run_date=str(day)), "1", "shifted"
     )

@@ -21,8 +21,8 @@ FIXED = DetectorConfig(min_samples_fraction=None)
 def day_metrics(n_rides: int, params: DetectorConfig) -> dict:
     """Fit on a reference window of the day's size, label the day, score against ground truth."""
     sim = SimulatorConfig(n_rides=n_rides)
-    detector = model.fit(data.validate(simulate.reference_rides(sim, SEED)), params)
-    rides = data.validate(simulate.rides_for_day(sim, SEED, DAY))
+    detector = model.fit(data.validate_rides(simulate.reference_rides(sim, SEED)), params)
+    rides = data.validate_rides(simulate.rides_for_day(sim, SEED, DAY))
     return evaluate.summarise(model.label(rides, detector))
 
 
@@ -85,8 +85,8 @@ def test_versions_stored_before_the_rule_keep_fixed_min_samples():
 def test_labels_keep_the_raw_cluster_beside_is_anomaly():
     """`cluster` is DBSCAN's label at the batch's min_samples; anomalies are its noise."""
     sim = SimulatorConfig(n_rides=20_000)
-    rides = data.validate(simulate.rides_for_day(sim, SEED, DAY))
-    fitted = model.fit(data.validate(simulate.reference_rides(sim, SEED)), DetectorConfig())
+    rides = data.validate_rides(simulate.rides_for_day(sim, SEED, DAY))
+    fitted = model.fit(data.validate_rides(simulate.reference_rides(sim, SEED)), DetectorConfig())
     labels = model.label(rides, fitted)
     expected = model.cluster(fitted.standardise(rides), fitted.eps, 20)
     assert labels["cluster"].tolist() == expected.tolist()

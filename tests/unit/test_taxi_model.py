@@ -18,12 +18,12 @@ SEED = 42
 
 @pytest.fixture(scope="module")
 def detector() -> TaxiDetector:
-    return model.fit(data.validate(simulate.reference_rides(SIM, SEED)), DetectorConfig())
+    return model.fit(data.validate_rides(simulate.reference_rides(SIM, SEED)), DetectorConfig())
 
 
 @pytest.mark.parametrize("day", [date(2024, 6, 1), date(2024, 12, 24)])
 def test_planted_anomalies_are_flagged(detector, day):
-    labels = model.label(data.validate(simulate.rides_for_day(SIM, SEED, day)), detector)
+    labels = model.label(data.validate_rides(simulate.rides_for_day(SIM, SEED, day)), detector)
     planted = labels[GROUND_TRUTH]
     assert labels.loc[planted, "is_anomaly"].all()
     assert labels.loc[~planted, "is_anomaly"].mean() < 0.002  # a few tail rides, no more
@@ -49,13 +49,15 @@ def test_directional_far_ride_is_flagged_typical_ride_is_not(detector):
     rides = simulate.rides_for_day(SIM, SEED, date(2024, 6, 1)).drop(columns=GROUND_TRUTH)
     extra = pd.DataFrame({"ride_id": ["far", "usual"], "ride_dist": [38.0, 5.0],
                           "ride_time": [200.0, 10.0]})  # fmt: skip
-    labels = model.label(data.validate(pd.concat([rides, extra], ignore_index=True)), detector)
+    labels = model.label(
+        data.validate_rides(pd.concat([rides, extra], ignore_index=True)), detector
+    )
     flags = labels.set_index("ride_id")["is_anomaly"]
     assert flags["far"] and not flags["usual"]
 
 
 def test_row_order_does_not_change_who_is_an_anomaly(detector):
-    rides = data.validate(simulate.rides_for_day(SIM, SEED, date(2024, 6, 1)))
+    rides = data.validate_rides(simulate.rides_for_day(SIM, SEED, date(2024, 6, 1)))
     shuffled = rides.sample(frac=1.0, random_state=1).reset_index(drop=True)
     flags = model.label(rides, detector).set_index("ride_id")["is_anomaly"]
     flags_shuffled = model.label(shuffled, detector).set_index("ride_id")["is_anomaly"]
@@ -63,8 +65,8 @@ def test_row_order_does_not_change_who_is_an_anomaly(detector):
 
 
 def test_scaling_comes_from_the_reference_window_not_the_day(detector):
-    reference = data.validate(simulate.reference_rides(SIM, SEED))
-    day = data.validate(simulate.rides_for_day(SIM, SEED, date(2024, 6, 1)))
+    reference = data.validate_rides(simulate.reference_rides(SIM, SEED))
+    day = data.validate_rides(simulate.rides_for_day(SIM, SEED, date(2024, 6, 1)))
     scaler = StandardScaler().fit(reference[["ride_dist", "ride_time"]])
     expected = scaler.transform(day[["ride_dist", "ride_time"]])
     np.testing.assert_allclose(detector.standardise(day), expected)

@@ -37,7 +37,7 @@ def test_reference_and_evaluation_sets_are_fixed_and_distinct_from_days():
 
 def test_rides_meet_the_contract_and_keep_planted_ground_truth():
     rides = simulate.rides_for_day(SIM, 7, DAY)
-    valid = data.validate(rides)
+    valid = data.validate_rides(rides)
     assert len(valid) == SIM.n_rides
     assert int(valid[GROUND_TRUTH].sum()) == round(SIM.n_rides * SIM.anomaly_fraction)
     assert valid["ride_id"].str.startswith("20240601-").all()
@@ -45,7 +45,7 @@ def test_rides_meet_the_contract_and_keep_planted_ground_truth():
 
 
 def test_planted_anomalies_are_long_in_distance_or_time():
-    rides = data.validate(simulate.rides_for_day(SIM, 7, DAY))
+    rides = data.validate_rides(simulate.rides_for_day(SIM, 7, DAY))
     typical, planted = rides[~rides[GROUND_TRUTH]], rides[rides[GROUND_TRUTH]]
     long_dist = planted["ride_dist"] > typical["ride_dist"].max()
     long_time = planted["ride_time"] > typical["ride_time"].quantile(0.99)

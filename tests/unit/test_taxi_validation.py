@@ -34,12 +34,12 @@ def rides(**columns) -> pd.DataFrame:
 )
 def test_contract_violations_are_input_errors(frame, message):
     with pytest.raises(InputError, match=r"^rides: ") as error:
-        data.validate(frame, "rides")
+        data.validate_rides(frame, "rides")
     assert message in str(error.value)
 
 
 def test_valid_rides_get_derived_speed_and_lose_other_columns():
-    valid = data.validate(rides(ride_speed=[999.0] * 3, note=["x"] * 3))
+    valid = data.validate_rides(rides(ride_speed=[999.0] * 3, note=["x"] * 3))
     assert list(valid.columns) == ["ride_id", "ride_dist", "ride_time", "ride_speed"]
     assert valid["ride_speed"].tolist() == pytest.approx([20.0, 25.0, 26.6666667])
 
@@ -47,10 +47,10 @@ def test_valid_rides_get_derived_speed_and_lose_other_columns():
 def test_csv_ids_stay_text_and_parquet_reads(tmp_path):
     csv = tmp_path / "rides.csv"
     csv.write_text("ride_id,ride_dist,ride_time\n007,1.5,4\n010,2,5\n")
-    assert data.validate(data.read_rides(str(csv)))["ride_id"].tolist() == ["007", "010"]
+    assert data.validate_rides(data.read_rides(str(csv)))["ride_id"].tolist() == ["007", "010"]
     parquet = tmp_path / "rides.parquet"
     rides(ride_id=[1, 2, 3]).to_parquet(parquet)
-    assert data.validate(data.read_rides(str(parquet)))["ride_id"].tolist() == ["1", "2", "3"]
+    assert data.validate_rides(data.read_rides(str(parquet)))["ride_id"].tolist() == ["1", "2", "3"]
 
 
 @pytest.mark.parametrize("content", ["", "ride_id,ride_dist,ride_time\n"])
@@ -58,7 +58,7 @@ def test_empty_files_are_input_errors(tmp_path, content):
     path = tmp_path / "rides.csv"
     path.write_text(content)
     with pytest.raises(InputError, match=r"empty|no rows"):
-        data.validate(data.read_rides(str(path)), str(path))
+        data.validate_rides(data.read_rides(str(path)), str(path))
 
 
 @pytest.mark.parametrize("value", ["2024-02-30", "20240601", "2024-6-1", "2024-06-01T00:00", ""])
