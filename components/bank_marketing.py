@@ -10,6 +10,7 @@ a last task registers the classifier with it and offers it for staging
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
+from components.data import ingest, validate
 from components.inputs import REGISTRATION, Inputs
 from components.platform import (
     component,
@@ -24,31 +25,6 @@ from model_factory.bank.config import BankTrainingConfig
 # (and offers it for staging) is fixed when compiling (no registration task without a server).
 INPUTS = Inputs(BankTrainingConfig, frozenset({"promote"}), compile_time=REGISTRATION)
 resolve_config = INPUTS.resolver()
-
-
-@component
-def ingest(config_json: str, raw_data: dsl.Output[dsl.Dataset]) -> None:
-    from model_factory.bank import data
-    from model_factory.bank.config import BankTrainingConfig
-
-    frame = data.load(BankTrainingConfig.model_validate_json(config_json))
-    frame.to_parquet(raw_data.path)
-    raw_data.metadata["rows"] = len(frame)
-
-
-@component
-def validate(
-    config_json: str, raw_data: dsl.Input[dsl.Dataset], dataset: dsl.Output[dsl.Dataset]
-) -> None:
-    import pandas as pd
-
-    from model_factory.bank import data
-    from model_factory.bank.config import BankTrainingConfig
-
-    config = BankTrainingConfig.model_validate_json(config_json)
-    frame = data.validate(pd.read_parquet(raw_data.path), config)
-    frame.to_parquet(dataset.path)
-    dataset.metadata["rows"] = len(frame)
 
 
 @component

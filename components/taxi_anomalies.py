@@ -9,6 +9,7 @@ The staging database URL comes from a Kubernetes Secret, never from an input or 
 
 from kfp import dsl
 
+from components.data import ingest, validate
 from components.inputs import Inputs
 from components.platform import component, reads_external_data, resources, staging_db
 from model_factory.taxi.config import TaxiDetectionConfig
@@ -17,31 +18,6 @@ from model_factory.taxi.config import TaxiDetectionConfig
 # (`model-factory retrain-if-drifted`) are ZenML operations (docs/continuous-training.md).
 INPUTS = Inputs(TaxiDetectionConfig, frozenset({"db_url", "promote", "retrain"}))
 resolve_config = INPUTS.resolver()
-
-
-@component
-def ingest(config_json: str, raw_rides: dsl.Output[dsl.Dataset]) -> None:
-    from model_factory.taxi import data
-    from model_factory.taxi.config import TaxiDetectionConfig
-
-    frame = data.load(TaxiDetectionConfig.model_validate_json(config_json))
-    frame.to_parquet(raw_rides.path)
-    raw_rides.metadata["rows"] = len(frame)
-
-
-@component
-def validate(
-    config_json: str, raw_rides: dsl.Input[dsl.Dataset], rides: dsl.Output[dsl.Dataset]
-) -> None:
-    import pandas as pd
-
-    from model_factory.taxi import data
-    from model_factory.taxi.config import TaxiDetectionConfig
-
-    config = TaxiDetectionConfig.model_validate_json(config_json)
-    frame = data.validate(pd.read_parquet(raw_rides.path), config)
-    frame.to_parquet(rides.path)
-    rides.metadata["rows"] = len(frame)
 
 
 @component
@@ -153,8 +129,8 @@ def taxi_detection(inputs: dict) -> dsl.Artifact:
     resolved = resolve_config(**inputs)
     config = resolved.set_display_name("Check the run config").output
     raw = reads_external_data(ingest(config_json=config).set_display_name("Read the rides"))
-    checked = validate(config_json=config, raw_rides=raw.outputs["raw_rides"])
-    rides = checked.set_display_name("Validate the rides").outputs["rides"]
+    checked = validate(config_json=config, raw_data=raw.outputs["raw_data"])
+    rides = checked.set_display_name("Validate the rides").outputs["dataset"]
     fit = fit_detector(config_json=config, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER)
     resources(reads_external_data(fit), cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi")
     fit.set_display_name("Fit the detector on the reference window")

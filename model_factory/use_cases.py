@@ -2,6 +2,9 @@
 
 from collections.abc import Iterable
 from types import ModuleType
+from typing import Union
+
+from pydantic import TypeAdapter
 
 from model_factory.bank.use_case import USE_CASE as BANK
 from model_factory.errors import InputError
@@ -58,6 +61,12 @@ def model_names() -> list[str]:
 def training_config_types() -> tuple[type, ...]:
     """Every use case's training config type (the generic data steps take any of them)."""
     return tuple(resolve(use_case.training_params) for use_case in _ALL)
+
+
+def training_config(config_json: str):
+    """The training config these JSON fields make, as the type of the use case they fit (a KFP
+    task's input; the generic ZenML steps get the same from ZenML)."""
+    return TypeAdapter(Union[training_config_types()]).validate_json(config_json)  # noqa: UP007
 
 
 def monitor_config_types() -> tuple[type, ...]:

@@ -135,7 +135,7 @@ def test_the_build_stage_gives_an_environment_that_runs_a_compiled_component(tmp
     # folder without the project's sources: the component must find everything installed.
     script = (
         "from kfp import local\n"
-        "from components.bank_marketing import ingest\n"
+        "from components.data import ingest\n"
         "from model_factory.bank.config import BankTrainingConfig\n"
         "local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root='root')\n"
         "task = ingest(config_json=BankTrainingConfig().model_dump_json())\n"

@@ -61,6 +61,8 @@ def test_the_generic_steps_rebuild_each_config_as_its_own_type(name, kind):
     recorded = config.model_dump(mode="json")
     rebuilt = TypeAdapter(union).validate_python(recorded)
     assert type(rebuilt) is own and rebuilt == config
+    if kind == "training":  # what a KFP task is given: the config as JSON
+        assert use_cases.training_config(config.model_dump_json()) == rebuilt
     assert module_of(rebuilt) is resolve(module)
     for other in (t for t in types if t is not own):
         with pytest.raises(ValueError):
