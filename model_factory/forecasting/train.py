@@ -3,10 +3,11 @@
 For each store, every candidate is fitted on the data before each of `selection_windows`
 consecutive windows of `validation_days` (the last ends the day before the holdout) and scored by
 RMSPE on it. A candidate's score is the median of its window RMSPEs, so no single day decides.
-`mean_best_two` is the mean forecast of the two best other candidates (by score); when it is
-configured it is the default, and another candidate replaces it only if it beats it in every
-window (then the best score among those wins), so no single window decides either. Without it,
-the best score wins (ties: the earlier candidate in config). The interval is split conformal per
+`mean_best_two` is the mean forecast of the two best other candidates (by score). The best score
+wins (ties: the earlier candidate in config). (Making the combination the default, replaced only
+by a candidate that beat it in every window, kept a Prophet model averaged with a naive one where
+Prophet alone was better: pooled holdout RMSPE 0.0939 against 0.0894 on 24 synthetic stores.)
+The interval is split conformal per
 store, on residuals of forecasts by models that had not seen the days: each window forecast by
 the choice the other windows made, and the holdout's days 52 weeks earlier (same season). The
 chosen candidate is refitted on everything before the holdout and forecasts it, next to the
@@ -162,7 +163,6 @@ class Selection:
     def __init__(self, history: pd.DataFrame, window: Windows, config: ForecastTrainingConfig):
         self.config = config
         self.base = [c for c in config.candidates if c != COMBINATION]
-        self.combine = COMBINATION in config.candidates
         self.actual: list[np.ndarray] = []
         self.forecasts: list[dict[str, np.ndarray]] = []
         self.short = 0
@@ -192,15 +192,6 @@ class Selection:
         """(chosen, its components, score per candidate) judged on the windows `used`."""
         scores = {c: self.score(c, used) for c in self.config.candidates}
         finite = [c for c in self.config.candidates if math.isfinite(scores[c])]
-        if self.combine and COMBINATION in finite:
-            # The combination is the default; a candidate replaces it only by beating it in
-            # every window, so a store's choice rests on no single window.
-            combined = self.components(COMBINATION, used)
-            finite = [COMBINATION] + [
-                c for c in finite
-                if c != COMBINATION
-                and all(self.rmspe(w, [c]) < self.rmspe(w, combined) for w in used)
-            ]  # fmt: skip
         chosen = min(finite, key=lambda c: scores[c]) if finite else self.base[0]
         return chosen, self.components(chosen, used), scores
 
