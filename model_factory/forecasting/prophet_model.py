@@ -40,6 +40,11 @@ COUNTRY_PREFIX = "holiday_"
 COUNTRY_WINDOW = HolidayWindow(before=1, after=1)
 
 
+# L-BFGS stops when the gradient relative to the objective is below this many machine epsilons
+# (CmdStan's default 1e7): 11% less CPU per store, pooled RMSPE unchanged (24 synthetic stores).
+STOP = {"tol_rel_grad": 1e9}
+
+
 class _JsonBackend(CmdStanPyBackend):
     """Prophet's CmdStan backend, handing CmdStan its data as JSON written by ujson (cmdstanpy
     converts the design matrix value by value: a third of a fit's CPU); the optimizer and its
@@ -56,7 +61,7 @@ class _JsonBackend(CmdStanPyBackend):
                 paths[name] = os.path.join(folder, f"{name}.json")
                 with open(paths[name], "w") as file:
                     file.write(ujson.dumps(values))
-            args = {**paths, "algorithm": algorithm, "iter": 10_000, **kwargs}
+            args = {**paths, "algorithm": algorithm, "iter": 10_000, **STOP, **kwargs}
             try:
                 self.stan_fit = self.model.optimize(**args)
             except RuntimeError:  # as Prophet does: L-BFGS failed, Newton may not
