@@ -13,8 +13,10 @@ Candidate = Literal[
     "prophet_additive", "prophet_multiplicative", "prophet_log", "seasonal_naive", "naive_level",
     "mean_best_two",
 ]  # fmt: skip
+# One Prophet variant: each costs a fit per selection window, season window, holdout and refit,
+# and a second one (prophet_log) bought nothing on the holdout.
 CANDIDATES: tuple[Candidate, ...] = (
-    "prophet_additive", "prophet_log", "seasonal_naive", "naive_level", "mean_best_two",
+    "prophet_additive", "seasonal_naive", "naive_level", "mean_best_two",
 )  # fmt: skip
 COMBINATION = "mean_best_two"  # the mean of the two best other candidates
 HolidayType = Literal["a", "b", "c"]

@@ -8,9 +8,13 @@ intervals are calibrated on rolling-origin residuals (`train`), so predictions a
 """
 
 import logging
+import os
+import tempfile
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import ujson
 
 from model_factory.forecasting import holiday_calendar
 from model_factory.forecasting.config import (
@@ -22,6 +26,7 @@ from model_factory.forecasting.config import (
 # Prophet logs an error when plotly is missing and cmdstanpy logs every fit at INFO.
 logging.getLogger("prophet.plot").disabled = True
 from prophet import Prophet  # noqa: E402
+from prophet.models import CmdStanPyBackend  # noqa: E402
 from prophet.serialize import model_from_json, model_to_json  # noqa: E402
 
 VARIANTS: dict[str, tuple[str, bool]] = {  # name -> (seasonality mode, fit on log Sales)
@@ -33,6 +38,43 @@ REGRESSORS = ("Promo", "SchoolHoliday")
 HOLIDAY_PREFIX = "state_holiday_"
 COUNTRY_PREFIX = "holiday_"
 COUNTRY_WINDOW = HolidayWindow(before=1, after=1)
+
+
+# L-BFGS stops when the gradient relative to the objective is below this many machine epsilons
+# (CmdStan's default 1e7): 11% less CPU per store, pooled RMSPE unchanged (24 synthetic stores).
+STOP = {"tol_rel_grad": 1e9}
+
+
+class _JsonBackend(CmdStanPyBackend):
+    """Prophet's CmdStan backend, handing CmdStan its data as JSON written by ujson (cmdstanpy
+    converts the design matrix value by value: a third of a fit's CPU); the optimizer and its
+    settings are Prophet's."""
+
+    def fit(self, stan_init: dict, stan_data: dict, **kwargs: Any):
+        if "init" in kwargs:  # warm start: a previous fit's parameters, where shapes agree
+            stan_init = self.sanitize_custom_inits(stan_init, kwargs.pop("init"))
+        inits, data = self.prepare_data(stan_init, stan_data)
+        algorithm = "Newton" if data["T"] < 100 else "LBFGS"
+        with tempfile.TemporaryDirectory(prefix="prophet-") as folder:
+            paths = {}
+            for name, values in (("data", data), ("inits", inits)):
+                paths[name] = os.path.join(folder, f"{name}.json")
+                with open(paths[name], "w") as file:
+                    file.write(ujson.dumps(values))
+            args = {**paths, "algorithm": algorithm, "iter": 10_000, **STOP, **kwargs}
+            try:
+                self.stan_fit = self.model.optimize(**args)
+            except RuntimeError:  # as Prophet does: L-BFGS failed, Newton may not
+                if args["algorithm"] == "Newton":
+                    raise
+                self.stan_fit = self.model.optimize(**{**args, "algorithm": "Newton"})
+        params = self.stan_to_dict_numpy(
+            self.stan_fit.column_names, self.stan_fit.optimized_params_np
+        )
+        return {name: value.reshape((1, -1)) for name, value in params.items()}
+
+
+_BACKEND: list[_JsonBackend] = []  # one per process: it locates the CmdStan executable
 
 
 def quiet_logs() -> None:
@@ -69,8 +111,14 @@ def country_table(country: str, first: pd.Timestamp, last: pd.Timestamp) -> pd.D
     )
 
 
-def fit_prophet(history: pd.DataFrame, variant: str, config: ForecastTrainingConfig) -> Prophet:
-    """Fit one variant on a store's history (all its rows; closed days only feed holidays)."""
+def fit_prophet(
+    history: pd.DataFrame,
+    variant: str,
+    config: ForecastTrainingConfig,
+    init: dict[str, Any] | None = None,
+) -> Prophet:
+    """Fit one variant on a store's history (all its rows; closed days only feed holidays);
+    `init`: `warm_start` of an earlier fit of the same variant."""
     quiet_logs()  # also in worker processes, whatever imported Prophet first
     mode, log_target = VARIANTS[variant]
     settings = config.prophet
@@ -103,7 +151,18 @@ def fit_prophet(history: pd.DataFrame, variant: str, config: ForecastTrainingCon
         {"ds": fitted["Date"], "y": np.log(sales) if log_target else sales}
         | {r: fitted[r].to_numpy(float) for r in REGRESSORS}
     )
-    return model.fit(frame)
+    if not _BACKEND:
+        _BACKEND.append(_JsonBackend())
+    model.stan_backend = _BACKEND[0]
+    return model.fit(frame, **({"init": init} if init else {}))
+
+
+def warm_start(model: Prophet) -> dict[str, Any]:
+    """A fitted model's parameters, as the `init` of the next fit of the same variant (a few more
+    weeks of data): the optimizer starts near its answer."""
+    return {name: model.params[name][0] for name in ("delta", "beta")} | {
+        name: float(model.params[name][0][0]) for name in ("k", "m", "sigma_obs")
+    }
 
 
 def predict_prophet(model: Prophet, variant: str, calendar: pd.DataFrame) -> np.ndarray:
@@ -120,6 +179,14 @@ def predict_prophet(model: Prophet, variant: str, calendar: pd.DataFrame) -> np.
     )
     values = model.predict(frame)["yhat"].to_numpy(float)
     return np.clip(np.exp(values) if log_target else values, 0, None)
+
+
+def warm_start_json(text: str) -> dict[str, Any]:
+    """`warm_start` of a model in Prophet's JSON, without rebuilding the model."""
+    params = ujson.loads(text)["params"]
+    return {name: np.asarray(params[name][0], float) for name in ("delta", "beta")} | {
+        name: float(params[name][0][0]) for name in ("k", "m", "sigma_obs")
+    }
 
 
 def to_json(model: Prophet) -> str:

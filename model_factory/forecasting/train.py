@@ -3,10 +3,11 @@
 For each store, every candidate is fitted on the data before each of `selection_windows`
 consecutive windows of `validation_days` (the last ends the day before the holdout) and scored by
 RMSPE on it. A candidate's score is the median of its window RMSPEs, so no single day decides.
-`mean_best_two` is the mean forecast of the two best other candidates (by score); when it is
-configured it is the default, and another candidate replaces it only if it beats it in every
-window (then the best score among those wins), so no single window decides either. Without it,
-the best score wins (ties: the earlier candidate in config). The interval is split conformal per
+`mean_best_two` is the mean forecast of the two best other candidates (by score). The best score
+wins (ties: the earlier candidate in config). (Making the combination the default, replaced only
+by a candidate that beat it in every window, kept a Prophet model averaged with a naive one where
+Prophet alone was better: pooled holdout RMSPE 0.0939 against 0.0894 on 24 synthetic stores.)
+The interval is split conformal per
 store, on residuals of forecasts by models that had not seen the days: each window forecast by
 the choice the other windows made, and the holdout's days 52 weeks earlier (same season). The
 chosen candidate is refitted on everything before the holdout and forecasts it, next to the
@@ -39,7 +40,14 @@ from model_factory.forecasting.config import COMBINATION, ForecastTrainingConfig
 from model_factory.forecasting.data import Windows, windows
 from model_factory.forecasting.forecaster import Part, StoreForecaster, StoreModel, store_seed
 from model_factory.forecasting.metrics import ErrorSums, scored_rows
-from model_factory.forecasting.prophet_model import VARIANTS, fit_prophet, predict_prophet, to_json
+from model_factory.forecasting.prophet_model import (
+    VARIANTS,
+    fit_prophet,
+    predict_prophet,
+    to_json,
+    warm_start,
+    warm_start_json,
+)
 
 CALENDAR_COLUMNS = ["Date", "Open", "Promo", "StateHoliday", "SchoolHoliday"]
 SELECTED = "selected"
@@ -75,8 +83,8 @@ def refit(
     tasks = {}
     for store, frame in _by_store(sales, evaluated.stores):
         chosen = evaluated.model(store)  # only its names and scores travel to the worker
-        tasks[store] = (frame, chosen.candidate, last, config,
-                        [p.candidate for p in chosen.parts], _carried(chosen))  # fmt: skip
+        tasks[store] = (frame, chosen.candidate, last, config, [p.candidate for p in chosen.parts],
+                        _carried(chosen), [p.prophet_json for p in chosen.parts])  # fmt: skip
     models = run_per_store(_refit_store, tasks, "refit on all data", config.n_jobs)
     return StoreForecaster(models, config.seed, config.interval_width)
 
@@ -102,12 +110,18 @@ def selection_windows(
 
 
 def fit_part(
-    history: pd.DataFrame, candidate: str, cutoff: pd.Timestamp, config: ForecastTrainingConfig
+    history: pd.DataFrame,
+    candidate: str,
+    cutoff: pd.Timestamp,
+    config: ForecastTrainingConfig,
+    warm: dict | None = None,
 ) -> Part:
-    """One base candidate fitted on a store's history up to `cutoff`."""
+    """One base candidate fitted on a store's history up to `cutoff`; `warm`: {Prophet variant:
+    its latest `warm_start`}, read and updated (each fit starts from the previous one's answer)."""
     history = history[history["Date"] <= cutoff]
     if candidate in VARIANTS:
-        return Part(candidate, prophet_json=to_json(fit_prophet(history, candidate, config)))
+        model = _fit_warm(history, candidate, config, warm)
+        return Part(candidate, prophet_json=to_json(model))
     level = candidate == "naive_level"
     return Part(candidate, naive=naive.fit_naive(history, cutoff, config.holiday_country, level))
 
@@ -118,12 +132,15 @@ def fit_store_model(
     cutoff: pd.Timestamp,
     config: ForecastTrainingConfig,
     components: list[str] | None = None,
+    warm: dict | None = None,
     **carried,
 ) -> StoreModel:
     """Fit a candidate (its `components` for `mean_best_two`) on a store's history up to
-    `cutoff`; `carried`: StoreModel fields from selection (scores, interval, window sums)."""
+    `cutoff`; `warm` as in `fit_part`; `carried`: StoreModel fields from selection (scores,
+    interval, window sums)."""
     history = history[history["Date"] <= cutoff]
-    parts = tuple(fit_part(history, name, cutoff, config) for name in components or [candidate])
+    names = components or [candidate]
+    parts = tuple(fit_part(history, name, cutoff, config, warm) for name in names)
     if "log_interval" not in carried:
         carried["log_interval"] = naive.in_sample_log_interval(
             history, cutoff, config.interval_width
@@ -146,10 +163,10 @@ class Selection:
     def __init__(self, history: pd.DataFrame, window: Windows, config: ForecastTrainingConfig):
         self.config = config
         self.base = [c for c in config.candidates if c != COMBINATION]
-        self.combine = COMBINATION in config.candidates
         self.actual: list[np.ndarray] = []
         self.forecasts: list[dict[str, np.ndarray]] = []
         self.short = 0
+        self.warm: dict = {}  # each variant's latest fit, the start of its next one
         first = history["Date"].min()
         for start, end in selection_windows(window, config):
             before = history[history["Date"] < start]
@@ -162,7 +179,7 @@ class Selection:
             cutoff = start - pd.Timedelta(days=1)
             self.actual.append(rows.loc[scored_rows(rows), "Sales"].to_numpy(float))
             self.forecasts.append(
-                {c: _forecast(before, c, cutoff, rows, config) for c in self.base}
+                {c: _forecast(before, c, cutoff, rows, config, self.warm) for c in self.base}
             )
 
     def rmspe(self, w: int, components: list[str]) -> float:
@@ -175,15 +192,6 @@ class Selection:
         """(chosen, its components, score per candidate) judged on the windows `used`."""
         scores = {c: self.score(c, used) for c in self.config.candidates}
         finite = [c for c in self.config.candidates if math.isfinite(scores[c])]
-        if self.combine and COMBINATION in finite:
-            # The combination is the default; a candidate replaces it only by beating it in
-            # every window, so a store's choice rests on no single window.
-            combined = self.components(COMBINATION, used)
-            finite = [COMBINATION] + [
-                c for c in finite
-                if c != COMBINATION
-                and all(self.rmspe(w, [c]) < self.rmspe(w, combined) for w in used)
-            ]  # fmt: skip
         chosen = min(finite, key=lambda c: scores[c]) if finite else self.base[0]
         return chosen, self.components(chosen, used), scores
 
@@ -238,7 +246,11 @@ class Selection:
 
 
 def season_residuals(
-    history: pd.DataFrame, window: Windows, config: ForecastTrainingConfig, components: list[str]
+    history: pd.DataFrame,
+    window: Windows,
+    config: ForecastTrainingConfig,
+    components: list[str],
+    warm: dict | None = None,
 ) -> np.ndarray:
     """log(actual / forecast) of the chosen candidate on the holdout's days a year (52 weeks)
     earlier, fitted on the data before them: the rolling windows sit in another season, and a
@@ -253,11 +265,13 @@ def season_residuals(
         return np.empty(0)
     rows = history[(history["Date"] >= start) & (history["Date"] <= end)].reset_index(drop=True)
     cutoff = start - pd.Timedelta(days=1)
-    forecast = np.mean([_forecast(before, c, cutoff, rows, config) for c in components], axis=0)
+    forecast = np.mean(
+        [_forecast(before, c, cutoff, rows, config, warm) for c in components], axis=0
+    )
     return np.log(rows.loc[scored_rows(rows), "Sales"].to_numpy(float) / forecast)
 
 
-def _forecast(before, candidate, cutoff, rows, config) -> np.ndarray:
+def _forecast(before, candidate, cutoff, rows, config, warm=None) -> np.ndarray:
     """Forecasts for the scored rows, made with every row of the window in view: a closed
     holiday makes the open days next to it holiday neighbours."""
     scored = scored_rows(rows).to_numpy()
@@ -265,9 +279,20 @@ def _forecast(before, candidate, cutoff, rows, config) -> np.ndarray:
         return np.empty(0)
     days = rows[CALENDAR_COLUMNS]
     if candidate in VARIANTS:  # used once: no round trip through Prophet's JSON
-        model = fit_prophet(before, candidate, config)  # `before` ends at `cutoff`
+        model = _fit_warm(before, candidate, config, warm)  # `before` ends at `cutoff`
         return predict_prophet(model, candidate, days)[scored]
     return fit_part(before, candidate, cutoff, config).predict(days)[scored]
+
+
+def _fit_warm(history, variant, config, warm):
+    """fit_prophet from `warm[variant]` when there is one; records this fit's parameters there.
+    Every fit of a store's variant starts from the one before it, in a fixed order (windows,
+    season window, holdout, refit), so results never depend on workers or groups."""
+    if warm is None:
+        return fit_prophet(history, variant, config)
+    model = fit_prophet(history, variant, config, warm.get(variant))
+    warm[variant] = warm_start(model)
+    return model
 
 
 def _median(values: Iterable[float]) -> float:
@@ -280,8 +305,11 @@ def _carried(model: StoreModel) -> dict:
             "window_sums": model.window_sums, "warning": model.warning}  # fmt: skip
 
 
-def _refit_store(history, candidate, cutoff, config, components, carried) -> StoreModel:
-    return fit_store_model(history, candidate, cutoff, config, components, **carried)
+def _refit_store(history, candidate, cutoff, config, components, carried, texts) -> StoreModel:
+    # Warm-started from the evaluated fit: the same model with the holdout's weeks added.
+    warm = {name: warm_start_json(text) for name, text in zip(components, texts, strict=True)
+            if text is not None}  # fmt: skip
+    return fit_store_model(history, candidate, cutoff, config, components, warm, **carried)
 
 
 def _backtest_store(
@@ -300,12 +328,12 @@ def _backtest_store(
         every = list(range(len(selection.actual)))
         chosen, components, scores = selection.choose(every)
         carried = {"validation_rmspe": scores, "window_sums": selection.window_sums()}
-        season = season_residuals(history, window, config, components)
+        season = season_residuals(history, window, config, components, selection.warm)
         interval = selection.log_interval(config.interval_width, season)
         if interval is not None:
             carried["log_interval"] = interval
     model = fit_store_model(
-        history, chosen, window.evaluation_cutoff, config, components, **carried
+        history, chosen, window.evaluation_cutoff, config, components, selection.warm, **carried
     )
     holdout = history[history["Date"] >= window.holdout_start].reset_index(drop=True)
     predicted = model.predict(holdout[CALENDAR_COLUMNS], store_seed(config.seed, store))
