@@ -24,7 +24,7 @@ from model_factory.promotion import (
 from support import PROJECT_ROOT
 
 POLICIES = load_policies(PROJECT_ROOT / "zenml_config" / POLICY_FILE)
-MODELS = ["bank_marketing_classifier", "taxi_anomaly_detector", "store_sales_forecaster"]
+MODELS = [use_case.model_name for use_case in use_cases.all()]
 
 
 def better(policy: PromotionPolicy, value: float, by: float) -> float:
@@ -37,7 +37,7 @@ def baselines(policy: PromotionPolicy, score: float) -> dict[str, float]:
     return {name: better(policy, score, -0.2) for name in policy.must_beat}
 
 
-def test_the_shipped_policies_cover_the_three_models():
+def test_the_shipped_policies_cover_every_use_case():
     assert set(POLICIES) == set(MODELS)
     assert POLICIES["bank_marketing_classifier"].direction == "maximize"
     assert POLICIES["taxi_anomaly_detector"].metric == "f1"
