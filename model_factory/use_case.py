@@ -9,7 +9,7 @@ imported only when used, so reading the registry imports no framework and no mod
 
 from dataclasses import dataclass
 from importlib import import_module
-from typing import Any
+from typing import Any, NamedTuple
 
 
 def resolve(path: str) -> Any:
@@ -17,6 +17,14 @@ def resolve(path: str) -> Any:
     module, _, attribute = path.partition(":")
     loaded = import_module(module)
     return getattr(loaded, attribute) if attribute else loaded
+
+
+class SampleBatch(NamedTuple):
+    """A batch `model-factory sample-batch` writes: rows, what was shifted, the CSV separator."""
+
+    frame: Any
+    note: str
+    separator: str
 
 
 @dataclass(frozen=True)
@@ -32,7 +40,6 @@ class ExportedModel:
 @dataclass(frozen=True)
 class UseCase:
     name: str  # short name: the CLI's, e.g. `model-factory train bank`
-    old_name: str  # the CLI's name before short names (accepted, deprecated, hidden)
     model_name: str  # the registered model: users' versions, stages and history live under it
     model_artifact: str  # the artifact holding the fitted model in each version
     outputs: str  # folder under $MODEL_FACTORY_HOME for plots, reports and retraining windows
@@ -51,11 +58,18 @@ class UseCase:
     # `holdout(config)` and `write_window(config, path)` for the retraining run.
     exported_model: ExportedModel | None = None
     kubeflow_retraining: str | None = None
+    # The CLI's name before short names (accepted, deprecated, hidden); a new use case has none.
+    old_name: str | None = None
 
     @property
     def data(self) -> str:
         """The module with `load(config)` and `validate(raw, config)` of its training data."""
         return f"{self.package}.data"
+
+    @property
+    def shift(self) -> str:
+        """The module with `sample_batch(seed, shifted, run_date)`, if the use case has one."""
+        return f"{self.package}.shift"
 
     @property
     def monitor(self) -> str:

@@ -23,7 +23,7 @@ def all() -> tuple[UseCase, ...]:
 def by_name(name: str) -> UseCase:
     """The use case a short name (or its deprecated CLI name) names; unknown is bad input."""
     for use_case in _ALL:
-        if name in (use_case.name, use_case.old_name):
+        if name == use_case.name or (use_case.old_name and name == use_case.old_name):
             return use_case
     raise InputError(f"unknown use case {name!r} (one of {', '.join(names())})")
 

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from model_factory.bank.data import ARCHIVE
+from model_factory.use_case import SampleBatch
 
 SHIFTED_JOBS = ("student", "retired", "unemployed")
 SHIFTED_FEATURES = ("job", "balance")
@@ -43,3 +44,11 @@ def shift(
     out.loc[moved, "job"] = rng.choice(SHIFTED_JOBS, int(moved.sum()))
     out["balance"] = np.rint(out["balance"] * balance_factor + balance_offset).astype(np.int64)
     return out
+
+
+def sample_batch(seed: int, shifted: bool, run_date: str) -> SampleBatch:
+    """`model-factory sample-batch bank`: 1,000 new customers, their mix moved if `shifted`."""
+    frame = fresh_batch(1000, seed)
+    if not shifted:
+        return SampleBatch(frame, "", ";")
+    return SampleBatch(shift(frame, seed), f"shifted: {', '.join(SHIFTED_FEATURES)}", ";")

@@ -101,7 +101,8 @@ def use_case_command(group: typer.Typer, verb: str, use_case: UseCase, old: str 
             return command(*args, **kwargs)
 
         group.command(use_case.name)(command)
-        group.command(old, hidden=True)(old_command)
+        if old is not None:
+            group.command(old, hidden=True)(old_command)
         return command
 
     return register

@@ -22,7 +22,6 @@ from model_factory.cli.base import (
     use_case_command,
 )
 from model_factory.errors import DriftDetected, InputError
-from model_factory.paths import config_dir
 from model_factory.use_case import UseCase, resolve
 from model_factory.use_cases import BANK, FORECASTING, TAXI, by_name, names
 from model_factory.use_cases import all as all_use_cases
@@ -143,37 +142,13 @@ def sample_batch(
     from model_factory.reporting import console
 
     use_case = _batch_kind(kind)
-    if use_case is BANK:
-        from model_factory.bank import shift as bank_shift
-
-        frame = bank_shift.fresh_batch(1000, seed)
-        frame = bank_shift.shift(frame, seed) if shift else frame
-        note = f"shifted: {', '.join(bank_shift.SHIFTED_FEATURES)}" if shift else ""
-        separator = ";"
-    elif use_case is FORECASTING:
-        from model_factory.config import load_run_config
-        from model_factory.forecasting import shift as sales_shift
-        from model_factory.forecasting.config import ForecastTrainingConfig
-
-        training = load_run_config(config_dir() / use_case.training_config, ForecastTrainingConfig)
-        settings = training.parameters.config
-        frame = sales_shift.next_days(settings.synthetic, settings.holdout_days, seed)
-        note = ""
-        if shift:
-            level, promo, weekly = sales_shift.pick_stores(frame["Store"], seed, 2)
-            frame = sales_shift.shift(frame, level, promo, weekly)
-            note = (f"shifted: level of stores {level}, promo effect of stores {promo}, "
-                    f"weekly pattern of stores {weekly}")  # fmt: skip
-        separator = ","
-    else:
-        from model_factory.taxi import shift as ride_shift
-        from model_factory.taxi import simulate
-        from model_factory.taxi.config import SimulatorConfig, parse_run_date
-
-        frame = simulate.rides_for_day(SimulatorConfig(), seed, parse_run_date(run_date))
-        frame = ride_shift.longer_rides(frame, seed) if shift else frame
-        note = f"shifted: {', '.join(ride_shift.SHIFTED_FEATURES)}" if shift else ""
-        separator = ","
+    try:
+        shift_module = resolve(use_case.shift)
+    except ModuleNotFoundError as missing:
+        if missing.name != use_case.shift:
+            raise
+        raise InputError(f"{use_case.name} has no sample batches") from None
+    frame, note, separator = shift_module.sample_batch(seed, shift, run_date)
     outputs.write_csv(frame, out, sep=separator)
     console.print(f"{out}: {len(frame):,} rows{'; ' + note if note else ''}")
 

@@ -13,8 +13,12 @@ from collections.abc import Collection
 import numpy as np
 import pandas as pd
 
+from model_factory.config import load_run_config
 from model_factory.forecasting import synthetic
-from model_factory.forecasting.config import SyntheticConfig
+from model_factory.forecasting.config import ForecastTrainingConfig, SyntheticConfig
+from model_factory.forecasting.use_case import USE_CASE
+from model_factory.paths import config_dir
+from model_factory.use_case import SampleBatch
 
 
 def next_days(config: SyntheticConfig, days: int, skip: int = 0) -> pd.DataFrame:
@@ -68,3 +72,20 @@ def shift(
     for column in ("Sales", "Customers"):
         out[column] = np.rint(out[column] * scale).astype(np.int64)
     return out
+
+
+def sample_batch(seed: int, shifted: bool, run_date: str) -> SampleBatch:
+    """`model-factory sample-batch forecasting`: the weeks after the shipped training config's
+    synthetic sales; if `shifted`, some stores change level, lose their promo effect or move
+    weekend trade to weekdays."""
+    training = load_run_config(config_dir() / USE_CASE.training_config, ForecastTrainingConfig)
+    settings = training.parameters.config
+    frame = next_days(settings.synthetic, settings.holdout_days, seed)
+    if not shifted:
+        return SampleBatch(frame, "", ",")
+    level, promo, weekly = pick_stores(frame["Store"], seed, 2)
+    note = (
+        f"shifted: level of stores {level}, promo effect of stores {promo}, "
+        f"weekly pattern of stores {weekly}"
+    )
+    return SampleBatch(shift(frame, level, promo, weekly), note, ",")

@@ -4,6 +4,7 @@ ZenML, KFP, Kubernetes or FastAPI, so the core runs the same under ZenML, KFP an
 import ast
 import importlib
 
+from model_factory import use_cases
 from support import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "model_factory"
@@ -48,7 +49,7 @@ def test_every_module_imports():
         importlib.import_module(name)
 
 
-USE_CASE_PACKAGES = {"bank", "taxi", "forecasting"}
+USE_CASE_PACKAGES = {u.package.rpartition(".")[2] for u in use_cases.all()}
 
 
 def _imported_modules(path) -> set[str]:

@@ -22,11 +22,12 @@ USE_CASES = {use_case.name: use_case for use_case in use_cases.all()}
 def test_names_are_unique_and_lookups_agree():
     registered = use_cases.all()
     for field in ("name", "old_name", "model_name", "package", "outputs"):
-        values = [getattr(use_case, field) for use_case in registered]
+        values = [getattr(use_case, field) for use_case in registered if getattr(use_case, field)]
         assert len(set(values)) == len(values), field
     for use_case in registered:
         assert use_cases.by_name(use_case.name) is use_case
-        assert use_cases.by_name(use_case.old_name) is use_case
+        if use_case.old_name is not None:
+            assert use_cases.by_name(use_case.old_name) is use_case
         assert use_cases.by_model(use_case.model_name) is use_case
 
 
@@ -189,3 +190,25 @@ def test_the_registry_imports_no_framework_or_model_library():
         [sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_a_new_use_case_without_batches_or_retraining_is_refused_in_one_line(monkeypatch):
+    """What the shared commands do for a use case that brings no shifted batches and no
+    retraining recipe (here a registered stand-in whose package has neither): exit 2, one line,
+    never another use case's batch or retraining."""
+    from dataclasses import replace
+
+    stand_in = replace(
+        use_cases.BANK, name="stand-in", old_name=None, model_name="stand_in_model",
+        package="model_factory.drift", outputs="stand_in",
+    )  # fmt: skip
+    monkeypatch.setattr(use_cases, "_ALL", (*use_cases.all(), stand_in))
+    code, out, err = run_main("sample-batch", "stand-in", "--out", "batch.csv")
+    assert (code, out, err.strip()) == (2, "", "error: stand-in has no sample batches")
+    code, out, err = run_main("retrain-if-drifted", "stand-in", "--data", "batch.csv")
+    assert code == 2 and out == ""
+    known = "bank, forecasting, taxi"
+    assert (
+        err.strip()
+        == f"error: stand_in_model: retrain-if-drifted knows how to retrain {known} only"
+    )
