@@ -11,6 +11,7 @@ from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
 from components.platform import (
+    alert_on_failure,
     component,
     reads_external_data,
     registration_inputs,
@@ -18,6 +19,7 @@ from components.platform import (
     zenml_registry,
 )
 from model_factory.bank.config import BankTrainingConfig
+from model_factory.use_cases import BANK
 
 
 @component
@@ -190,9 +192,10 @@ def register(
     )  # fmt: skip
 
 
-def training_pipeline(compiled: BankTrainingConfig) -> BaseComponent:
+def training_pipeline(compiled: BankTrainingConfig, nested: bool = False) -> BaseComponent:
     """The pipeline; with `kubeflow.zenml_url` set in the run config, its last task registers
     the model with that ZenML server (the URL is fixed when compiling; without it, no such task).
+    A failed run is alerted, unless `nested` in a pipeline that alerts (a monitor's retraining).
     """
 
     @dsl.pipeline(
@@ -200,6 +203,7 @@ def training_pipeline(compiled: BankTrainingConfig) -> BaseComponent:
         description="Bank marketing: ingest, validate, hash split, SMOTE + boosting search, "
         "evaluate.",
     )
+    @alert_on_failure(BANK.model_name, enabled=not nested)
     def bank_training(
         data_path: str,
         bundled_file: str,
@@ -219,7 +223,7 @@ def training_pipeline(compiled: BankTrainingConfig) -> BaseComponent:
         search_factor: int,
         search_min_rows: int,
         search_n_jobs: int,
-    ) -> dsl.Artifact:
+    ) -> None:
         """Inputs are `parameters.config` of zenml_config/bank_training.yaml, flattened, except
         `kubeflow` and `promote` (compiled in)."""
         # First statement: locals() holds the pipeline inputs and the closure's `compiled`.
@@ -256,10 +260,9 @@ def training_pipeline(compiled: BankTrainingConfig) -> BaseComponent:
                 ),
                 compiled.kubeflow.zenml_url,
             ).set_display_name("Register the model with ZenML, offer it for staging")
-        return scored.outputs["metrics_json"]
 
     return bank_training
 
 
-# Registers nothing: what the monitor pipeline nests as its retraining.
+# Registers nothing: the pipeline as its defaults build it.
 bank_training = training_pipeline(BankTrainingConfig())

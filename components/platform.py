@@ -5,7 +5,8 @@ Components run in the project image (the root Dockerfile) with everything instal
 air-gapped clusters work. `model-factory compile --image REF` points every task at a built image.
 """
 
-from functools import partial
+from collections.abc import Callable
+from functools import partial, wraps
 from importlib.metadata import version
 
 from kfp import dsl, kubernetes
@@ -86,6 +87,43 @@ def alert_webhook(task: dsl.PipelineTask) -> dsl.PipelineTask:
         secret_key_to_env={"webhook_url": WEBHOOK_ENV, "kfp_ui_url": KFP_UI_ENV},
         optional=True,
     )
+
+
+@component
+def alert_run_failed(model: str, run_id: str, status: dsl.PipelineTaskFinalStatus) -> bool:
+    """The exit task: a `run_failed` alert when the run's body failed (nothing when it
+    succeeded); whether one was delivered. A failing receiver is a warning, never a failure."""
+    from model_factory import alerts
+
+    reason = status.error_message or f"{status.pipeline_task_name} did not succeed"
+    alert = alerts.failure_alert(model, status.state, reason, run_id, alerts.kfp_run_url(run_id))
+    return alert is not None and alerts.send(alert)
+
+
+def alert_on_failure(model: str, enabled: bool = True) -> Callable:
+    """Decorate a pipeline function (under `@dsl.pipeline`) to run its body in a `dsl.ExitHandler`
+    whose exit task alerts a failure of the run about `model` through the optional alerts Secret.
+
+    `enabled=False` for a pipeline nested in another that alerts (a monitor's retraining): one
+    failure, one alert. KFP takes no pipeline outputs from inside an exit handler, so the body
+    returns nothing; its artifacts stay on its tasks.
+    """
+
+    def decorate(body: Callable) -> Callable:
+        if not enabled:
+            return body
+
+        @wraps(body)  # KFP reads the inputs from the signature, which follows __wrapped__
+        def pipeline(*args, **kwargs) -> None:
+            notify = alert_run_failed(model=model, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER)
+            alert_webhook(notify).set_display_name("Alert if the run failed")
+            with dsl.ExitHandler(notify, name="Run"):
+                if body(*args, **kwargs) is not None:
+                    raise TypeError(f"{body.__name__}: under an exit handler, return None")
+
+        return pipeline
+
+    return decorate
 
 
 def registration_inputs(registration, promote: bool) -> dict:

@@ -20,6 +20,7 @@ from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
 from components.platform import (
+    alert_on_failure,
     component,
     reads_external_data,
     registration_inputs,
@@ -27,6 +28,7 @@ from components.platform import (
     zenml_registry,
 )
 from model_factory.forecasting.config import ForecastTrainingConfig
+from model_factory.use_cases import FORECASTING
 
 
 @component
@@ -271,13 +273,14 @@ def register(
 
 
 def training_pipeline(
-    kubeflow_parallelism: int, compiled: ForecastTrainingConfig | None = None
+    kubeflow_parallelism: int, compiled: ForecastTrainingConfig | None = None, nested: bool = False
 ) -> BaseComponent:
     """The pipeline, with at most `kubeflow_parallelism` group tasks at once.
 
     KFP needs the bound as a constant, so it is fixed here, when compiling, from the run
     config's `kubeflow.parallelism`; the other config keys are pipeline inputs. With
     `kubeflow.zenml_url` set in `compiled`, its last task registers the model with that server.
+    A failed run is alerted, unless `nested` in a pipeline that alerts (a monitor's retraining).
     """
     settings = compiled or ForecastTrainingConfig()
 
@@ -286,6 +289,7 @@ def training_pipeline(
         description="Store sales: per-store model choice and holdout backtest over store "
         "groups in parallel, pooled metrics against seasonal naive, refit on all data.",
     )
+    @alert_on_failure(FORECASTING.model_name, enabled=not nested)
     def store_forecasting_training(
         data_path: str,
         store_path: str,
@@ -314,7 +318,7 @@ def training_pipeline(
         seed: int,
         n_jobs: int,
         plot_stores: int,
-    ) -> dsl.Artifact:
+    ) -> None:
         """Inputs are `parameters.config` of zenml_config/forecast_training.yaml, flattened,
         except `kubeflow.parallelism` (compiled in)."""
         # First statement: locals() holds exactly the pipeline inputs, the compile-time
@@ -370,6 +374,5 @@ def training_pipeline(
                 ),
                 settings.kubeflow.zenml_url,
             ).set_display_name("Register the model with ZenML, offer it for staging")
-        return scored.outputs["metrics_json"]
 
     return store_forecasting_training

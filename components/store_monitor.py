@@ -7,7 +7,7 @@ from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
 from components.monitoring import check_then_retrain
-from components.platform import component
+from components.platform import alert_on_failure, component
 from components.store_forecasting import training_pipeline
 from model_factory.continuous import ForecastMonitorAndRetrain
 from model_factory.forecasting.monitor import MODEL_NAME
@@ -71,13 +71,17 @@ def monitor_pipeline(
     """The pipeline; the nested training runs at most `kubeflow_parallelism` group tasks at
     once (a compile-time constant, from forecast_training.yaml's `kubeflow.parallelism`), and
     registers its model when that file names a ZenML server (`kubeflow.zenml_url`)."""
-    training = training_pipeline(kubeflow_parallelism, compiled.retraining if compiled else None)
+    # Nested: this pipeline alerts its failures.
+    training = training_pipeline(
+        kubeflow_parallelism, compiled.retraining if compiled else None, nested=True
+    )
 
     @dsl.pipeline(
         name="store-forecasting-monitor",
         description="Store sales: drift of actual sales against the production reference; on "
         "drift, the training pipeline on the sales plus the batch.",
     )
+    @alert_on_failure(MODEL_NAME)
     def store_forecasting_monitor(
         reference_uri: str,
         monitor_data_path: str,

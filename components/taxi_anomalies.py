@@ -9,7 +9,14 @@ The staging database URL comes from a Kubernetes Secret, never from an input or 
 
 from kfp import dsl
 
-from components.platform import component, reads_external_data, resources, staging_db
+from components.platform import (
+    alert_on_failure,
+    component,
+    reads_external_data,
+    resources,
+    staging_db,
+)
+from model_factory.use_cases import TAXI
 
 
 @component
@@ -162,6 +169,7 @@ def write_labels(
     name="taxi-detection",
     description="Taxi rides of one run date: ingest, validate, fit the detector, label, write.",
 )
+@alert_on_failure(TAXI.model_name)
 def taxi_detection(
     run_date: str,
     data_path: str,
@@ -174,7 +182,7 @@ def taxi_detection(
     detector_min_samples: int,
     detector_min_samples_fraction: float,
     detector_features: list,
-) -> dsl.Artifact:
+) -> None:
     """Inputs are `parameters.config` of zenml_config/taxi_detection.yaml, flattened, except
     `db_url`: the staging database comes from the Secret in components/platform.py."""
     resolved = resolve_config(**locals())  # first statement: exactly the pipeline inputs
@@ -191,4 +199,3 @@ def taxi_detection(
     ).set_display_name("Label the rides")  # fmt: skip
     written = staging_db(write_labels(config_json=config, labels=labelled.outputs["labels"]))
     written.set_display_name("Write the labels to the staging database")
-    return written.outputs["metrics_json"]
