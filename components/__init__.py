@@ -36,12 +36,14 @@ PIPELINES: dict[str, KfpPipeline] = {
         compile_time=REGISTRATION,
     ),
     "taxi_detection": KfpPipeline(
-        build=lambda _config: taxi_anomalies.taxi_detection,
+        build=taxi_anomalies.detection_pipeline,
         params=resolve(TAXI.training_params),
         config_file=TAXI.training_config,
         # The URL comes from a Kubernetes Secret; promotion and drift-triggered retraining
         # (`model-factory retrain-if-drifted`) are ZenML operations (docs/continuous-training.md).
         zenml_only=frozenset({"db_url", "promote", "retrain"}),
+        # With a ZenML server (fixed when compiling) the detector comes from its registry.
+        compile_time=REGISTRATION,
     ),
     "forecast_training": KfpPipeline(
         build=lambda config: store_forecasting.training_pipeline(

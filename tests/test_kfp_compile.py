@@ -527,3 +527,37 @@ def test_a_configured_zenml_server_adds_the_registration_task_with_the_key_from_
               if any(s.secret_name_parameter.runtime_value.constant.string_value
                      == kfp_registry.ZENML_SECRET for s in config.secret_as_env)}  # fmt: skip
     assert seeing == {_executor(spec, task)}  # no other task sees the key
+
+
+def test_taxi_with_a_zenml_server_loads_or_registers_its_detector_with_the_key_from_a_secret(
+    compiled, tmp_path
+):
+    """With `kubeflow.zenml_url`, the fitting task gives way to one that loads the production
+    detector from the registry (or fits and registers one): the URL in its environment, the
+    API key from the Secret, seen by no other task; the rest of the DAG is the same."""
+    from model_factory.integrations import kfp_registry
+
+    plain, _, _ = _parse(compiled["taxi_detection"][0])
+    config = _config("taxi_detection")
+    url = "https://zenml.example.com"
+    registering = config.model_copy(
+        update={"kubeflow": config.kubeflow.model_copy(update={"zenml_url": url})}
+    )
+    text = compile_pipeline(PIPELINES["taxi_detection"], registering, IMAGE, tmp_path / "t.yaml")
+    spec, deployment, kubernetes = _parse(text.read_text())
+    tasks = dict(_tasks(spec))
+    assert set(tasks) == set(dict(_tasks(plain))) - {"fit-detector"} | {"registered-detector"}
+    assert set(spec.root.input_definitions.parameters) == set(
+        plain.root.input_definitions.parameters
+    )
+    task = tasks["registered-detector"]
+    assert _producer(tasks["label"].inputs.artifacts["detector"]) == "registered-detector"
+    assert not task.caching_options.enable_cache and not task.HasField("retry_policy")
+    container = deployment.executors[_executor(spec, task)].container
+    env = {e.name: e.value for e in container.env}
+    assert env[kfp_registry.URL_ENV] == url and env[kfp_registry.IMAGE_ENV] == IMAGE
+    seeing = {executor for executor, config in kubernetes.items()
+              if any(s.secret_name_parameter.runtime_value.constant.string_value
+                     == kfp_registry.ZENML_SECRET for s in config.secret_as_env)}  # fmt: skip
+    assert seeing == {_executor(spec, task)}
+    assert "zenkey" not in text.read_text() and not CREDENTIALS.search(text.read_text().lower())
