@@ -33,10 +33,28 @@ RETRY = {
 }
 
 
+# The object store's credentials for s3:// data read through fsspec (s3fs), as the standard
+# variables, from this Secret (each key its variable's name): the keys, and AWS_ENDPOINT_URL for
+# MinIO or another S3-compatible server. Optional: gs:// (Workload Identity) and local paths need
+# none, and a missing key is simply unset. infra/'s local-kind environment creates it from MinIO's.
+OBJECT_STORE_SECRET = "model-factory-object-store"
+OBJECT_STORE_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL")
+
+
+def object_store(task: dsl.PipelineTask) -> dsl.PipelineTask:
+    """Give the task the object store's credentials from their Secret, if it exists."""
+    return kubernetes.use_secret_as_env(
+        task,
+        secret_name=OBJECT_STORE_SECRET,
+        secret_key_to_env={key: key for key in OBJECT_STORE_KEYS},
+        optional=True,
+    )
+
+
 def reads_external_data(task: dsl.PipelineTask) -> dsl.PipelineTask:
     """No caching: the same inputs (a path, a run date) can name data that has changed.
-    Retried: the data lives outside the cluster."""
-    return task.set_caching_options(False).set_retry(**RETRY)
+    Retried: the data lives outside the cluster. Given the object store's credentials."""
+    return object_store(task.set_caching_options(False).set_retry(**RETRY))
 
 
 def resources(

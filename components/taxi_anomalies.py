@@ -16,6 +16,7 @@ from kfp.dsl.base_component import BaseComponent
 from components.platform import (
     alert_on_failure,
     component,
+    object_store,
     reads_external_data,
     registration_inputs,
     resources,
@@ -237,8 +238,11 @@ def detection_pipeline(compiled: TaxiDetectionConfig) -> BaseComponent:
         rides = checked.set_display_name("Validate the rides").outputs["rides"]
         if compiled.kubeflow.zenml_url:  # not retried: a retry would register another
             fit = zenml_registry(
-                registered_detector(
-                    config_json=config, **registration_inputs(compiled.kubeflow, compiled.promote)
+                object_store(  # a fit reads the reference window
+                    registered_detector(
+                        config_json=config,
+                        **registration_inputs(compiled.kubeflow, compiled.promote),
+                    )
                 ),
                 compiled.kubeflow.zenml_url,
             ).set_display_name("Load the production detector from ZenML, or fit and register one")

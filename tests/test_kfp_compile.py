@@ -22,6 +22,8 @@ from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 from components import PIPELINES
 from components.platform import (
     ALERTS_SECRET,
+    OBJECT_STORE_KEYS,
+    OBJECT_STORE_SECRET,
     STAGING_DB_ENV,
     STAGING_DB_SECRET,
     component,
@@ -54,18 +56,24 @@ UNCACHED = {
     "bank_scoring": {"load-batch"},
     "forecast_scoring": {"forecast-stores", "write-forecasts"},
 }
-# (Secret, {key: env var}, optional): the staging DB URL must be there; the alert webhook may not.
-STAGING = (STAGING_DB_SECRET, {"url": STAGING_DB_ENV}, False)
-ALERTS = (ALERTS_SECRET, {"webhook_url": alerts.WEBHOOK_ENV, "kfp_ui_url": alerts.KFP_UI_ENV}, True)
+# {Secret: ({key: env var}, optional)}: the staging DB URL must be there; the alert webhook and
+# the object store's credentials (s3:// data, given to every task that reads outside data) may not.
+STAGING = {STAGING_DB_SECRET: ({"url": STAGING_DB_ENV}, False)}
+ALERTS = {ALERTS_SECRET: ({"webhook_url": alerts.WEBHOOK_ENV, "kfp_ui_url": alerts.KFP_UI_ENV},
+                          True)}  # fmt: skip
+READS = {OBJECT_STORE_SECRET: ({key: key for key in OBJECT_STORE_KEYS}, True)}
 SECRETS = {
-    "bank_training": {"alert-run-failed": ALERTS},
-    "taxi_detection": {"write-labels": STAGING, "alert-run-failed": ALERTS},
-    "forecast_training": {"alert-run-failed": ALERTS},
-    "bank_monitor": {"check": ALERTS, "alert-run-failed": ALERTS},
-    "forecast_monitor": {"check": ALERTS, "alert-run-failed": ALERTS},
-    "bank_scoring": {},
-    "forecast_scoring": {"write-forecasts": STAGING},
-}
+    "bank_training": {"ingest": READS, "alert-run-failed": ALERTS},
+    "taxi_detection": {"ingest": READS, "fit-detector": READS, "write-labels": STAGING,
+                       "alert-run-failed": ALERTS},
+    "forecast_training": {"ingest": READS, "alert-run-failed": ALERTS},
+    "bank_monitor": {"check": {**ALERTS, **READS}, "retraining-window": READS, "ingest": READS,
+                     "alert-run-failed": ALERTS},
+    "forecast_monitor": {"check": {**ALERTS, **READS}, "retraining-window": READS,
+                         "ingest": READS, "alert-run-failed": ALERTS},
+    "bank_scoring": {"load-batch": READS},
+    "forecast_scoring": {"forecast-stores": READS, "write-forecasts": STAGING},
+}  # fmt: skip
 # Per pipeline: the tasks whose output definitions include the KFP UI's metrics artifacts.
 UI_METRICS = {
     "bank_training": {"evaluate": {"metrics": "system.Metrics",
@@ -349,17 +357,21 @@ def test_no_credentials_in_the_yaml_only_secret_references(compiled, name):
     with_secrets = {}
     for task, body in _tasks(spec):
         config = kubernetes.get(_executor(spec, body))
-        if config is not None and config.secret_as_env:
-            (secret,) = config.secret_as_env  # one Secret per task
-            with_secrets[task] = (
-                secret.secret_name_parameter.runtime_value.constant.string_value,
+        for secret in config.secret_as_env if config is not None else []:
+            secret_name = secret.secret_name_parameter.runtime_value.constant.string_value
+            assert secret_name not in with_secrets.get(task, {}), task  # each Secret once
+            with_secrets.setdefault(task, {})[secret_name] = (
                 {m.secret_key: m.env_var for m in secret.key_to_env},
                 secret.optional,
             )
-            if secret.optional:  # drift check, exit task: their alerts name the run they are in
+            if secret_name == ALERTS_SECRET:  # drift check, exit task: alerts name their run
                 run_id = body.inputs.parameters["run_id"].runtime_value.constant.string_value
                 assert run_id == dsl.PIPELINE_JOB_ID_PLACEHOLDER, task
     assert with_secrets == SECRETS[name]
+    # Every task that reads outside data (the uncached ones but the staging DB writers) gets
+    # the object store's credentials, and no other task does.
+    reading = {task for task, mounted in with_secrets.items() if OBJECT_STORE_SECRET in mounted}
+    assert reading == UNCACHED[name] - {"write-labels", "write-forecasts"}
 
 
 def test_the_staging_database_comes_from_its_secret(tmp_path):
@@ -560,4 +572,7 @@ def test_taxi_with_a_zenml_server_loads_or_registers_its_detector_with_the_key_f
               if any(s.secret_name_parameter.runtime_value.constant.string_value
                      == kfp_registry.ZENML_SECRET for s in config.secret_as_env)}  # fmt: skip
     assert seeing == {_executor(spec, task)}
+    mounted = {secret.secret_name_parameter.runtime_value.constant.string_value
+               for secret in kubernetes[_executor(spec, task)].secret_as_env}  # fmt: skip
+    assert mounted == {kfp_registry.ZENML_SECRET, OBJECT_STORE_SECRET}  # a fit reads the window
     assert "zenkey" not in text.read_text() and not CREDENTIALS.search(text.read_text().lower())
