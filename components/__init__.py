@@ -51,7 +51,7 @@ def _scoring(module: ModuleType, build: Callable, monitor: str, use_case: UseCas
 PIPELINES: dict[str, KfpPipeline] = {
     "bank_training": _entry(bank_marketing, bank_marketing.training_pipeline, BANK.training_config),
     "taxi_detection": _entry(
-        taxi_anomalies, lambda _config: taxi_anomalies.taxi_detection, TAXI.training_config
+        taxi_anomalies, taxi_anomalies.detection_pipeline, TAXI.training_config
     ),
     "forecast_training": _entry(
         store_forecasting,

@@ -13,6 +13,7 @@ from kfp.dsl.base_component import BaseComponent
 from components.data import ingest, validate
 from components.inputs import REGISTRATION, Inputs
 from components.platform import (
+    alert_on_failure,
     component,
     reads_external_data,
     registration_inputs,
@@ -20,6 +21,7 @@ from components.platform import (
     zenml_registry,
 )
 from model_factory.bank.config import BankTrainingConfig
+from model_factory.use_cases import BANK
 
 # Not inputs: `promote` is a ZenML operation; whether and where the run registers its model
 # (and offers it for staging) is fixed when compiling (no registration task without a server).
@@ -143,9 +145,10 @@ def register(
     )  # fmt: skip
 
 
-def training_pipeline(compiled: BankTrainingConfig) -> BaseComponent:
+def training_pipeline(compiled: BankTrainingConfig, nested: bool = False) -> BaseComponent:
     """The pipeline; with `kubeflow.zenml_url` set in the run config, its last task registers
     the model with that ZenML server (the URL is fixed when compiling; without it, no such task).
+    A failed run is alerted, unless `nested` in a pipeline that alerts (a monitor's retraining).
     """
 
     @INPUTS.pipeline(
@@ -153,7 +156,8 @@ def training_pipeline(compiled: BankTrainingConfig) -> BaseComponent:
         description="Bank marketing: ingest, validate, hash split, SMOTE + boosting search, "
         "evaluate.",
     )
-    def bank_training(inputs: dict) -> dsl.Artifact:
+    @alert_on_failure(BANK.model_name, enabled=not nested)
+    def bank_training(inputs: dict) -> None:
         """Inputs are `parameters.config` of zenml_config/bank_training.yaml, flattened, except
         `kubeflow` and `promote` (compiled in)."""
         resolved = resolve_config(**inputs)
@@ -189,10 +193,9 @@ def training_pipeline(compiled: BankTrainingConfig) -> BaseComponent:
                 ),
                 compiled.kubeflow.zenml_url,
             ).set_display_name("Register the model with ZenML, offer it for staging")
-        return scored.outputs["metrics_json"]
 
     return bank_training
 
 
-# Registers nothing: what the monitor pipeline nests as its retraining.
+# Registers nothing: the pipeline as its defaults build it.
 bank_training = training_pipeline(BankTrainingConfig())

@@ -5,7 +5,8 @@ Components run in the project image (the root Dockerfile) with everything instal
 air-gapped clusters work. `model-factory compile --image REF` points every task at a built image.
 """
 
-from functools import partial
+from collections.abc import Callable
+from functools import partial, wraps
 from importlib.metadata import version
 
 from kfp import dsl, kubernetes
@@ -32,10 +33,28 @@ RETRY = {
 }
 
 
+# The object store's credentials for s3:// data read through fsspec (s3fs), as the standard
+# variables, from this Secret (each key its variable's name): the keys, and AWS_ENDPOINT_URL for
+# MinIO or another S3-compatible server. Optional: gs:// (Workload Identity) and local paths need
+# none, and a missing key is simply unset. infra/'s local-kind environment creates it from MinIO's.
+OBJECT_STORE_SECRET = "model-factory-object-store"
+OBJECT_STORE_KEYS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL")
+
+
+def object_store(task: dsl.PipelineTask) -> dsl.PipelineTask:
+    """Give the task the object store's credentials from their Secret, if it exists."""
+    return kubernetes.use_secret_as_env(
+        task,
+        secret_name=OBJECT_STORE_SECRET,
+        secret_key_to_env={key: key for key in OBJECT_STORE_KEYS},
+        optional=True,
+    )
+
+
 def reads_external_data(task: dsl.PipelineTask) -> dsl.PipelineTask:
     """No caching: the same inputs (a path, a run date) can name data that has changed.
-    Retried: the data lives outside the cluster."""
-    return task.set_caching_options(False).set_retry(**RETRY)
+    Retried: the data lives outside the cluster. Given the object store's credentials."""
+    return object_store(task.set_caching_options(False).set_retry(**RETRY))
 
 
 def resources(
@@ -86,6 +105,43 @@ def alert_webhook(task: dsl.PipelineTask) -> dsl.PipelineTask:
         secret_key_to_env={"webhook_url": WEBHOOK_ENV, "kfp_ui_url": KFP_UI_ENV},
         optional=True,
     )
+
+
+@component
+def alert_run_failed(model: str, run_id: str, status: dsl.PipelineTaskFinalStatus) -> bool:
+    """The exit task: a `run_failed` alert when the run's body failed (nothing when it
+    succeeded); whether one was delivered. A failing receiver is a warning, never a failure."""
+    from model_factory import alerts
+
+    reason = status.error_message or f"{status.pipeline_task_name} did not succeed"
+    alert = alerts.failure_alert(model, status.state, reason, run_id, alerts.kfp_run_url(run_id))
+    return alert is not None and alerts.send(alert)
+
+
+def alert_on_failure(model: str, enabled: bool = True) -> Callable:
+    """Decorate a pipeline function (under `@dsl.pipeline`) to run its body in a `dsl.ExitHandler`
+    whose exit task alerts a failure of the run about `model` through the optional alerts Secret.
+
+    `enabled=False` for a pipeline nested in another that alerts (a monitor's retraining): one
+    failure, one alert. KFP takes no pipeline outputs from inside an exit handler, so the body
+    returns nothing; its artifacts stay on its tasks.
+    """
+
+    def decorate(body: Callable) -> Callable:
+        if not enabled:
+            return body
+
+        @wraps(body)  # KFP reads the inputs from the signature, which follows __wrapped__
+        def pipeline(*args, **kwargs) -> None:
+            notify = alert_run_failed(model=model, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER)
+            alert_webhook(notify).set_display_name("Alert if the run failed")
+            with dsl.ExitHandler(notify, name="Run"):
+                if body(*args, **kwargs) is not None:
+                    raise TypeError(f"{body.__name__}: under an exit handler, return None")
+
+        return pipeline
+
+    return decorate
 
 
 def registration_inputs(registration, promote: bool) -> dict:

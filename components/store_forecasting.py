@@ -21,6 +21,7 @@ from kfp.dsl.base_component import BaseComponent
 
 from components.inputs import REGISTRATION, Inputs
 from components.platform import (
+    alert_on_failure,
     component,
     reads_external_data,
     registration_inputs,
@@ -28,6 +29,7 @@ from components.platform import (
     zenml_registry,
 )
 from model_factory.forecasting.config import ForecastTrainingConfig
+from model_factory.use_cases import FORECASTING
 
 # Not inputs: `promote` is a ZenML operation; the ParallelFor bound is a constant, and where the
 # run registers its model is fixed when compiling, as for bank training.
@@ -239,13 +241,14 @@ def register(
 
 
 def training_pipeline(
-    kubeflow_parallelism: int, compiled: ForecastTrainingConfig | None = None
+    kubeflow_parallelism: int, compiled: ForecastTrainingConfig | None = None, nested: bool = False
 ) -> BaseComponent:
     """The pipeline, with at most `kubeflow_parallelism` group tasks at once.
 
     KFP needs the bound as a constant, so it is fixed here, when compiling, from the run
     config's `kubeflow.parallelism`; the other config keys are pipeline inputs. With
     `kubeflow.zenml_url` set in `compiled`, its last task registers the model with that server.
+    A failed run is alerted, unless `nested` in a pipeline that alerts (a monitor's retraining).
     """
     settings = compiled or ForecastTrainingConfig()
 
@@ -254,7 +257,8 @@ def training_pipeline(
         description="Store sales: per-store model choice and holdout backtest over store "
         "groups in parallel, pooled metrics against seasonal naive, refit on all data.",
     )
-    def store_forecasting_training(inputs: dict) -> dsl.Artifact:
+    @alert_on_failure(FORECASTING.model_name, enabled=not nested)
+    def store_forecasting_training(inputs: dict) -> None:
         """Inputs are `parameters.config` of zenml_config/forecast_training.yaml, flattened,
         except `kubeflow.parallelism` (compiled in)."""
         resolved = resolve_config(**inputs, kubeflow_parallelism=kubeflow_parallelism)
@@ -307,6 +311,5 @@ def training_pipeline(
                 ),
                 settings.kubeflow.zenml_url,
             ).set_display_name("Register the model with ZenML, offer it for staging")
-        return scored.outputs["metrics_json"]
 
     return store_forecasting_training

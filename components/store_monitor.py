@@ -7,6 +7,7 @@ from kfp.dsl.base_component import BaseComponent
 
 from components.inputs import REGISTRATION, Inputs
 from components.monitoring import check_then_retrain
+from components.platform import alert_on_failure
 from components.store_forecasting import training_pipeline
 from model_factory.continuous import ForecastMonitorAndRetrain
 from model_factory.forecasting.monitor import MODEL_NAME
@@ -28,13 +29,17 @@ def monitor_pipeline(
     """The pipeline; the nested training runs at most `kubeflow_parallelism` group tasks at
     once (a compile-time constant, from forecast_training.yaml's `kubeflow.parallelism`), and
     registers its model when that file names a ZenML server (`kubeflow.zenml_url`)."""
-    training = training_pipeline(kubeflow_parallelism, compiled.retraining if compiled else None)
+    # Nested: this pipeline alerts its failures.
+    training = training_pipeline(
+        kubeflow_parallelism, compiled.retraining if compiled else None, nested=True
+    )
 
     @INPUTS.pipeline(
         name="store-forecasting-monitor",
         description="Store sales: drift of actual sales against the production reference; on "
         "drift, the training pipeline on the sales plus the batch.",
     )
+    @alert_on_failure(MODEL_NAME)
     def store_forecasting_monitor(inputs: dict) -> None:
         """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml, `monitor_*` from
         forecast_monitor.yaml and `retraining_*` from forecast_training.yaml, flattened, except

@@ -1,22 +1,39 @@
 """Taxi anomaly detection on Kubeflow Pipelines: the ZenML pipeline's steps as KFP components.
 
-KFP has no model registry, so the detector (the scaler fitted on the reference window, plus
-DBSCAN's parameters) is fitted on every run, from the same reference the ZenML pipeline fits on
-when it has no production version; its evaluation F1 is logged as the run's model metrics.
-Labels carry `kfp-<run id>` as model version, so rows lead back to the run holding the detector.
-The staging database URL comes from a Kubernetes Secret, never from an input or the YAML.
+With a ZenML server in the run config (`kubeflow.zenml_url`, compiled in), the detector comes
+from its registry as in the ZenML pipeline: the version in production labels the day, and with
+none there one is fitted on the reference window and registered (offered for staging); labels
+carry the version's name. Without one, KFP has no registry: the detector (the scaler fitted on
+the reference window, plus DBSCAN's parameters) is fitted on every run, from the same reference,
+and labels carry `kfp-<run id>`, so rows lead back to the run holding the detector. Either way a
+fit's evaluation F1 is logged as the run's model metrics. The staging database URL comes from a
+Kubernetes Secret, never from an input or the YAML.
 """
 
 from kfp import dsl
+from kfp.dsl.base_component import BaseComponent
 
 from components.data import ingest, validate
-from components.inputs import Inputs
-from components.platform import component, reads_external_data, resources, staging_db
+from components.inputs import REGISTRATION, Inputs
+from components.platform import (
+    alert_on_failure,
+    component,
+    object_store,
+    reads_external_data,
+    registration_inputs,
+    resources,
+    staging_db,
+    zenml_registry,
+)
 from model_factory.taxi.config import TaxiDetectionConfig
+from model_factory.use_cases import TAXI
 
 # Not inputs: the URL comes from a Kubernetes Secret; promotion and drift-triggered retraining
-# (`model-factory retrain-if-drifted`) are ZenML operations (docs/continuous-training.md).
-INPUTS = Inputs(TaxiDetectionConfig, frozenset({"db_url", "promote", "retrain"}))
+# (`model-factory retrain-if-drifted`) are ZenML operations (docs/continuous-training.md); with a
+# ZenML server (fixed when compiling) the detector comes from its registry.
+INPUTS = Inputs(
+    TaxiDetectionConfig, frozenset({"db_url", "promote", "retrain"}), compile_time=REGISTRATION
+)
 resolve_config = INPUTS.resolver()
 
 
@@ -28,6 +45,7 @@ def fit_detector(
     evaluation: dsl.Output[dsl.Metrics],
 ) -> None:
     """Fit the scaler on the reference window; score F1 on the seeded evaluation rides."""
+    import logging
     from pathlib import Path
 
     from model_factory import provenance
@@ -35,6 +53,11 @@ def fit_detector(
     from model_factory.taxi.config import TaxiDetectionConfig
 
     config = TaxiDetectionConfig.model_validate_json(config_json)
+    logging.getLogger(__name__).warning(
+        "no ZenML server in the run config (kubeflow.zenml_url): fitting the detector on the "
+        "reference window, labels carry kfp-%s",
+        run_id,
+    )
     reference = data.validate_rides(
         data.load_reference(config), config.reference_path or "reference", config.ranges
     )
@@ -49,6 +72,30 @@ def fit_detector(
         evaluation_fingerprint=provenance.data_fingerprint(evaluation_rides),
         git_commit=provenance.git_commit(),
     )
+
+
+@component
+def registered_detector(
+    config_json: str,
+    promote: bool,
+    stack: str,
+    ui_url: str,
+    run_id: str,
+    run_name: str,
+    detector: dsl.Output[dsl.Model],
+    evaluation: dsl.Output[dsl.Metrics],
+) -> None:
+    """The detector in production on the ZenML server; with none there, one fitted on the
+    reference window and registered (its F1 logged), as the ZenML pipeline does."""
+    from model_factory.kubeflow.registry import KfpRun, taxi_detector
+
+    run = KfpRun(run_id, run_name, ui_url or None)
+    chosen, recorded = taxi_detector(run, config_json, promote=promote, stack=stack or None)
+    for name, value in recorded.pop("scores", {}).items():
+        evaluation.log_metric(name, value)
+    with open(detector.path, "w") as file:
+        file.write(chosen.model_dump_json(indent=2))
+    detector.metadata.update(recorded)
 
 
 @component
@@ -73,6 +120,8 @@ def label(
     frame = model.label(pd.read_parquet(rides.path), fitted)
     frame.to_parquet(labels.path)
     labels.metadata["rows"] = len(frame)
+    if "reference" in detector.metadata:  # a registered detector: production or a new fit
+        labels.metadata["reference"] = detector.metadata["reference"]
     figure = evaluate.anomaly_figure(frame, config.run_date)
     Path(anomaly_plot.path).write_text(plots.html(figure, f"Taxi rides {config.run_date}"))
 
@@ -111,7 +160,7 @@ def write_labels(
         **summary,
         "model_version": str(frame["model_version"].iloc[0]),
         "run_date": config.run_date,
-        "reference": data.reference_source(config),  # this pipeline always fits its detector
+        "reference": labels.metadata.get("reference") or data.reference_source(config),
         "rows_written": written,
         "table": sink.LABELS.name,
         "db_url": sql.safe_url(url),
@@ -119,25 +168,44 @@ def write_labels(
     Path(metrics_json.path).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
 
 
-@INPUTS.pipeline(
-    name="taxi-detection",
-    description="Taxi rides of one run date: ingest, validate, fit the detector, label, write.",
-)
-def taxi_detection(inputs: dict) -> dsl.Artifact:
-    """Inputs are `parameters.config` of zenml_config/taxi_detection.yaml, flattened, except
-    `db_url`: the staging database comes from the Secret in components/platform.py."""
-    resolved = resolve_config(**inputs)
-    config = resolved.set_display_name("Check the run config").output
-    raw = reads_external_data(ingest(config_json=config).set_display_name("Read the rides"))
-    checked = validate(config_json=config, raw_data=raw.outputs["raw_data"])
-    rides = checked.set_display_name("Validate the rides").outputs["dataset"]
-    fit = fit_detector(config_json=config, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER)
-    resources(reads_external_data(fit), cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi")
-    fit.set_display_name("Fit the detector on the reference window")
-    labelled = resources(
-        label(config_json=config, rides=rides, detector=fit.outputs["detector"]),
-        cpu="1", memory="2Gi", cpu_limit=1, memory_limit="4Gi",
-    ).set_display_name("Label the rides")  # fmt: skip
-    written = staging_db(write_labels(config_json=config, labels=labelled.outputs["labels"]))
-    written.set_display_name("Write the labels to the staging database")
-    return written.outputs["metrics_json"]
+def detection_pipeline(compiled: TaxiDetectionConfig) -> BaseComponent:
+    """The pipeline; with `kubeflow.zenml_url` set in the run config, the detector comes from
+    that ZenML server's registry (fixed when compiling; without it, it is fitted every run)."""
+
+    @INPUTS.pipeline(
+        name="taxi-detection",
+        description="Taxi rides of one run date: ingest, validate, fit the detector, label, write.",
+    )
+    @alert_on_failure(TAXI.model_name)
+    def taxi_detection(inputs: dict) -> None:
+        """Inputs are `parameters.config` of zenml_config/taxi_detection.yaml, flattened, except
+        `db_url` (the staging database comes from the Secret in components/platform.py) and
+        `kubeflow`, `promote` (compiled in)."""
+        resolved = resolve_config(**inputs)
+        config = resolved.set_display_name("Check the run config").output
+        raw = reads_external_data(ingest(config_json=config).set_display_name("Read the rides"))
+        checked = validate(config_json=config, raw_data=raw.outputs["raw_data"])
+        rides = checked.set_display_name("Validate the rides").outputs["dataset"]
+        if compiled.kubeflow.zenml_url:  # not retried: a retry would register another
+            fit = zenml_registry(
+                object_store(  # a fit reads the reference window
+                    registered_detector(
+                        config_json=config,
+                        **registration_inputs(compiled.kubeflow, compiled.promote),
+                    )
+                ),
+                compiled.kubeflow.zenml_url,
+            ).set_display_name("Load the production detector from ZenML, or fit and register one")
+        else:
+            fit = reads_external_data(
+                fit_detector(config_json=config, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER)
+            ).set_display_name("Fit the detector on the reference window")
+        resources(fit, cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi")
+        labelled = resources(
+            label(config_json=config, rides=rides, detector=fit.outputs["detector"]),
+            cpu="1", memory="2Gi", cpu_limit=1, memory_limit="4Gi",
+        ).set_display_name("Label the rides")  # fmt: skip
+        written = staging_db(write_labels(config_json=config, labels=labelled.outputs["labels"]))
+        written.set_display_name("Write the labels to the staging database")
+
+    return taxi_detection

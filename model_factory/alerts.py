@@ -89,6 +89,17 @@ def drift_alert(report, run: str | None = None, run_url: str | None = None) -> A
     return Alert("drift", report.model, report.model_version, reason, run, run_url)
 
 
+def failure_alert(
+    model: str, state: str, reason: str | None, run: str | None = None, run_url: str | None = None
+) -> Alert | None:
+    """The alert for a run's final `state` (KFP's `SUCCEEDED`, `FAILED`, `CANCELLED`): only a
+    failed run has one (a cancelled run was stopped by someone who knows)."""
+    if state.upper() != "FAILED":
+        return None
+    reason = (reason or "").strip() or "a task of the run failed"
+    return Alert("run_failed", model, None, reason[:1000], run, run_url)
+
+
 def webhook_url() -> str | None:
     return os.environ.get(WEBHOOK_ENV, "").strip() or None
 

@@ -11,8 +11,12 @@ gets it as $ZENML_STORE_URL, and the API key as $ZENML_STORE_API_KEY from the Ku
 key from the environment `submit` runs in, if set (a SQL store URL needs none).
 """
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 ZENML_SECRET = "model-factory-zenml"
 SECRET_KEY = "api-key"
@@ -44,14 +48,15 @@ def register(
     use_case: str,
     run: KfpRun,
     metadata: dict[str, Any],
-    artifacts: dict[str, tuple[Any, type]],
+    artifacts: dict[str, tuple[Any, type]] | Callable[[str], dict[str, tuple[Any, type]]],
     *,
     promote: bool,
     stack: str | None = None,
 ) -> dict[str, Any]:
     """A new version of `use_case`'s model with `metadata` (must hold `metrics`) and `artifacts`
     (name -> (value, ZenML materializer), named: outside a step ZenML's own registry falls back
-    to pickles); returns its name and the gate's decision."""
+    to pickles; or a function of the version's name, for a model that records its own version);
+    returns its name and id, and the gate's decision."""
     import os
 
     from zenml import Model, link_artifact_to_model, log_metadata, save_artifact
@@ -68,6 +73,8 @@ def register(
     model = find_model(name) or client.create_model(name=name)
     version = client.create_model_version(model.id, description=f"Kubeflow run {run.run_id}")
     target = Model(name=name, version=version.name)
+    if callable(artifacts):
+        artifacts = artifacts(version.name)
     for artifact, (value, materializer) in artifacts.items():
         saved = save_artifact(value, name=artifact, materializer=materializer)
         link_artifact_to_model(saved, model=target)
@@ -78,7 +85,8 @@ def register(
         model_version_id=version.id,
     )
     decision = zenml_stages.offer_for_staging(name, use_case, version.name, promote)
-    return {"model_version": version.name, "promotion": decision}
+    return {"model_version": version.name, "model_version_id": str(version.id),
+            "promotion": decision}  # fmt: skip
 
 
 # What `components.bank_marketing.evaluate` records on its metrics JSON and a ZenML run records
@@ -188,3 +196,68 @@ def register_forecasting(
         ),
     }
     return register(USE_CASE.name, run, metadata, artifacts, promote=promote, stack=stack)
+
+
+def taxi_detector(
+    run: KfpRun, config_json: str, *, promote: bool, stack: str | None = None
+) -> tuple[Any, dict[str, Any]]:
+    """The taxi detector a KFP run labels with, as the ZenML pipeline chooses it: the version
+    in production on the server, else one fitted on the reference window and registered as a
+    new version (offered for staging, as a ZenML fit is). Returns the detector (its `version`
+    the ZenML version's name) and what the run records about it (version, id, source, and for a
+    fit its evaluation scores)."""
+    from zenml.client import Client
+    from zenml.materializers.pandas_materializer import PandasMaterializer
+    from zenml.materializers.pydantic_materializer import PydanticMaterializer
+
+    from model_factory import provenance
+    from model_factory.integrations.zenml_lookup import stage_version, version_artifact
+    from model_factory.taxi import comparison, data, fitting, model, monitor
+    from model_factory.taxi.config import TaxiDetectionConfig
+    from model_factory.taxi.use_case import USE_CASE
+
+    if stack is not None:
+        Client().activate_stack(stack)
+    production = stage_version(USE_CASE.model_name, "production")
+    if production is not None:
+        detector = version_artifact(production, USE_CASE.model_artifact).load()
+        logger.info("labelling with %s version %s, in production on %s", USE_CASE.model_name,
+                    production.name, Client().zen_store.url)  # fmt: skip
+        return detector, {"source": "production", "version": production.name,
+                          "model_version_id": str(production.id),
+                          "reference": f"production:{production.name}"}  # fmt: skip
+    logger.info("no %s version in production on %s: fitting one on the reference window and "
+                "registering it", USE_CASE.model_name, Client().zen_store.url)  # fmt: skip
+    config = TaxiDetectionConfig.model_validate_json(config_json)
+    fitted = fitting.fit(config)
+    evaluation_fingerprint = provenance.data_fingerprint(fitted.evaluation)
+    metadata = {
+        "metrics": fitted.scores,
+        "config": config.model_dump(mode="json"),
+        "data_fingerprint": provenance.data_fingerprint(fitted.reference),
+        "git_commit": provenance.git_commit(),
+        "n_reference": len(fitted.reference),
+        "evaluation_fingerprint": evaluation_fingerprint,
+        "holdout": comparison.holdout(evaluation_fingerprint),
+    }
+    named: dict[str, Any] = {}
+
+    def artifacts(version: str) -> dict[str, tuple[Any, type]]:
+        named["detector"] = fitted.detector.model_copy(update={"version": version})
+        labelled = model.label(fitted.reference, named["detector"])
+        return {
+            USE_CASE.model_artifact: (named["detector"], PydanticMaterializer),
+            "evaluation_rides": (fitted.evaluation, PandasMaterializer),
+            "reference_profile": (
+                monitor.build_profile(fitted.reference, labelled),
+                PydanticMaterializer,
+            ),
+        }
+
+    registered = register(USE_CASE.name, run, metadata, artifacts, promote=promote, stack=None)
+    return named["detector"], {
+        "source": "fitted", "version": registered["model_version"],
+        "model_version_id": registered["model_version_id"],
+        "reference": data.reference_source(config), "scores": fitted.scores,
+        "promotion": registered["promotion"],
+    }  # fmt: skip

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from model_factory.config import DbUrl, StrictModel
+from model_factory.config import DbUrl, KubeflowRegistration, StrictModel
 from model_factory.errors import InputError
 from model_factory.validation import ValueRange
 
@@ -102,6 +102,9 @@ class TaxiDetectionConfig(StrictModel):
         description="fit and register a version even when production exists; production still "
         "labels the day (model-factory retrain-if-drifted sets it)",
     )
+    # The native KFP pipeline only: with a ZenML server, it labels with the production detector
+    # (or fits and registers one), as the ZenML pipeline does.
+    kubeflow: KubeflowRegistration = KubeflowRegistration()
 
     @field_validator("run_date")
     @classmethod

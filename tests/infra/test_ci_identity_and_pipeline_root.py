@@ -144,8 +144,11 @@ for a in "$@"; do
   args+=("$a")
 done
 case "$*" in
-  *"create configmap"*) KUBECONFIG=/nonexistent exec "$REAL_KUBECTL" "${args[@]}" ;;
+  *"create configmap"*|*"create secret"*)
+    KUBECONFIG=/nonexistent exec "$REAL_KUBECTL" "${args[@]}" ;;
   *"apply -f -"*) cat >> "$SHIM_APPLIED"; echo "---" >> "$SHIM_APPLIED" ;;
+  *"mlpipeline-minio-artifact"*accesskey*) printf '%s' "$MINIO_ACCESS_B64" ;;
+  *"mlpipeline-minio-artifact"*secretkey*) printf '%s' "$MINIO_SECRET_B64" ;;
   *jsonpath*) echo "ghcr.io/kubeflow/kfp-api-server:$KFP_VERSION" ;;
 esac
 """
@@ -173,6 +176,9 @@ def _install(tmp_path, **environment: str) -> tuple[list[dict], str]:
         "KFP_VERSION": "2.17.0",
         "KFP_CONTEXT": "kind-model-factory",
         "KFP_TIMEOUT": "60",
+        # What KFP's MinIO Secret holds (base64, as the API returns it): its manifests' keys.
+        "MINIO_ACCESS_B64": "bWluaW8=",
+        "MINIO_SECRET_B64": "bWluaW8xMjM=",
         **environment,
     }
     script = MODULES / "kubeflow-pipelines" / "scripts" / "kfp.sh"
@@ -202,3 +208,37 @@ def test_the_install_leaves_the_launcher_config_alone_without_a_root(tmp_path):
     docs, calls = _install(tmp_path, KFP_PIPELINE_ROOT="", KFP_PROVIDERS="")
     assert not [d for d in docs if d["kind"] == "ConfigMap"]
     assert "configmap" not in calls
+
+
+def test_kind_gives_the_pods_minios_keys_in_the_object_store_secret(tmp_path):
+    """local-kind asks the install for the Secret the data-reading tasks mount
+    (components/platform.py); the install fills it from KFP's MinIO Secret inside the cluster:
+    the keys never appear in Terraform or on a command line."""
+    import base64
+
+    from components.platform import OBJECT_STORE_KEYS, OBJECT_STORE_SECRET
+
+    call = KIND.modules["kubeflow_pipelines"]
+    assert call["object_store_env"] == {
+        "name": OBJECT_STORE_SECRET, "endpoint": "http://minio-service.kubeflow:9000"
+    }  # fmt: skip
+    assert "object_store_env" not in GKE.modules["kubeflow_pipelines"]  # GCS: Workload Identity
+    docs, calls = _install(
+        tmp_path,
+        KFP_PIPELINE_ROOT="",
+        KFP_PROVIDERS="",
+        KFP_OBJECT_STORE_SECRET=OBJECT_STORE_SECRET,
+        KFP_OBJECT_STORE_ENDPOINT="http://minio-service.kubeflow:9000",
+    )
+    [secret] = [d for d in docs if d["kind"] == "Secret"]
+    assert secret["metadata"]["name"] == OBJECT_STORE_SECRET
+    assert secret["metadata"]["namespace"] == "kubeflow"
+    values = {k: base64.b64decode(v).decode() for k, v in secret["data"].items()}
+    expected = ("minio", "minio123", "http://minio-service.kubeflow:9000")
+    assert values == dict(zip(OBJECT_STORE_KEYS, expected, strict=True))
+    assert "minio123" not in calls  # copied in the cluster, never an argument
+
+
+def test_the_install_creates_no_object_store_secret_unless_asked(tmp_path):
+    docs, calls = _install(tmp_path, KFP_PIPELINE_ROOT="", KFP_PROVIDERS="")
+    assert not [d for d in docs if d["kind"] == "Secret"] and "create secret" not in calls

@@ -152,7 +152,7 @@ def test_a_compiled_component_runs_as_the_kfp_launcher_runs_it(runtime, tmp_path
 
     code, _, err = run_main("compile", "--out", str(tmp_path / "kfp"), "--image", RUNTIME)
     assert code == 0, err
-    spec = yaml.safe_load((tmp_path / "kfp/bank_training.yaml").read_text())
+    spec = next(yaml.safe_load_all((tmp_path / "kfp/bank_training.yaml").read_text()))
     task = spec["deploymentSpec"]["executors"]["exec-ingest"]["container"]
     assert task["image"] == RUNTIME
     executor_input = {

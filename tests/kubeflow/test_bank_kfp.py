@@ -30,7 +30,7 @@ from support import PROJECT_ROOT, clear_stages, gate_decision, run_main
 
 SMALL_SEARCH = {"n_candidates": 4, "cv_folds": 2, "factor": 2, "n_jobs": 1}
 ROWS = 1_500
-TASKS = {"resolve-config", "ingest", "validate", "split", "train", "evaluate"}
+TASKS = {"resolve-config", "ingest", "validate", "split", "train", "evaluate", "alert-run-failed"}
 MODEL, NAME, UI = "bank_marketing_classifier", "bank_training", "http://kfp.test:8080"
 
 

@@ -30,7 +30,8 @@ VERSION = "7"  # the production version's name, as the reference folder records 
 KFP_UI = "https://kfp.example"  # where the alert links the run
 ROWS, BATCH = 1500, 1000
 SMALL_SEARCH = {"n_candidates": 2, "cv_folds": 2, "factor": 2, "n_jobs": 1}
-MONITOR_TASKS = {"resolve-config", "check"}  # and the importer, which leaves no folder
+# And the importer, which leaves no folder; the exit task runs (and sends nothing) on success.
+MONITOR_TASKS = {"resolve-config", "check", "alert-run-failed"}
 TRAINING_TASKS = {"retraining-window", "resolve-config-2", "ingest", "validate", "split", "train",
                   "evaluate"}  # fmt: skip
 REGISTERS = "register"  # the nested training's last task, with a ZenML server configured
@@ -91,7 +92,7 @@ def test_a_fresh_batch_trains_nothing(production, tmp_path, monkeypatch):
         production, shift.fresh_batch(BATCH, seed=3), tmp_path, monkeypatch
     )
     assert outcome["drifted"] is False and outcome["model_version"] == VERSION
-    assert posted == []  # no drift: no alert
+    assert posted == []  # no drift, no failure: no alert
     assert outcome["n_rows"] == BATCH and "roc_auc" in outcome["checks"]
     assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS
     assert not list(run_dir.rglob("classifier"))

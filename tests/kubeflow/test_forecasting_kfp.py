@@ -39,7 +39,7 @@ SMALL = {
 }
 MODEL, NAME, UI = "store_sales_forecaster", "forecast_training", "http://kfp.test:8080"
 TASKS = {"resolve-config", "ingest", "validate", "store-groups", "evaluate", "merge-models",
-         "register"}  # fmt: skip
+         "register", "alert-run-failed"}  # fmt: skip
 
 
 def _small_config(folder: Path) -> Path:

@@ -32,7 +32,8 @@ SMALL = {
     "kubeflow": {"store_groups": 1, "parallelism": 1},
 }
 BATCH_DAYS = 42
-MONITOR_TASKS = {"resolve-config", "check"}  # and the importer, which leaves no folder
+# And the importer, which leaves no folder; the exit task runs (and sends nothing) on success.
+MONITOR_TASKS = {"resolve-config", "check", "alert-run-failed"}
 TRAINING_TASKS = {"retraining-window", "resolve-config-2", "ingest", "validate", "store-groups",
                   "for-loop-1-iteration-0", "evaluate", "merge-models"}  # fmt: skip
 
@@ -81,7 +82,7 @@ def test_the_weeks_after_the_data_train_nothing(production, tmp_path, monkeypatc
     batch = shift.next_days(production.retraining.synthetic, BATCH_DAYS)
     run_dir, outcome, posted = _monitor(production, batch, tmp_path, monkeypatch)
     assert outcome["drifted"] is False and outcome["model_version"] == VERSION
-    assert posted == []  # no drift: no alert
+    assert posted == []  # no drift, no failure: no alert
     assert {"store 1 level", "store 2 level", "rmspe"} <= set(outcome["checks"])
     assert {p.name for p in run_dir.iterdir()} == MONITOR_TASKS
 

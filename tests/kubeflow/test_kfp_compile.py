@@ -22,6 +22,8 @@ from kfp.pipeline_spec import pipeline_spec_pb2 as pb
 from components import PIPELINES
 from components.platform import (
     ALERTS_SECRET,
+    OBJECT_STORE_KEYS,
+    OBJECT_STORE_SECRET,
     STAGING_DB_ENV,
     STAGING_DB_SECRET,
     component,
@@ -31,6 +33,7 @@ from model_factory import alerts
 from model_factory.kubeflow.compiler import compile_pipeline
 from model_factory.kubeflow.flat_config import flatten
 from model_factory.taxi.config import TaxiDetectionConfig
+from model_factory.use_cases import BANK, FORECASTING, TAXI
 from support import PROJECT_ROOT
 
 IMAGE = "registry.example/model-factory@sha256:" + "0" * 64
@@ -54,18 +57,24 @@ UNCACHED = {
     "bank_scoring": {"load-batch"},
     "forecast_scoring": {"forecast-stores", "write-forecasts"},
 }
-# (Secret, {key: env var}, optional): the staging DB URL must be there; the alert webhook may not.
-STAGING = (STAGING_DB_SECRET, {"url": STAGING_DB_ENV}, False)
-ALERTS = (ALERTS_SECRET, {"webhook_url": alerts.WEBHOOK_ENV, "kfp_ui_url": alerts.KFP_UI_ENV}, True)
+# {Secret: ({key: env var}, optional)}: the staging DB URL must be there; the alert webhook and
+# the object store's credentials (s3:// data, given to every task that reads outside data) may not.
+STAGING = {STAGING_DB_SECRET: ({"url": STAGING_DB_ENV}, False)}
+ALERTS = {ALERTS_SECRET: ({"webhook_url": alerts.WEBHOOK_ENV, "kfp_ui_url": alerts.KFP_UI_ENV},
+                          True)}  # fmt: skip
+READS = {OBJECT_STORE_SECRET: ({key: key for key in OBJECT_STORE_KEYS}, True)}
 SECRETS = {
-    "bank_training": {},
-    "taxi_detection": {"write-labels": STAGING},
-    "forecast_training": {},
-    "bank_monitor": {"check": ALERTS},
-    "forecast_monitor": {"check": ALERTS},
-    "bank_scoring": {},
-    "forecast_scoring": {"write-forecasts": STAGING},
-}
+    "bank_training": {"ingest": READS, "alert-run-failed": ALERTS},
+    "taxi_detection": {"ingest": READS, "fit-detector": READS, "write-labels": STAGING,
+                       "alert-run-failed": ALERTS},
+    "forecast_training": {"ingest": READS, "alert-run-failed": ALERTS},
+    "bank_monitor": {"check": {**ALERTS, **READS}, "retraining-window": READS, "ingest": READS,
+                     "alert-run-failed": ALERTS},
+    "forecast_monitor": {"check": {**ALERTS, **READS}, "retraining-window": READS,
+                         "ingest": READS, "alert-run-failed": ALERTS},
+    "bank_scoring": {"load-batch": READS},
+    "forecast_scoring": {"forecast-stores": READS, "write-forecasts": STAGING},
+}  # fmt: skip
 # Per pipeline: the tasks whose output definitions include the KFP UI's metrics artifacts.
 UI_METRICS = {
     "bank_training": {"evaluate": {"metrics": "system.Metrics",
@@ -82,9 +91,17 @@ UI_METRICS = {
 # whose artifacts the registration reads.
 REGISTERS = {
     "bank_training": {"train", "split", "validate", "evaluate"},
-    "forecast_training": {"resolve-config", "merge-models", "for-loop-1", "validate", "evaluate"},
+    "forecast_training": {"resolve-config", "merge-models", "for-loop-2", "validate", "evaluate"},
     "bank_monitor": {"train", "split", "validate", "evaluate"},  # inside its nested retraining
     "forecast_monitor": {"resolve-config", "merge-models", "for-loop-1", "validate", "evaluate"},
+}
+# Pipelines whose body runs under an exit handler that alerts a failure, and the model it names.
+ALERT_FAILURES = {
+    "bank_training": BANK.model_name,
+    "taxi_detection": TAXI.model_name,
+    "forecast_training": FORECASTING.model_name,
+    "bank_monitor": BANK.model_name,
+    "forecast_monitor": FORECASTING.model_name,
 }
 # Monitor pipelines: the training pipeline each runs, nested, when its check finds drift.
 RETRAINS = {"bank_monitor": "bank_training", "forecast_monitor": "forecast_training"}
@@ -152,6 +169,13 @@ def _executor(spec: pb.PipelineSpec, task: pb.PipelineTaskSpec) -> str:
 def _producer(value: pb.TaskInputsSpec.InputParameterSpec | pb.TaskInputsSpec.InputArtifactSpec):
     kind = value.WhichOneof("kind")
     return getattr(value, kind).producer_task if kind.startswith("task_output") else None
+
+
+def _body(spec: pb.PipelineSpec):
+    """The tasks of the pipeline's body: those of its exit handler's DAG."""
+    root = spec.root.dag.tasks
+    assert set(root) == {"exit-handler-1", "alert-run-failed"}
+    return spec.components[root["exit-handler-1"].component_ref.name].dag.tasks
 
 
 def _config(name: str):
@@ -256,7 +280,7 @@ def test_every_task_has_a_display_name_a_person_reads(compiled, name):
     """The KFP UI labels a task with its `taskInfo.name`: a sentence, not the component name."""
     spec, _, _ = _parse(compiled[name][0])
     for task, body in _tasks(spec):
-        if task.startswith(("condition-", "for-loop-")):  # control-flow groups, not tasks
+        if task.startswith(("condition-", "for-loop-", "exit-handler-")):  # groups, not tasks
             continue
         shown = body.task_info.name
         assert shown != task and " " in shown and shown[0].isupper(), f"{task}: {shown!r}"
@@ -292,7 +316,7 @@ def test_the_forecasting_fan_out_is_bounded_by_the_config_and_collected_into_its
     assert body.inputs.parameters[items].task_output_parameter.producer_task == "store-groups"
     inner = set(spec.components[body.component_ref.name].dag.tasks)
     assert inner == {"backtest-group", "refit-group"}
-    tasks = spec.root.dag.tasks
+    tasks = _body(spec)
     collected = {
         (task, key)
         for task in ("evaluate", "merge-models")
@@ -334,17 +358,21 @@ def test_no_credentials_in_the_yaml_only_secret_references(compiled, name):
     with_secrets = {}
     for task, body in _tasks(spec):
         config = kubernetes.get(_executor(spec, body))
-        if config is not None and config.secret_as_env:
-            (secret,) = config.secret_as_env  # one Secret per task
-            with_secrets[task] = (
-                secret.secret_name_parameter.runtime_value.constant.string_value,
+        for secret in config.secret_as_env if config is not None else []:
+            secret_name = secret.secret_name_parameter.runtime_value.constant.string_value
+            assert secret_name not in with_secrets.get(task, {}), task  # each Secret once
+            with_secrets.setdefault(task, {})[secret_name] = (
                 {m.secret_key: m.env_var for m in secret.key_to_env},
                 secret.optional,
             )
-            if secret.optional:  # the drift check: its alert names the run it is part of
+            if secret_name == ALERTS_SECRET:  # drift check, exit task: alerts name their run
                 run_id = body.inputs.parameters["run_id"].runtime_value.constant.string_value
                 assert run_id == dsl.PIPELINE_JOB_ID_PLACEHOLDER, task
     assert with_secrets == SECRETS[name]
+    # Every task that reads outside data (the uncached ones but the staging DB writers) gets
+    # the object store's credentials, and no other task does.
+    reading = {task for task, mounted in with_secrets.items() if OBJECT_STORE_SECRET in mounted}
+    assert reading == UNCACHED[name] - {"write-labels", "write-forecasts"}
 
 
 def test_the_staging_database_comes_from_its_secret(tmp_path):
@@ -391,17 +419,43 @@ def test_a_bad_run_config_exits_2_before_compiling(cli_in_process, tmp_path, mon
     assert not list((tmp_path / "out").glob("*.yaml"))
 
 
+@pytest.mark.parametrize("name", ALERT_FAILURES)
+def test_the_body_runs_under_an_exit_handler_whose_task_alerts_the_final_status(compiled, name):
+    """One exit task per run (none in a monitor's nested retraining), given the body's final
+    status, the model and KFP's run id; it runs whether the body failed or not, and decides."""
+    spec, deployment, kubernetes = _parse(compiled[name][0])
+    root = spec.root.dag.tasks
+    assert set(root) == {"exit-handler-1", "alert-run-failed"}
+    assert [task for task, _ in _tasks(spec)].count("alert-run-failed") == 1
+    exit_task = root["alert-run-failed"]
+    strategy = pb.PipelineTaskSpec.TriggerPolicy.TriggerStrategy.ALL_UPSTREAM_TASKS_COMPLETED
+    assert exit_task.trigger_policy.strategy == strategy
+    assert list(exit_task.dependent_tasks) == ["exit-handler-1"]
+    parameters = exit_task.inputs.parameters
+    assert parameters["status"].task_final_status.producer_task == "exit-handler-1"
+    assert parameters["model"].runtime_value.constant.string_value == ALERT_FAILURES[name]
+    assert parameters["run_id"].runtime_value.constant.string_value == (
+        dsl.PIPELINE_JOB_ID_PLACEHOLDER
+    )
+    assert not exit_task.HasField("retry_policy")  # alerts.post bounds its own attempts
+    (secret,) = kubernetes[_executor(spec, exit_task)].secret_as_env
+    assert secret.optional  # without the alerts Secret the task runs and sends nothing
+    assert not spec.root.output_definitions.artifacts  # KFP takes no outputs from the handler
+    assert _executor(spec, exit_task) in deployment.executors
+
+
 @pytest.mark.parametrize("name", RETRAINS)
 def test_a_monitor_runs_its_training_pipeline_nested_only_when_its_check_finds_drift(
     compiled, name
 ):
     spec, _, _ = _parse(compiled[name][0])
-    root = spec.root.dag.tasks
-    assert set(root) == {"resolve-config", "importer", "check", "condition-1"}
+    root = _body(spec)
+    assert set(root) == {"resolve-config", "importer", "check", "condition-2"}
     # The check reads the production reference the importer brings in from `reference_uri`.
-    assert root["importer"].inputs.parameters["uri"].component_input_parameter == "reference_uri"
+    uri = root["importer"].inputs.parameters["uri"].component_input_parameter
+    assert uri == "pipelinechannel--reference_uri"  # the exit handler passes it in
     assert _producer(root["check"].inputs.artifacts["reference"]) == "importer"
-    condition = root["condition-1"]
+    condition = root["condition-2"]  # group 1: the exit handler
     assert condition.trigger_policy.condition == (
         "inputs.parameter_values['pipelinechannel--check-Output'] == true"
     )
@@ -409,10 +463,14 @@ def test_a_monitor_runs_its_training_pipeline_nested_only_when_its_check_finds_d
     inner = spec.components[condition.component_ref.name].dag.tasks
     training_task = next(task for task in inner if task != "retraining-window")
     assert set(inner) == {"retraining-window", training_task}
-    # The nested DAG is the training pipeline's own, as compiled on its own.
+    # The nested DAG is the training pipeline's own, as compiled on its own, without its exit
+    # handler: the monitor alerts a failure of its retraining once.
     training, _, _ = _parse(compiled[RETRAINS[name]][0])
     nested = spec.components[inner[training_task].component_ref.name]
-    assert set(nested.dag.tasks) == set(training.root.dag.tasks)
+    groups = re.compile(r"^(for-loop|condition)-\d+$")  # numbered per pipeline: the loop's number
+    assert {groups.sub(r"\1", t) for t in nested.dag.tasks} == {
+        groups.sub(r"\1", t) for t in _body(training)
+    }
     assert set(nested.input_definitions.parameters) == set(
         training.root.input_definitions.parameters
     )
@@ -507,3 +565,40 @@ def test_a_new_config_key_is_an_input_and_resolved_with_nothing_else_to_edit(tmp
     source = resolve.component_spec.implementation.container.command[-1]
     assert "    new_threshold: float,\n" in source and "unflatten(Extended, inputs)" in source
     assert f"from {__name__} import Extended" in source
+
+
+def test_taxi_with_a_zenml_server_loads_or_registers_its_detector_with_the_key_from_a_secret(
+    compiled, tmp_path
+):
+    """With `kubeflow.zenml_url`, the fitting task gives way to one that loads the production
+    detector from the registry (or fits and registers one): the URL in its environment, the
+    API key from the Secret, seen by no other task; the rest of the DAG is the same."""
+    from model_factory.kubeflow import registry
+
+    plain, _, _ = _parse(compiled["taxi_detection"][0])
+    config = _config("taxi_detection")
+    url = "https://zenml.example.com"
+    registering = config.model_copy(
+        update={"kubeflow": config.kubeflow.model_copy(update={"zenml_url": url})}
+    )
+    text = compile_pipeline(PIPELINES["taxi_detection"], registering, IMAGE, tmp_path / "t.yaml")
+    spec, deployment, kubernetes = _parse(text.read_text())
+    tasks = dict(_tasks(spec))
+    assert set(tasks) == set(dict(_tasks(plain))) - {"fit-detector"} | {"registered-detector"}
+    assert set(spec.root.input_definitions.parameters) == set(
+        plain.root.input_definitions.parameters
+    )
+    task = tasks["registered-detector"]
+    assert _producer(tasks["label"].inputs.artifacts["detector"]) == "registered-detector"
+    assert not task.caching_options.enable_cache and not task.HasField("retry_policy")
+    container = deployment.executors[_executor(spec, task)].container
+    env = {e.name: e.value for e in container.env}
+    assert env[registry.URL_ENV] == url and env[registry.IMAGE_ENV] == IMAGE
+    seeing = {executor for executor, config in kubernetes.items()
+              if any(s.secret_name_parameter.runtime_value.constant.string_value
+                     == registry.ZENML_SECRET for s in config.secret_as_env)}  # fmt: skip
+    assert seeing == {_executor(spec, task)}
+    mounted = {secret.secret_name_parameter.runtime_value.constant.string_value
+               for secret in kubernetes[_executor(spec, task)].secret_as_env}  # fmt: skip
+    assert mounted == {registry.ZENML_SECRET, OBJECT_STORE_SECRET}  # a fit reads the window
+    assert "zenkey" not in text.read_text() and not CREDENTIALS.search(text.read_text().lower())

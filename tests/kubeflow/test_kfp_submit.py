@@ -276,7 +276,7 @@ def test_the_fake_server_rejects_malformed_requests(package, fake):
     assert _post(fake.url + "/apis/v2beta1/recurringruns", cron_run)[0] == 200
 
     boundary = "b0undary"
-    spec = yaml.safe_load(package.read_text())
+    spec = next(yaml.safe_load_all(package.read_text()))  # the pipeline spec, not its platform
     spec["root"]["colour"] = "red"
     multipart = (
         f'--{boundary}\r\nContent-Disposition: form-data; name="uploadfile"; '

@@ -219,3 +219,54 @@ def test_a_webhook_url_in_a_config_file_is_refused(model, tmp_path):
     (tmp_path / "bank_scoring.yaml").write_text(yaml.safe_dump(run_config))
     code, _, err = run_main("predict", "bank", "--config", str(tmp_path / "bank_scoring.yaml"))
     assert_refused(code, err, "webhook: an alert webhook URL is a secret")
+
+
+def _final_status(state: str):
+    from kfp import dsl
+
+    failed = state == "FAILED"
+    return dsl.PipelineTaskFinalStatus(
+        state=state, pipeline_job_resource_name="runs/run-9", pipeline_task_name="exit-handler-1",
+        error_code=1 if failed else None, error_message="Task ingest failed." if failed else None,
+    )  # fmt: skip
+
+
+def test_the_kfp_exit_task_alerts_a_failed_run_and_nothing_else(receiver, monkeypatch):
+    """The exit task of every native KFP pipeline (components/platform.py), called as KFP calls
+    it with the run's final status: a failure posts `run_failed` linked to the run; a run that
+    succeeded or was cancelled posts nothing."""
+    from components.platform import alert_run_failed
+
+    monkeypatch.setenv(alerts.KFP_UI_ENV, "https://kfp.example")
+    notify = alert_run_failed.python_func
+    assert notify(model="bank_marketing_classifier", run_id="run-9", status=_final_status("FAILED"))
+    for state in ("SUCCEEDED", "CANCELLED"):
+        assert not notify(model="bank_marketing_classifier", run_id="run-9",
+                          status=_final_status(state))  # fmt: skip
+    (body,) = receiver.bodies
+    assert body["event"] == "run_failed" and body["model"] == "bank_marketing_classifier"
+    assert body["version"] is None and body["reason"] == "Task ingest failed."
+    assert (body["run"], body["run_url"]) == ("run-9", "https://kfp.example/#/runs/details/run-9")
+    assert body["text"].startswith("Run failed: bank_marketing_classifier: Task ingest failed.")
+
+
+def test_a_failed_kfp_local_run_alerts_through_its_exit_handler(receiver, tmp_path, monkeypatch):
+    """kfp.local (2.17) runs exit handlers with the body's final status: the taxi pipeline with
+    a run date that is not a date fails at its first task, and its exit task posts the failure."""
+    from kfp import local
+
+    from components import PIPELINES
+    from model_factory.kubeflow.compiler import pipeline_inputs
+    from model_factory.use_cases import TAXI
+
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d
+    entry = PIPELINES["taxi_detection"]
+    config = entry.config(PROJECT_ROOT / "zenml_config")
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "kfp"))
+    with pytest.raises(RuntimeError):
+        entry.build(config)(**{**pipeline_inputs(entry, config), "run_date": "2024-13-01"})
+    (run_dir,) = (tmp_path / "kfp").iterdir()
+    assert {p.name for p in run_dir.iterdir()} == {"alert-run-failed"}  # a failed task keeps none
+    (body,) = receiver.bodies
+    assert body["event"] == "run_failed" and body["model"] == TAXI.model_name
+    assert body["reason"] and body["run"]

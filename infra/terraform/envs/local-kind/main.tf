@@ -114,6 +114,8 @@ module "kubeflow_pipelines" {
 
   default_pipeline_root  = var.pipeline_root
   object_store_providers = startswith(var.pipeline_root, "s3://mlpipeline/") ? local.minio_providers : null
+  # The tasks that read s3:// data (windows, batches in MinIO) get MinIO's keys from this Secret.
+  object_store_env = { name = "model-factory-object-store", endpoint = "http://minio-service.kubeflow:9000" }
 }
 
 module "zenml_stack" {

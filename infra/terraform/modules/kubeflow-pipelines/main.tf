@@ -4,13 +4,15 @@ locals {
 
   environment = merge(
     {
-      KFP_VERSION            = var.pipelines_version
-      KFP_CONTEXT            = var.kube_context
-      KFP_TIMEOUT            = tostring(var.ready_timeout_seconds)
-      KFP_NODE_PORT          = var.ui_node_port == null ? "" : tostring(var.ui_node_port)
-      KFP_RUNNER_ANNOTATIONS = join(" ", [for k in sort(keys(var.pipeline_runner_annotations)) : "${k}=${var.pipeline_runner_annotations[k]}"])
-      KFP_PIPELINE_ROOT      = var.default_pipeline_root == null ? "" : var.default_pipeline_root
-      KFP_PROVIDERS          = var.object_store_providers == null ? "" : var.object_store_providers
+      KFP_VERSION               = var.pipelines_version
+      KFP_CONTEXT               = var.kube_context
+      KFP_TIMEOUT               = tostring(var.ready_timeout_seconds)
+      KFP_NODE_PORT             = var.ui_node_port == null ? "" : tostring(var.ui_node_port)
+      KFP_RUNNER_ANNOTATIONS    = join(" ", [for k in sort(keys(var.pipeline_runner_annotations)) : "${k}=${var.pipeline_runner_annotations[k]}"])
+      KFP_PIPELINE_ROOT         = var.default_pipeline_root == null ? "" : var.default_pipeline_root
+      KFP_PROVIDERS             = var.object_store_providers == null ? "" : var.object_store_providers
+      KFP_OBJECT_STORE_SECRET   = var.object_store_env == null ? "" : var.object_store_env.name
+      KFP_OBJECT_STORE_ENDPOINT = var.object_store_env == null ? "" : var.object_store_env.endpoint
     },
     var.kubeconfig_path == null ? {} : { KUBECONFIG = var.kubeconfig_path },
   )

@@ -101,3 +101,17 @@ variable "object_store_providers" {
     error_message = "object_store_providers must be YAML."
   }
 }
+
+variable "object_store_env" {
+  type = object({
+    name     = string
+    endpoint = string
+  })
+  description = "A Secret the install creates in the KFP namespace for the pipelines' data-reading tasks: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY copied in the cluster from KFP's MinIO Secret (mlpipeline-minio-artifact), and AWS_ENDPOINT_URL = endpoint. null: none (gs:// data uses the pods' own credentials)."
+  default     = null
+
+  validation {
+    condition     = var.object_store_env == null || can(regex("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", try(var.object_store_env.name, ""))) && can(regex("^https?://", try(var.object_store_env.endpoint, "")))
+    error_message = "object_store_env needs a Kubernetes Secret name (lowercase letters, digits, '-') and an http(s):// endpoint such as http://minio-service.kubeflow:9000."
+  }
+}

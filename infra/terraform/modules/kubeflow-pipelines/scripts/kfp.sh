@@ -3,7 +3,8 @@
 # Called by this module's terraform_data provisioners; every input comes from the environment:
 #   KFP_VERSION, KFP_CONTEXT, KFP_TIMEOUT (seconds), KFP_NODE_PORT (optional),
 #   KFP_RUNNER_ANNOTATIONS (optional, space-separated key=value), KFP_PIPELINE_ROOT and
-#   KFP_PROVIDERS (optional: the kfp-launcher ConfigMap), KUBECONFIG (optional).
+#   KFP_PROVIDERS (optional: the kfp-launcher ConfigMap), KFP_OBJECT_STORE_SECRET and
+#   KFP_OBJECT_STORE_ENDPOINT (optional: the pods' S3 credentials), KUBECONFIG (optional).
 set -euo pipefail
 
 readonly REPO="github.com/kubeflow/pipelines/manifests/kustomize"
@@ -55,6 +56,19 @@ launcher_config() {
   k -n "$NS" create configmap kfp-launcher "${args[@]}" --dry-run=client -o yaml | k apply -f -
 }
 
+# The Secret the pipelines' data-reading tasks take their S3 credentials from, as AWS_* variables
+# (components/platform.py), filled from the MinIO Secret KFP deploys: the keys are copied inside
+# the cluster, never through Terraform's state, and never on a command line.
+object_store_secret() {
+  [[ -z "${KFP_OBJECT_STORE_SECRET:-}" ]] && return 0
+  local minio="secret/mlpipeline-minio-artifact"
+  k -n "$NS" create secret generic "$KFP_OBJECT_STORE_SECRET" \
+    --from-file=AWS_ACCESS_KEY_ID=<(k -n "$NS" get "$minio" -o jsonpath='{.data.accesskey}' | base64 -d) \
+    --from-file=AWS_SECRET_ACCESS_KEY=<(k -n "$NS" get "$minio" -o jsonpath='{.data.secretkey}' | base64 -d) \
+    --from-literal=AWS_ENDPOINT_URL="$KFP_OBJECT_STORE_ENDPOINT" \
+    --dry-run=client -o yaml | k apply -f -
+}
+
 wait_ready() {
   local deadline=$((SECONDS + KFP_TIMEOUT))
   k -n "$NS" wait --for=condition=Available deployment --all --timeout="${KFP_TIMEOUT}s"
@@ -86,7 +100,7 @@ uninstall_cluster_scoped() {
 
 case "${1:-}" in
   cluster-scoped) cluster_scoped ;;
-  install) environment && expose && annotate_runner && launcher_config && wait_ready ;;
+  install) environment && expose && annotate_runner && launcher_config && object_store_secret && wait_ready ;;
   uninstall) uninstall ;;
   uninstall-cluster-scoped) uninstall_cluster_scoped ;;
   *) echo "usage: $0 cluster-scoped|install|uninstall|uninstall-cluster-scoped" >&2 && exit 2 ;;
