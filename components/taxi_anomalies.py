@@ -49,7 +49,7 @@ def fit_detector(
     from pathlib import Path
 
     from model_factory import provenance
-    from model_factory.taxi import data, evaluate, model, simulate
+    from model_factory.taxi import fitting
     from model_factory.taxi.config import TaxiDetectionConfig
 
     config = TaxiDetectionConfig.model_validate_json(config_json)
@@ -58,18 +58,15 @@ def fit_detector(
         "reference window, labels carry kfp-%s",
         run_id,
     )
-    reference = data.validate_rides(
-        data.load_reference(config), config.reference_path or "reference", config.ranges
-    )
-    fitted = model.fit(reference, config.detector).model_copy(update={"version": f"kfp-{run_id}"})
-    evaluation_rides = simulate.evaluation_rides(config.simulator, config.seed)
-    for name, value in evaluate.score(fitted, evaluation_rides).items():
+    fitted = fitting.fit(config)
+    for name, value in fitted.scores.items():
         evaluation.log_metric(name, value)
-    Path(detector.path).write_text(fitted.model_dump_json(indent=2))
+    stored = fitted.detector.model_copy(update={"version": f"kfp-{run_id}"})
+    Path(detector.path).write_text(stored.model_dump_json(indent=2))
     detector.metadata.update(
-        version=fitted.version,
-        data_fingerprint=provenance.data_fingerprint(reference),
-        evaluation_fingerprint=provenance.data_fingerprint(evaluation_rides),
+        version=stored.version,
+        data_fingerprint=provenance.data_fingerprint(fitted.reference),
+        evaluation_fingerprint=provenance.data_fingerprint(fitted.evaluation),
         git_commit=provenance.git_commit(),
     )
 

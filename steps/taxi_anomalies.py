@@ -13,7 +13,7 @@ from model_factory import plots, provenance, sql
 from model_factory.drift.profile import ReferenceProfile
 from model_factory.integrations.zenml_models import record_training
 from model_factory.paths import resolve_db_url
-from model_factory.taxi import comparison, data, evaluate, model, monitor, simulate, sink
+from model_factory.taxi import comparison, evaluate, fitting, model, monitor, sink
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.model import TaxiDetector
 from model_factory.taxi.use_case import USE_CASE
@@ -44,25 +44,19 @@ def fit_detector(
     detector fitted on the same reference. The evaluation rides are an output so a later
     version can re-score this one; `fit_metrics` (F1 and the version) feeds the promote step.
     """
-    reference = data.validate_rides(
-        data.load_reference(config), config.reference_path or "reference", config.ranges
-    )
-    detector = model.fit(reference, config.detector)
-    evaluation = simulate.evaluation_rides(config.simulator, config.seed)
-    evaluation_fingerprint = provenance.data_fingerprint(evaluation)
-    scores = evaluate.score(detector, evaluation)
+    fitted = fitting.fit(config)
+    evaluation_fingerprint = provenance.data_fingerprint(fitted.evaluation)
     version = record_training(
-        scores,
+        fitted.scores,
         config,
-        provenance.data_fingerprint(reference),
-        n_reference=len(reference),
+        provenance.data_fingerprint(fitted.reference),
+        n_reference=len(fitted.reference),
         evaluation_fingerprint=evaluation_fingerprint,
         holdout=comparison.holdout(evaluation_fingerprint),
     )
-    detector = detector.model_copy(update={"version": version})
-    profile = monitor.build_profile(reference, model.label(reference, detector))
-    fit_metrics = {**scores, "model_version": version}
-    return detector, evaluation, profile, fit_metrics
+    detector = fitted.detector.model_copy(update={"version": version})
+    profile = monitor.build_profile(fitted.reference, model.label(fitted.reference, detector))
+    return detector, fitted.evaluation, profile, {**fitted.scores, "model_version": version}
 
 
 @step

@@ -1,5 +1,6 @@
 """Fitting a detector from a run config: the scaler on the reference window, F1 on the seeded
-evaluation rides no detector is fitted on. What the KFP fit task and registration share."""
+evaluation rides no detector is fitted on. What the ZenML step, the KFP fit task and the KFP
+registration share."""
 
 from dataclasses import dataclass
 
