@@ -102,8 +102,10 @@ def register_at_scale(version: str) -> tuple[str, dict[str, int]]:
     found = zenml_stages.get_version(zenml_stages.get_model(MODEL), version)
     trained = version_artifact(found, "store_forecaster").load()
     stores = trained.stores
-    models = {s: replace(trained.models[stores[(s - 1) % len(stores)]], store=s)
-              for s in range(1, STORES_AT_SCALE + 1)}  # fmt: skip
+    models = {
+        s: replace(trained.models[stores[(s - 1) % len(stores)]], store=s)
+        for s in range(1, STORES_AT_SCALE + 1)
+    }
     scaled = StoreForecaster(models, trained.seed, trained.interval_width)
     artifact = save_artifact(scaled, "store_forecaster", materializer=StoreForecasterMaterializer)
     link_artifact_to_model(artifact, Model(name=MODEL, version=SCALE_VERSION))
@@ -387,8 +389,10 @@ def measure(args: argparse.Namespace) -> dict:
         from model_factory.serving.settings import ServeSettings
 
         horizon = ServeSettings.model_fields["max_horizon_days"].default
-        anywhere = [raw_request("POST", "/forecast", b)
-                    for b in any_store_bodies(cutoff, args.requests, horizon)]  # fmt: skip
+        anywhere = [
+            raw_request("POST", "/forecast", b)
+            for b in any_store_bodies(cutoff, args.requests, horizon)
+        ]
         answered = metric(metrics_port, "forecast_table_answers_total")
         scale |= summary(asyncio.run(latencies(service_port, anywhere)))
         if metric(metrics_port, "forecast_table_answers_total") - answered != len(anywhere):

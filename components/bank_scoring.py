@@ -63,8 +63,7 @@ def score(
     training = continuous.load_training_config(folder, BankTrainingConfig)
     frame = pd.read_parquet(batch.path)
     known = predict.known_categories(production.model, training)
-    scored = predict.score(production.model, frame, training, production.version,
-                           datetime.now(UTC))  # fmt: skip
+    scored = predict.score(production.model, frame, training, production.version, datetime.now(UTC))
     scored.to_parquet(predictions.path)
     summary = {
         "n_rows": len(scored),

@@ -67,8 +67,10 @@ def label(
         logger.warning(
             "Using model version %s as registered (%s); the run config's detector section "
             "(%s) applies only when a version is fitted.",
-            detector.version, detector.params(), config.detector,
-        )  # fmt: skip
+            detector.version,
+            detector.params(),
+            config.detector,
+        )
     labels = model.label(rides, detector)
     figure = evaluate.anomaly_figure(labels, config.run_date)
     image = plots.save(figure, evaluate.plot_path(config.run_date))

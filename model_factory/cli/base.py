@@ -63,13 +63,17 @@ def data_location(data: str | Path) -> str:
 
 
 MetricsOption = typer.Option(
-    None, "--metrics-out", callback=checked_output,
+    None,
+    "--metrics-out",
+    callback=checked_output,
     help=f"Write the metrics as a flat JSON file ({OUTPUT_RULE})",
-)  # fmt: skip
+)
 DbOption = typer.Option(
-    None, "--db", help="SQLAlchemy URL of the staging DB (default: $MODEL_FACTORY_DB_URL, config, "
+    None,
+    "--db",
+    help="SQLAlchemy URL of the staging DB (default: $MODEL_FACTORY_DB_URL, config, "
     "then a SQLite file in the outputs folder)",
-)  # fmt: skip
+)
 RunDateOption = typer.Option(
     ..., "--run-date", help="YYYY-MM-DD: keys the rows, seeds synthetic rides"
 )
@@ -126,9 +130,10 @@ def model_named(name: str | None) -> str | None:
 
 
 ModelArgument = typer.Argument(
-    ..., callback=model_named,
+    ...,
+    callback=model_named,
     help=f"Model name, or its use case ({', '.join(use_cases.names())})",
-)  # fmt: skip
+)
 
 
 def train_and_report(use_case: UseCase, run_config, settings, metrics_out: Path | None) -> dict:

@@ -78,8 +78,10 @@ def demo() -> None:
     outputs.write_text(home() / "demo_summary.json", summary + "\n")  # read by benchmarks/
     console.print(f"Outputs (metrics, plots, staging DB): {home()}")
     zenml = _command_path("zenml")
-    console.print(f"Runs and artifacts: `{zenml} pipeline runs list`; "
-                  f"models: `{_command_path('model-factory')} models`")  # fmt: skip
+    console.print(
+        f"Runs and artifacts: `{zenml} pipeline runs list`; "
+        f"models: `{_command_path('model-factory')} models`"
+    )
     console.print(f"Dashboard: `{zenml} login --local` (then open the printed URL)")
 
 
@@ -137,8 +139,7 @@ def _demo_monitor(model: str) -> list[str]:
         drift = json.loads(metrics_out.read_text())
         checks = ", ".join(drift["drifted_checks"])
         verdict = f"[bold red]DRIFT[/] in {checks}" if drift["drifted"] else "no drift"
-        lines.append(f"[bold]bank_marketing monitor[/] ({name} batch): {verdict}; "
-                     f"report {report}")  # fmt: skip
+        lines.append(f"[bold]bank_marketing monitor[/] ({name} batch): {verdict}; report {report}")
     return lines
 
 

@@ -40,9 +40,11 @@ def warn_unpullable(package: Path) -> None:
     from model_factory.kubeflow.compiler import unpullable_images
 
     for image in unpullable_images(package):
-        print(f"warning: {package.stem} runs image {image}, which names no registry a cluster "
-              "can pull from: push it (e.g. REGISTRY/model-factory:TAG) and compile with --image",
-              file=sys.stderr)  # fmt: skip
+        print(
+            f"warning: {package.stem} runs image {image}, which names no registry a cluster "
+            "can pull from: push it (e.g. REGISTRY/model-factory:TAG) and compile with --image",
+            file=sys.stderr,
+        )
 
 
 @app.command("run-config")
@@ -141,8 +143,9 @@ def submit_pipeline(
         run_locally(submitter.package_path(directory, pipeline), pipeline_root)
         return
     if pipeline_root is not None:
-        raise InputError("--pipeline-root goes with --local (compile one in: `compile "
-                         "--pipeline-root`)")  # fmt: skip
+        raise InputError(
+            "--pipeline-root goes with --local (compile one in: `compile --pipeline-root`)"
+        )
     if host is None:
         raise InputError("--host is required (the KFP URL), or --local to run here")
     if scheduled and schedule is not None:
@@ -153,8 +156,9 @@ def submit_pipeline(
     if update_recurring and (upload_only or schedule is not None or scheduled):
         given = "--upload-only" if upload_only else "--scheduled" if scheduled else "--schedule"
         raise InputError(f"--update-recurring starts no run of its own: drop {given}")
-    if backfill is not None and (update_recurring or upload_only or schedule is not None
-                                 or scheduled):  # fmt: skip
+    if backfill is not None and (
+        update_recurring or upload_only or schedule is not None or scheduled
+    ):
         raise InputError("--backfill starts one run per date: drop the schedule or --upload-only")
     days = []
     if backfill is not None:
@@ -166,15 +170,19 @@ def submit_pipeline(
     kfp_cron = cron.to_kfp(schedule) if schedule is not None else None
     package = submitter.package_path(directory, pipeline)
     if days and not submitter.takes_run_date(package):
-        raise InputError(f"{pipeline} has no run_date input: --backfill runs only pipelines "
-                         "that take a run date (taxi_detection)")  # fmt: skip
+        raise InputError(
+            f"{pipeline} has no run_date input: --backfill runs only pipelines "
+            "that take a run date (taxi_detection)"
+        )
     warn_unpullable(package)
     host = submitter.api_url(host)
     from model_factory.provenance import git_commit  # imports pandas: after the quick checks
 
     commit = git_commit()
     done = submitter.submit(
-        package, pipeline, host,
+        package,
+        pipeline,
+        host,
         version_name=version_name or submitter.default_version_name(package, commit),
         reuse_version=version_name is None,
         experiment=experiment or pipeline,
@@ -184,18 +192,22 @@ def submit_pipeline(
         start=not (upload_only or update_recurring),
         backfill=days,
         update_recurring=update_recurring,
-    )  # fmt: skip
+    )
     state = "uploaded" if done.uploaded else "already there, reused"
-    print(f"pipeline {pipeline} ({done.pipeline_id}): version {done.version_name} "
-          f"({done.version_id}) {state}")  # fmt: skip
+    print(
+        f"pipeline {pipeline} ({done.pipeline_id}): version {done.version_name} "
+        f"({done.version_id}) {state}"
+    )
     if upload_only:
         print(f"nothing started: {done.url}")
     elif update_recurring:
         for moved in done.moved:
             state = "enabled" if moved.enabled else "disabled, as it was"
             dropped = f"; inputs dropped: {', '.join(moved.dropped)}" if moved.dropped else ""
-            print(f"recurring run {moved.display_name!r} ({moved.trigger}, {state}): "
-                  f"{moved.old_id} replaced by {moved.new_id}{dropped}")  # fmt: skip
+            print(
+                f"recurring run {moved.display_name!r} ({moved.trigger}, {state}): "
+                f"{moved.old_id} replaced by {moved.new_id}{dropped}"
+            )
         print(f"{len(done.moved)} recurring runs moved to version {done.version_name}: {done.url}")
     elif done.backfill_runs:
         for day, run_id in done.backfill_runs:
@@ -204,8 +216,10 @@ def submit_pipeline(
     elif done.run_id:
         print(f"run {done.run_id} in experiment {experiment or pipeline}: {done.url}")
     else:
-        print(f"recurring run {done.recurring_run_id} ({kfp_cron}) in experiment "
-              f"{experiment or pipeline}: {done.url}")  # fmt: skip
+        print(
+            f"recurring run {done.recurring_run_id} ({kfp_cron}) in experiment "
+            f"{experiment or pipeline}: {done.url}"
+        )
 
 
 def run_locally(package: Path, pipeline_root: Path | None) -> None:

@@ -29,18 +29,20 @@ from model_factory.use_cases import all as all_use_cases
 
 @use_case_command(monitor_app, "monitor", BANK)
 def monitor_bank(
-    data: str | None = DataOption, config: Path | None = ConfigOption,
+    data: str | None = DataOption,
+    config: Path | None = ConfigOption,
     metrics_out: Path | None = MetricsOption,
-) -> dict:  # fmt: skip
+) -> dict:
     """Feature, probability and (with outcomes `y`) ROC-AUC drift of a customer batch."""
     return monitor_file(BANK, data, config, metrics_out)
 
 
 @use_case_command(monitor_app, "monitor", FORECASTING)
 def monitor_forecasting(
-    data: str | None = DataOption, config: Path | None = ConfigOption,
+    data: str | None = DataOption,
+    config: Path | None = ConfigOption,
     metrics_out: Path | None = MetricsOption,
-) -> dict:  # fmt: skip
+) -> dict:
     """Per-store level and promotion effect, forecast and RMSPE drift of actual sales."""
     return monitor_file(FORECASTING, data, config, metrics_out)
 
@@ -64,9 +66,11 @@ def monitor_file(
 
 @use_case_command(monitor_app, "monitor", TAXI)
 def monitor_taxi(
-    run_date: str = RunDateOption, db: str | None = DbOption, config: Path | None = ConfigOption,
+    run_date: str = RunDateOption,
+    db: str | None = DbOption,
+    config: Path | None = ConfigOption,
     metrics_out: Path | None = MetricsOption,
-) -> dict:  # fmt: skip
+) -> dict:
     """Ride distance, time, speed and anomaly-rate drift of one labelled run date."""
     from model_factory.config import load_run_config, parse
     from model_factory.drift.profile import require_batch
@@ -114,8 +118,9 @@ def _monitor_and_report(use_case: UseCase, run_config, settings, metrics_out: Pa
     console.print(report.table(drift))
     console.print(f"Report: {report.html_path(use_case.outputs)} (run {run.name})")
     if drift.drifted:
-        raise DriftDetected(f"{len(drift.drifted_checks)} check(s): "
-                            + ", ".join(drift.drifted_checks))  # fmt: skip
+        raise DriftDetected(
+            f"{len(drift.drifted_checks)} check(s): " + ", ".join(drift.drifted_checks)
+        )
     console.print("no drift")
     return metrics
 

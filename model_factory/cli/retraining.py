@@ -179,10 +179,12 @@ def _retrain_taxi(run_date: str, db: str | None, config: Path | None, metrics_ou
     columns = ["ride_id", "ride_dist", "ride_time"]
     day = taxi_monitor.read_day(url, parse_run_date(run_date))[columns]
     reference = taxi_data.load_reference(recorded)[columns]
-    window = pd.concat([
-        reference.assign(ride_id="reference:" + reference["ride_id"].astype(str)),
-        day.assign(ride_id=f"{run_date}:" + day["ride_id"].astype(str)),
-    ])  # fmt: skip
+    window = pd.concat(
+        [
+            reference.assign(ride_id="reference:" + reference["ride_id"].astype(str)),
+            day.assign(ride_id=f"{run_date}:" + day["ride_id"].astype(str)),
+        ]
+    )
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     folder = output_dir(TAXI.outputs)
     paths = {k: folder / f"retrain_{stamp}_{k}" for k in ("rides.csv", "window.csv", "run.yaml")}

@@ -67,8 +67,9 @@ def predict_forecasting(
     horizon: int | None = typer.Option(None, "--horizon", help="Days to forecast, no calendar"),
     db: str | None = DbOption,
     stage: StageName = typer.Option("production", "--stage", help="Stage to forecast with"),
-    config: Path | None = ConfigOption, metrics_out: Path | None = MetricsOption,
-) -> dict:  # fmt: skip
+    config: Path | None = ConfigOption,
+    metrics_out: Path | None = MetricsOption,
+) -> dict:
     """Forecast every store into the store_forecasts table (idempotent per model version)."""
     from model_factory.config import load_run_config, parse
     from model_factory.forecasting import batch
@@ -85,9 +86,10 @@ def predict_forecasting(
     settings = parse(
         ForecastScoringConfig,
         run_config.parameters.config.model_dump()
-        | {k: v for k, v in given.items() if v is not None} | {"stage": stage.value},
+        | {k: v for k, v in given.items() if v is not None}
+        | {"stage": stage.value},
         "options",
-    )  # fmt: skip
+    )
     version = require_stage_version(FORECASTING.model_name, settings.stage)
     if settings.calendar_path:
         use_project_sources()

@@ -70,10 +70,11 @@ def deploy_forecast_service(
     ),
     context: str | None = typer.Option(None, "--context", help="kubeconfig context (current)"),
     create_namespace: bool = typer.Option(
-        False, "--create-namespace",
+        False,
+        "--create-namespace",
         help="Also apply the overlay's Namespace (cluster-scoped: needs an admin's rights)",
     ),
-) -> None:  # fmt: skip
+) -> None:
     """Render the overlay, server-side apply every object, wait for the Deployment's rollout.
 
     The manifests name the model stage, never a version: the service loads the stage's holder.

@@ -25,9 +25,10 @@ from model_factory.use_cases import BANK, FORECASTING, TAXI
 
 @use_case_command(train_app, "train", BANK)
 def train_bank(
-    data: str | None = DataOption, config: Path | None = ConfigOption,
+    data: str | None = DataOption,
+    config: Path | None = ConfigOption,
     metrics_out: Path | None = MetricsOption,
-) -> dict:  # fmt: skip
+) -> dict:
     """Train the term-deposit classifier (SMOTE + boosted trees, halving search)."""
     from model_factory.bank import data as bank_data
     from model_factory.bank.config import BankTrainingConfig

@@ -142,8 +142,9 @@ def validate_rows(
         raise InputError(f"{source}: DayOfWeek disagrees with Date in {n} row(s) (1 = Monday)")
     if n := int(((frame["Open"] == 0) & (frame["Sales"] > 0)).sum()):
         raise InputError(f"{source}: {n} row(s) have Sales > 0 on a closed day (Open = 0)")
-    require_unique(frame.assign(Date=frame["Date"].dt.strftime("%Y-%m-%d")), ["Store", "Date"],
-                   source)  # fmt: skip
+    require_unique(
+        frame.assign(Date=frame["Date"].dt.strftime("%Y-%m-%d")), ["Store", "Date"], source
+    )
     return frame.sort_values(["Store", "Date"], ignore_index=True)
 
 
@@ -222,8 +223,9 @@ def validate_stores(
     require_unique(stores, ["Store"], source)
     missing = sorted(set(sales["Store"]) - set(stores["Store"]))
     if missing:
-        raise InputError(f"{source}: {len(missing)} store(s) of the sales data are missing, "
-                         f"e.g. {missing[:5]}")  # fmt: skip
+        raise InputError(
+            f"{source}: {len(missing)} store(s) of the sales data are missing, e.g. {missing[:5]}"
+        )
     return stores[stores["Store"].isin(sales["Store"])].sort_values("Store", ignore_index=True)
 
 

@@ -56,9 +56,10 @@ class ForecastMonitorConfig(StrictModel):
         0.15, gt=0, description="a store's promo-day minus other-day residual moved by more: drift"
     )
     weekly_profile: float = Field(
-        0.15, gt=0,
+        0.15,
+        gt=0,
         description="a store's weekday residual moved by more than its other days (~15%): drift",
-    )  # fmt: skip
+    )
     max_rmspe_increase: float = Field(0.05, gt=0, description="RMSPE above the version's by more")
 
 

@@ -55,11 +55,12 @@ def generate(config: SyntheticConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
         + _yearly(dates)[None, :]
         + rng.uniform(0.15, 0.45, n_stores)[:, None] * promo
         + rng.normal(0.02, 0.03, n_stores)[:, None] * school
-        + 0.10 * near_holiday[0] + 0.05 * near_holiday[1]
+        + 0.10 * near_holiday[0]
+        + 0.05 * near_holiday[1]
         + MOVING_HOLIDAY_LOG * moving
         + _ar1(rng.normal(0, 0.02, (n_stores, n_days)), 0.9)
         + rng.normal(0, 0.06, (n_stores, n_days))
-    )  # fmt: skip
+    )
     sales = np.where(is_open, np.rint(np.exp(log_sales)), 0).astype(np.int64)
     basket = rng.uniform(7.0, 12.0, n_stores)[:, None]
     visits = sales / basket * np.exp(rng.normal(0, 0.05, (n_stores, n_days)))

@@ -104,8 +104,10 @@ def selection_windows(
 ) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     """(first, last day) of each rolling selection window, earliest first."""
     days = config.validation_days
-    starts = [window.holdout_start - pd.Timedelta(days=i * days)
-              for i in range(config.selection_windows, 0, -1)]  # fmt: skip
+    starts = [
+        window.holdout_start - pd.Timedelta(days=i * days)
+        for i in range(config.selection_windows, 0, -1)
+    ]
     return [(start, start + pd.Timedelta(days=days - 1)) for start in starts]
 
 
@@ -170,8 +172,10 @@ class Selection:
         first = history["Date"].min()
         for start, end in selection_windows(window, config):
             before = history[history["Date"] < start]
-            if (first > start - pd.Timedelta(days=config.min_train_days)
-                    or len(naive.known_sales(before)) < MIN_KNOWN_DAYS):  # fmt: skip
+            if (
+                first > start - pd.Timedelta(days=config.min_train_days)
+                or len(naive.known_sales(before)) < MIN_KNOWN_DAYS
+            ):
                 self.short += 1
                 continue
             rows = history[(history["Date"] >= start) & (history["Date"] <= end)]
@@ -205,8 +209,10 @@ class Selection:
         if name != COMBINATION:
             return [name]
         scores = {c: self.score(c, used) for c in self.base}
-        ranked = sorted((c for c in self.base if math.isfinite(scores[c])),
-                        key=lambda c: (scores[c], self.base.index(c)))  # fmt: skip
+        ranked = sorted(
+            (c for c in self.base if math.isfinite(scores[c])),
+            key=lambda c: (scores[c], self.base.index(c)),
+        )
         return ranked[:2] if len(ranked) >= 2 else self.base[:2]
 
     def window_sums(self) -> dict[str, list[dict]]:

@@ -43,8 +43,9 @@ def run_package(package: Path, pipeline_root: Path) -> LocalRun:
         succeeded, error, outputs = False, message.splitlines()[0], {}
     else:
         succeeded, error = True, None
-        outputs = {name: getattr(value, "uri", None) or str(value)
-                   for name, value in task.outputs.items()}  # fmt: skip
+        outputs = {
+            name: getattr(value, "uri", None) or str(value) for name, value in task.outputs.items()
+        }
     finally:
         builtins.print = real_print
     new = sorted(set(pipeline_root.iterdir()) - before)

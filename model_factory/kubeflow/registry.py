@@ -256,8 +256,10 @@ def taxi_detector(
 
     registered = register(USE_CASE.name, run, metadata, artifacts, promote=promote, stack=None)
     return named["detector"], {
-        "source": "fitted", "version": registered["model_version"],
+        "source": "fitted",
+        "version": registered["model_version"],
         "model_version_id": registered["model_version_id"],
-        "reference": data.reference_source(config), "scores": fitted.scores,
+        "reference": data.reference_source(config),
+        "scores": fitted.scores,
         "promotion": registered["promotion"],
-    }  # fmt: skip
+    }

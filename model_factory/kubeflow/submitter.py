@@ -144,11 +144,12 @@ def submit(
         if update_recurring:
             inputs = _inputs(package)
             moved = tuple(
-                api.move_recurring(old, pipeline_id, version_id, f"{pipeline} {version_name}",
-                                   inputs)
+                api.move_recurring(
+                    old, pipeline_id, version_id, f"{pipeline} {version_name}", inputs
+                )
                 for old in api.recurring_runs(pipeline_id, namespace)
                 if old.pipeline_version_reference.pipeline_version_id != version_id
-            )  # fmt: skip
+            )
         return Submitted(
             pipeline_id, version_id, version_name, uploaded, None, None, None,
             f"{host}/#/pipelines/details/{pipeline_id}/version/{version_id}", moved=moved,
@@ -321,10 +322,11 @@ class _Api:
                     page_token=token, page_size=100, namespace=namespace
                 )
             found += [
-                run for run in page.recurring_runs or []
+                run
+                for run in page.recurring_runs or []
                 if run.pipeline_version_reference is not None
                 and run.pipeline_version_reference.pipeline_id == pipeline_id
-            ]  # fmt: skip
+            ]
             token = page.next_page_token
             if not token:
                 return found

@@ -74,12 +74,14 @@ def create_app(settings: ServeSettings) -> FastAPI:
     app = FastAPI(
         title="model-factory forecast service",
         description=DESCRIPTION.format(
-            model=settings.model_name, stage=settings.stage,
-            interval=settings.reload_interval_seconds, horizon=settings.max_horizon_days,
+            model=settings.model_name,
+            stage=settings.stage,
+            interval=settings.reload_interval_seconds,
+            horizon=settings.max_horizon_days,
         ),
         version="1",
         lifespan=lifespan,
-    )  # fmt: skip
+    )
     app.router.route_class = StrictJSONRoute
     app.state.metrics = metrics  # exposed on a port of its own: `metrics.serve`
     public = {"/healthz", "/readyz", app.docs_url, app.redoc_url, app.openapi_url,
@@ -145,8 +147,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
                     )
                 )
             except forecasts.OutOfRange as exc:
-                errors.append({"type": "value_error", "loc": ["body", index, *exc.field],
-                               "msg": exc.message})  # fmt: skip
+                errors.append(
+                    {"type": "value_error", "loc": ["body", index, *exc.field], "msg": exc.message}
+                )
         if errors:
             raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, errors)
         results = [
@@ -167,13 +170,15 @@ def create_app(settings: ServeSettings) -> FastAPI:
         if (found := cache.get(key)) is not None:
             return found
         if request.overrides:
-            compute = partial(forecasts.predict_json, model.forecaster, store, begin, end,
-                              request.overrides)  # fmt: skip
+            compute = partial(
+                forecasts.predict_json, model.forecaster, store, begin, end, request.overrides
+            )
         else:  # what the table would answer: a slice of the whole horizon
             first = model.cutoff + dt.timedelta(days=1)
             last = model.cutoff + dt.timedelta(days=settings.max_horizon_days)
-            compute = partial(precompute.horizon_json, model.forecaster, store, first, last,
-                              begin, end)  # fmt: skip
+            compute = partial(
+                precompute.horizon_json, model.forecaster, store, first, last, begin, end
+            )
         result = await asyncio.get_running_loop().run_in_executor(predictor, compute)
         cache.put(key, result)
         return result
@@ -191,13 +196,15 @@ def create_app(settings: ServeSettings) -> FastAPI:
         every store's forecast computed; a newer version being precomputed is reported too."""
         model, pending = holder.current, holder.pending
         progress = pending and Precomputing(
-            model_version=pending.version, stores_done=pending.stores_done,
+            model_version=pending.version,
+            stores_done=pending.stores_done,
             stores_total=pending.stores_total,
-        )  # fmt: skip
+        )
         if model is None:
             response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-            return Readiness(status="precomputing" if progress else "loading",
-                             precomputing=progress)  # fmt: skip
+            return Readiness(
+                status="precomputing" if progress else "loading", precomputing=progress
+            )
         return Readiness(status="ready", model_version=model.version,
                          stores=len(model.forecaster.models), precomputing=progress)  # fmt: skip
 
@@ -222,7 +229,9 @@ def create_app(settings: ServeSettings) -> FastAPI:
 
 def _waiting(holder: ModelHolder) -> str:
     if (pending := holder.pending) is not None:
-        return (f"no model version loaded yet: precomputing version {pending.version}, "
-                f"{pending.stores_done}/{pending.stores_total} stores")  # fmt: skip
+        return (
+            f"no model version loaded yet: precomputing version {pending.version}, "
+            f"{pending.stores_done}/{pending.stores_total} stores"
+        )
     why = f": {holder.check_error}" if holder.check_error else ""
     return f"no model version loaded yet{why}"

@@ -33,33 +33,40 @@ class ServiceMetrics:
             "forecast_cache_misses", "Store forecasts computed by the model", registry=r
         )
         self.table_answers = Counter(
-            "forecast_table_answers", "Store forecasts answered from the precomputed table",
+            "forecast_table_answers",
+            "Store forecasts answered from the precomputed table",
             registry=r,
-        )  # fmt: skip
+        )
         self.precompute_seconds = Gauge(
             "forecast_precompute_seconds",
-            "Time to precompute every store's forecast of the last version loaded", registry=r,
-        )  # fmt: skip
+            "Time to precompute every store's forecast of the last version loaded",
+            registry=r,
+        )
         self.precompute_cpu_seconds = Gauge(
             "forecast_precompute_cpu_seconds",
             "CPU time the precompute's worker processes took for the last version loaded",
             registry=r,
-        )  # fmt: skip
+        )
         self.model_info = Gauge(
-            "forecast_model_info", "1 for the served model version", ["model", "stage", "version"],
+            "forecast_model_info",
+            "1 for the served model version",
+            ["model", "stage", "version"],
             registry=r,
-        )  # fmt: skip
+        )
         self.model_version = Gauge(
             "forecast_model_version_number", "Number of the served model version", registry=r
         )
         self.model_loaded_at = Gauge(
-            "forecast_model_loaded_timestamp_seconds", "When the served version was loaded",
+            "forecast_model_loaded_timestamp_seconds",
+            "When the served version was loaded",
             registry=r,
-        )  # fmt: skip
+        )
         self.reloads = Counter(
-            "forecast_model_reloads", "Model loads by outcome (loaded, failed)", ["outcome"],
+            "forecast_model_reloads",
+            "Model loads by outcome (loaded, failed)",
+            ["outcome"],
             registry=r,
-        )  # fmt: skip
+        )
 
     def served(self, model: str, stage: str, version: str, number: int, loaded_at: float) -> None:
         self.model_info.clear()

@@ -114,8 +114,9 @@ class ModelHolder:
         seconds, cpu = time.perf_counter() - start, _children_cpu_s() - cpu
         self.metrics.precompute_seconds.set(seconds)
         self.metrics.precompute_cpu_seconds.set(cpu)
-        log.info("precomputed version %s in %.1f s (workers' CPU %.1f s)", loaded.version,
-                 seconds, cpu)  # fmt: skip
+        log.info(
+            "precomputed version %s in %.1f s (workers' CPU %.1f s)", loaded.version, seconds, cpu
+        )
         return table
 
     def _report(self, error: str | None) -> None:
@@ -124,8 +125,9 @@ class ModelHolder:
             serving = (
                 f"still serving version {self.current.version}" if self.current else "not ready"
             )
-            log.warning("%s (%s): %s; %s", self.settings.model_name, self.settings.stage, error,
-                        serving)  # fmt: skip
+            log.warning(
+                "%s (%s): %s; %s", self.settings.model_name, self.settings.stage, error, serving
+            )
         self.check_error = error
 
     async def watch(self, interval_seconds: float) -> None:

@@ -220,8 +220,10 @@ def create_pipeline(api: FakeKfp, request: Request) -> dict:
         raise ApiError(
             400, f"single-user mode: pipeline must not set a namespace, got {namespace!r}"
         )
-    if any(p["display_name"] == name and p.get("namespace", "") == namespace
-           for p in api.pipelines.values()):  # fmt: skip
+    if any(
+        p["display_name"] == name and p.get("namespace", "") == namespace
+        for p in api.pipelines.values()
+    ):
         raise ApiError(409, f"pipeline with name {name!r} already exists")
     pipeline = {"pipeline_id": _NEW_ID["pipeline"](), "display_name": name,
                 "description": body.get("description", ""), "created_at": _now()}  # fmt: skip
@@ -251,8 +253,9 @@ def upload_version(api: FakeKfp, request: Request) -> dict:
     if not filename.endswith((".yaml", ".yml")):
         raise ApiError(400, f"unexpected package file name {filename!r}")
     spec = _parse_package(content)
-    if any(v["display_name"] == name for v in api.versions.values()
-           if v["pipeline_id"] == pipeline_id):  # fmt: skip
+    if any(
+        v["display_name"] == name for v in api.versions.values() if v["pipeline_id"] == pipeline_id
+    ):
         raise ApiError(409, f"pipeline version with name {name!r} already exists")
     version = {"pipeline_id": pipeline_id, "pipeline_version_id": _NEW_ID["version"](),
                "display_name": name, "description": request.query.get("description", ""),
@@ -298,8 +301,10 @@ def create_experiment(api: FakeKfp, request: Request) -> dict:
     if not name:
         raise ApiError(400, "experiment display_name is required")
     namespace = _namespace(api, body.get("namespace"), "experiment")
-    if any(e["display_name"] == name and e.get("namespace", "") == namespace
-           for e in api.experiments.values()):  # fmt: skip
+    if any(
+        e["display_name"] == name and e.get("namespace", "") == namespace
+        for e in api.experiments.values()
+    ):
         raise ApiError(409, f"experiment with name {name!r} already exists")
     experiment = {"experiment_id": _NEW_ID["experiment"](), "display_name": name,
                   "created_at": _now(), "storage_state": "AVAILABLE"}  # fmt: skip

@@ -120,13 +120,17 @@ def _service_account_key(url: str, token: str) -> str:
     """A service account `ci` and its API key (`ZENKEY_...`)."""
     headers = {"Authorization": f"Bearer {token}"}
     account = httpx.post(
-        f"{url}/api/v1/service_accounts", json={"name": "ci", "active": True},
-        headers=headers, timeout=30,
-    )  # fmt: skip
+        f"{url}/api/v1/service_accounts",
+        json={"name": "ci", "active": True},
+        headers=headers,
+        timeout=30,
+    )
     account.raise_for_status()
     key = httpx.post(
         f"{url}/api/v1/service_accounts/{account.json()['id']}/api_keys",
-        json={"name": "ci-key"}, headers=headers, timeout=30,
-    )  # fmt: skip
+        json={"name": "ci-key"},
+        headers=headers,
+        timeout=30,
+    )
     key.raise_for_status()
     return key.json()["body"]["key"]

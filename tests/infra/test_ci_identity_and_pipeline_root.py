@@ -220,8 +220,9 @@ def test_kind_gives_the_pods_minios_keys_in_the_object_store_secret(tmp_path):
 
     call = KIND.modules["kubeflow_pipelines"]
     assert call["object_store_env"] == {
-        "name": OBJECT_STORE_SECRET, "endpoint": "http://minio-service.kubeflow:9000"
-    }  # fmt: skip
+        "name": OBJECT_STORE_SECRET,
+        "endpoint": "http://minio-service.kubeflow:9000",
+    }
     assert "object_store_env" not in GKE.modules["kubeflow_pipelines"]  # GCS: Workload Identity
     docs, calls = _install(
         tmp_path,

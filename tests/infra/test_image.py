@@ -40,8 +40,10 @@ def _instructions(stage: str) -> list[tuple[str, str]]:
 def test_hadolint_passes():
     result = subprocess.run(
         [str(HADOLINT), "--failure-threshold", "info", str(DOCKERFILE)],
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -108,8 +110,9 @@ def test_the_build_stage_gives_an_environment_that_runs_a_compiled_component(tmp
             pairs = (pair.split("=", 1) for pair in shlex.split(arguments))
             env.update(
                 (key, value.replace("/opt/", f"{tmp_path}/"))
-                for key, value in pairs if not key.startswith("UV_")
-            )  # fmt: skip
+                for key, value in pairs
+                if not key.startswith("UV_")
+            )
         elif instruction == "RUN" and arguments.startswith("uv sync"):
             # Only the sync: slim-venv (test suites out, bytecode in) is checked in the built
             # image by tests/infra/test_image_run.py.

@@ -160,17 +160,19 @@ def test_a_compiled_component_runs_as_the_kfp_launcher_runs_it(runtime, tmp_path
         "outputs": {
             "artifacts": {
                 "raw_data": {
-                    "artifacts": [{
-                        "name": "raw_data",
-                        "type": {"schemaTitle": "system.Dataset", "schemaVersion": "0.0.1"},
-                        "uri": "gs://pipeline-root/run-1/ingest/raw_data",
-                        "metadata": {},
-                    }]
+                    "artifacts": [
+                        {
+                            "name": "raw_data",
+                            "type": {"schemaTitle": "system.Dataset", "schemaVersion": "0.0.1"},
+                            "uri": "gs://pipeline-root/run-1/ingest/raw_data",
+                            "metadata": {},
+                        }
+                    ]
                 }
             },
             "outputFile": "/tmp/kfp_outputs/output_metadata.json",
         },
-    }  # fmt: skip
+    }
     args = [json.dumps(executor_input) if arg == "{{$}}" else arg for arg in task["args"]]
     gcs, outputs = tmp_path / "gcs", tmp_path / "kfp_outputs"
     for folder in (gcs, outputs):

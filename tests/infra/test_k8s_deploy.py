@@ -177,9 +177,11 @@ def test_a_rollout_past_its_progress_deadline_fails_at_once(cluster):
         {"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}
     ]}  # fmt: skip
     api.call_api(
-        f"{path}/status", "PATCH", body={"status": stuck},
+        f"{path}/status",
+        "PATCH",
+        body={"status": stuck},
         header_params={"Content-Type": "application/merge-patch+json"},
-    )  # fmt: skip
+    )
     deployment = next(obj for obj in objects if obj["kind"] == "Deployment")
     with pytest.raises(DeployFailed, match="exceeded its progress deadline"):
         k8s_deploy.wait_for_rollout(api, deployment, timeout_seconds=60, poll_seconds=0.05)

@@ -205,14 +205,16 @@ def with_servicemonitor(tmp_path_factory) -> list[dict]:
     folder = tmp_path_factory.mktemp("overlay")
     relative = Path(os.path.relpath(PROJECT_ROOT, folder))
     (folder / "kustomization.yaml").write_text(
-        json.dumps({
-            "apiVersion": "kustomize.config.k8s.io/v1beta1",
-            "kind": "Kustomization",
-            "namespace": "model-factory",
-            "resources": [str(relative / "infra/k8s/overlays/prod")],
-            "components": [str(relative / SERVICEMONITOR.relative_to(PROJECT_ROOT))],
-        })
-    )  # fmt: skip
+        json.dumps(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "namespace": "model-factory",
+                "resources": [str(relative / "infra/k8s/overlays/prod")],
+                "components": [str(relative / SERVICEMONITOR.relative_to(PROJECT_ROOT))],
+            }
+        )
+    )
     return k8s_deploy.kustomize(folder)
 
 
@@ -266,8 +268,10 @@ def test_the_deploy_identity_is_bound_in_its_namespace_only(rendered, deployer, 
         if namespaced
     }
     assert granted == deployed, "the Role grants what the overlay deploys, Namespace aside"
-    assert not any({"*", "delete", "list", "watch", "escalate", "bind"} & set(rule["verbs"])
-                   for rule in role["rules"])  # fmt: skip
+    assert not any(
+        {"*", "delete", "list", "watch", "escalate", "bind"} & set(rule["verbs"])
+        for rule in role["rules"]
+    )
 
 
 def test_prod_refuses_an_image_that_is_not_pinned_by_digest() -> None:

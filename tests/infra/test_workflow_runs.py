@@ -340,9 +340,11 @@ def _previous_release(fake: FakeKfp, folder: Path, monitors: dict) -> dict[str, 
 def _create_secret(server, name: str, **values: str) -> None:
     """A ZenML Secret on the server, as the team creates it once (`zenml secret create`)."""
     response = httpx.post(
-        f"{server.url}/api/v1/secrets", json={"name": name, "private": False, "values": values},
-        headers={"Authorization": f"Bearer {server.admin_token}"}, timeout=30,
-    )  # fmt: skip
+        f"{server.url}/api/v1/secrets",
+        json={"name": name, "private": False, "values": values},
+        headers={"Authorization": f"Bearer {server.admin_token}"},
+        timeout=30,
+    )
     response.raise_for_status()
 
 
@@ -457,8 +459,9 @@ def test_train_then_release_as_the_workflows_run_them(zenml_server, s3, tmp_path
             "STAGING_DB_URL": f"sqlite:///{tmp_path / 'staging.db'}",
             "KF_PIPELINES_TOKEN": KFP_TOKEN,
         }
-        _create_secret(zenml_server, "model-factory-staging-db",
-                       MODEL_FACTORY_DB_URL=secrets["STAGING_DB_URL"])  # fmt: skip
+        _create_secret(
+            zenml_server, "model-factory-staging-db", MODEL_FACTORY_DB_URL=secrets["STAGING_DB_URL"]
+        )
         # The port-forward's local end is the fake KFP API (the kubectl shim forwards nothing).
         replaced = {"KFP_HOST": ("http://localhost:8080", kfp.url)}
         runner = Runner(workspace, tmp_path, base_env, variables, secrets, replaced)
@@ -526,9 +529,11 @@ def test_train_then_release_as_the_workflows_run_them(zenml_server, s3, tmp_path
         programs = [call.split()[0] for call in calls]
         assert "gke-gcloud-auth-plugin" in programs  # the deploy's token, as on GKE
         assert "gcloud" not in programs  # no step calls gcloud itself
-        assert runner.identities == [variables["GCP_TRAIN_SERVICE_ACCOUNT"],
-                                     variables["GCP_TRAIN_SERVICE_ACCOUNT"],
-                                     variables["GCP_RELEASE_SERVICE_ACCOUNT"]]  # fmt: skip
+        assert runner.identities == [
+            variables["GCP_TRAIN_SERVICE_ACCOUNT"],
+            variables["GCP_TRAIN_SERVICE_ACCOUNT"],
+            variables["GCP_RELEASE_SERVICE_ACCOUNT"],
+        ]
 
         # The forecast service as deployed (its command, ConfigMap and Secrets), started here.
         process, url, container = _serve_from_deployment(

@@ -263,9 +263,11 @@ def test_release_promotes_what_is_in_staging_and_skips_what_is_not(tmp_path):
     holder goes to production; the forecaster's staging went to production at the last release
     and the taxi detector was never trained, so both are nothing to release, not failures."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZENML_STORE_")}
-    env |= {"ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
-            "GITHUB_OUTPUT": str(tmp_path / "output"),
-            "GITHUB_STEP_SUMMARY": str(tmp_path / "summary")}  # fmt: skip
+    env |= {
+        "ZENML_CONFIG_PATH": str(tmp_path / "zenml"),
+        "GITHUB_OUTPUT": str(tmp_path / "output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary"),
+    }
     made = subprocess.run([sys.executable, "-c", _REGISTRY], env=env, capture_output=True)
     assert made.returncode == 0, made.stderr.decode()[-3000:]
     script = step("release.yml", "Promote each staging holder")["run"]

@@ -82,8 +82,9 @@ def test_kfp_local_run_leaves_every_artifact_matches_zenml_and_registers_its_ver
     build.mkdir()
     compile_pipeline(PIPELINES["bank_training"], registering, PROJECT_IMAGE, build / f"{NAME}.yaml")
     root = tmp_path / "pipeline_root"
-    code, out, err = run_main("submit", NAME, "--local", "--dir", str(build),
-                              "--pipeline-root", str(root))  # fmt: skip
+    code, out, err = run_main(
+        "submit", NAME, "--local", "--dir", str(build), "--pipeline-root", str(root)
+    )
     _, zenml_errors = zenml_run.communicate(timeout=900)
     assert code == 0, (out + err)[-3000:]
     assert out.splitlines()[-1] == f"{NAME}: local run SUCCEEDED"
@@ -136,8 +137,10 @@ def test_kfp_local_run_leaves_every_artifact_matches_zenml_and_registers_its_ver
     classifier, test_set = (version.get_artifact(a).load() for a in ("classifier", "test_set"))
     profile = version.get_artifact("reference_profile").load()  # what monitors compare with
     assert (profile.use_case, profile.n_rows) == (ours_profile.use_case, ours_profile.n_rows)
-    assert (classifier.predict_proba(test_set[config.features]) == model.predict_proba(test[
-        config.features])).all()  # fmt: skip
+    assert (
+        classifier.predict_proba(test_set[config.features])
+        == model.predict_proba(test[config.features])
+    ).all()
 
     # Offered for staging by the run's own task: nothing held a stage, so the floor decided
     # (this sample passes it); then the registry commands take it further like any version.

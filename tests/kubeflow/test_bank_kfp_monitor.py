@@ -52,9 +52,11 @@ def production(tmp_path_factory):
     )
     base = PIPELINES["bank_monitor"].config(config_dir())
     training = base.retraining.model_copy(
-        update={"data_path": str(sample), "search": base.retraining.search.model_copy(
-            update=SMALL_SEARCH)}
-    )  # fmt: skip
+        update={
+            "data_path": str(sample),
+            "search": base.retraining.search.model_copy(update=SMALL_SEARCH),
+        }
+    )
     dataset = data.validate(data.load(training), training)
     train, test = splits.hash_split(
         dataset, training.features, training.test_fraction, training.split_salt
@@ -78,8 +80,9 @@ def _monitor(production, batch: pd.DataFrame, tmp_path, monkeypatch):
     monitor = config.monitor.model_copy(update={"data_path": str(path)})
     with Receiver() as receiver:
         monkeypatch.setenv(alerts.WEBHOOK_ENV, receiver.url)
-        run_kfp_local("bank_monitor", config.model_copy(update={"monitor": monitor}),
-                      tmp_path / "root")  # fmt: skip
+        run_kfp_local(
+            "bank_monitor", config.model_copy(update={"monitor": monitor}), tmp_path / "root"
+        )
     (run_dir,) = (tmp_path / "root").iterdir()
     outcome = json.loads((run_dir / "check/metrics_json").read_text())
     assert "<html" in (run_dir / "check/drift_report").read_text()
@@ -191,8 +194,10 @@ def test_batch_scoring_uses_the_reference_classifier_and_its_contract(
     assert summary["model_version"] == VERSION and summary["n_rows"] == 200
     logged = json.loads((run_dir / "score/executor_output.json").read_text())["artifacts"]
     assert set(logged["metrics"]["artifacts"][0]["metadata"]) == {
-        "n_rows", "n_predicted_positive", "mean_probability"
-    }  # fmt: skip
+        "n_rows",
+        "n_predicted_positive",
+        "mean_probability",
+    }
 
     broken = tmp_path / "broken.csv"
     batch.drop(columns=["age"]).to_csv(broken, sep=";", index=False)

@@ -76,8 +76,9 @@ def test_fan_out_over_store_groups_matches_the_single_process_zenml_run(tmp_path
     build = tmp_path / "build"
     build.mkdir()
     compile_pipeline(PIPELINES[NAME], registering, PROJECT_IMAGE, build / f"{NAME}.yaml")
-    code, out, err = run_main("submit", NAME, "--local", "--dir", str(build),
-                              "--pipeline-root", str(tmp_path / "kfp"))  # fmt: skip
+    code, out, err = run_main(
+        "submit", NAME, "--local", "--dir", str(build), "--pipeline-root", str(tmp_path / "kfp")
+    )
     _, zenml_errors = zenml_run.communicate(timeout=900)
     assert code == 0, (out + err)[-3000:]
     assert zenml_run.returncode == 0, zenml_errors[-2000:]

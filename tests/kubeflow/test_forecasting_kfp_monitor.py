@@ -159,8 +159,10 @@ def test_batch_forecasts_use_the_reference_forecaster_and_land_in_staging(
     task = run_kfp_local("forecast_scoring", config, tmp_path / "root")
     (run_dir,) = (tmp_path / "root").iterdir()
     assert {p.name for p in run_dir.iterdir()} == {
-        "resolve-config", "forecast-stores", "write-forecasts"
-    }  # fmt: skip
+        "resolve-config",
+        "forecast-stores",
+        "write-forecasts",
+    }
     model = forecaster.load(Path(production.reference_uri) / "store_forecaster")
     expected = batch.forecast_all(model, batch.default_calendar(model, 14))
     engine = sql.engine_for(url)

@@ -60,8 +60,9 @@ UNCACHED = {
 # {Secret: ({key: env var}, optional)}: the staging DB URL must be there; the alert webhook and
 # the object store's credentials (s3:// data, given to every task that reads outside data) may not.
 STAGING = {STAGING_DB_SECRET: ({"url": STAGING_DB_ENV}, False)}
-ALERTS = {ALERTS_SECRET: ({"webhook_url": alerts.WEBHOOK_ENV, "kfp_ui_url": alerts.KFP_UI_ENV},
-                          True)}  # fmt: skip
+ALERTS = {
+    ALERTS_SECRET: ({"webhook_url": alerts.WEBHOOK_ENV, "kfp_ui_url": alerts.KFP_UI_ENV}, True)
+}
 READS = {OBJECT_STORE_SECRET: ({key: key for key in OBJECT_STORE_KEYS}, True)}
 SECRETS = {
     "bank_training": {"ingest": READS, "alert-run-failed": ALERTS},
@@ -255,9 +256,10 @@ def test_heavy_tasks_have_requests_and_limits(compiled, name):
 def test_only_tasks_that_read_or_write_outside_data_skip_the_cache(compiled, name):
     spec, _, _ = _parse(compiled[name][0])
     uncached = {
-        task for task, body in _tasks(spec)
+        task
+        for task, body in _tasks(spec)
         if _executor(spec, body) and not body.caching_options.enable_cache
-    }  # fmt: skip
+    }
     assert uncached == UNCACHED[name]
 
 
@@ -505,9 +507,9 @@ def test_a_configured_zenml_server_adds_the_registration_task_with_the_key_from_
     registered = training.model_copy(
         update={"kubeflow": training.kubeflow.model_copy(update={"zenml_url": url})}
     )
-    registering = config.model_copy(update={"retraining": registered}) if name in RETRAINS else (
-        registered
-    )  # fmt: skip
+    registering = (
+        config.model_copy(update={"retraining": registered}) if name in RETRAINS else (registered)
+    )
     entry = PIPELINES[name]
     text = compile_pipeline(entry, registering, IMAGE, tmp_path / "b.yaml").read_text()
     spec, deployment, kubernetes = _parse(text)
@@ -598,7 +600,9 @@ def test_taxi_with_a_zenml_server_loads_or_registers_its_detector_with_the_key_f
               if any(s.secret_name_parameter.runtime_value.constant.string_value
                      == registry.ZENML_SECRET for s in config.secret_as_env)}  # fmt: skip
     assert seeing == {_executor(spec, task)}
-    mounted = {secret.secret_name_parameter.runtime_value.constant.string_value
-               for secret in kubernetes[_executor(spec, task)].secret_as_env}  # fmt: skip
+    mounted = {
+        secret.secret_name_parameter.runtime_value.constant.string_value
+        for secret in kubernetes[_executor(spec, task)].secret_as_env
+    }
     assert mounted == {registry.ZENML_SECRET, OBJECT_STORE_SECRET}  # a fit reads the window
     assert "zenkey" not in text.read_text() and not CREDENTIALS.search(text.read_text().lower())

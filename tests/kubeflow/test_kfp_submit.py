@@ -416,12 +416,14 @@ def _monitors_file(folder: Path, **bank_monitor) -> Path:
 @pytest.mark.parametrize(
     ("section", "message"),
     [
-        ({"schedule": "0 6 * *"}, "bank_monitor.schedule: Value error, schedule '0 6 * *': "
-                                  "expected 5 fields"),
+        (
+            {"schedule": "0 6 * *"},
+            "bank_monitor.schedule: Value error, schedule '0 6 * *': expected 5 fields",
+        ),
         ({"schedule": "0 25 * * *"}, "hour '25': 25 is outside 0-23"),
         ({"shedule": "0 6 * * *"}, "bank_monitor.shedule: Extra inputs are not permitted"),
     ],
-)  # fmt: skip
+)
 def test_cli_a_bad_configured_schedule_exits_2_in_one_line_before_any_request(
     cli_in_process, build_dir, fake, tmp_path, monkeypatch, section, message
 ):
@@ -494,8 +496,10 @@ def test_cli_backfill_makes_one_run_per_past_date_with_its_run_date(build_dir, f
     [version] = fake.versions.values()
     runs = list(fake.runs.values())
     assert [r["runtime_config"]["parameters"] for r in runs] == [
-        {"run_date": "2024-02-28"}, {"run_date": "2024-02-29"}, {"run_date": "2024-03-01"},
-    ]  # fmt: skip
+        {"run_date": "2024-02-28"},
+        {"run_date": "2024-02-29"},
+        {"run_date": "2024-03-01"},
+    ]
     assert {r["pipeline_version_reference"]["pipeline_version_id"] for r in runs} == {
         version["pipeline_version_id"]
     }
@@ -637,8 +641,9 @@ def test_update_recurring_follows_every_page_of_the_list(package, fake):
         experiment="unused", start=False, update_recurring=True,
     )  # fmt: skip
     assert len(released.moved) == 5
-    assert {r["pipeline_version_reference"]["pipeline_version_id"]
-            for r in fake.recurring_runs.values()} == {released.version_id}  # fmt: skip
+    assert {
+        r["pipeline_version_reference"]["pipeline_version_id"] for r in fake.recurring_runs.values()
+    } == {released.version_id}
     assert first.recurring_run_id not in fake.recurring_runs
     pages = fake.calls("GET", "/apis/v2beta1/recurringruns")
     assert len(pages) == 3 and [p.query.get("page_token", "") for p in pages] == ["", "2", "4"]

@@ -38,16 +38,16 @@ PIPELINES = {
 LOOKUPS = {
     "bank_scoring.yaml": ("bank_scoring", "model_factory.bank.config:BankScoringConfig"),
     "forecast_scoring.yaml": (
-        "store_forecast_scoring", "model_factory.forecasting.config:ForecastScoringConfig"
+        "store_forecast_scoring",
+        "model_factory.forecasting.config:ForecastScoringConfig",
     ),
-    "bank_monitor.yaml": (
-        "bank_marketing_monitor", "model_factory.bank.monitor:BankMonitorConfig"
-    ),
+    "bank_monitor.yaml": ("bank_marketing_monitor", "model_factory.bank.monitor:BankMonitorConfig"),
     "forecast_monitor.yaml": (
-        "store_forecasting_monitor", "model_factory.forecasting.monitor:ForecastMonitorConfig"
+        "store_forecasting_monitor",
+        "model_factory.forecasting.monitor:ForecastMonitorConfig",
     ),
     "taxi_monitor.yaml": ("taxi_anomalies_monitor", "model_factory.taxi.monitor:TaxiMonitorConfig"),
-}  # fmt: skip
+}
 # Steps that read or write the staging database, given its URL from the ZenML secret.
 STAGING_DB_STEPS = {
     "taxi_detection.yaml": {"write_labels"},
@@ -103,14 +103,17 @@ def test_run_config_writes_the_merged_file_zenml_reads(cli_in_process, tmp_path)
     from zenml.config.pipeline_run_configuration import PipelineRunConfiguration
 
     out = tmp_path / "bank_training.yaml"
-    result = cli_in_process("run-config", str(CONFIGS / "kubeflow" / "bank_training.yaml"),
-                            "--out", str(out))  # fmt: skip
+    result = cli_in_process(
+        "run-config", str(CONFIGS / "kubeflow" / "bank_training.yaml"), "--out", str(out)
+    )
     assert result.returncode == 0, result.stderr
     merged = yaml.safe_load(out.read_text())
     raw = _raw("bank_training.yaml")
     local = yaml.safe_load((CONFIGS / "bank_training.yaml").read_text())
-    assert merged == {**{k: v for k, v in raw.items() if k != "parameters_from"},
-                      "parameters": local["parameters"]}  # fmt: skip
+    assert merged == {
+        **{k: v for k, v in raw.items() if k != "parameters_from"},
+        "parameters": local["parameters"],
+    }
     PipelineRunConfiguration.model_validate(merged)  # ZenML's own schema takes every key
 
 

@@ -38,8 +38,9 @@ def test_gke_outputs_fill_every_placeholder(tmp_path):
     assert store["configuration"]["path"] == f"gs://{PROJECT}-model-factory-artifacts/zenml"
     [registry] = document["components"]["container_registry"]
     assert (registry["flavor"], registry["configuration"]["uri"]) == (
-        "gcp", GKE_VALUES["image_registry"]
-    )  # fmt: skip
+        "gcp",
+        GKE_VALUES["image_registry"],
+    )
 
 
 def test_kind_outputs_need_three_sets_and_say_which(tmp_path):

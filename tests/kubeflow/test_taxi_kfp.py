@@ -133,12 +133,15 @@ def test_with_a_zenml_server_the_production_detector_labels_the_day(tmp_path, mo
     monkeypatch.setenv("MODEL_FACTORY_DB_URL", db)  # what the Secret gives on a cluster
     clear_stages(TAXI.model_name)  # other tests of this process may have staged versions
     config = TaxiDetectionConfig(
-        run_date=RUN_DATE, simulator=SimulatorConfig(n_rides=2_000), promote=False,
+        run_date=RUN_DATE,
+        simulator=SimulatorConfig(n_rides=2_000),
+        promote=False,
         kubeflow=KubeflowRegistration(zenml_url=Client().zen_store.url),
-    )  # fmt: skip
+    )
 
-    detector, fitted = taxi_detector(KfpRun("run-0", "fit", None), config.model_dump_json(),
-                                     promote=False)  # fmt: skip
+    detector, fitted = taxi_detector(
+        KfpRun("run-0", "fit", None), config.model_dump_json(), promote=False
+    )
     assert fitted["source"] == "fitted" and fitted["reference"] == "synthetic"
     version = Client().get_model_version(TAXI.model_name, fitted["version"])
     assert str(version.id) == fitted["model_version_id"] and detector.version == version.name

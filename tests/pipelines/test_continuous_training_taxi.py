@@ -43,8 +43,9 @@ def production(tmp_path_factory):
 def test_calm_day_fits_nothing(production, tmp_path):
     before = version_names(MODEL)
     out = tmp_path / "metrics.json"
-    printed = _ok("retrain-if-drifted", "taxi", "--run-date", "2024-06-01",
-                  "--metrics-out", str(out))  # fmt: skip
+    printed = _ok(
+        "retrain-if-drifted", "taxi", "--run-date", "2024-06-01", "--metrics-out", str(out)
+    )
     assert "no drift: nothing retrained" in printed
     assert version_names(MODEL) == before and not out.exists()
 
@@ -55,8 +56,9 @@ def test_day_of_longer_rides_fits_a_version_and_the_gate_decides(production, tmp
     _ok("detect", "taxi", "--run-date", "2024-06-02", "--data", str(longer))
     before = version_names(MODEL)
     out = tmp_path / "metrics.json"
-    printed = _ok("retrain-if-drifted", "taxi", "--run-date", "2024-06-02",
-                  "--metrics-out", str(out))  # fmt: skip
+    printed = _ok(
+        "retrain-if-drifted", "taxi", "--run-date", "2024-06-02", "--metrics-out", str(out)
+    )
     assert "retraining" in printed
     metrics, version = retrained(
         MODEL,

@@ -70,16 +70,18 @@ def test_a_rossmann_calendar_sets_promo_and_opening(cli_in_process, tmp_path, pr
     model = forecaster(production)
     start = model.cutoff + pd.Timedelta(days=1)
     days = pd.date_range(start, periods=5, freq="D")
-    calendar = pd.DataFrame({
-        "Id": range(1, 11),
-        "Store": [1] * 5 + [2] * 5,
-        "DayOfWeek": [*(days.day_of_week + 1)] * 2,
-        "Date": [*days.strftime("%Y-%m-%d")] * 2,
-        "Open": [1, 1, 0, 1, 1] * 2,
-        "Promo": [1, 1, 0, 0, 0] * 2,
-        "StateHoliday": ["0"] * 10,
-        "SchoolHoliday": [0] * 10,
-    })  # fmt: skip
+    calendar = pd.DataFrame(
+        {
+            "Id": range(1, 11),
+            "Store": [1] * 5 + [2] * 5,
+            "DayOfWeek": [*(days.day_of_week + 1)] * 2,
+            "Date": [*days.strftime("%Y-%m-%d")] * 2,
+            "Open": [1, 1, 0, 1, 1] * 2,
+            "Promo": [1, 1, 0, 0, 0] * 2,
+            "StateHoliday": ["0"] * 10,
+            "SchoolHoliday": [0] * 10,
+        }
+    )
     path = tmp_path / "test.csv"
     calendar.to_csv(path, index=False)
     db = f"sqlite:///{tmp_path / 'staging.db'}"

@@ -87,8 +87,7 @@ RIDES = "ride_id,ride_dist,ride_time\na,1.5,4\nb,2.0,6\nc,3.1,9\n"
 def test_malformed_rides_are_refused(tmp_path, staging, content, message):
     path = tmp_path / "rides.csv"
     path.write_text(content)
-    args = ["detect", "taxi", "--run-date", RUN_DATE, "--data", str(path),
-            "--db", staging]  # fmt: skip
+    args = ["detect", "taxi", "--run-date", RUN_DATE, "--data", str(path), "--db", staging]
     refused(tmp_path, args, message, databases=[staging])
 
 
@@ -186,8 +185,7 @@ def test_store_ids_in_the_config_are_positive(tmp_path, sales):
     sales.to_csv(tmp_path / "train.csv", index=False)
     config = tmp_path / "forecast.yaml"
     config.write_text(yaml.safe_dump({"parameters": {"config": {"store_ids": [1, 0]}}}))
-    args = ["train", "forecasting", "--data", str(tmp_path / "train.csv"),
-            "--config", str(config)]  # fmt: skip
+    args = ["train", "forecasting", "--data", str(tmp_path / "train.csv"), "--config", str(config)]
     refused(tmp_path, args, "store_ids.1: Input should be greater than or equal to 1")
 
 

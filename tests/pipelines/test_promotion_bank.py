@@ -52,8 +52,9 @@ def test_training_promotes_and_fair_comparison_uses_the_candidates_holdout(tmp_p
         tmp_path, "second.yaml", test_fraction=0.15, promote=False, sampler="none",
         search={"n_candidates": 1, "cv_folds": 2},
     )  # fmt: skip
-    code, _, err = run_main("train", "bank", "--config", second_config,
-                            "--metrics-out", str(metrics_path))  # fmt: skip
+    code, _, err = run_main(
+        "train", "bank", "--config", second_config, "--metrics-out", str(metrics_path)
+    )
     assert code == 0, err[-3000:]
     second = json.loads(metrics_path.read_text())
     assert second["promotion"] == "skipped"

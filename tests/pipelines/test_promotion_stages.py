@@ -96,8 +96,10 @@ def test_first_version_needs_only_the_floor(registry):
     low = registry.add(lead=-0.01)
     record = registry.promote("staging")
     assert (record.decision, record.candidate_version, record.incumbent_version) == (
-        "rejected", low, None
-    )  # fmt: skip
+        "rejected",
+        low,
+        None,
+    )
     assert "floor" in record.reason
     assert registry.stage(low) is None and registry.holder("staging") is None
     first = registry.add(lead=0.01)
@@ -119,8 +121,10 @@ def test_staging_needs_a_lead_larger_than_the_margin(registry, case, outcome):
     candidate = registry.add(lead=0.05 + lead[case])
     record = registry.promote("staging")
     assert (record.decision, record.incumbent_version, record.comparison) == (
-        outcome, incumbent, "reuse"
-    )  # fmt: skip
+        outcome,
+        incumbent,
+        "reuse",
+    )
     metric = registry.policy.metric
     assert (
         record.incumbent_score
@@ -165,9 +169,10 @@ def test_missing_metric_is_bad_input(registry):
 
 def test_forecaster_without_its_naive_baseline_is_bad_input():
     registry = Registry(
-        "store_sales_forecaster", f"forecaster-{uuid.uuid4().hex[:8]}",
+        "store_sales_forecaster",
+        f"forecaster-{uuid.uuid4().hex[:8]}",
         POLICIES["store_sales_forecaster"],
-    )  # fmt: skip
+    )
     Client().create_model(registry.name)
     version = Client().create_model_version(registry.name)
     log_metadata(metadata={"metrics": {"rmspe": 0.2}}, model_version_id=version.id)
@@ -195,8 +200,10 @@ def test_production_archives_the_old_holder_and_empties_staging(registry):
     registry.promote("staging")
     record = registry.promote("production")
     assert (record.decision, record.candidate_version, record.incumbent_version) == (
-        "promoted", new, old
-    )  # fmt: skip
+        "promoted",
+        new,
+        old,
+    )
     assert record.archived == [old]
     assert registry.stage(old) == "archived" and registry.production_version() == new
     assert registry.holder("staging") is None
@@ -213,8 +220,10 @@ def test_production_is_judged_against_the_current_holder(registry):
     Client().get_model_version(registry.name, strong).set_stage("production", force=True)
     record = registry.promote("production")
     assert (record.decision, record.candidate_version, record.incumbent_version) == (
-        "rejected", staged, strong
-    )  # fmt: skip
+        "rejected",
+        staged,
+        strong,
+    )
     assert registry.production_version() == strong and registry.holder("staging") == staged
 
 

@@ -74,8 +74,7 @@ def test_bad_input_exits_2_and_writes_nothing(cli, tmp_path, staging, content, o
     if "--db" not in options:
         options += ["--db", staging]
     metrics = tmp_path / "metrics.json"
-    done = cli("detect", "taxi", "--data", str(rides), "--metrics-out", str(metrics),
-               *options)  # fmt: skip
+    done = cli("detect", "taxi", "--data", str(rides), "--metrics-out", str(metrics), *options)
 
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
@@ -93,8 +92,9 @@ def test_missing_run_date_is_a_usage_error(cli):
 
 
 def test_unreachable_database_fails_before_any_work(cli, tmp_path):
-    done = cli("detect", "taxi", "--run-date", DAY,
-               "--db", f"sqlite:///{tmp_path}/no/such/dir/staging.db")  # fmt: skip
+    done = cli(
+        "detect", "taxi", "--run-date", DAY, "--db", f"sqlite:///{tmp_path}/no/such/dir/staging.db"
+    )
     assert done.returncode == 1
     assert "cannot connect to sqlite:///" in done.stderr
     assert not plot_path(DAY).exists()
@@ -103,8 +103,7 @@ def test_unreachable_database_fails_before_any_work(cli, tmp_path):
 def test_a_refusal_from_a_new_interpreter_is_one_line_and_writes_nothing(tmp_path, staging):
     rides = tmp_path / "rides.csv"
     rides.write_text(HEADER + "a,1,3\na,2,5\n")
-    done = run_cli("detect", "taxi", "--data", str(rides), "--run-date", DAY,
-                   "--db", staging)  # fmt: skip
+    done = run_cli("detect", "taxi", "--data", str(rides), "--run-date", DAY, "--db", staging)
     assert done.returncode == 2, done.stderr
     assert done.stderr.startswith("error: ") and done.stderr.count("\n") == 1, done.stderr
     assert "duplicate ride_id" in done.stderr

@@ -28,8 +28,7 @@ MODEL = "taxi_anomaly_detector"
 
 
 def detect(cli, run_date: str, db: str, metrics: Path) -> dict:
-    done = cli("detect", "taxi", "--run-date", run_date, "--db", db,
-               "--metrics-out", str(metrics))  # fmt: skip
+    done = cli("detect", "taxi", "--run-date", run_date, "--db", db, "--metrics-out", str(metrics))
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(metrics.read_text())
 

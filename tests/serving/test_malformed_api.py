@@ -51,8 +51,9 @@ class Service:
 
     def post(self, content: bytes, headers: dict | None = None, **kwargs) -> httpx.Response:
         headers = JSON | AUTH if headers is None else headers
-        return httpx.post(f"{self.url}/forecast", content=content, headers=headers, timeout=60,
-                          **kwargs)  # fmt: skip
+        return httpx.post(
+            f"{self.url}/forecast", content=content, headers=headers, timeout=60, **kwargs
+        )
 
     def peak_memory(self) -> int:
         """The service's peak resident memory so far (bytes)."""
@@ -183,8 +184,7 @@ CORPUS = [
     [case[1:] for case in CORPUS],
     ids=[case[0] for case in CORPUS],
 )
-def test_a_malformed_request_is_a_4xx_saying_what_is_wrong(service, headers, body, status,
-                                                           message):  # fmt: skip
+def test_a_malformed_request_is_a_4xx_saying_what_is_wrong(service, headers, body, status, message):
     response = service.post(body, headers)
     assert response.status_code == status, response.text
     assert message in _message(response), response.text
@@ -269,8 +269,9 @@ def test_a_bounded_load_with_malformed_requests_mixed_in_gets_no_5xx_and_stays_a
     )
     rng = random.Random(21)
     plan = rng.choices(LOAD, weights=[kind.weight for kind in LOAD], k=LOAD_REQUESTS)
-    windows = [(rng.choice(KNOWN_STORES), cutoff + dt.timedelta(days=1 + rng.randrange(5)))
-               for _ in plan]  # fmt: skip
+    windows = [
+        (rng.choice(KNOWN_STORES), cutoff + dt.timedelta(days=1 + rng.randrange(5))) for _ in plan
+    ]
     probes: list[int | str] = []
     stop = threading.Event()
 

@@ -58,10 +58,14 @@ SMALL = {
 }
 # Holdout RMSPE on this data: ~0.091 (first) and ~0.065 (better): the second beats the first by
 # far more than the store policy's margin, so the promotion under test is a real one.
-FIRST = {"candidates": ["prophet_additive"], "prophet": {"uncertainty_samples": 200,
-                                                        "yearly_fourier_order": 3}}  # fmt: skip
-BETTER = {"candidates": ["prophet_log"], "prophet": {"uncertainty_samples": 200,
-                                                     "yearly_fourier_order": 1}}  # fmt: skip
+FIRST = {
+    "candidates": ["prophet_additive"],
+    "prophet": {"uncertainty_samples": 200, "yearly_fourier_order": 3},
+}
+BETTER = {
+    "candidates": ["prophet_log"],
+    "prophet": {"uncertainty_samples": 200, "yearly_fourier_order": 1},
+}
 MAX_ITEMS = 5
 HORIZON = ServeSettings.model_fields["max_horizon_days"].default
 
@@ -464,8 +468,9 @@ def test_a_newly_promoted_version_is_served_while_requests_go_on(service, regist
     assert {a[2]["model_version"] for a in answers} == {registry.first, registry.better}
     assert {code for code, _ in readiness} == {200}, readiness
     assert {body["model_version"] for _, body in readiness} == {registry.first, registry.better}
-    pending = {body["precomputing"]["model_version"] for _, body in readiness
-               if body["precomputing"]}  # fmt: skip
+    pending = {
+        body["precomputing"]["model_version"] for _, body in readiness if body["precomputing"]
+    }
     assert pending == {registry.better}, readiness  # precomputed while `first` was served
     expected = {}
     for index, _, answer in answers:
@@ -495,8 +500,9 @@ def test_no_request_makes_the_service_fail(service):
         operation = result.ok()
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=40, deadline=None, database=None,
-                  suppress_health_check=list(HealthCheck))  # fmt: skip
+        @settings(
+            max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+        )
         def check(case) -> None:
             case.call_and_validate(headers=AUTH, excluded_checks=[positive_data_acceptance])
 
@@ -530,8 +536,9 @@ def test_requests_near_the_cutoff_never_fail(service, registry):
     known = set(registry.forecasters[registry.first].stores)
 
     @given(body=st.lists(_store_request(_cutoff(registry)), min_size=1, max_size=3))
-    @settings(max_examples=30, deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )
     def check(body: list[dict]) -> None:
         response = service.post(body)
         assert response.status_code in (200, 404, 422), response.text

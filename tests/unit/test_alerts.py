@@ -112,8 +112,9 @@ def test_a_drift_verdict_is_posted_and_no_drift_is_not(receiver, model):
 
 def test_a_native_kfp_drift_alert_links_to_the_run_when_the_ui_is_known(receiver, monkeypatch):
     """What a KFP monitor's check sends: the run id, and its KFP UI page when the address is set."""
-    checks = [Check(name="age", kind="numeric", statistic="psi", value=0.5, threshold=0.2,
-                    drifted=True)]  # fmt: skip
+    checks = [
+        Check(name="age", kind="numeric", statistic="psi", value=0.5, threshold=0.2, drifted=True)
+    ]
     report = DriftReport(
         use_case="bank_marketing", model="bank", model_version="7", source="batch.csv",
         n_rows=10, reference_rows=10, checks=checks, created="2026-01-01T00:00:00",
@@ -124,8 +125,9 @@ def test_a_native_kfp_drift_alert_links_to_the_run_when_the_ui_is_known(receiver
     calm = report.model_copy(update={"checks": [checks[0].model_copy(update={"drifted": False})]})
     assert not alerts.send_drift(calm, "run-3", alerts.kfp_run_url("run-3"))
     assert [(b["run"], b["run_url"]) for b in receiver.bodies] == [
-        ("run-1", None), ("run-2", "https://kfp.example/#/runs/details/run-2")
-    ]  # fmt: skip
+        ("run-1", None),
+        ("run-2", "https://kfp.example/#/runs/details/run-2"),
+    ]
     assert receiver.bodies[0]["text"].endswith("(run: run-1)")
 
 
@@ -241,8 +243,9 @@ def test_the_kfp_exit_task_alerts_a_failed_run_and_nothing_else(receiver, monkey
     notify = alert_run_failed.python_func
     assert notify(model="bank_marketing_classifier", run_id="run-9", status=_final_status("FAILED"))
     for state in ("SUCCEEDED", "CANCELLED"):
-        assert not notify(model="bank_marketing_classifier", run_id="run-9",
-                          status=_final_status(state))  # fmt: skip
+        assert not notify(
+            model="bank_marketing_classifier", run_id="run-9", status=_final_status(state)
+        )
     (body,) = receiver.bodies
     assert body["event"] == "run_failed" and body["model"] == "bank_marketing_classifier"
     assert body["version"] is None and body["reason"] == "Task ingest failed."

@@ -46,8 +46,10 @@ def report_html() -> str:
 def _browser() -> str:
     found = shutil.which("chromium") or shutil.which("chromium-browser")
     if found is None:
-        pytest.fail("chromium not found: `make test` installs Debian's chromium when run as root",
-                    pytrace=False)  # fmt: skip
+        pytest.fail(
+            "chromium not found: `make test` installs Debian's chromium when run as root",
+            pytrace=False,
+        )
     return found
 
 

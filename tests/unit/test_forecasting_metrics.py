@@ -111,8 +111,9 @@ def test_holidays_map_to_the_same_holiday_and_ordinary_days_to_ordinary_days():
     4 Dec 2014) to an ordinary Thursday a year earlier, not to the day after Thanksgiving."""
     history = _history(np.arange(1, 731) * 1.0, start="2013-01-01")
     sales = history.set_index("Date")["Sales"]
-    model = naive.fit_naive(history[history["Date"] <= "2014-11-01"], pd.Timestamp("2014-11-01"),
-                            country="US")  # fmt: skip
+    model = naive.fit_naive(
+        history[history["Date"] <= "2014-11-01"], pd.Timestamp("2014-11-01"), country="US"
+    )
     days = pd.DatetimeIndex(["2014-11-27", "2014-11-28", "2014-12-04", "2014-09-01"])
     forecast = model.predict(days)
     day = pd.Timestamp
@@ -126,8 +127,9 @@ def test_holidays_map_to_the_same_holiday_and_ordinary_days_to_ordinary_days():
         "b"
     )
     state = naive.fit_naive(coded[coded["Date"] <= "2014-03-01"], pd.Timestamp("2014-03-01"))
-    calendar = pd.DataFrame({"Date": pd.to_datetime(["2014-04-21", "2014-04-18"]),
-                             "StateHoliday": ["b", "b"]})  # fmt: skip
+    calendar = pd.DataFrame(
+        {"Date": pd.to_datetime(["2014-04-21", "2014-04-18"]), "StateHoliday": ["b", "b"]}
+    )
     expected = [sales[day("2013-04-01")], sales[day("2013-03-29")]]  # and Good Friday
     assert state.predict(calendar).tolist() == expected
 

@@ -15,8 +15,10 @@ def _frame(n: int, seed: int = 0) -> pd.DataFrame:
 
 def _sides(frame: pd.DataFrame, salt: int = 0) -> dict[tuple, str]:
     train, test = hash_split(frame, ["a", "b"], 0.2, salt)
-    return {**{tuple(r): "train" for r in train[["a", "b"]].itertuples(index=False)},
-            **{tuple(r): "test" for r in test[["a", "b"]].itertuples(index=False)}}  # fmt: skip
+    return {
+        **{tuple(r): "train" for r in train[["a", "b"]].itertuples(index=False)},
+        **{tuple(r): "test" for r in test[["a", "b"]].itertuples(index=False)},
+    }
 
 
 def test_a_row_keeps_its_side_when_data_grows_and_is_reordered():

@@ -47,8 +47,9 @@ def test_a_much_smaller_eps_costs_f1(detector):
 
 def test_directional_far_ride_is_flagged_typical_ride_is_not(detector):
     rides = simulate.rides_for_day(SIM, SEED, date(2024, 6, 1)).drop(columns=GROUND_TRUTH)
-    extra = pd.DataFrame({"ride_id": ["far", "usual"], "ride_dist": [38.0, 5.0],
-                          "ride_time": [200.0, 10.0]})  # fmt: skip
+    extra = pd.DataFrame(
+        {"ride_id": ["far", "usual"], "ride_dist": [38.0, 5.0], "ride_time": [200.0, 10.0]}
+    )
     labels = model.label(
         data.validate_rides(pd.concat([rides, extra], ignore_index=True)), detector
     )
