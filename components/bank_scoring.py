@@ -9,8 +9,9 @@ predictions are the run's `predictions` dataset, with the version name in every 
 from kfp import dsl
 
 from components.inputs import Inputs
-from components.platform import component, reads_external_data, resources
+from components.platform import alert_on_failure, component, reads_external_data, resources
 from model_factory.continuous import BankScoringWithReference
+from model_factory.use_cases import BANK
 
 # Not inputs: the reference (an exported version, not a registry lookup by model and stage) is
 # what is scored with, and the predictions are the run's dataset.
@@ -84,18 +85,19 @@ def score(
     name="bank-scoring",
     description="Bank marketing: score a batch with the production classifier of the reference.",
 )
-def bank_scoring(inputs: dict) -> dict:
+@alert_on_failure(BANK.model_name)
+def bank_scoring(inputs: dict) -> None:
     """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml (bank_monitor's) and
     `scoring_*` from zenml_config/bank_scoring.yaml, flattened, except `stage` (the reference
-    is the production version) and `out_path` (the predictions are the run's dataset)."""
+    is the production version) and `out_path` (the predictions are the run's dataset). The
+    summary is the `score` task's output."""
     resolved = resolve_config(**inputs)
     config = resolved.set_display_name("Check the run config").output
     reference = dsl.importer(artifact_uri=inputs["reference_uri"], artifact_class=dsl.Artifact)
     reference.set_display_name("Import the production reference")
     loaded = reads_external_data(load_batch(config_json=config, reference=reference.output))
     loaded.set_display_name("Read and validate the batch")
-    scored = resources(
+    resources(
         score(reference=reference.output, batch=loaded.outputs["batch"]),
         cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
     ).set_display_name("Score with the production classifier")  # fmt: skip
-    return scored.outputs["Output"]

@@ -9,8 +9,15 @@ staging database URL comes from its Kubernetes Secret (components/platform.py).
 from kfp import dsl
 
 from components.inputs import Inputs
-from components.platform import component, reads_external_data, resources, staging_db
+from components.platform import (
+    alert_on_failure,
+    component,
+    reads_external_data,
+    resources,
+    staging_db,
+)
 from model_factory.continuous import ForecastScoringWithReference
+from model_factory.use_cases import FORECASTING
 
 # Not inputs: the reference is the production version; the URL comes from a Kubernetes Secret.
 INPUTS = Inputs(
@@ -86,10 +93,12 @@ def write_forecasts(
     description="Store sales: forecast every store with the production forecaster of the "
     "reference, into the staging database.",
 )
-def store_forecast_scoring(inputs: dict) -> dict:
+@alert_on_failure(FORECASTING.model_name)
+def store_forecast_scoring(inputs: dict) -> None:
     """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml (forecast_monitor's)
     and `scoring_*` from zenml_config/forecast_scoring.yaml, flattened, except `stage` (the
-    reference is the production version) and `db_url` (the Secret in components/platform.py)."""
+    reference is the production version) and `db_url` (the Secret in components/platform.py).
+    The summary is the `write-forecasts` task's output."""
     resolved = resolve_config(**inputs)
     config = resolved.set_display_name("Check the run config").output
     reference = dsl.importer(artifact_uri=inputs["reference_uri"], artifact_class=dsl.Artifact)
@@ -98,7 +107,6 @@ def store_forecast_scoring(inputs: dict) -> dict:
         reads_external_data(forecast_stores(config_json=config, reference=reference.output)),
         cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
     ).set_display_name("Forecast every store")  # fmt: skip
-    written = staging_db(
+    staging_db(
         write_forecasts(reference=reference.output, forecasts=forecast.outputs["forecasts"])
     ).set_display_name("Write the forecasts to the staging database")
-    return written.outputs["Output"]

@@ -73,8 +73,9 @@ SECRETS = {
                      "alert-run-failed": ALERTS},
     "forecast_monitor": {"check": {**ALERTS, **READS}, "retraining-window": READS,
                          "ingest": READS, "alert-run-failed": ALERTS},
-    "bank_scoring": {"load-batch": READS},
-    "forecast_scoring": {"forecast-stores": READS, "write-forecasts": STAGING},
+    "bank_scoring": {"load-batch": READS, "alert-run-failed": ALERTS},
+    "forecast_scoring": {"forecast-stores": READS, "write-forecasts": STAGING,
+                         "alert-run-failed": ALERTS},
 }  # fmt: skip
 # Per pipeline: the tasks whose output definitions include the KFP UI's metrics artifacts.
 UI_METRICS = {
@@ -103,6 +104,8 @@ ALERT_FAILURES = {
     "forecast_training": FORECASTING.model_name,
     "bank_monitor": BANK.model_name,
     "forecast_monitor": FORECASTING.model_name,
+    "bank_scoring": BANK.model_name,
+    "forecast_scoring": FORECASTING.model_name,
 }
 # Monitor pipelines: the training pipeline each runs, nested, when its check finds drift.
 RETRAINS = {"bank_monitor": "bank_training", "forecast_monitor": "forecast_training"}
