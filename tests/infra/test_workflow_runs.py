@@ -275,15 +275,16 @@ def _checkout(folder: Path) -> Path:
 
 
 def _small_searches(workspace: Path) -> None:
-    """The checkout's Kubeflow training configs with the suite's small bank search (support.py)
-    and one process per model: their settings are kept as shipped, the search sizes are not what
-    this test is about."""
+    """The checkout's training parameters with the suite's small bank search (support.py) and
+    one process per model, in the local run configs the Kubeflow ones take their parameters from
+    (`parameters_from`): the settings are kept as shipped, the search sizes are not what this
+    test is about."""
     small = {
         "bank_training.yaml": {"search": TINY_BANK["search"]},
         "forecast_training.yaml": {"n_jobs": 1, "plot_stores": 1},
     }
     for name, parameters in small.items():
-        path = workspace / "zenml_config" / "kubeflow" / name
+        path = workspace / "zenml_config" / name
         raw = yaml.safe_load(path.read_text())
         assert set(parameters) <= set(raw["parameters"]["config"]), name
         raw["parameters"]["config"] |= parameters
@@ -320,15 +321,15 @@ def _previous_release(fake: FakeKfp, folder: Path, monitors: dict) -> dict[str, 
     """The monitors' recurring runs as an earlier release left them: pipeline version
     `previous`, on their configured crons. Returns recurring run id -> pipeline."""
     from components import PIPELINES
-    from model_factory.cron import to_kfp
-    from model_factory.integrations import kfp_submit
-    from model_factory.integrations.kfp_compile import compile_all
+    from model_factory.kubeflow import submitter
+    from model_factory.kubeflow.compiler import compile_all
+    from model_factory.kubeflow.cron import to_kfp
 
     wanted = {name: PIPELINES[name] for name in ("bank_monitor", "forecast_monitor")}
     compile_all(wanted, folder, f"{REGISTRY}/model-factory:previous", PROJECT_ROOT / "zenml_config")
     runs = {}
     for name in wanted:
-        done = kfp_submit.submit(
+        done = submitter.submit(
             folder / f"{name}.yaml", name, fake.url, version_name="previous", reuse_version=True,
             experiment=name, cron=to_kfp(monitors[name]["schedule"]),
         )  # fmt: skip
@@ -552,4 +553,5 @@ def test_train_then_release_as_the_workflows_run_them(zenml_server, s3, tmp_path
         finally:
             process.terminate()
             process.wait(30)
+    assert not list(home.rglob("*.db"))  # every command used the server, none a local store
     print(f"whole test {time.monotonic() - started:.0f} s")

@@ -21,8 +21,10 @@ def _test_roc_auc(config: BankTrainingConfig) -> float:
 
 
 @pytest.mark.slow
-def test_bank_csv_mean_roc_auc_over_five_split_salts():
-    configs = [BankTrainingConfig(split_salt=salt, search=ONE_PROCESS) for salt in range(5)]
+def test_bank_csv_mean_roc_auc_over_three_split_salts():
+    """Three salts: enough to keep one lucky split from passing the floor alone (salts 0-4 gave
+    0.766, 0.727, 0.733, 0.753, 0.758), at three fifths of the suite time five took."""
+    configs = [BankTrainingConfig(split_salt=salt, search=ONE_PROCESS) for salt in range(3)]
     scores = [_test_roc_auc(config) for config in configs]
     print("bank.csv test ROC-AUC by salt:", [round(s, 3) for s in scores])
     assert np.mean(scores) >= 0.70
