@@ -19,8 +19,8 @@ Separate child processes, each with its own peak memory:
 3. single candidate: the serial loop with `candidates: [prophet_additive]` on the same sample:
    what choosing per store costs in time and buys in pooled holdout RMSPE.
 
-On a quiet 2-core machine the default takes about 9 minutes, projected from CPU per store on a
-sample (measured with two Prophet variants per store: 17 min for the full run alone).
+On a quiet 2-core machine the default takes about 7 minutes: 4.8 for the full run, the rest for
+the serial samples and the data (measured 2026-12-08).
 Plus data alone: generating the full size vs reading the same rows from CSV.
 
     python benchmarks/store_forecasting_bench.py [--stores 1115] [--sample 50 | --quick] [--out ...]
