@@ -55,15 +55,25 @@ def demo() -> None:
     }
     # Staging holders that still win go to production; batch scoring then uses production.
     if _demo_release(bank_marketing.MODEL.name):
+        # Every parameter by name: a command called as a function gets no Typer defaults.
         metrics["bank_scoring"] = timed("bank_scoring", predict_bank)(
-            None, None, StageName.production, None, output_dir(BANK.outputs) / "scoring.json"
+            data=None,
+            out=None,
+            stage=StageName.production,
+            model=None,
+            config=None,
+            metrics_out=output_dir(BANK.outputs) / "scoring.json",
         )
     if _demo_release(store_forecasting.MODEL.name):
         score_stores = timed("store_forecast_scoring", predict_forecasting)
         metrics["store_forecast_scoring"] = score_stores(
-            None, None, None, StageName.production, None,
-            output_dir(FORECASTING.outputs) / "scoring.json",
-        )  # fmt: skip
+            calendar=None,
+            horizon=None,
+            db=None,
+            stage=StageName.production,
+            config=None,
+            metrics_out=output_dir(FORECASTING.outputs) / "scoring.json",
+        )
     monitored = timed("bank_monitor", _demo_monitor)(bank_marketing.MODEL.name)
     console.rule("model-factory demo")
     for use_case, values in metrics.items():
@@ -100,10 +110,10 @@ def _command_path(name: str) -> str:
 def _timed(wall_s: dict[str, float], name: str, command):
     """`command`, recording each call's wall time under `name` (the demo prints and saves them)."""
 
-    def run(*args):
+    def run(*args, **kwargs):
         start = time.perf_counter()
         try:
-            return command(*args)
+            return command(*args, **kwargs)
         finally:
             wall_s[name] = time.perf_counter() - start
 
