@@ -34,28 +34,33 @@ def demo() -> None:
     }
     wall_s: dict[str, float] = {}  # each pipeline command's wall time
     timed = functools.partial(_timed, wall_s)
+    # Every parameter by name: a command called as a function gets no Typer defaults, and a
+    # parameter added to a command cannot shift the others into the wrong place.
     metrics = {
         "bank_marketing": timed("bank_marketing", train_bank)(
-            None, None, output_dir(BANK.outputs) / "metrics.json"
+            data=None, config=None, metrics_out=output_dir(BANK.outputs) / "metrics.json"
         ),
         "taxi_anomalies": timed("taxi_anomalies", detect_taxi)(
-            "2024-06-01",
-            None,
-            None,
-            False,
-            None,
-            None,
-            None,
-            output_dir(TAXI.outputs) / "metrics.json",
-            None,
+            run_date="2024-06-01",
+            start=None,
+            end=None,
+            force=False,
+            data=None,
+            db=None,
+            config=None,
+            metrics_out=output_dir(TAXI.outputs) / "metrics.json",
+            rides=None,
         ),
         "store_forecasting": timed("store_forecasting", train_forecasting)(
-            None, None, None, output_dir(FORECASTING.outputs) / "metrics.json", None
+            data=None,
+            stores=None,
+            config=None,
+            metrics_out=output_dir(FORECASTING.outputs) / "metrics.json",
+            holdout_days=None,
         ),
     }
     # Staging holders that still win go to production; batch scoring then uses production.
     if _demo_release(bank_marketing.MODEL.name):
-        # Every parameter by name: a command called as a function gets no Typer defaults.
         metrics["bank_scoring"] = timed("bank_scoring", predict_bank)(
             data=None,
             out=None,
