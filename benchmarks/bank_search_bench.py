@@ -13,7 +13,9 @@ pipeline: 36,125 train, 9,086 test rows), over the same model family and search 
   the targets are stated against the book's search; `--book-iter N` runs a smaller one (its time
   per fit is printed with the projection to 100 x 3).
 
-Targets: our test ROC-AUC at most 0.005 below the book-style one, in at most 1/5 of its time.
+Targets: our test ROC-AUC at most 0.005 below the book-style one, in at most 1/5 of its time,
+and at least 0.78 on `bank-full.csv` (the quality floor: without `duration`, honest ROC-AUC is
+about 0.78-0.80 there; the test suite holds the floor on `bank.csv` splits, cheaper).
 
     python benchmarks/bank_search_bench.py [--book-iter 100 | --quick] [--out ...]
 """
@@ -31,6 +33,7 @@ from bench_common import BENCH_DIR, answer, machine, run_child, verdict, write_r
 BOOK_ITER, BOOK_FOLDS = 100, 3
 QUICK_CANDIDATES, QUICK_BOOK_ITER = 4, 2  # a smoke run, not a comparison
 TARGET_AUC_GAP, TARGET_TIME_RATIO = 0.005, 0.2
+FULL_AUC_FLOOR = 0.78  # bank-full.csv only: a floor for bank.csv's 4,521 rows would be noise
 
 
 def split(bundled_file: str, n_candidates: int | None = None):
@@ -133,6 +136,10 @@ def measure(bundled_file: str, book_iter: int, n_candidates: int | None = None) 
             "time_ratio": ratio,
             "time_ratio_target": TARGET_TIME_RATIO,
             "time_met": ratio <= TARGET_TIME_RATIO,
+            "auc_floor": FULL_AUC_FLOOR if bundled_file == "bank-full.csv" else None,
+            "auc_floor_met": ours["test_roc_auc"] >= FULL_AUC_FLOOR
+            if bundled_file == "bank-full.csv"
+            else None,
             "book_iterations": book_iter,
             "book_100x3_projected_s": per_fit * (BOOK_ITER * BOOK_FOLDS + 1),
         },
@@ -160,6 +167,11 @@ def report(results: dict[str, Any]) -> None:
         f"(projected {checks['book_100x3_projected_s']:.0f} s from its time per fit): "
         f"{ours['wall_s'] / checks['book_100x3_projected_s']:.3f}"
     )
+    if checks["auc_floor"] is not None:
+        print(
+            f"our test ROC-AUC {ours['test_roc_auc']:.4f} (floor >= {checks['auc_floor']}: "
+            f"{verdict(checks['auc_floor_met'])})"
+        )
     if checks["book_iterations"] != BOOK_ITER:
         print(
             f"the book-style search ran {checks['book_iterations']} x {BOOK_FOLDS}, not the "

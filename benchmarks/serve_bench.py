@@ -70,14 +70,14 @@ def train_and_promote() -> str:
     from model_factory.integrations import zenml_stages
     from model_factory.integrations.zenml_runs import run_with_config, step_output
     from model_factory.promotion import POLICY_FILE, policy_for
-    from pipelines import store_forecasting
+    from pipelines import forecasting_training
 
     config = ForecastTrainingConfig(synthetic={"n_stores": 3}, n_jobs=1, plot_stores=1)
     run_config = RunConfig[ForecastTrainingConfig].model_validate(
         {"enable_cache": False, "parameters": {"config": config}}
     )
-    run = run_with_config(store_forecasting.TRAINING, run_config, config)
-    version = str(step_output(run, store_forecasting.METRICS_STEP, "metrics")["model_version"])
+    run = run_with_config(forecasting_training.TRAINING, run_config, config)
+    version = str(step_output(run, forecasting_training.METRICS_STEP, "metrics")["model_version"])
     policy = policy_for(MODEL, PROJECT_ROOT / "zenml_config" / POLICY_FILE)
     for stage in ("staging", "production"):
         record = zenml_stages.promote(MODEL, stage, policy, version)

@@ -227,7 +227,7 @@ def main() -> None:
     parser.add_argument("--stores", type=int, default=ROSSMANN_STORES, help="full run, <= 1115")
     parser.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, help="serial runs' stores")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_STORES} stores")
-    parser.add_argument("--out", type=Path, default=BENCH_DIR / "store_forecasting.json")
+    parser.add_argument("--out", type=Path, default=BENCH_DIR / "forecasting.json")
     parser.add_argument("--child", nargs="*", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:

@@ -12,13 +12,13 @@ from functools import partial
 from types import ModuleType
 
 from components import (
-    bank_marketing,
     bank_monitor,
     bank_scoring,
-    store_forecast_scoring,
-    store_forecasting,
-    store_monitor,
-    taxi_anomalies,
+    bank_training,
+    forecasting_monitor,
+    forecasting_scoring,
+    forecasting_training,
+    taxi_detection,
 )
 from model_factory import continuous
 from model_factory.kubeflow import monitors
@@ -49,31 +49,31 @@ def _scoring(module: ModuleType, build: Callable, monitor: str, use_case: UseCas
 
 
 PIPELINES: dict[str, KfpPipeline] = {
-    "bank_training": _entry(bank_marketing, bank_marketing.training_pipeline, BANK.training_config),
+    "bank_training": _entry(bank_training, bank_training.training_pipeline, BANK.training_config),
     "taxi_detection": _entry(
-        taxi_anomalies, taxi_anomalies.detection_pipeline, TAXI.training_config
+        taxi_detection, taxi_detection.detection_pipeline, TAXI.training_config
     ),
-    "forecast_training": _entry(
-        store_forecasting,
-        lambda config: store_forecasting.training_pipeline(config.kubeflow.parallelism, config),
+    "forecasting_training": _entry(
+        forecasting_training,
+        lambda config: forecasting_training.training_pipeline(config.kubeflow.parallelism, config),
         FORECASTING.training_config,
     ),
     "bank_monitor": _monitor(bank_monitor, bank_monitor.monitor_pipeline, "bank_monitor", BANK),
     "bank_scoring": _scoring(
         bank_scoring, lambda _config: bank_scoring.bank_scoring, "bank_monitor", BANK
     ),
-    "forecast_monitor": _monitor(
-        store_monitor,
-        lambda config: store_monitor.monitor_pipeline(
+    "forecasting_monitor": _monitor(
+        forecasting_monitor,
+        lambda config: forecasting_monitor.monitor_pipeline(
             config.retraining.kubeflow.parallelism, config
         ),
-        "forecast_monitor",
+        "forecasting_monitor",
         FORECASTING,
     ),
-    "forecast_scoring": _scoring(
-        store_forecast_scoring,
-        lambda _config: store_forecast_scoring.store_forecast_scoring,
-        "forecast_monitor",
+    "forecasting_scoring": _scoring(
+        forecasting_scoring,
+        lambda _config: forecasting_scoring.forecasting_scoring,
+        "forecasting_monitor",
         FORECASTING,
     ),
 }

@@ -1,11 +1,11 @@
 """Bank marketing continuous training on Kubeflow: check a batch against the production
 reference (profile, classifier, version name) and, only on drift, run
-`components.bank_marketing.bank_training` itself on the reference data plus the batch
+`components.bank_training.bank_training` itself on the reference data plus the batch
 (components/monitoring.py), which registers its model as a training run does when configured."""
 
 from kfp.dsl.base_component import BaseComponent
 
-from components.bank_marketing import training_pipeline
+from components.bank_training import training_pipeline
 from components.inputs import REGISTRATION, Inputs
 from components.monitoring import check_then_retrain
 from components.platform import alert_on_failure

@@ -111,7 +111,7 @@ class BankScoringConfig(StrictModel):
     )
     csv_separator: str = Field(AUTO_SEPARATOR, description=SEPARATOR_HELP)
     out_path: str | None = Field(
-        None, description="predictions CSV; null: outputs/bank_marketing/predictions.csv"
+        None, description="predictions CSV; null: outputs/bank/predictions.csv"
     )
     stage: Literal["staging", "production"] = "production"
     model: str = Field(

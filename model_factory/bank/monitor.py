@@ -18,7 +18,7 @@ from model_factory.drift.profile import (
 from model_factory.drift.report import DriftReport, new_report
 from model_factory.validation import AUTO_SEPARATOR, as_text, read_table
 
-USE_CASE = "bank_marketing"
+USE_CASE = "bank"
 MODEL_NAME = "bank_marketing_classifier"
 
 

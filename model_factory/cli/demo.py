@@ -23,24 +23,24 @@ def demo() -> None:
     from model_factory import outputs
     from model_factory.paths import home, output_dir
     from model_factory.reporting import console
-    from pipelines import bank_marketing, store_forecasting
+    from pipelines import bank_training, forecasting_training
 
     headline = {
-        "bank_marketing": ("roc_auc", "pr_auc", "f1", "model_version", "promotion"),
-        "taxi_anomalies": ("run_date", "n_rides", "n_anomalies", "f1", "model_version"),
-        "store_forecasting": ("rmspe", "naive_rmspe", "coverage", "model_version", "promotion"),
+        "bank": ("roc_auc", "pr_auc", "f1", "model_version", "promotion"),
+        "taxi": ("run_date", "n_rides", "n_anomalies", "f1", "model_version"),
+        "forecasting": ("rmspe", "naive_rmspe", "coverage", "model_version", "promotion"),
         "bank_scoring": ("n_rows", "n_predicted_positive", "model_version", "out_path"),
-        "store_forecast_scoring": ("n_stores", "rows_written", "model_version", "table"),
+        "forecasting_scoring": ("n_stores", "rows_written", "model_version", "table"),
     }
     wall_s: dict[str, float] = {}  # each pipeline command's wall time
     timed = functools.partial(_timed, wall_s)
     # Every parameter by name: a command called as a function gets no Typer defaults, and a
     # parameter added to a command cannot shift the others into the wrong place.
     metrics = {
-        "bank_marketing": timed("bank_marketing", train_bank)(
+        "bank": timed("bank", train_bank)(
             data=None, config=None, metrics_out=output_dir(BANK.outputs) / "metrics.json"
         ),
-        "taxi_anomalies": timed("taxi_anomalies", detect_taxi)(
+        "taxi": timed("taxi", detect_taxi)(
             run_date="2024-06-01",
             start=None,
             end=None,
@@ -51,7 +51,7 @@ def demo() -> None:
             metrics_out=output_dir(TAXI.outputs) / "metrics.json",
             rides=None,
         ),
-        "store_forecasting": timed("store_forecasting", train_forecasting)(
+        "forecasting": timed("forecasting", train_forecasting)(
             data=None,
             stores=None,
             config=None,
@@ -60,7 +60,7 @@ def demo() -> None:
         ),
     }
     # Staging holders that still win go to production; batch scoring then uses production.
-    if _demo_release(bank_marketing.MODEL.name):
+    if _demo_release(bank_training.MODEL.name):
         metrics["bank_scoring"] = timed("bank_scoring", predict_bank)(
             data=None,
             out=None,
@@ -69,9 +69,9 @@ def demo() -> None:
             config=None,
             metrics_out=output_dir(BANK.outputs) / "scoring.json",
         )
-    if _demo_release(store_forecasting.MODEL.name):
-        score_stores = timed("store_forecast_scoring", predict_forecasting)
-        metrics["store_forecast_scoring"] = score_stores(
+    if _demo_release(forecasting_training.MODEL.name):
+        score_stores = timed("forecasting_scoring", predict_forecasting)
+        metrics["forecasting_scoring"] = score_stores(
             calendar=None,
             horizon=None,
             db=None,
@@ -79,7 +79,7 @@ def demo() -> None:
             config=None,
             metrics_out=output_dir(FORECASTING.outputs) / "scoring.json",
         )
-    monitored = timed("bank_monitor", _demo_monitor)(bank_marketing.MODEL.name)
+    monitored = timed("bank_monitor", _demo_monitor)(bank_training.MODEL.name)
     console.rule("model-factory demo")
     for use_case, values in metrics.items():
         console.print(f"[bold]{use_case}[/]: " + ", ".join(
@@ -148,13 +148,13 @@ def _demo_monitor(model: str) -> list[str]:
             with contextlib.suppress(DriftDetected):  # the verdict is in the metrics file
                 monitor_bank(batch, None, metrics_out)
         except InputError as exc:  # e.g. an older store's production has no reference profile
-            return [f"[bold]bank_marketing monitor[/]: skipped ({exc})"]
+            return [f"[bold]bank monitor[/]: skipped ({exc})"]
         report = folder / f"drift_report_{name}.html"
-        outputs.write_bytes(report, html_path("bank_marketing").read_bytes())
+        outputs.write_bytes(report, html_path("bank").read_bytes())
         drift = json.loads(metrics_out.read_text())
         checks = ", ".join(drift["drifted_checks"])
         verdict = f"[bold red]DRIFT[/] in {checks}" if drift["drifted"] else "no drift"
-        lines.append(f"[bold]bank_marketing monitor[/] ({name} batch): {verdict}; report {report}")
+        lines.append(f"[bold]bank monitor[/] ({name} batch): {verdict}; report {report}")
     return lines
 
 

@@ -78,7 +78,7 @@ def predict_forecasting(
     from model_factory.integrations.zenml_runs import use_project_sources
     from model_factory.paths import resolve_db_url
     from model_factory.sql import check_connection
-    from pipelines import store_forecast_scoring
+    from pipelines import forecasting_scoring
 
     config_path = run_config_path(config, FORECASTING.scoring_config)
     run_config = load_run_config(config_path, ForecastScoringConfig)
@@ -99,4 +99,4 @@ def predict_forecasting(
     check_connection(resolve_db_url(db, settings.db_url))
     if db:  # steps resolve the URL at run time: credentials stay out of ZenML's run records
         os.environ["MODEL_FACTORY_DB_URL"] = db
-    return score_and_report(store_forecast_scoring, run_config, settings, metrics_out)
+    return score_and_report(forecasting_scoring, run_config, settings, metrics_out)

@@ -139,10 +139,10 @@ def _detect_day(run_config, settings) -> dict:
     from model_factory.integrations.zenml_runs import run_with_config, step_output
     from model_factory.reporting import console, print_metrics
     from model_factory.taxi.evaluate import plot_path
-    from pipelines import taxi_anomalies
+    from pipelines import taxi_detection
 
-    run = run_with_config(taxi_anomalies.DETECTION, run_config, settings)
-    metrics = step_output(run, taxi_anomalies.METRICS_STEP, "metrics")
+    run = run_with_config(taxi_detection.DETECTION, run_config, settings)
+    metrics = step_output(run, taxi_detection.METRICS_STEP, "metrics")
     promotion = promotion_of(run, "the production version labelled the rides")
     metrics["promotion"] = promotion["decision"]
     print_metrics(f"{TAXI.outputs} {settings.run_date} (run {run.name})", metrics)
@@ -161,7 +161,7 @@ def _backfill(run_config, settings, dates, url: str, force: bool, metrics_out) -
     from model_factory.integrations.zenml_lookup import stage_version
     from model_factory.reporting import console
     from model_factory.taxi import backfill
-    from pipelines.taxi_anomalies import MODEL
+    from pipelines.taxi_detection import MODEL
 
     production = stage_version(MODEL.name, "production")
     version = production.name if production is not None else None

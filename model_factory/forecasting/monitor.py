@@ -41,7 +41,7 @@ from model_factory.forecasting.forecaster import StoreForecaster
 from model_factory.forecasting.metrics import rmspe, scored_rows
 from model_factory.validation import read_table
 
-USE_CASE = "store_forecasting"
+USE_CASE = "forecasting"
 MODEL_NAME = "store_sales_forecaster"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 

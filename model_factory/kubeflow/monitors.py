@@ -35,7 +35,7 @@ class KubeflowMonitors(StrictModel):
     """One section per monitor pipeline of components/__init__.py."""
 
     bank_monitor: KubeflowMonitor
-    forecast_monitor: KubeflowMonitor
+    forecasting_monitor: KubeflowMonitor
 
 
 def load(config_dir: Path) -> KubeflowMonitors:

@@ -89,7 +89,7 @@ def register(
             "promotion": decision}  # fmt: skip
 
 
-# What `components.bank_marketing.evaluate` records on its metrics JSON and a ZenML run records
+# What `components.bank_training.evaluate` records on its metrics JSON and a ZenML run records
 # on its version too (KFP stores numbers as floats: `n_train` is made an int again).
 BANK_RECORDED = ("data_fingerprint", "git_commit", "search", "missing_values", "contract")
 
@@ -142,7 +142,7 @@ def register_bank(
     return register(USE_CASE.name, run, metadata, artifacts, promote=promote, stack=stack)
 
 
-# What `components.store_forecasting.evaluate` records on its metrics JSON besides the window's
+# What `components.forecasting_training.evaluate` records on its metrics JSON besides the window's
 # dates, as a ZenML run records them on its version.
 FORECAST_RECORDED = ("data_fingerprint", "git_commit", "candidates")
 

@@ -15,7 +15,7 @@ MAX_TYPICAL_POINTS = 50_000
 
 
 def plot_path(run_date: str) -> Path:
-    return output_dir("taxi_anomalies") / f"{run_date}.png"
+    return output_dir("taxi") / f"{run_date}.png"
 
 
 def summarise(labels: pd.DataFrame) -> dict:

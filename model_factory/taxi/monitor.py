@@ -18,7 +18,7 @@ from model_factory.paths import resolve_db_url
 from model_factory.taxi import sink
 from model_factory.taxi.config import parse_run_date
 
-USE_CASE = "taxi_anomalies"
+USE_CASE = "taxi"
 MODEL_NAME = "taxi_anomaly_detector"
 FEATURES = ["ride_dist", "ride_time", "ride_speed"]
 

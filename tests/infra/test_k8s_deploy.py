@@ -251,17 +251,15 @@ def test_the_zenml_deploy_pipeline_with_the_shipped_config_deploys(cluster, tmp_
     """The deploy pipeline on the local orchestrator, as a release job would run it."""
     from model_factory.config import load_run_config
     from model_factory.integrations.zenml_runs import run_with_config, step_output
-    from pipelines import forecast_service_deploy
+    from pipelines import forecasting_deploy
 
     monkeypatch.setenv("KUBECONFIG", str(cluster.kubeconfig(tmp_path / "kubeconfig")))
     run_config = load_run_config(
-        PROJECT_ROOT / "zenml_config" / "forecast_service_deploy.yaml", DeployConfig
+        PROJECT_ROOT / "zenml_config" / "forecasting_deploy.yaml", DeployConfig
     )
     rendered = k8s_deploy.render(run_config.parameters.config.env)
     with Controller(cluster, _deployment_path(rendered)):
-        run = run_with_config(
-            forecast_service_deploy.DEPLOY, run_config, run_config.parameters.config
-        )
+        run = run_with_config(forecasting_deploy.DEPLOY, run_config, run_config.parameters.config)
     for obj in _namespaced(rendered):
         assert without_server_fields(k8s_deploy.read(cluster.client(), obj)) == obj
     report = step_output(run, "deploy", "deployment")

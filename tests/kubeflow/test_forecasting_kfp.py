@@ -4,7 +4,7 @@ with dsl.Collected), and parity with the single-process ZenML run on the same co
 Four synthetic stores in two groups, a small interval sample: the pooled metrics must match the
 ZenML run's to floating-point summation order, and the per-store choices and the merged model
 must be the ZenML run's exactly. ZenML runs in a subprocess, side by side with the KFP run,
-which runs as a user tries a package: `submit forecast_training --local` of the pipeline
+which runs as a user tries a package: `submit forecasting_training --local` of the pipeline
 compiled with this process's ZenML store as its server, so its last task registers the merged
 model (which must record what the ZenML run's version records) and offers it for staging; the
 ZenML run, promotion off, competes for no stage.
@@ -37,13 +37,13 @@ SMALL = {
     "kubeflow": {"store_groups": 2, "parallelism": 2},
     "promote": False,  # the ZenML run's: the KFP run's version alone is offered for staging
 }
-MODEL, NAME, UI = "store_sales_forecaster", "forecast_training", "http://kfp.test:8080"
+MODEL, NAME, UI = "store_sales_forecaster", "forecasting_training", "http://kfp.test:8080"
 TASKS = {"resolve-config", "ingest", "validate", "store-groups", "evaluate", "merge-models",
          "register", "alert-run-failed"}  # fmt: skip
 
 
 def _small_config(folder: Path) -> Path:
-    raw = yaml.safe_load((PROJECT_ROOT / "zenml_config/forecast_training.yaml").read_text())
+    raw = yaml.safe_load((PROJECT_ROOT / "zenml_config/forecasting_training.yaml").read_text())
     for key, value in SMALL.items():
         section = raw["parameters"]["config"]
         section[key] = {**section[key], **value} if isinstance(value, dict) else value
@@ -107,7 +107,7 @@ def test_fan_out_over_store_groups_matches_the_single_process_zenml_run(tmp_path
     assert logged == pytest.approx(metrics)  # the KFP UI's scalar metrics
 
     per_store = pd.read_parquet(run_dir / "evaluate/store_metrics")
-    zenml_per_store = pd.read_csv(zenml_home / "store_forecasting/store_metrics.csv")
+    zenml_per_store = pd.read_csv(zenml_home / "forecasting/store_metrics.csv")
     assert per_store["candidate"].tolist() == zenml_per_store["candidate"].tolist()
     pd.testing.assert_frame_equal(per_store, zenml_per_store, check_dtype=False, rtol=1e-9)
     assert "data:image/png;base64," in (run_dir / "evaluate/forecast_plot").read_text()

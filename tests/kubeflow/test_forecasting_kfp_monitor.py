@@ -43,7 +43,7 @@ def production(tmp_path_factory):
     """The pipeline's config with the reference folder (as `model-factory export-reference`
     writes it) of a forecaster made by the core functions the training steps call."""
     folder = tmp_path_factory.mktemp("forecast-production")
-    base = PIPELINES["forecast_monitor"].config(config_dir())
+    base = PIPELINES["forecasting_monitor"].config(config_dir())
     training = ForecastTrainingConfig.model_validate(
         {**base.retraining.model_dump(), **SMALL,
          "prophet": {**base.retraining.prophet.model_dump(), **TINY_FORECAST["prophet"]}}
@@ -70,7 +70,7 @@ def _monitor(production, batch: pd.DataFrame, tmp_path, monkeypatch):
     config = production.model_copy(update={"monitor": monitor_config})
     with Receiver() as receiver:
         monkeypatch.setenv(alerts.WEBHOOK_ENV, receiver.url)
-        run_kfp_local("forecast_monitor", config, tmp_path / "root")
+        run_kfp_local("forecasting_monitor", config, tmp_path / "root")
     (run_dir,) = (tmp_path / "root").iterdir()
     outcome = json.loads((run_dir / "check/metrics_json").read_text())
     assert "<html" in (run_dir / "check/drift_report").read_text()
@@ -156,7 +156,7 @@ def test_batch_forecasts_use_the_reference_forecaster_and_land_in_staging(
     config = continuous.ForecastScoringWithReference(
         reference_uri=production.reference_uri, scoring=ForecastScoringConfig(horizon_days=14)
     )
-    run_kfp_local("forecast_scoring", config, tmp_path / "root")
+    run_kfp_local("forecasting_scoring", config, tmp_path / "root")
     (run_dir,) = (tmp_path / "root").iterdir()
     assert {p.name for p in run_dir.iterdir()} == {
         "resolve-config",

@@ -42,20 +42,20 @@ IMAGE = "registry.example/model-factory@sha256:" + "0" * 64
 HEAVY = {
     "bank_training": {"train", "evaluate"},
     "taxi_detection": {"fit-detector", "label"},
-    "forecast_training": {"backtest-group", "refit-group", "evaluate"},
+    "forecasting_training": {"backtest-group", "refit-group", "evaluate"},
     "bank_monitor": {"check", "train", "evaluate"},
-    "forecast_monitor": {"check", "backtest-group", "refit-group", "evaluate"},
+    "forecasting_monitor": {"check", "backtest-group", "refit-group", "evaluate"},
     "bank_scoring": {"score"},
-    "forecast_scoring": {"forecast-stores"},
+    "forecasting_scoring": {"forecast-stores"},
 }
 UNCACHED = {
     "bank_training": {"ingest"},
     "taxi_detection": {"ingest", "fit-detector", "write-labels"},
-    "forecast_training": {"ingest"},
+    "forecasting_training": {"ingest"},
     "bank_monitor": {"check", "retraining-window", "ingest"},
-    "forecast_monitor": {"check", "retraining-window", "ingest"},
+    "forecasting_monitor": {"check", "retraining-window", "ingest"},
     "bank_scoring": {"load-batch"},
-    "forecast_scoring": {"forecast-stores", "write-forecasts"},
+    "forecasting_scoring": {"forecast-stores", "write-forecasts"},
 }
 # {Secret: ({key: env var}, optional)}: the staging DB URL must be there; the alert webhook and
 # the object store's credentials (s3:// data, given to every task that reads outside data) may not.
@@ -68,13 +68,13 @@ SECRETS = {
     "bank_training": {"ingest": READS, "alert-run-failed": ALERTS},
     "taxi_detection": {"ingest": READS, "fit-detector": READS, "write-labels": STAGING,
                        "alert-run-failed": ALERTS},
-    "forecast_training": {"ingest": READS, "alert-run-failed": ALERTS},
+    "forecasting_training": {"ingest": READS, "alert-run-failed": ALERTS},
     "bank_monitor": {"check": {**ALERTS, **READS}, "retraining-window": READS, "ingest": READS,
                      "alert-run-failed": ALERTS},
-    "forecast_monitor": {"check": {**ALERTS, **READS}, "retraining-window": READS,
+    "forecasting_monitor": {"check": {**ALERTS, **READS}, "retraining-window": READS,
                          "ingest": READS, "alert-run-failed": ALERTS},
     "bank_scoring": {"load-batch": READS, "alert-run-failed": ALERTS},
-    "forecast_scoring": {"forecast-stores": READS, "write-forecasts": STAGING,
+    "forecasting_scoring": {"forecast-stores": READS, "write-forecasts": STAGING,
                          "alert-run-failed": ALERTS},
 }  # fmt: skip
 # Per pipeline: the tasks whose output definitions include the KFP UI's metrics artifacts.
@@ -83,34 +83,40 @@ UI_METRICS = {
                                    "classification": "system.ClassificationMetrics"}},
     "taxi_detection": {"fit-detector": {"evaluation": "system.Metrics"},
                        "write-labels": {"metrics": "system.Metrics"}},
-    "forecast_training": {"evaluate": {"metrics": "system.Metrics"}},
+    "forecasting_training": {"evaluate": {"metrics": "system.Metrics"}},
     "bank_monitor": {"check": {"metrics": "system.Metrics"}},
-    "forecast_monitor": {"check": {"metrics": "system.Metrics"}},
+    "forecasting_monitor": {"check": {"metrics": "system.Metrics"}},
     "bank_scoring": {"score": {"metrics": "system.Metrics"}},
-    "forecast_scoring": {"write-forecasts": {"metrics": "system.Metrics"}},
+    "forecasting_scoring": {"write-forecasts": {"metrics": "system.Metrics"}},
 }  # fmt: skip
 # Training pipelines that register their model when a ZenML server is configured, and the tasks
 # whose artifacts the registration reads.
 REGISTERS = {
     "bank_training": {"train", "split", "validate", "evaluate"},
-    "forecast_training": {"resolve-config", "merge-models", "for-loop-2", "validate", "evaluate"},
+    "forecasting_training": {
+        "resolve-config",
+        "merge-models",
+        "for-loop-2",
+        "validate",
+        "evaluate",
+    },
     "bank_monitor": {"train", "split", "validate", "evaluate"},  # inside its nested retraining
-    "forecast_monitor": {"resolve-config", "merge-models", "for-loop-1", "validate", "evaluate"},
+    "forecasting_monitor": {"resolve-config", "merge-models", "for-loop-1", "validate", "evaluate"},
 }
 # Pipelines whose body runs under an exit handler that alerts a failure, and the model it names.
 ALERT_FAILURES = {
     "bank_training": BANK.model_name,
     "taxi_detection": TAXI.model_name,
-    "forecast_training": FORECASTING.model_name,
+    "forecasting_training": FORECASTING.model_name,
     "bank_monitor": BANK.model_name,
-    "forecast_monitor": FORECASTING.model_name,
+    "forecasting_monitor": FORECASTING.model_name,
     "bank_scoring": BANK.model_name,
-    "forecast_scoring": FORECASTING.model_name,
+    "forecasting_scoring": FORECASTING.model_name,
 }
 # Monitor pipelines: the training pipeline each runs, nested, when its check finds drift.
-RETRAINS = {"bank_monitor": "bank_training", "forecast_monitor": "forecast_training"}
+RETRAINS = {"bank_monitor": "bank_training", "forecasting_monitor": "forecasting_training"}
 # Pipelines that import the production reference folder (`reference_uri`) as an artifact.
-READ_REFERENCE = {*RETRAINS, "bank_scoring", "forecast_scoring"}
+READ_REFERENCE = {*RETRAINS, "bank_scoring", "forecasting_scoring"}
 CREDENTIALS = re.compile(r"://[^/\s:@]+:[^/\s@]+@|password|postgres(ql)?(\+\w+)?://|sqlite://")
 
 
@@ -312,10 +318,10 @@ def test_fan_outs_are_bounded(compiled, name):
 def test_the_forecasting_fan_out_is_bounded_by_the_config_and_collected_into_its_fan_in(
     compiled,
 ):
-    spec, _, _ = _parse(compiled["forecast_training"][0])
+    spec, _, _ = _parse(compiled["forecasting_training"][0])
     loops = {task: body for task, body in _tasks(spec) if body.WhichOneof("iterator")}
     ((loop, body),) = loops.items()
-    parallelism = _config("forecast_training").kubeflow.parallelism
+    parallelism = _config("forecasting_training").kubeflow.parallelism
     assert body.iterator_policy.parallelism_limit == parallelism
     items = body.parameter_iterator.items.input_parameter
     assert body.inputs.parameters[items].task_output_parameter.producer_task == "store-groups"
@@ -341,8 +347,8 @@ def test_the_forecasting_fan_out_is_bounded_by_the_config_and_collected_into_its
 
 
 def test_parallelism_is_fixed_when_compiling_from_the_run_config(tmp_path):
-    entry = PIPELINES["forecast_training"]
-    config = _config("forecast_training")
+    entry = PIPELINES["forecasting_training"]
+    config = _config("forecasting_training")
     wider = config.model_copy(
         update={"kubeflow": config.kubeflow.model_copy(update={"parallelism": 5})}
     )

@@ -24,11 +24,11 @@ STAGING_DB_SECRET = "model-factory-staging-db"
 # run config -> (pipeline module, params model, local run config, steps whose n_jobs is capped)
 PIPELINES = {
     "bank_training.yaml": (
-        "bank_marketing", "model_factory.bank.config:BankTrainingConfig", {"train": "search"}
+        "bank_training", "model_factory.bank.config:BankTrainingConfig", {"train": "search"}
     ),
-    "taxi_detection.yaml": ("taxi_anomalies", "model_factory.taxi.config:TaxiDetectionConfig", {}),
-    "forecast_training.yaml": (
-        "store_forecasting", "model_factory.forecasting.config:ForecastTrainingConfig",
+    "taxi_detection.yaml": ("taxi_detection", "model_factory.taxi.config:TaxiDetectionConfig", {}),
+    "forecasting_training.yaml": (
+        "forecasting_training", "model_factory.forecasting.config:ForecastTrainingConfig",
         {"backtest": None, "refit": None},
     ),
 }  # fmt: skip
@@ -37,26 +37,26 @@ PIPELINES = {
 # their configs are checked here; the image and settings are the training configs'.
 LOOKUPS = {
     "bank_scoring.yaml": ("bank_scoring", "model_factory.bank.config:BankScoringConfig"),
-    "forecast_scoring.yaml": (
-        "store_forecast_scoring",
+    "forecasting_scoring.yaml": (
+        "forecasting_scoring",
         "model_factory.forecasting.config:ForecastScoringConfig",
     ),
-    "bank_monitor.yaml": ("bank_marketing_monitor", "model_factory.bank.monitor:BankMonitorConfig"),
-    "forecast_monitor.yaml": (
-        "store_forecasting_monitor",
+    "bank_monitor.yaml": ("bank_monitor", "model_factory.bank.monitor:BankMonitorConfig"),
+    "forecasting_monitor.yaml": (
+        "forecasting_monitor",
         "model_factory.forecasting.monitor:ForecastMonitorConfig",
     ),
-    "taxi_monitor.yaml": ("taxi_anomalies_monitor", "model_factory.taxi.monitor:TaxiMonitorConfig"),
+    "taxi_monitor.yaml": ("taxi_monitor", "model_factory.taxi.monitor:TaxiMonitorConfig"),
 }
 # Steps that read or write the staging database, given its URL from the ZenML secret.
 STAGING_DB_STEPS = {
     "taxi_detection.yaml": {"write_labels"},
-    "forecast_scoring.yaml": {"write_forecasts"},
+    "forecasting_scoring.yaml": {"write_forecasts"},
     "taxi_monitor.yaml": {"load_batch"},
 }
 # Not on Kubeflow: the deploy pipeline applies manifests with kubectl and a kubeconfig, which
 # the pipeline image and its pods do not have.
-LOCAL_ONLY = {"forecast_service_deploy.yaml"}
+LOCAL_ONLY = {"forecasting_deploy.yaml"}
 
 
 def _params(spec: str):

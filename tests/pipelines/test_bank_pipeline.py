@@ -43,12 +43,12 @@ def test_cli_and_zenml_run_give_the_same_registered_model(cli, tmp_path, scratch
     assert meta["metrics"]["roc_auc"] == pytest.approx(metrics["roc_auc"])
     assert meta["config"]["search"]["n_candidates"] == 4
     assert len(meta["data_fingerprint"]) == 16 and meta["git_commit"]
-    plot = Image.open(scratch / "outputs/bank_marketing/evaluation.png")
+    plot = Image.open(scratch / "outputs/bank/evaluation.png")
     assert plot.width > 1000
 
     zenml = subprocess.run(
         [str(Path(sys.executable).parent / "zenml"), "pipeline", "run",
-         "pipelines.bank_marketing.bank_training", "-c", config],
+         "pipelines.bank_training.bank_training", "-c", config],
         capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=900,
     )  # fmt: skip
     assert zenml.returncode == 0, zenml.stderr[-2000:]

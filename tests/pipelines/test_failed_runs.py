@@ -15,7 +15,7 @@ from zenml.enums import ExecutionStatus
 
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.data import reference_source
-from steps import taxi_anomalies as s
+from steps import taxi_detection as s
 from steps.data import ingest, validate
 from support import PROJECT_ROOT, clear_stages, run_main
 

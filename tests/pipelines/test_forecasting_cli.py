@@ -105,7 +105,7 @@ def test_train_command_then_zenml_pipeline_run(cli, tmp_path, scratch):
     assert set(metrics) >= REQUIRED_METRICS
     assert metrics["n_stores"] == 3 and metrics["promotion"] in {"promoted", "rejected"}
     assert 0 < metrics["rmspe"] < 1 and 0 < metrics["coverage"] <= 1
-    outputs = scratch / "outputs" / "store_forecasting"
+    outputs = scratch / "outputs" / "forecasting"
     assert (outputs / "forecast.png").stat().st_size > 10_000
     per_store = pd.read_csv(outputs / "store_metrics.csv")
     assert per_store["Store"].tolist() == [1, 2, 3] and "StoreType" in per_store
@@ -127,7 +127,7 @@ def test_train_command_then_zenml_pipeline_run(cli, tmp_path, scratch):
 
     zenml = Path(sys.executable).parent / "zenml"
     run = subprocess.run(
-        [str(zenml), "pipeline", "run", "pipelines.store_forecasting.store_forecasting_training",
+        [str(zenml), "pipeline", "run", "pipelines.forecasting_training.forecasting_training",
          "-c", str(_write_config(tmp_path, data_path=str(train_path), n_jobs=1))],
         capture_output=True, text=True, cwd=PROJECT_ROOT, env=os.environ.copy(), timeout=600,
     )  # fmt: skip

@@ -231,17 +231,17 @@ def test_the_kubeflow_run_configs_pass_the_settings_and_steps_checks():
     from model_factory.config import load_run_config
     from model_factory.integrations.zenml_runs import check_run_config
 
-    for name, module, params in [
-        ("bank_training.yaml", "bank_marketing", "model_factory.bank.config:BankTrainingConfig"),
-        ("taxi_detection.yaml", "taxi_anomalies", "model_factory.taxi.config:TaxiDetectionConfig"),
-        ("forecast_training.yaml", "store_forecasting",
-         "model_factory.forecasting.config:ForecastTrainingConfig"),
-    ]:  # fmt: skip
+    for name, params in [
+        ("bank_training", "model_factory.bank.config:BankTrainingConfig"),
+        ("taxi_detection", "model_factory.taxi.config:TaxiDetectionConfig"),
+        ("forecasting_training", "model_factory.forecasting.config:ForecastTrainingConfig"),
+    ]:
         params_module, params_name = params.split(":")
         run_config = load_run_config(
-            CONFIGS / "kubeflow" / name, getattr(import_module(params_module), params_name)
+            CONFIGS / "kubeflow" / f"{name}.yaml",
+            getattr(import_module(params_module), params_name),
         )
-        pipeline = import_module(f"pipelines.{module}")
+        pipeline = import_module(f"pipelines.{name}")
         training = getattr(pipeline, "TRAINING", None) or pipeline.DETECTION
         check_run_config(training, run_config, run_config.parameters.config)
 

@@ -57,5 +57,5 @@ def test_a_password_given_with_db_is_nowhere_in_the_zenml_store(postgres_url, tm
 
 
 def metrics_run_name(out: str) -> str:
-    """The run name the metrics header prints: `taxi_anomalies 2024-06-05 (run NAME)`."""
+    """The run name the metrics header prints: `taxi 2024-06-05 (run NAME)`."""
     return out.split("(run ", 1)[1].split(")", 1)[0]

@@ -15,7 +15,7 @@ from model_factory.bank import data
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.config import RunConfig
 from model_factory.integrations.zenml_runs import run_with_config
-from pipelines import bank_marketing
+from pipelines import bank_training
 
 pytestmark = pytest.mark.slow
 
@@ -28,7 +28,7 @@ def _statuses(model: str, config: BankTrainingConfig) -> dict[str, ExecutionStat
     run_config = RunConfig[BankTrainingConfig].model_validate(
         {"model": {"name": model}, "parameters": {"config": config}}
     )
-    run = run_with_config(bank_marketing.TRAINING, run_config, config)
+    run = run_with_config(bank_training.TRAINING, run_config, config)
     return {name: step.status for name, step in run.steps.items()}
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from model_factory import sql
 from model_factory.taxi import backfill, sink
-from pipelines.taxi_anomalies import MODEL
+from pipelines.taxi_detection import MODEL
 from support import World, assert_refused, clear_stages, run_main
 
 RIDES = "300"  # small synthetic days: the runs, not DBSCAN, are under test
@@ -62,7 +62,7 @@ def test_backfill_labels_in_order_skips_what_production_labelled_and_forces(tmp_
     assert code == 0, err[-2000:]
     assert f"[1/2] 2024-06-01: skipped, labelled by version {version} already" in out
     assert "[2/2] 2024-06-02: labelling" in out
-    assert "taxi_anomalies backfill 2024-06-01 .. 2024-06-02" in out
+    assert "taxi backfill 2024-06-01 .. 2024-06-02" in out
     assert stored(db, "2024-06-01").equals(first)  # not rewritten
     second = stored(db, "2024-06-02")
     assert len(second) == int(RIDES) and second["model_version"].eq(version).all()

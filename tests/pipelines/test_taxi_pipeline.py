@@ -51,7 +51,7 @@ def zenml_pipeline_run(db: str) -> None:
     """`zenml pipeline run` with the shipped config, the DB URL from the environment."""
     done = subprocess.run(
         [str(Path(sys.executable).parent / "zenml"), "pipeline", "run",
-         "pipelines.taxi_anomalies.taxi_detection", "-c", "zenml_config/taxi_detection.yaml"],
+         "pipelines.taxi_detection.taxi_detection", "-c", "zenml_config/taxi_detection.yaml"],
         capture_output=True, text=True, timeout=600, cwd=PROJECT_ROOT,
         env={**os.environ, "MODEL_FACTORY_DB_URL": db},
     )  # fmt: skip

@@ -27,7 +27,7 @@ from zenml.client import Client
 from model_factory.config import RunConfig
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.integrations.zenml_runs import run_with_config, step_output
-from pipelines import store_forecasting
+from pipelines import forecasting_training
 from support import PROJECT_ROOT, TINY_FORECAST
 
 pytestmark = pytest.mark.slow
@@ -82,8 +82,8 @@ def service(tmp_path_factory):
     run_config = RunConfig[ForecastTrainingConfig].model_validate(
         {"enable_cache": False, "model": {"name": model}, "parameters": {"config": config}}
     )
-    run = run_with_config(store_forecasting.TRAINING, run_config, config)
-    version = str(step_output(run, store_forecasting.METRICS_STEP, "metrics")["model_version"])
+    run = run_with_config(forecasting_training.TRAINING, run_config, config)
+    version = str(step_output(run, forecasting_training.METRICS_STEP, "metrics")["model_version"])
     # Test set-up: promotion has tests of its own.
     Client().get_model_version(model, version).set_stage("production", force=True)
 

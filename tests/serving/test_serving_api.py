@@ -39,7 +39,7 @@ from model_factory.integrations.zenml_runs import run_with_config, step_output
 from model_factory.promotion import POLICY_FILE, policy_for
 from model_factory.serving import forecasts, precompute
 from model_factory.serving.settings import ServeSettings
-from pipelines import store_forecasting
+from pipelines import forecasting_training
 from support import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
@@ -108,8 +108,8 @@ def _train(model: str, candidate: dict) -> str:
     run_config = RunConfig[ForecastTrainingConfig].model_validate(
         {"enable_cache": False, "model": {"name": model}, "parameters": {"config": config}}
     )
-    run = run_with_config(store_forecasting.TRAINING, run_config, config)
-    return str(step_output(run, store_forecasting.METRICS_STEP, "metrics")["model_version"])
+    run = run_with_config(forecasting_training.TRAINING, run_config, config)
+    return str(step_output(run, forecasting_training.METRICS_STEP, "metrics")["model_version"])
 
 
 def _promote(model: str, version: str) -> None:

@@ -96,7 +96,7 @@ def test_a_drift_verdict_is_posted_and_no_drift_is_not(receiver, model):
               drifted=False),
     ]  # fmt: skip
     report = DriftReport(
-        use_case="taxi_anomalies", model=model, model_version="1", source="batch.csv",
+        use_case="taxi", model=model, model_version="1", source="batch.csv",
         n_rows=100, reference_rows=100, checks=checks, created="2026-01-01T00:00:00",
     )  # fmt: skip
     zenml_drift.record(report, str(version.id))
@@ -116,7 +116,7 @@ def test_a_native_kfp_drift_alert_links_to_the_run_when_the_ui_is_known(receiver
         Check(name="age", kind="numeric", statistic="psi", value=0.5, threshold=0.2, drifted=True)
     ]
     report = DriftReport(
-        use_case="bank_marketing", model="bank", model_version="7", source="batch.csv",
+        use_case="bank", model="bank", model_version="7", source="batch.csv",
         n_rows=10, reference_rows=10, checks=checks, created="2026-01-01T00:00:00",
     )  # fmt: skip
     assert alerts.send_drift(report, "run-1", alerts.kfp_run_url("run-1"))

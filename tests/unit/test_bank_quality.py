@@ -1,5 +1,6 @@
 """Model quality with the default config, without `duration` (honest ROC-AUC is
-~0.74 on bank.csv splits and ~0.78-0.80 on bank-full.csv)."""
+~0.74 on bank.csv splits and ~0.78-0.80 on bank-full.csv). The bank-full.csv floor (0.78) is
+checked by benchmarks/bank_search_bench.py, which trains the same default on the same split."""
 
 import numpy as np
 import pytest
@@ -28,10 +29,3 @@ def test_bank_csv_mean_roc_auc_over_three_split_salts():
     scores = [_test_roc_auc(config) for config in configs]
     print("bank.csv test ROC-AUC by salt:", [round(s, 3) for s in scores])
     assert np.mean(scores) >= 0.70
-
-
-@pytest.mark.slow
-def test_bank_full_csv_roc_auc():
-    score = _test_roc_auc(BankTrainingConfig(bundled_file="bank-full.csv", search=ONE_PROCESS))
-    print("bank-full.csv test ROC-AUC:", round(score, 4))
-    assert score >= 0.78

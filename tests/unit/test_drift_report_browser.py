@@ -36,8 +36,8 @@ def report_html() -> str:
               reference=[1 / 12] * 12, batch=[(j + 1) / 78 for j in range(12)])
         for i in range(1, 16)
     ]  # fmt: skip
-    report = new_report(use_case="bank_marketing", model="bank_marketing_classifier",
-                        model_version="7", source="outputs/bank_marketing/a/rather/long/path/"
+    report = new_report(use_case="bank", model="bank_marketing_classifier",
+                        model_version="7", source="outputs/bank/a/rather/long/path/"
                         "to/the/batch_of_this_week.csv", n_rows=4521, reference_rows=36000,
                         checks=checks)  # fmt: skip
     return html(report)

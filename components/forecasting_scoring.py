@@ -89,14 +89,14 @@ def write_forecasts(
 
 
 @INPUTS.pipeline(
-    name="store-forecast-scoring",
+    name="forecasting-scoring",
     description="Store sales: forecast every store with the production forecaster of the "
     "reference, into the staging database.",
 )
 @alert_on_failure(FORECASTING.model_name)
-def store_forecast_scoring(inputs: dict) -> None:
-    """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml (forecast_monitor's)
-    and `scoring_*` from zenml_config/forecast_scoring.yaml, flattened, except `stage` (the
+def forecasting_scoring(inputs: dict) -> None:
+    """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml (forecasting_monitor's)
+    and `scoring_*` from zenml_config/forecasting_scoring.yaml, flattened, except `stage` (the
     reference is the production version) and `db_url` (the Secret in components/platform.py).
     The summary is the `write-forecasts` task's output."""
     resolved = resolve_config(**inputs)

@@ -253,13 +253,13 @@ def training_pipeline(
     settings = compiled or ForecastTrainingConfig()
 
     @INPUTS.pipeline(
-        name="store-forecasting-training",
+        name="forecasting-training",
         description="Store sales: per-store model choice and holdout backtest over store "
         "groups in parallel, pooled metrics against seasonal naive, refit on all data.",
     )
     @alert_on_failure(FORECASTING.model_name, enabled=not nested)
-    def store_forecasting_training(inputs: dict) -> None:
-        """Inputs are `parameters.config` of zenml_config/forecast_training.yaml, flattened,
+    def forecasting_training(inputs: dict) -> None:
+        """Inputs are `parameters.config` of zenml_config/forecasting_training.yaml, flattened,
         except `kubeflow.parallelism` (compiled in)."""
         resolved = resolve_config(**inputs, kubeflow_parallelism=kubeflow_parallelism)
         config = resolved.set_display_name("Check the run config").outputs["run_config"]
@@ -312,4 +312,4 @@ def training_pipeline(
                 settings.kubeflow.zenml_url,
             ).set_display_name("Register the model with ZenML, offer it for staging")
 
-    return store_forecasting_training
+    return forecasting_training

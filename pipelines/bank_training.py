@@ -5,14 +5,14 @@ from zenml import Model, pipeline
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.bank.use_case import USE_CASE
 from model_factory.integrations.zenml_alerts import failure_hook
-from steps import bank_marketing as s
+from steps import bank_training as s
 from steps.data import ingest, validate
 from steps.promotion import promote
 
 MODEL = Model(
     name=USE_CASE.model_name,
     description="Term-deposit subscription (UCI bank marketing), SMOTE + gradient boosting",
-    tags=["bank_marketing", "classification"],
+    tags=["bank", "classification"],
 )
 
 

@@ -1,14 +1,14 @@
 """Store sales continuous training on Kubeflow: check a batch of actual sales against the
 production reference (profile, forecaster, version name) and, only on drift, run
-`components.store_forecasting.training_pipeline` itself on the sales plus the batch
+`components.forecasting_training.training_pipeline` itself on the sales plus the batch
 (components/monitoring.py)."""
 
 from kfp.dsl.base_component import BaseComponent
 
+from components.forecasting_training import training_pipeline
 from components.inputs import REGISTRATION, Inputs
 from components.monitoring import check_then_retrain
 from components.platform import alert_on_failure
-from components.store_forecasting import training_pipeline
 from model_factory.continuous import ForecastMonitorAndRetrain
 from model_factory.forecasting.monitor import MODEL_NAME
 
@@ -27,7 +27,7 @@ def monitor_pipeline(
     kubeflow_parallelism: int, compiled: ForecastMonitorAndRetrain | None = None
 ) -> BaseComponent:
     """The pipeline; the nested training runs at most `kubeflow_parallelism` group tasks at
-    once (a compile-time constant, from forecast_training.yaml's `kubeflow.parallelism`), and
+    once (a compile-time constant, from forecasting_training.yaml's `kubeflow.parallelism`), and
     registers its model when that file names a ZenML server (`kubeflow.zenml_url`)."""
     # Nested: this pipeline alerts its failures.
     training = training_pipeline(
@@ -35,15 +35,15 @@ def monitor_pipeline(
     )
 
     @INPUTS.pipeline(
-        name="store-forecasting-monitor",
+        name="forecasting-monitor",
         description="Store sales: drift of actual sales against the production reference; on "
         "drift, the training pipeline on the sales plus the batch.",
     )
     @alert_on_failure(MODEL_NAME)
-    def store_forecasting_monitor(inputs: dict) -> None:
+    def forecasting_monitor(inputs: dict) -> None:
         """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml, `monitor_*` from
-        forecast_monitor.yaml and `retraining_*` from forecast_training.yaml, flattened, except
-        `kubeflow.parallelism` (compiled in)."""
+        forecasting_monitor.yaml and `retraining_*` from forecasting_training.yaml, flattened,
+        except `kubeflow.parallelism` (compiled in)."""
         config = (
             resolve_config(**inputs, retraining_kubeflow_parallelism=kubeflow_parallelism)
             .set_display_name("Check the run config")
@@ -51,4 +51,4 @@ def monitor_pipeline(
         )
         check_then_retrain(MODEL_NAME, config, inputs, training)
 
-    return store_forecasting_monitor
+    return forecasting_monitor

@@ -7,7 +7,7 @@ from model_factory.integrations.zenml_lookup import stage_version, version_artif
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.data import reference_source
 from model_factory.taxi.use_case import USE_CASE
-from steps import taxi_anomalies as s
+from steps import taxi_detection as s
 from steps.data import ingest, validate
 from steps.promotion import promote
 

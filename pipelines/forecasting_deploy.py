@@ -9,8 +9,8 @@ from steps.deploy import deploy
 
 
 @pipeline(enable_cache=False, on_failure=failure_hook)
-def forecast_service_deploy(config: DeployConfig) -> None:
+def forecasting_deploy(config: DeployConfig) -> None:
     deploy(config)
 
 
-DEPLOY = forecast_service_deploy
+DEPLOY = forecasting_deploy

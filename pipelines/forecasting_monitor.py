@@ -9,9 +9,9 @@ from pipelines.monitoring import METRICS_STEP, REPORT_STEP, watch
 
 
 @pipeline(enable_cache=False, on_failure=failure_hook)
-def store_forecasting_monitor(config: ForecastMonitorConfig) -> None:
+def forecasting_monitor(config: ForecastMonitorConfig) -> None:
     watch(USE_CASE, config)
 
 
-MONITOR = store_forecasting_monitor
+MONITOR = forecasting_monitor
 __all__ = ["METRICS_STEP", "MONITOR", "REPORT_STEP"]

@@ -7,18 +7,18 @@ from zenml import Model, pipeline
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.forecasting.use_case import USE_CASE
 from model_factory.integrations.zenml_alerts import failure_hook
-from steps import store_forecasting as s
+from steps import forecasting_training as s
 from steps.promotion import promote
 
 MODEL = Model(
     name=USE_CASE.model_name,
     description="Rossmann daily sales, one model per store (Prophet variants or seasonal naive)",
-    tags=["store_forecasting", "forecasting"],
+    tags=["forecasting"],
 )
 
 
 @pipeline(model=MODEL, enable_cache=False, on_failure=failure_hook)
-def store_forecasting_training(config: ForecastTrainingConfig) -> None:
+def forecasting_training(config: ForecastTrainingConfig) -> None:
     raw_sales, raw_stores = s.load_data(config)
     sales, stores = s.validate_data(raw_sales, raw_stores, config)
     holdout_forecasts, evaluated = s.backtest(sales, config)
@@ -27,5 +27,5 @@ def store_forecasting_training(config: ForecastTrainingConfig) -> None:
     promote(metrics, use_case=USE_CASE.name, enabled=config.promote, after="refit")
 
 
-TRAINING = store_forecasting_training
+TRAINING = forecasting_training
 METRICS_STEP = "evaluate_forecasts"
