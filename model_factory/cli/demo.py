@@ -4,15 +4,7 @@ import functools
 import json
 import time
 
-from model_factory.cli.base import StageName, app
-from model_factory.cli.monitoring import monitor_bank, sample_batch
-from model_factory.cli.registry import promote
-from model_factory.cli.scoring import predict_bank, predict_forecasting
-from model_factory.cli.training import (
-    detect_taxi,
-    train_bank,
-    train_forecasting,
-)
+from model_factory.cli.base import app
 from model_factory.errors import DriftDetected, InputError, PromotionRejected
 from model_factory.use_cases import BANK, FORECASTING, TAXI
 
@@ -34,51 +26,30 @@ def demo() -> None:
     }
     wall_s: dict[str, float] = {}  # each pipeline command's wall time
     timed = functools.partial(_timed, wall_s)
-    # Every parameter by name: a command called as a function gets no Typer defaults, and a
-    # parameter added to a command cannot shift the others into the wrong place.
     metrics = {
-        "bank": timed("bank", train_bank)(
-            data=None, config=None, metrics_out=output_dir(BANK.outputs) / "metrics.json"
+        "bank": timed("bank", _cli)(
+            "train", "bank", "--metrics-out", output_dir(BANK.outputs) / "metrics.json"
         ),
-        "taxi": timed("taxi", detect_taxi)(
-            run_date="2024-06-01",
-            start=None,
-            end=None,
-            force=False,
-            data=None,
-            db=None,
-            config=None,
-            metrics_out=output_dir(TAXI.outputs) / "metrics.json",
-            rides=None,
+        "taxi": timed("taxi", _cli)(
+            "detect", "taxi", "--run-date", "2024-06-01",
+            "--metrics-out", output_dir(TAXI.outputs) / "metrics.json",
         ),
-        "forecasting": timed("forecasting", train_forecasting)(
-            data=None,
-            stores=None,
-            config=None,
-            metrics_out=output_dir(FORECASTING.outputs) / "metrics.json",
-            holdout_days=None,
+        "forecasting": timed("forecasting", _cli)(
+            "train", "forecasting",
+            "--metrics-out", output_dir(FORECASTING.outputs) / "metrics.json",
         ),
-    }
+    }  # fmt: skip
     # Staging holders that still win go to production; batch scoring then uses production.
     if _demo_release(bank_training.MODEL.name):
-        metrics["bank_scoring"] = timed("bank_scoring", predict_bank)(
-            data=None,
-            out=None,
-            stage=StageName.production,
-            model=None,
-            config=None,
-            metrics_out=output_dir(BANK.outputs) / "scoring.json",
-        )
+        metrics["bank_scoring"] = timed("bank_scoring", _cli)(
+            "predict", "bank", "--stage", "production",
+            "--metrics-out", output_dir(BANK.outputs) / "scoring.json",
+        )  # fmt: skip
     if _demo_release(forecasting_training.MODEL.name):
-        score_stores = timed("forecasting_scoring", predict_forecasting)
-        metrics["forecasting_scoring"] = score_stores(
-            calendar=None,
-            horizon=None,
-            db=None,
-            stage=StageName.production,
-            config=None,
-            metrics_out=output_dir(FORECASTING.outputs) / "scoring.json",
-        )
+        metrics["forecasting_scoring"] = timed("forecasting_scoring", _cli)(
+            "predict", "forecasting", "--stage", "production",
+            "--metrics-out", output_dir(FORECASTING.outputs) / "scoring.json",
+        )  # fmt: skip
     monitored = timed("bank_monitor", _demo_monitor)(bank_training.MODEL.name)
     console.rule("model-factory demo")
     for use_case, values in metrics.items():
@@ -98,6 +69,15 @@ def demo() -> None:
         f"models: `{_command_path('model-factory')} models`"
     )
     console.print(f"Dashboard: `{zenml} login --local` (then open the printed URL)")
+
+
+def _cli(*argv):
+    """A command run as a user types it: Typer parses `argv` (defaults, checks and callbacks
+    apply), so a command that gains an option cannot shift the demo's arguments. Returns what
+    the command returns (its metrics); errors propagate to the demo's own command."""
+    import typer
+
+    return typer.main.get_command(app).main([str(arg) for arg in argv], standalone_mode=False)
 
 
 def _command_path(name: str) -> str:
@@ -143,10 +123,10 @@ def _demo_monitor(model: str) -> list[str]:
     lines = []
     for name, shifted in (("fresh", False), ("shifted", True)):
         batch, metrics_out = folder / f"batch_{name}.csv", folder / f"drift_{name}.json"
-        sample_batch("bank", batch, shifted, 0, "2024-06-01")
+        _cli("sample-batch", "bank", "--out", batch, *(["--shift"] if shifted else []))
         try:
             with contextlib.suppress(DriftDetected):  # the verdict is in the metrics file
-                monitor_bank(batch, None, metrics_out)
+                _cli("monitor", "bank", "--data", batch, "--metrics-out", metrics_out)
         except InputError as exc:  # e.g. an older store's production has no reference profile
             return [f"[bold]bank monitor[/]: skipped ({exc})"]
         report = folder / f"drift_report_{name}.html"
@@ -166,7 +146,7 @@ def _demo_release(model: str) -> bool:
 
     if stage_version(model, "staging") is not None:
         try:
-            promote(model, StageName.production, None)
+            _cli("promote", model, "--to", "production")
         except PromotionRejected as rejected:
             console.print(f"{model}: staging stays in staging ({rejected})")
     return stage_version(model, "production") is not None
