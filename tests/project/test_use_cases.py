@@ -31,6 +31,32 @@ def test_names_are_unique_and_lookups_agree():
         assert use_cases.by_model(use_case.model_name) is use_case
 
 
+# Shared by every use case, so named by what they do (the rest is `<use case>_<kind>`).
+SHARED_MODULES = {"data", "monitoring", "promotion", "deploy", "caching", "inputs", "platform"}
+
+
+def test_one_name_per_use_case():
+    """A use case's pipelines, steps, components, run configs, Kubeflow pipelines and outputs
+    all start with its short name: nothing called `store_forecasting` beside `forecast_*`."""
+    from components import PIPELINES
+
+    prefixes = tuple(f"{name}_" for name in USE_CASES)
+    named = [
+        *(f"{folder}/{path.stem}" for folder in ("pipelines", "steps", "components")
+          for path in (PROJECT_ROOT / folder).glob("[!_]*.py") if path.stem not in SHARED_MODULES),
+        *(f"zenml_config/{path.stem}" for folder in (CONFIGS, CONFIGS / "kubeflow")
+          for path in folder.glob("*.yaml") if path.stem not in {"promotion", "kubeflow_monitors"}),
+        *(f"kfp/{name}" for name in PIPELINES),
+    ]  # fmt: skip
+    assert len(named) > 30
+    assert [name for name in named if not name.split("/")[1].startswith(prefixes)] == []
+    for use_case in use_cases.all():
+        assert use_case.outputs == use_case.name
+        for field in ("training_pipeline", "monitor_pipeline", "scoring_pipeline"):
+            module = getattr(use_case, field)
+            assert module is None or module.split(".")[-1].startswith(f"{use_case.name}_"), field
+
+
 @pytest.mark.parametrize("name", USE_CASES)
 def test_the_subpackage_declares_the_registered_use_case(name):
     use_case = USE_CASES[name]
