@@ -16,7 +16,7 @@ from kfp.dsl.pipeline_channel import PipelineChannel
 
 from components.inputs import Inputs
 from components.platform import RETRY, alert_on_failure, component, object_store, zenml_registry
-from model_factory.config import KubeflowServer
+from model_factory.config import KubeflowServer, StrictModel
 from model_factory.continuous import ScoreWithReference
 from model_factory.use_case import UseCase
 
@@ -39,7 +39,7 @@ def staged_model(
 
 
 def scoring_model(
-    inputs: dict, scoring, use_case: UseCase, model_name: str, noun: str
+    inputs: dict, scoring: StrictModel, use_case: UseCase, model_name: str, noun: str
 ) -> PipelineChannel:
     """The reference artifact a scoring pipeline scores with, given its inputs and its compiled
     scoring config (`kubeflow.zenml_url`, `stage`): the version of `model_name` in that stage

@@ -5,6 +5,8 @@ population (rows of bank-full.csv outside bank.csv) must stop after the check: n
 nested training runs and no classifier is written. A shifted customer mix must run the nested
 training on the reference data plus the batch and leave a classifier that scores. Only the
 shifted batch posts a drift alert to the webhook receiver, linked to the run in the KFP UI.
+The scoring pipeline scores with the same classifier staged on this process's ZenML store, and
+reads the reference folder (the exported path) to refuse a batch breaking its contract.
 """
 
 import json

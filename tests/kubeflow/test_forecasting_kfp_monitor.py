@@ -5,6 +5,7 @@ weeks after its data must stop after the check; the same weeks with one store's 
 and another's promotion effect gone must run the nested training (its store-group fan-out too)
 on the sales plus the batch and leave a merged forecaster of both stores. Only the shifted
 weeks post a drift alert to the webhook receiver, naming the run by its id (no KFP UI address).
+The scoring pipeline forecasts with the same forecaster staged on this process's ZenML store.
 """
 
 import json
