@@ -102,7 +102,7 @@ def _tasks(config: PipelineChannel, reference: PipelineChannel) -> None:
 scoring = scoring_pipeline(
     INPUTS,
     BANK,
-    "classifier",
+    "bank classifier",
     _tasks,
     description="Bank marketing: score a batch with the classifier in a stage (ZenML) or of "
     "the exported production reference.",

@@ -102,7 +102,7 @@ def _tasks(config: PipelineChannel, reference: PipelineChannel) -> None:
 scoring = scoring_pipeline(
     INPUTS,
     FORECASTING,
-    "forecaster",
+    "store forecaster",
     _tasks,
     description="Store sales: forecast every store with the forecaster in a stage (ZenML) or "
     "of the exported production reference, into the staging database.",

@@ -620,8 +620,8 @@ def test_taxi_with_a_zenml_server_loads_or_registers_its_detector_with_the_key_f
 
 # Scoring pipelines: what their model is called in the task's name, and the tasks that read it.
 SCORING = {
-    "bank_scoring": ("classifier", {"load-batch", "score"}),
-    "forecasting_scoring": ("forecaster", {"forecast-stores", "write-forecasts"}),
+    "bank_scoring": ("bank classifier", {"load-batch", "score"}),
+    "forecasting_scoring": ("store forecaster", {"forecast-stores", "write-forecasts"}),
 }
 
 
