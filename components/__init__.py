@@ -59,9 +59,7 @@ PIPELINES: dict[str, KfpPipeline] = {
         FORECASTING.training_config,
     ),
     "bank_monitor": _monitor(bank_monitor, bank_monitor.monitor_pipeline, "bank_monitor", BANK),
-    "bank_scoring": _scoring(
-        bank_scoring, lambda _config: bank_scoring.bank_scoring, "bank_monitor", BANK
-    ),
+    "bank_scoring": _scoring(bank_scoring, bank_scoring.scoring, "bank_monitor", BANK),
     "forecasting_monitor": _monitor(
         forecasting_monitor,
         lambda config: forecasting_monitor.monitor_pipeline(
@@ -71,9 +69,6 @@ PIPELINES: dict[str, KfpPipeline] = {
         FORECASTING,
     ),
     "forecasting_scoring": _scoring(
-        forecasting_scoring,
-        lambda _config: forecasting_scoring.forecasting_scoring,
-        "forecasting_monitor",
-        FORECASTING,
+        forecasting_scoring, forecasting_scoring.scoring, "forecasting_monitor", FORECASTING
     ),
 }

@@ -1,25 +1,30 @@
-"""Bank marketing batch scoring on Kubeflow Pipelines with the production classifier.
+"""Bank marketing batch scoring on Kubeflow Pipelines.
 
-A KFP run has no ZenML store to look the version in a stage up in, so the classifier, its
-version name and its training config (the batch's contract) come from the production reference
-folder at `reference_uri` (`model-factory export-reference`), the one the monitor reads. The
-predictions are the run's `predictions` dataset, with the version name in every row.
+The classifier, its version name and its training config (the batch's contract) come from the
+ZenML registry when the scoring run config names a server (the version of `model` in `stage`),
+else from the production reference folder at `reference_uri` (`model-factory export-reference`),
+the one the monitor reads (components/scoring.py). The predictions are the run's `predictions`
+dataset, with the version name in every row.
 """
 
 from kfp import dsl
+from kfp.dsl.pipeline_channel import PipelineChannel
 
 from components.inputs import Inputs
-from components.platform import alert_on_failure, component, reads_external_data, resources
+from components.platform import component, reads_external_data, resources
+from components.scoring import COMPILED, scoring_pipeline
 from model_factory.continuous import BankScoringWithReference
 from model_factory.use_cases import BANK
 
-# Not inputs: the reference (an exported version, not a registry lookup by model and stage) is
-# what is scored with, and the predictions are the run's dataset.
+# Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml (bank_monitor's; not read
+# with a ZenML server) and `scoring_*` from zenml_config/bank_scoring.yaml, flattened. Not
+# inputs: the model, its stage and the server are compiled in (components/scoring.py), and the
+# predictions are the run's dataset (`out_path`).
 INPUTS = Inputs(
     BankScoringWithReference,
-    frozenset({"scoring_model", "scoring_stage", "scoring_out_path"}),
+    frozenset({"scoring_out_path"}),
+    compile_time=COMPILED | {"scoring_model"},
 )
-resolve_config = INPUTS.resolver()
 
 
 @component
@@ -74,6 +79,8 @@ def score(
     for name, value in summary.items():
         metrics.log_metric(name, value)
     predictions.metadata.update(rows=len(scored), model_version=production.version)
+    if "model_version_id" in reference.metadata:  # the version in a stage on a ZenML server
+        predictions.metadata["model_version_id"] = reference.metadata["model_version_id"]
     return {
         **summary,
         "unseen_categories": predict.unseen_categories(frame, known),
@@ -81,23 +88,22 @@ def score(
     }
 
 
-@INPUTS.pipeline(
-    name="bank-scoring",
-    description="Bank marketing: score a batch with the production classifier of the reference.",
-)
-@alert_on_failure(BANK.model_name)
-def bank_scoring(inputs: dict) -> None:
-    """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml (bank_monitor's) and
-    `scoring_*` from zenml_config/bank_scoring.yaml, flattened, except `stage` (the reference
-    is the production version) and `out_path` (the predictions are the run's dataset). The
-    summary is the `score` task's output."""
-    resolved = resolve_config(**inputs)
-    config = resolved.set_display_name("Check the run config").output
-    reference = dsl.importer(artifact_uri=inputs["reference_uri"], artifact_class=dsl.Artifact)
-    reference.set_display_name("Import the production reference")
-    loaded = reads_external_data(load_batch(config_json=config, reference=reference.output))
+def _tasks(config: PipelineChannel, reference: PipelineChannel) -> None:
+    """Read and check the batch against the version's contract, then score it; the summary is
+    the `score` task's output."""
+    loaded = reads_external_data(load_batch(config_json=config, reference=reference))
     loaded.set_display_name("Read and validate the batch")
     resources(
-        score(reference=reference.output, batch=loaded.outputs["batch"]),
+        score(reference=reference, batch=loaded.outputs["batch"]),
         cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
-    ).set_display_name("Score with the production classifier")  # fmt: skip
+    ).set_display_name("Score with the classifier")  # fmt: skip
+
+
+scoring = scoring_pipeline(
+    INPUTS,
+    BANK,
+    "bank classifier",
+    _tasks,
+    description="Bank marketing: score a batch with the classifier in a stage (ZenML) or of "
+    "the exported production reference.",
+)

@@ -1,30 +1,27 @@
-"""Batch store forecasts on Kubeflow Pipelines with the production forecaster, into the
-`store_forecasts` table of the staging database.
+"""Batch store forecasts on Kubeflow Pipelines, into the `store_forecasts` table of the staging
+database.
 
-As for bank scoring, the forecaster and its version name come from the production reference
-folder at `reference_uri` (`model-factory export-reference`), the one the monitor reads; the
-staging database URL comes from its Kubernetes Secret (components/platform.py).
+As for bank scoring, the forecaster and its version name come from the ZenML registry when the
+scoring run config names a server (the version in `stage`), else from the production reference
+folder at `reference_uri` (`model-factory export-reference`), the one the monitor reads
+(components/scoring.py); the staging database URL comes from its Kubernetes Secret
+(components/platform.py).
 """
 
 from kfp import dsl
+from kfp.dsl.pipeline_channel import PipelineChannel
 
 from components.inputs import Inputs
-from components.platform import (
-    alert_on_failure,
-    component,
-    reads_external_data,
-    resources,
-    staging_db,
-)
+from components.platform import component, reads_external_data, resources, staging_db
+from components.scoring import COMPILED, scoring_pipeline
 from model_factory.continuous import ForecastScoringWithReference
 from model_factory.use_cases import FORECASTING
 
-# Not inputs: the reference is the production version; the URL comes from a Kubernetes Secret.
-INPUTS = Inputs(
-    ForecastScoringWithReference,
-    frozenset({"scoring_stage", "scoring_db_url"}),
-)
-resolve_config = INPUTS.resolver()
+# Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml (forecasting_monitor's; not
+# read with a ZenML server) and `scoring_*` from zenml_config/forecasting_scoring.yaml,
+# flattened. Not inputs: the stage and the server are compiled in (components/scoring.py); the
+# URL comes from a Kubernetes Secret (`db_url`).
+INPUTS = Inputs(ForecastScoringWithReference, frozenset({"scoring_db_url"}), compile_time=COMPILED)
 
 
 @component
@@ -78,9 +75,11 @@ def write_forecasts(
     counts = {"n_stores": int(frame["Store"].nunique()), "rows_written": written}
     for name, value in counts.items():
         metrics.log_metric(name, value)
+    summary = {**counts, "model_version": version}
+    if "model_version_id" in reference.metadata:  # the version in a stage on a ZenML server
+        summary["model_version_id"] = reference.metadata["model_version_id"]
     return {
-        **counts,
-        "model_version": version,
+        **summary,
         "first_date": frame["Date"].min().date().isoformat(),
         "last_date": frame["Date"].max().date().isoformat(),
         "table": sink.FORECASTS.name,
@@ -88,25 +87,23 @@ def write_forecasts(
     }
 
 
-@INPUTS.pipeline(
-    name="forecasting-scoring",
-    description="Store sales: forecast every store with the production forecaster of the "
-    "reference, into the staging database.",
-)
-@alert_on_failure(FORECASTING.model_name)
-def forecasting_scoring(inputs: dict) -> None:
-    """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml (forecasting_monitor's)
-    and `scoring_*` from zenml_config/forecasting_scoring.yaml, flattened, except `stage` (the
-    reference is the production version) and `db_url` (the Secret in components/platform.py).
-    The summary is the `write-forecasts` task's output."""
-    resolved = resolve_config(**inputs)
-    config = resolved.set_display_name("Check the run config").output
-    reference = dsl.importer(artifact_uri=inputs["reference_uri"], artifact_class=dsl.Artifact)
-    reference.set_display_name("Import the production reference")
+def _tasks(config: PipelineChannel, reference: PipelineChannel) -> None:
+    """Forecast every store, then write the forecasts; the summary is the `write-forecasts`
+    task's output."""
     forecast = resources(
-        reads_external_data(forecast_stores(config_json=config, reference=reference.output)),
+        reads_external_data(forecast_stores(config_json=config, reference=reference)),
         cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
     ).set_display_name("Forecast every store")  # fmt: skip
     staging_db(
-        write_forecasts(reference=reference.output, forecasts=forecast.outputs["forecasts"])
+        write_forecasts(reference=reference, forecasts=forecast.outputs["forecasts"])
     ).set_display_name("Write the forecasts to the staging database")
+
+
+scoring = scoring_pipeline(
+    INPUTS,
+    FORECASTING,
+    "store forecaster",
+    _tasks,
+    description="Store sales: forecast every store with the forecaster in a stage (ZenML) or "
+    "of the exported production reference, into the staging database.",
+)

@@ -28,11 +28,18 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class KubeflowRegistration(StrictModel):
+class KubeflowServer(StrictModel):
+    """The ZenML server a native Kubeflow run reads its model from (batch scoring: the version
+    in a stage), fixed when the pipeline is compiled (null: the exported reference folder). The
+    API key is never here: a task reads it from the Kubernetes Secret `model-factory-zenml` (key
+    `api-key`), or, under `submit --local`, from $ZENML_STORE_API_KEY of its environment."""
+
+    zenml_url: str | None = Field(None, description="ZenML server URL the run reads from")
+
+
+class KubeflowRegistration(KubeflowServer):
     """Where a native Kubeflow training run registers its model: fixed when the pipeline is
-    compiled (null: it registers nothing, as before). The API key is never here: a task reads it
-    from the Kubernetes Secret `model-factory-zenml` (key `api-key`), or, under `submit --local`,
-    from $ZENML_STORE_API_KEY of the environment it runs in."""
+    compiled (null: it registers nothing, as before); the API key as for `KubeflowServer`."""
 
     zenml_url: str | None = Field(None, description="ZenML server URL the run registers with")
     zenml_stack: str | None = Field(

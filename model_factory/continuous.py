@@ -77,7 +77,8 @@ S = TypeVar("S", bound=StrictModel)
 
 class ScoreWithReference(StrictModel, Generic[S]):
     """A Kubeflow batch-scoring pipeline's inputs (flattened): the production reference, whose
-    model scores (the monitor's `reference_uri` in kubeflow_monitors.yaml), and the scoring run
+    model scores (the monitor's `reference_uri` in kubeflow_monitors.yaml; unread when the
+    scoring config names a ZenML server: the version in its `stage` scores), and the scoring run
     config (zenml_config/<use case>_scoring.yaml)."""
 
     reference_uri: str = Field(min_length=1, description="folder written by export-reference")

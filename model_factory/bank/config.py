@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from model_factory.bank.use_case import USE_CASE
-from model_factory.config import KubeflowRegistration, StrictModel
+from model_factory.config import KubeflowRegistration, KubeflowServer, StrictModel
 from model_factory.validation import AUTO_SEPARATOR, ValueRange
 
 # `duration` is left out: it is known only after the call, so it leaks the outcome.
@@ -119,3 +119,4 @@ class BankScoringConfig(StrictModel):
         min_length=1,
         description="the registered model scored with (a table of one's own: its model name)",
     )
+    kubeflow: KubeflowServer = KubeflowServer()  # the native KFP pipeline only

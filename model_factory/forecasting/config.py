@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from model_factory.config import DbUrl, KubeflowRegistration, StrictModel
+from model_factory.config import DbUrl, KubeflowRegistration, KubeflowServer, StrictModel
 from model_factory.forecasting import holiday_calendar
 from model_factory.validation import ValueRange
 
@@ -152,3 +152,4 @@ class ForecastScoringConfig(StrictModel):
         None, description="SQLAlchemy URL; --db and $MODEL_FACTORY_DB_URL take precedence"
     )
     stage: Literal["staging", "production"] = "production"
+    kubeflow: KubeflowServer = KubeflowServer()  # the native KFP pipeline only

@@ -9,6 +9,9 @@ The server comes from the compiled pipeline (`kubeflow.zenml_url` of the run con
 gets it as $ZENML_STORE_URL, and the API key as $ZENML_STORE_API_KEY from the Kubernetes Secret
 `ZENML_SECRET` (key `api-key`). Under `submit --local` no Secret exists: the task inherits the
 key from the environment `submit` runs in, if set (a SQL store URL needs none).
+
+Native batch scoring reads from the same server, with the same Secret: `staged_reference`
+writes the version in a stage as `model-factory export-reference` writes the production one.
 """
 
 import logging
@@ -263,3 +266,24 @@ def taxi_detector(
         "scores": fitted.scores,
         "promotion": registered["promotion"],
     }
+
+
+def staged_reference(use_case: str, model_name: str, stage: str, folder: str) -> dict[str, Any]:
+    """The version of `model_name` (`use_case`'s model, or one named in its scoring run config)
+    in `stage` on the ZenML server, written to `folder` as `export-reference` writes the
+    production version, so the scoring tasks read it as they read an exported folder. Returns
+    what the run records about it (model, stage, version name and id). Reading only: the
+    artifacts load from the store they were saved to, whatever the active stack."""
+    from pathlib import Path
+
+    from zenml.client import Client
+
+    from model_factory import use_cases
+    from model_factory.integrations.zenml_drift import monitored_version, write_reference
+
+    version = monitored_version(model_name, stage)
+    write_reference(use_cases.by_name(use_case), version, Path(folder))
+    logger.info("scoring with %s version %s, in %s on %s", model_name, version.name, stage,
+                Client().zen_store.url)  # fmt: skip
+    return {"model": model_name, "stage": stage, "version": version.name,
+            "model_version_id": str(version.id)}  # fmt: skip

@@ -264,3 +264,35 @@ def assert_refused(code: int, stderr: str, message: str) -> None:
     assert len(errors) == 1 and stderr.rstrip().endswith(errors[0]), stderr[-2000:]
     assert "Traceback" not in stderr
     assert message in errors[0], errors[0]
+
+
+def stage_reference(use_case, folder: str, model_name: str, stage: str, materializer: type):
+    """The exported reference at `folder` (a `use_case` model) as a new version of `model_name`
+    in `stage` on this process's ZenML store: its model (saved with `materializer`), reference
+    profile and training config, as a training run records them; seconds instead of a run.
+    Returns the version."""
+    from zenml import Model, link_artifact_to_model, log_metadata, save_artifact
+    from zenml.client import Client
+    from zenml.enums import ModelStages
+    from zenml.materializers.pydantic_materializer import PydanticMaterializer
+
+    from model_factory import continuous
+    from model_factory.integrations.zenml_drift import PROFILE_ARTIFACT
+    from model_factory.integrations.zenml_lookup import find_model
+    from model_factory.use_case import resolve
+
+    reference = continuous.load_reference(Path(folder), use_case.model_name)
+    training = continuous.load_training_config(Path(folder), resolve(use_case.training_params))
+    client = Client()
+    model = find_model(model_name) or client.create_model(name=model_name)
+    version = client.create_model_version(model.id)
+    target = Model(name=model_name, version=version.name)
+    saved = [(use_case.model_artifact, reference.model, materializer),
+             (PROFILE_ARTIFACT, reference.profile, PydanticMaterializer)]  # fmt: skip
+    for name, value, saved_by in saved:
+        link_artifact_to_model(save_artifact(value, name=name, materializer=saved_by), target)
+    config = training.model_dump(mode="json")
+    recorded = {"metrics": reference.profile.performance, "config": config}
+    log_metadata(recorded, model_version_id=version.id)
+    version.set_stage(ModelStages(stage), force=True)
+    return client.get_model_version(model_name, version.name)

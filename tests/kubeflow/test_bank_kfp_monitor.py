@@ -5,6 +5,8 @@ population (rows of bank-full.csv outside bank.csv) must stop after the check: n
 nested training runs and no classifier is written. A shifted customer mix must run the nested
 training on the reference data plus the batch and leave a classifier that scores. Only the
 shifted batch posts a drift alert to the webhook receiver, linked to the run in the KFP UI.
+The scoring pipeline scores with the same classifier staged on this process's ZenML store, and
+reads the reference folder (the exported path) to refuse a batch breaking its contract.
 """
 
 import json
@@ -23,7 +25,7 @@ from model_factory.config import KubeflowRegistration
 from model_factory.continuous import save_reference
 from model_factory.integrations import zenml_stages
 from model_factory.paths import config_dir
-from support import clear_stages, gate_decision, kfp_retry_waits, run_kfp_local
+from support import clear_stages, gate_decision, kfp_retry_waits, run_kfp_local, stage_reference
 
 MODEL = "bank_marketing_classifier"
 VERSION = "7"  # the production version's name, as the reference folder records it
@@ -165,46 +167,65 @@ def test_a_shifted_batch_retrains_on_the_reference_plus_the_batch(
 
 
 @pytest.mark.slow
-def test_batch_scoring_uses_the_reference_classifier_and_its_contract(
+def test_batch_scoring_uses_the_staged_classifier_and_the_reference_contract(
     production, tmp_path, monkeypatch
 ):
-    """The KFP scoring pipeline scores with the reference's classifier and version, and
-    refuses a batch that breaks the training contract, as the ZenML scoring run does."""
+    """With this process's ZenML store as the scoring config's server, the KFP scoring pipeline
+    scores with the version of the run config's model in its stage (the reference's classifier
+    registered under a model name of its own), never reading `reference_uri`; without a server
+    it reads the exported reference and refuses a batch that breaks its training contract, as
+    the ZenML scoring run does."""
+    from zenml.integrations.sklearn.materializers.sklearn_materializer import SklearnMaterializer
+
     from model_factory import continuous
     from model_factory.bank.config import BankScoringConfig
+    from model_factory.config import KubeflowServer
+    from model_factory.use_cases import BANK
 
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d
+    name = "bank_scoring_kfp"  # a table of one's own: scored by the run config's model name
+    version = stage_reference(
+        BANK, production.reference_uri, name, "production", SklearnMaterializer
+    )
     batch = shift.fresh_batch(200, seed=5)
     path = tmp_path / "batch.csv"
     batch.to_csv(path, sep=";", index=False)
-    scoring = BankScoringConfig(data_path=str(path))
+    server = KubeflowServer(zenml_url=Client().zen_store.url)
+    scoring = BankScoringConfig(data_path=str(path), model=name, kubeflow=server)
     config = continuous.BankScoringWithReference(
-        reference_uri=production.reference_uri, scoring=scoring
+        reference_uri=str(tmp_path / "never-exported"), scoring=scoring
     )
     run_kfp_local("bank_scoring", config, tmp_path / "root")
     (run_dir,) = (tmp_path / "root").iterdir()
-    tasks = {"resolve-config", "load-batch", "score", "alert-run-failed"}
+    tasks = {"resolve-config", "staged-model", "load-batch", "score", "alert-run-failed"}
     assert {p.name for p in run_dir.iterdir()} == tasks
     scored = pd.read_parquet(run_dir / "score/predictions")
-    classifier = joblib.load(f"{production.reference_uri}/classifier.joblib")
+    classifier = version.get_artifact(BANK.model_artifact).load()
     features = production.retraining.features
     expected = classifier.predict_proba(batch[features])[:, 1]
     assert scored["probability"].tolist() == pytest.approx(expected.tolist(), abs=1e-12)
-    assert set(scored["model_version"]) == {VERSION} and len(scored) == 200
+    assert set(scored["model_version"]) == {version.name} and len(scored) == 200
     executed = json.loads((run_dir / "score/executor_output.json").read_text())
     summary = executed["parameterValues"]["Output"]  # the task's: the pipeline returns nothing
-    assert summary["model_version"] == VERSION and summary["n_rows"] == 200
+    assert summary["model_version"] == version.name and summary["n_rows"] == 200
     logged = executed["artifacts"]
     assert set(logged["metrics"]["artifacts"][0]["metadata"]) == {
         "n_rows",
         "n_predicted_positive",
         "mean_probability",
     }
+    (predictions,) = logged["predictions"]["artifacts"]
+    assert predictions["metadata"]["model_version_id"] == str(version.id)
+    staged = json.loads((run_dir / "staged-model/executor_output.json").read_text())
+    recorded = staged["artifacts"]["reference"]["artifacts"][0]["metadata"]
+    assert recorded == {"model": name, "stage": "production", "version": version.name,
+                        "model_version_id": str(version.id)}  # fmt: skip
 
     broken = tmp_path / "broken.csv"
     batch.drop(columns=["age"]).to_csv(broken, sep=";", index=False)
-    bad = config.model_copy(
-        update={"scoring": scoring.model_copy(update={"data_path": str(broken)})}
+    bad = continuous.BankScoringWithReference(
+        reference_uri=production.reference_uri,
+        scoring=BankScoringConfig(data_path=str(broken)),
     )
     with (
         kfp_retry_waits() as waits,
@@ -213,3 +234,5 @@ def test_batch_scoring_uses_the_reference_classifier_and_its_contract(
         run_kfp_local("bank_scoring", bad, tmp_path / "bad")
     # load-batch reads external data: retried after the platform's backoff, then the run fails.
     assert waits == [30, 60, 120]
+    (bad_run,) = (tmp_path / "bad").iterdir()
+    assert "staged-model" not in {p.name for p in bad_run.iterdir()}  # the reference's contract

@@ -5,10 +5,10 @@ weeks after its data must stop after the check; the same weeks with one store's 
 and another's promotion effect gone must run the nested training (its store-group fan-out too)
 on the sales plus the batch and leave a merged forecaster of both stores. Only the shifted
 weeks post a drift alert to the webhook receiver, naming the run by its id (no KFP UI address).
+The scoring pipeline forecasts with the same forecaster staged on this process's ZenML store.
 """
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -22,7 +22,7 @@ from model_factory.forecasting import data, evaluate, forecaster, monitor, shift
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.integrations import zenml_stages
 from model_factory.paths import config_dir
-from support import TINY_FORECAST, clear_stages, gate_decision, run_kfp_local
+from support import TINY_FORECAST, clear_stages, gate_decision, run_kfp_local, stage_reference
 
 VERSION = "3"
 SMALL = {
@@ -141,40 +141,59 @@ def test_shifted_stores_retrain_on_the_sales_plus_the_batch(production, tmp_path
 
 
 @pytest.mark.slow
-def test_batch_forecasts_use_the_reference_forecaster_and_land_in_staging(
+def test_batch_forecasts_use_the_staged_forecaster_and_land_in_staging(
     production, tmp_path, monkeypatch
 ):
-    """The KFP scoring pipeline forecasts with the reference's forecaster and writes the rows
-    under its version to the database its Secret names, as the ZenML scoring run does."""
+    """With this process's ZenML store as the scoring config's server, the KFP scoring pipeline
+    forecasts with the version in the configured stage (the reference's forecaster registered
+    and staged), never reading `reference_uri`, and writes the rows under its version to the
+    database its Secret names, as the ZenML scoring run does. (The exported-folder path: bank's
+    scoring test and the monitors here import the same folder format.)"""
+    from zenml.enums import ModelStages
+
     from model_factory import continuous, sql
+    from model_factory.config import KubeflowServer
     from model_factory.forecasting import batch, sink
     from model_factory.forecasting.config import ForecastScoringConfig
+    from model_factory.integrations.forecast_materializer import StoreForecasterMaterializer
+    from model_factory.use_cases import FORECASTING
 
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d
     url = f"sqlite:///{tmp_path / 'staging.db'}"
     monkeypatch.setenv("MODEL_FACTORY_DB_URL", url)  # what the Secret gives on a cluster
+    version = stage_reference(FORECASTING, production.reference_uri, monitor.MODEL_NAME,
+                              "staging", StoreForecasterMaterializer)  # fmt: skip
+    server = KubeflowServer(zenml_url=Client().zen_store.url)
+    scoring = ForecastScoringConfig(horizon_days=14, stage="staging", kubeflow=server)
     config = continuous.ForecastScoringWithReference(
-        reference_uri=production.reference_uri, scoring=ForecastScoringConfig(horizon_days=14)
+        reference_uri=str(tmp_path / "never-exported"), scoring=scoring
     )
     run_kfp_local("forecasting_scoring", config, tmp_path / "root")
+    version.set_stage(ModelStages.ARCHIVED, force=True)  # leave no staging to later tests
     (run_dir,) = (tmp_path / "root").iterdir()
     assert {p.name for p in run_dir.iterdir()} == {
         "resolve-config",
+        "staged-model",
         "forecast-stores",
         "write-forecasts",
         "alert-run-failed",
     }
-    model = forecaster.load(Path(production.reference_uri) / "store_forecaster")
+    model = version.get_artifact(FORECASTING.model_artifact).load()
     expected = batch.forecast_all(model, batch.default_calendar(model, 14))
     engine = sql.engine_for(url)
     try:
-        rows = sink.read_forecasts(engine, VERSION)
+        rows = sink.read_forecasts(engine, version.name)
     finally:
         engine.dispose()
     assert len(rows) == len(expected) == 2 * 14
     assert sorted(rows["forecast"]) == pytest.approx(sorted(expected["forecast"]), rel=1e-12)
     logged = json.loads((run_dir / "write-forecasts/executor_output.json").read_text())
     summary = logged["parameterValues"]["Output"]  # the task's: the pipeline returns nothing
-    assert (summary["model_version"], summary["rows_written"]) == (VERSION, len(expected))
+    assert (summary["model_version"], summary["rows_written"]) == (version.name, len(expected))
+    assert summary["model_version_id"] == str(version.id)
     metrics = logged["artifacts"]["metrics"]["artifacts"][0]["metadata"]
     assert metrics == {"n_stores": 2, "rows_written": len(expected)}
+    staged = json.loads((run_dir / "staged-model/executor_output.json").read_text())
+    recorded = staged["artifacts"]["reference"]["artifacts"][0]["metadata"]
+    assert recorded == {"model": monitor.MODEL_NAME, "stage": "staging",
+                        "version": version.name, "model_version_id": str(version.id)}  # fmt: skip

@@ -24,12 +24,13 @@ from components.platform import (
     ALERTS_SECRET,
     OBJECT_STORE_KEYS,
     OBJECT_STORE_SECRET,
+    RETRY,
     STAGING_DB_ENV,
     STAGING_DB_SECRET,
     component,
     staging_db,
 )
-from model_factory import alerts
+from model_factory import alerts, use_cases
 from model_factory.kubeflow.compiler import compile_pipeline
 from model_factory.kubeflow.flat_config import flatten
 from model_factory.taxi.config import TaxiDetectionConfig
@@ -615,3 +616,74 @@ def test_taxi_with_a_zenml_server_loads_or_registers_its_detector_with_the_key_f
     }
     assert mounted == {registry.ZENML_SECRET, OBJECT_STORE_SECRET}  # a fit reads the window
     assert "zenkey" not in text.read_text() and not CREDENTIALS.search(text.read_text().lower())
+
+
+# Scoring pipelines: what their model is called in the task's name, and the tasks that read it.
+SCORING = {
+    "bank_scoring": ("bank classifier", {"load-batch", "score"}),
+    "forecasting_scoring": ("store forecaster", {"forecast-stores", "write-forecasts"}),
+}
+
+
+@pytest.mark.parametrize("name", SCORING)
+def test_scoring_with_a_zenml_server_loads_the_staged_version_with_the_key_from_a_secret(
+    compiled, tmp_path, monkeypatch, name
+):
+    """With `kubeflow.zenml_url` in the scoring run config, the reference importer gives way to
+    a task that loads the version of the configured model in the configured stage (compiled in,
+    as the server is: the inputs are the same): retried boundedly (it only reads), never
+    cached, the URL in its environment, the API key from the Secret seen by no other task and
+    the object store's credentials for the artifacts; the scoring tasks read what it loaded."""
+    from model_factory.config import KubeflowServer
+    from model_factory.kubeflow import registry
+
+    monkeypatch.setenv(registry.API_KEY_ENV, "zenkey-of-the-compiling-shell")
+    plain, _, _ = _parse(compiled[name][0])
+    config = _config(name)
+    url = "https://zenml.example.com"
+    changes = {"stage": "staging", "kubeflow": KubeflowServer(zenml_url=url)}
+    if "model" in type(config.scoring).model_fields:  # bank: a table of one's own, by name
+        changes["model"] = "churn_classifier"
+    scoring = config.scoring.model_copy(update=changes)
+    entry = PIPELINES[name]
+    path = compile_pipeline(entry, config.model_copy(update={"scoring": scoring}), IMAGE,
+                            tmp_path / "s.yaml")  # fmt: skip
+    text = path.read_text()
+    spec, deployment, kubernetes = _parse(text)
+    tasks = dict(_tasks(spec))
+    assert set(tasks) == set(dict(_tasks(plain))) - {"importer"} | {"staged-model"}
+    assert set(spec.root.input_definitions.parameters) == set(
+        plain.root.input_definitions.parameters
+    )
+    task = tasks["staged-model"]
+    noun, readers = SCORING[name]
+    assert task.task_info.name == f"Load the staging {noun} from ZenML"
+    for reader in readers:
+        assert _producer(tasks[reader].inputs.artifacts["reference"]) == "staged-model", reader
+    use_case = name.removesuffix("_scoring")
+    model = changes.get("model", use_cases.by_name(use_case).model_name)
+    constants = {
+        k: v.runtime_value.constant.string_value for k, v in task.inputs.parameters.items()
+    }
+    assert constants == {"use_case": use_case, "model_name": model, "stage": "staging"}
+    assert not task.caching_options.enable_cache
+    policy = task.retry_policy
+    assert policy.max_retry_count == RETRY["num_retries"]
+    assert f"{policy.backoff_max_duration.seconds}s" == RETRY["backoff_max_duration"]
+    executor = _executor(spec, task)
+    env = {e.name: e.value for e in deployment.executors[executor].container.env}
+    assert env == {registry.URL_ENV: url, registry.IMAGE_ENV: IMAGE}
+    mounted = {
+        secret.secret_name_parameter.runtime_value.constant.string_value: (
+            {m.secret_key: m.env_var for m in secret.key_to_env},
+            secret.optional,
+        )
+        for secret in kubernetes[executor].secret_as_env
+    }
+    assert mounted == {registry.ZENML_SECRET: ({registry.SECRET_KEY: registry.API_KEY_ENV}, False),
+                       **READS}  # fmt: skip
+    seeing = {executor for executor, config in kubernetes.items()
+              if any(s.secret_name_parameter.runtime_value.constant.string_value
+                     == registry.ZENML_SECRET for s in config.secret_as_env)}  # fmt: skip
+    assert seeing == {executor}  # no other task sees the key
+    assert "zenkey" not in text and not CREDENTIALS.search(text.lower())
