@@ -32,7 +32,16 @@ def test_names_are_unique_and_lookups_agree():
 
 
 # Shared by every use case, so named by what they do (the rest is `<use case>_<kind>`).
-SHARED_MODULES = {"data", "monitoring", "promotion", "deploy", "caching", "inputs", "platform"}
+SHARED_MODULES = {
+    "data",
+    "monitoring",
+    "promotion",
+    "deploy",
+    "caching",
+    "inputs",
+    "platform",
+    "scoring",
+}
 
 
 def test_one_name_per_use_case():
