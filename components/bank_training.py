@@ -11,9 +11,8 @@ from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
 from components.data import ingest, validate
-from components.inputs import REGISTRATION, Inputs
+from components.inputs import REGISTRATION, Inputs, run_config
 from components.platform import (
-    alert_on_failure,
     component,
     reads_external_data,
     registration_inputs,
@@ -155,13 +154,12 @@ def training_pipeline(compiled: BankTrainingConfig, nested: bool = False) -> Bas
         name="bank-training",
         description="Bank marketing: ingest, validate, hash split, SMOTE + boosting search, "
         "evaluate.",
+        alert=None if nested else BANK.model_name,
     )
-    @alert_on_failure(BANK.model_name, enabled=not nested)
     def bank_training(inputs: dict) -> None:
         """Inputs are `parameters.config` of zenml_config/bank_training.yaml, flattened, except
         `kubeflow` and `promote` (compiled in)."""
-        resolved = resolve_config(**inputs)
-        config = resolved.set_display_name("Check the run config").output
+        config = run_config(resolve_config, inputs)
         raw = reads_external_data(ingest(config_json=config).set_display_name("Read the bank data"))
         checked = validate(config_json=config, raw_data=raw.outputs["raw_data"])
         dataset = checked.set_display_name("Validate the rows").outputs["dataset"]

@@ -19,9 +19,8 @@ both; the artifact keeps the local parity run honest.
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
-from components.inputs import REGISTRATION, Inputs
+from components.inputs import REGISTRATION, Inputs, run_config
 from components.platform import (
-    alert_on_failure,
     component,
     reads_external_data,
     registration_inputs,
@@ -256,13 +255,12 @@ def training_pipeline(
         name="forecasting-training",
         description="Store sales: per-store model choice and holdout backtest over store "
         "groups in parallel, pooled metrics against seasonal naive, refit on all data.",
+        alert=None if nested else FORECASTING.model_name,
     )
-    @alert_on_failure(FORECASTING.model_name, enabled=not nested)
     def forecasting_training(inputs: dict) -> None:
         """Inputs are `parameters.config` of zenml_config/forecasting_training.yaml, flattened,
         except `kubeflow.parallelism` (compiled in)."""
-        resolved = resolve_config(**inputs, kubeflow_parallelism=kubeflow_parallelism)
-        config = resolved.set_display_name("Check the run config").outputs["run_config"]
+        config = run_config(resolve_config, inputs, kubeflow_parallelism=kubeflow_parallelism)
         raw = reads_external_data(ingest(run_config=config).set_display_name("Read the sales data"))
         valid = validate(
             run_config=config,

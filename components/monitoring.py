@@ -16,12 +16,13 @@ run in the KFP UI that the optional Secret `model-factory-alerts` gives it
 (components/platform.py).
 """
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 from kfp.dsl.pipeline_channel import PipelineChannel
 
+from components.inputs import Inputs, run_config
 from components.platform import alert_webhook, component, reads_external_data, resources
 
 
@@ -63,6 +64,28 @@ def retraining_window(model: str, config_json: str, window: dsl.Output[dsl.Datas
     holdout_days = continuous.retraining_holdout(model, config)  # refuses a too-short batch
     window.metadata["rows"] = continuous.write_window(model, config, window.path)
     return NamedTuple("Window", data_path=str, holdout_days=int)(window.uri, holdout_days)
+
+
+def monitor_pipeline(
+    inputs: Inputs,
+    resolver: BaseComponent,
+    model: str,
+    training: BaseComponent,
+    constants: dict[str, Any] | None = None,
+    **decorator: Any,
+) -> BaseComponent:
+    """A monitor pipeline (`@dsl.pipeline(**decorator)`) about `model`: its config checked by
+    `resolver` (plus the compile-time `constants`), then `check_then_retrain` with the nested
+    `training` pipeline, built outside (KFP nests no definitions); this pipeline alerts a failure.
+    Its inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml, `monitor_*` from the use
+    case's monitor run config and `retraining_*` from its training run config, flattened."""
+
+    @inputs.pipeline(alert=model, **decorator)
+    def monitor(channels: dict) -> None:
+        config = run_config(resolver, channels, **(constants or {}))
+        check_then_retrain(model, config, channels, training)
+
+    return monitor
 
 
 def check_then_retrain(

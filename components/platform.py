@@ -118,19 +118,15 @@ def alert_run_failed(model: str, run_id: str, status: dsl.PipelineTaskFinalStatu
     return alert is not None and alerts.send(alert)
 
 
-def alert_on_failure(model: str, enabled: bool = True) -> Callable:
+def alert_on_failure(model: str) -> Callable:
     """Decorate a pipeline function (under `@dsl.pipeline`) to run its body in a `dsl.ExitHandler`
     whose exit task alerts a failure of the run about `model` through the optional alerts Secret.
 
-    `enabled=False` for a pipeline nested in another that alerts (a monitor's retraining): one
-    failure, one alert. KFP takes no pipeline outputs from inside an exit handler, so the body
-    returns nothing; its artifacts stay on its tasks.
+    KFP takes no pipeline outputs from inside an exit handler, so the body returns nothing; its
+    artifacts stay on its tasks.
     """
 
     def decorate(body: Callable) -> Callable:
-        if not enabled:
-            return body
-
         @wraps(body)  # KFP reads the inputs from the signature, which follows __wrapped__
         def pipeline(*args, **kwargs) -> None:
             notify = alert_run_failed(model=model, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER)

@@ -14,9 +14,8 @@ from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
 from components.data import ingest, validate
-from components.inputs import REGISTRATION, Inputs
+from components.inputs import REGISTRATION, Inputs, run_config
 from components.platform import (
-    alert_on_failure,
     component,
     object_store,
     reads_external_data,
@@ -172,14 +171,13 @@ def detection_pipeline(compiled: TaxiDetectionConfig) -> BaseComponent:
     @INPUTS.pipeline(
         name="taxi-detection",
         description="Taxi rides of one run date: ingest, validate, fit the detector, label, write.",
+        alert=TAXI.model_name,
     )
-    @alert_on_failure(TAXI.model_name)
     def taxi_detection(inputs: dict) -> None:
         """Inputs are `parameters.config` of zenml_config/taxi_detection.yaml, flattened, except
         `db_url` (the staging database comes from the Secret in components/platform.py) and
         `kubeflow`, `promote` (compiled in)."""
-        resolved = resolve_config(**inputs)
-        config = resolved.set_display_name("Check the run config").output
+        config = run_config(resolve_config, inputs)
         raw = reads_external_data(ingest(config_json=config).set_display_name("Read the rides"))
         checked = validate(config_json=config, raw_data=raw.outputs["raw_data"])
         rides = checked.set_display_name("Validate the rides").outputs["dataset"]
