@@ -35,18 +35,15 @@ def split(
     train_set: dsl.Output[dsl.Dataset],
     test_set: dsl.Output[dsl.Dataset],
 ) -> None:
-    import pandas as pd
-
     from model_factory import splits
     from model_factory.bank.config import BankTrainingConfig
+    from model_factory.kubeflow.artifacts import read_table, write_table
 
     config = BankTrainingConfig.model_validate_json(config_json)
-    train, test = splits.hash_split(
-        pd.read_parquet(dataset.path), config.features, config.test_fraction, config.split_salt
-    )
-    for frame, artifact in ((train, train_set), (test, test_set)):
-        frame.to_parquet(artifact.path)
-        artifact.metadata["rows"] = len(frame)
+    features, fraction, salt = config.features, config.test_fraction, config.split_salt
+    train, test = splits.hash_split(read_table(dataset), features, fraction, salt)
+    write_table(train, train_set)
+    write_table(test, test_set)
 
 
 @component
@@ -55,13 +52,13 @@ def train(
 ) -> dict:
     """Returns the search summary (CV ROC-AUC, candidates, fits, best parameters)."""
     import joblib
-    import pandas as pd
 
     from model_factory.bank import model
     from model_factory.bank.config import BankTrainingConfig
+    from model_factory.kubeflow.artifacts import read_table
 
     config = BankTrainingConfig.model_validate_json(config_json)
-    trained = model.train(pd.read_parquet(train_set.path), config)
+    trained = model.train(read_table(train_set), config)
     joblib.dump(trained.model, classifier.path)
     classifier.metadata["framework"] = "scikit-learn"
     return trained.search_summary()
@@ -81,32 +78,29 @@ def evaluate(
 ) -> None:
     """Score the held-out set once; the JSON's metadata says what the model was trained on.
     The KFP UI shows `metrics` side by side across runs and plots `classification`."""
-    import json
-    from pathlib import Path
-
     import joblib
-    import pandas as pd
 
-    from model_factory import plots, provenance
+    from model_factory import provenance
     from model_factory.bank import data
     from model_factory.bank import evaluate as bank_evaluate
     from model_factory.bank.config import BankTrainingConfig
+    from model_factory.kubeflow import artifacts
 
     config = BankTrainingConfig.model_validate_json(config_json)
     model = joblib.load(classifier.path)
-    test, full = pd.read_parquet(test_set.path), pd.read_parquet(dataset.path)
+    test, full = artifacts.read_table(test_set), artifacts.read_table(dataset)
     missing = data.missing_values(full, config)
     scores = {
         **bank_evaluate.evaluate(model, test, config),
         "missing_values": sum(missing.values()),
     }
-    for name, value in scores.items():
-        metrics.log_metric(name, value)
+    artifacts.log_metrics(metrics, scores)
     held_out = bank_evaluate.curves(model, test, config)
     classification.log_roc_curve(held_out.fpr, held_out.tpr, held_out.thresholds)
     classification.log_confusion_matrix(held_out.labels, held_out.confusion)
-    Path(metrics_json.path).write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n")
-    metrics_json.metadata.update(
+    artifacts.write_json(
+        metrics_json,
+        scores,
         data_fingerprint=provenance.data_fingerprint(full),
         n_train=len(full) - len(test),
         git_commit=provenance.git_commit(),
@@ -115,7 +109,7 @@ def evaluate(
         contract=data.contract(config),
     )
     figure = bank_evaluate.evaluation_figure(model, test, config)
-    Path(evaluation_plot.path).write_text(plots.html(figure, "Bank marketing: held-out test"))
+    artifacts.write_html(evaluation_plot, figure, "Bank marketing: held-out test")
 
 
 @component

@@ -10,22 +10,18 @@ from components.platform import component
 @component
 def ingest(config_json: str, raw_data: dsl.Output[dsl.Dataset]) -> None:
     from model_factory import use_cases
+    from model_factory.kubeflow.artifacts import write_table
 
     config = use_cases.training_config(config_json)
-    frame = use_cases.data_of(config).load(config)
-    frame.to_parquet(raw_data.path)
-    raw_data.metadata["rows"] = len(frame)
+    write_table(use_cases.data_of(config).load(config), raw_data)
 
 
 @component
 def validate(
     config_json: str, raw_data: dsl.Input[dsl.Dataset], dataset: dsl.Output[dsl.Dataset]
 ) -> None:
-    import pandas as pd
-
     from model_factory import use_cases
+    from model_factory.kubeflow.artifacts import read_table, write_table
 
     config = use_cases.training_config(config_json)
-    frame = use_cases.data_of(config).validate(pd.read_parquet(raw_data.path), config)
-    frame.to_parquet(dataset.path)
-    dataset.metadata["rows"] = len(frame)
+    write_table(use_cases.data_of(config).validate(read_table(raw_data), config), dataset)

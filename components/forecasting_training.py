@@ -46,16 +46,13 @@ def ingest(
     raw_sales: dsl.Output[dsl.Dataset],
     raw_stores: dsl.Output[dsl.Dataset],
 ) -> None:
-    from pathlib import Path
-
     from model_factory.forecasting import data
     from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow.artifacts import read_json, write_table
 
-    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
-    sales, stores = data.load(config)
-    for frame, artifact in ((sales, raw_sales), (stores, raw_stores)):
-        frame.to_parquet(artifact.path)
-        artifact.metadata["rows"] = len(frame)
+    sales, stores = data.load(read_json(run_config, ForecastTrainingConfig))
+    write_table(sales, raw_sales)
+    write_table(stores, raw_stores)
 
 
 @component
@@ -66,35 +63,26 @@ def validate(
     sales: dsl.Output[dsl.Dataset],
     stores: dsl.Output[dsl.Dataset],
 ) -> None:
-    from pathlib import Path
-
-    import pandas as pd
-
     from model_factory.forecasting import data
     from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow.artifacts import read_json, read_table, write_table
 
-    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
-    raw = pd.read_parquet(raw_sales.path)
-    clean = data.validate(raw, config, source=config.data_path or "synthetic")
-    raw = pd.read_parquet(raw_stores.path)
-    table = data.validate_stores(raw, clean, source=config.store_path or "stores")
-    for frame, artifact in ((clean, sales), (table, stores)):
-        frame.to_parquet(artifact.path)
-        artifact.metadata["rows"] = len(frame)
+    config = read_json(run_config, ForecastTrainingConfig)
+    clean = data.validate(read_table(raw_sales), config, source=config.data_path or "synthetic")
+    write_table(clean, sales)
+    source = config.store_path or "stores"
+    write_table(data.validate_stores(read_table(raw_stores), clean, source=source), stores)
 
 
 @component
 def store_groups(run_config: dsl.Input[dsl.Artifact], sales: dsl.Input[dsl.Dataset]) -> list:
     """The stores split into groups: one fan-out task each."""
-    from pathlib import Path
-
-    import pandas as pd
-
     from model_factory.forecasting import groups
     from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow.artifacts import read_json, read_table
 
-    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
-    return groups.split_stores(pd.read_parquet(sales.path), config.kubeflow.store_groups)
+    config = read_json(run_config, ForecastTrainingConfig)
+    return groups.split_stores(read_table(sales), config.kubeflow.store_groups)
 
 
 @component
@@ -108,14 +96,13 @@ def backtest_group(
     """Choose and evaluate the group's models; returns its error sums for the pooled metrics."""
     from pathlib import Path
 
-    import pandas as pd
-
     from model_factory.forecasting import forecaster, groups, train
     from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow.artifacts import read_json, read_table
 
-    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
+    config = read_json(run_config, ForecastTrainingConfig)
     group = [int(store) for store in stores]  # JSON numbers may arrive as floats
-    holdout, evaluated = train.backtest(pd.read_parquet(sales.path), config, stores=group)
+    holdout, evaluated = train.backtest(read_table(sales), config, stores=group)
     holdout.to_parquet(holdout_forecasts.path)
     forecaster.save(evaluated, Path(evaluated_forecaster.path))
     evaluated_forecaster.metadata["stores"] = group
@@ -132,14 +119,13 @@ def refit_group(
     """The group's chosen models fitted on all data (or as evaluated): what gets registered."""
     from pathlib import Path
 
-    import pandas as pd
-
     from model_factory.forecasting import forecaster, train
     from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow.artifacts import read_json, read_table
 
-    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
+    config = read_json(run_config, ForecastTrainingConfig)
     evaluated = forecaster.load(Path(evaluated_forecaster.path))
-    refitted = train.refit(pd.read_parquet(sales.path), evaluated, config)
+    refitted = train.refit(read_table(sales), evaluated, config)
     forecaster.save(refitted, Path(store_forecaster.path))
 
 
@@ -157,31 +143,31 @@ def evaluate(
     forecast_plot: dsl.Output[dsl.HTML],
 ) -> None:
     """Pooled metrics from the groups' sums; per-store table and plot from their forecasts."""
-    import json
     from pathlib import Path
 
     import pandas as pd
 
-    from model_factory import plots, provenance
+    from model_factory import provenance
     from model_factory.forecasting import data, forecaster, groups, train
     from model_factory.forecasting import evaluate as forecast_evaluate
     from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow import artifacts
 
-    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
+    config = artifacts.read_json(run_config, ForecastTrainingConfig)
     scores = groups.pooled_metrics(group_results)
-    for name, value in scores.items():
-        metrics.log_metric(name, value)
-    holdout = pd.concat([pd.read_parquet(a.path) for a in holdout_forecasts], ignore_index=True)
+    artifacts.log_metrics(metrics, scores)
+    holdout = pd.concat([artifacts.read_table(a) for a in holdout_forecasts], ignore_index=True)
     evaluated = groups.merge([forecaster.load(Path(a.path)) for a in evaluated_forecasters])
-    full, table = pd.read_parquet(sales.path), pd.read_parquet(stores.path)
+    full, table = artifacts.read_table(sales), artifacts.read_table(stores)
     per_store = forecast_evaluate.store_metrics(holdout, evaluated, table)
     per_store.to_parquet(store_metrics.path)
     shown = forecast_evaluate.plot_stores(per_store, config.plot_stores)
     figure = forecast_evaluate.forecast_figure(holdout, full, per_store, shown)
-    Path(forecast_plot.path).write_text(plots.html(figure, "Store sales: holdout forecasts"))
+    artifacts.write_html(forecast_plot, figure, "Store sales: holdout forecasts")
     window = data.windows(full, config)
-    Path(metrics_json.path).write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n")
-    metrics_json.metadata.update(
+    artifacts.write_json(
+        metrics_json,
+        scores,
         data_fingerprint=provenance.data_fingerprint(full),
         git_commit=provenance.git_commit(),
         candidates=evaluated.candidate_counts(),

@@ -48,6 +48,7 @@ def fit_detector(
     from pathlib import Path
 
     from model_factory import provenance
+    from model_factory.kubeflow.artifacts import log_metrics
     from model_factory.taxi import fitting
     from model_factory.taxi.config import TaxiDetectionConfig
 
@@ -58,8 +59,7 @@ def fit_detector(
         run_id,
     )
     fitted = fitting.fit(config)
-    for name, value in fitted.scores.items():
-        evaluation.log_metric(name, value)
+    log_metrics(evaluation, fitted.scores)
     stored = fitted.detector.model_copy(update={"version": f"kfp-{run_id}"})
     Path(detector.path).write_text(stored.model_dump_json(indent=2))
     detector.metadata.update(
@@ -83,12 +83,12 @@ def registered_detector(
 ) -> None:
     """The detector in production on the ZenML server; with none there, one fitted on the
     reference window and registered (its F1 logged), as the ZenML pipeline does."""
+    from model_factory.kubeflow.artifacts import log_metrics
     from model_factory.kubeflow.registry import KfpRun, taxi_detector
 
     run = KfpRun(run_id, run_name, ui_url or None)
     chosen, recorded = taxi_detector(run, config_json, promote=promote, stack=stack or None)
-    for name, value in recorded.pop("scores", {}).items():
-        evaluation.log_metric(name, value)
+    log_metrics(evaluation, recorded.pop("scores", {}))
     with open(detector.path, "w") as file:
         file.write(chosen.model_dump_json(indent=2))
     detector.metadata.update(recorded)
@@ -102,24 +102,19 @@ def label(
     labels: dsl.Output[dsl.Dataset],
     anomaly_plot: dsl.Output[dsl.HTML],
 ) -> None:
-    from pathlib import Path
-
-    import pandas as pd
-
-    from model_factory import plots
+    from model_factory.kubeflow import artifacts
     from model_factory.taxi import evaluate, model
     from model_factory.taxi.config import TaxiDetectionConfig
     from model_factory.taxi.model import TaxiDetector
 
     config = TaxiDetectionConfig.model_validate_json(config_json)
-    fitted = TaxiDetector.model_validate_json(Path(detector.path).read_text())
-    frame = model.label(pd.read_parquet(rides.path), fitted)
-    frame.to_parquet(labels.path)
-    labels.metadata["rows"] = len(frame)
+    fitted = artifacts.read_json(detector, TaxiDetector)
+    frame = model.label(artifacts.read_table(rides), fitted)
+    artifacts.write_table(frame, labels)
     if "reference" in detector.metadata:  # a registered detector: production or a new fit
         labels.metadata["reference"] = detector.metadata["reference"]
     figure = evaluate.anomaly_figure(frame, config.run_date)
-    Path(anomaly_plot.path).write_text(plots.html(figure, f"Taxi rides {config.run_date}"))
+    artifacts.write_html(anomaly_plot, figure, f"Taxi rides {config.run_date}")
 
 
 @component
@@ -130,19 +125,16 @@ def write_labels(
     metrics_json: dsl.Output[dsl.Artifact],
 ) -> None:
     """Replace the run date's rows in `taxi_ride_labels` at $MODEL_FACTORY_DB_URL."""
-    import json
     from datetime import UTC, datetime
-    from pathlib import Path
-
-    import pandas as pd
 
     from model_factory import sql
+    from model_factory.kubeflow import artifacts
     from model_factory.paths import resolve_db_url
     from model_factory.taxi import data, evaluate, sink
     from model_factory.taxi.config import TaxiDetectionConfig
 
     config = TaxiDetectionConfig.model_validate_json(config_json)
-    frame = pd.read_parquet(labels.path)
+    frame = artifacts.read_table(labels)
     url = resolve_db_url(None, None)
     engine = sql.engine_for(url)
     try:
@@ -150,8 +142,7 @@ def write_labels(
     finally:
         engine.dispose()
     summary = evaluate.summarise(frame)
-    for name, value in summary.items():
-        metrics.log_metric(name, value)
+    artifacts.log_metrics(metrics, summary)
     report = {
         **summary,
         "model_version": str(frame["model_version"].iloc[0]),
@@ -161,7 +152,7 @@ def write_labels(
         "table": sink.LABELS.name,
         "db_url": sql.safe_url(url),
     }
-    Path(metrics_json.path).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    artifacts.write_json(metrics_json, report)
 
 
 def detection_pipeline(compiled: TaxiDetectionConfig) -> BaseComponent:
