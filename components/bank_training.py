@@ -11,13 +11,12 @@ from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
 from components.data import ingest, validate
-from components.inputs import REGISTRATION, Inputs, run_config
+from components.inputs import REGISTRATION, Inputs, registration, run_config
 from components.platform import (
     component,
     reads_external_data,
-    registration_inputs,
+    register_model,
     resources,
-    zenml_registry,
 )
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.use_cases import BANK
@@ -25,7 +24,7 @@ from model_factory.use_cases import BANK
 # Not inputs: `promote` is a ZenML operation; whether and where the run registers its model
 # (and offers it for staging) is fixed when compiling (no registration task without a server).
 INPUTS = Inputs(BankTrainingConfig, frozenset({"promote"}), compile_time=REGISTRATION)
-resolve_config = INPUTS.resolver()
+resolve_config = INPUTS.resolver(constants=REGISTRATION)
 
 
 @component
@@ -115,27 +114,36 @@ def evaluate(
 @component
 def register(
     config_json: str,
+    metrics_json: dsl.Input[dsl.Artifact],
     classifier: dsl.Input[dsl.Model],
     train_set: dsl.Input[dsl.Dataset],
     test_set: dsl.Input[dsl.Dataset],
     dataset: dsl.Input[dsl.Dataset],
-    metrics_json: dsl.Input[dsl.Artifact],
     promote: bool,
-    stack: str,
-    ui_url: str,
     run_id: str,
     run_name: str,
 ) -> dict:
-    """The classifier as a new version of bank_marketing_classifier, through the staging gate;
-    returns the version's name and the decision."""
+    """The classifier as a new version of bank_marketing_classifier, through the staging gate
+    (where: the config's `kubeflow` section); returns the version's name and the decision."""
+    from model_factory.bank.config import BankTrainingConfig
     from model_factory.kubeflow.registry import KfpRun, register_bank
 
-    paths = {"model": classifier.path, "train_set": train_set.path,
-             "test_set": test_set.path, "dataset": dataset.path}  # fmt: skip
+    where = BankTrainingConfig.model_validate_json(config_json).kubeflow
+    paths = {
+        "model": classifier.path,
+        "train_set": train_set.path,
+        "test_set": test_set.path,
+        "dataset": dataset.path,
+    }
     return register_bank(
-        KfpRun(run_id, run_name, ui_url or None), config_json, metrics_json.path,
-        metrics_json.metadata, paths, promote=promote, stack=stack or None,
-    )  # fmt: skip
+        KfpRun(run_id, run_name, where.ui_url),
+        config_json,
+        metrics_json.path,
+        metrics_json.metadata,
+        paths,
+        promote=promote,
+        stack=where.zenml_stack,
+    )
 
 
 def training_pipeline(compiled: BankTrainingConfig, nested: bool = False) -> BaseComponent:
@@ -153,7 +161,7 @@ def training_pipeline(compiled: BankTrainingConfig, nested: bool = False) -> Bas
     def bank_training(inputs: dict) -> None:
         """Inputs are `parameters.config` of zenml_config/bank_training.yaml, flattened, except
         `kubeflow` and `promote` (compiled in)."""
-        config = run_config(resolve_config, inputs)
+        config = run_config(resolve_config, inputs, **registration(compiled))
         raw = reads_external_data(ingest(config_json=config).set_display_name("Read the bank data"))
         checked = validate(config_json=config, raw_data=raw.outputs["raw_data"])
         dataset = checked.set_display_name("Validate the rows").outputs["dataset"]
@@ -172,19 +180,16 @@ def training_pipeline(compiled: BankTrainingConfig, nested: bool = False) -> Bas
             ),
             cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
         ).set_display_name("Evaluate on the held-out test set")  # fmt: skip
-        if compiled.kubeflow.zenml_url:
-            zenml_registry(
-                register(
-                    config_json=config,
-                    classifier=fit.outputs["classifier"],
-                    train_set=parts.outputs["train_set"],
-                    test_set=parts.outputs["test_set"],
-                    dataset=dataset,
-                    metrics_json=scored.outputs["metrics_json"],
-                    **registration_inputs(compiled.kubeflow, compiled.promote),
-                ),
-                compiled.kubeflow.zenml_url,
-            ).set_display_name("Register the model with ZenML, offer it for staging")
+        register_model(
+            register,
+            compiled,
+            config_json=config,
+            metrics_json=scored.outputs["metrics_json"],
+            classifier=fit.outputs["classifier"],
+            train_set=parts.outputs["train_set"],
+            test_set=parts.outputs["test_set"],
+            dataset=dataset,
+        )
 
     return bank_training
 

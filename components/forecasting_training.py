@@ -19,13 +19,12 @@ both; the artifact keeps the local parity run honest.
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
-from components.inputs import REGISTRATION, Inputs, run_config
+from components.inputs import REGISTRATION, Inputs, registration, run_config
 from components.platform import (
     component,
     reads_external_data,
-    registration_inputs,
+    register_model,
     resources,
-    zenml_registry,
 )
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.use_cases import FORECASTING
@@ -37,7 +36,9 @@ INPUTS = Inputs(
     frozenset({"promote"}),
     compile_time=frozenset({"kubeflow_parallelism"}) | REGISTRATION,
 )
-resolve_config = INPUTS.resolver(constants={"kubeflow_parallelism"}, to_artifact=True)
+resolve_config = INPUTS.resolver(
+    constants={"kubeflow_parallelism"} | REGISTRATION, to_artifact=True
+)
 
 
 @component
@@ -199,20 +200,21 @@ def merge_models(
 @component
 def register(
     run_config: dsl.Input[dsl.Artifact],
+    metrics_json: dsl.Input[dsl.Artifact],
     store_forecaster: dsl.Input[dsl.Model],
     holdout_forecasts: dsl.Input[list[dsl.Dataset]],
     sales: dsl.Input[dsl.Dataset],
-    metrics_json: dsl.Input[dsl.Artifact],
     promote: bool,
-    stack: str,
-    ui_url: str,
     run_id: str,
     run_name: str,
 ) -> dict:
     """The merged forecaster as a new version of store_sales_forecaster, through the staging
-    gate; returns the version's name and the decision."""
+    gate (where: the config's `kubeflow` section); returns the version's name and the decision."""
+    from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow.artifacts import read_json
     from model_factory.kubeflow.registry import KfpRun, register_forecasting
 
+    where = read_json(run_config, ForecastTrainingConfig).kubeflow
     paths = {
         "run_config": run_config.path,
         "model": store_forecaster.path,
@@ -220,9 +222,13 @@ def register(
         "sales": sales.path,
     }
     return register_forecasting(
-        KfpRun(run_id, run_name, ui_url or None), metrics_json.path, metrics_json.metadata,
-        paths, promote=promote, stack=stack or None,
-    )  # fmt: skip
+        KfpRun(run_id, run_name, where.ui_url),
+        metrics_json.path,
+        metrics_json.metadata,
+        paths,
+        promote=promote,
+        stack=where.zenml_stack,
+    )
 
 
 def training_pipeline(
@@ -246,7 +252,8 @@ def training_pipeline(
     def forecasting_training(inputs: dict) -> None:
         """Inputs are `parameters.config` of zenml_config/forecasting_training.yaml, flattened,
         except `kubeflow.parallelism` (compiled in)."""
-        config = run_config(resolve_config, inputs, kubeflow_parallelism=kubeflow_parallelism)
+        constants = {"kubeflow_parallelism": kubeflow_parallelism, **registration(settings)}
+        config = run_config(resolve_config, inputs, **constants)
         raw = reads_external_data(ingest(run_config=config).set_display_name("Read the sales data"))
         valid = validate(
             run_config=config,
@@ -283,17 +290,14 @@ def training_pipeline(
         merged = merge_models(
             store_forecasters=dsl.Collected(refit.outputs["store_forecaster"])
         ).set_display_name("Merge the stores' models")
-        if settings.kubeflow.zenml_url:
-            zenml_registry(
-                register(
-                    run_config=config,
-                    store_forecaster=merged.outputs["store_forecaster"],
-                    holdout_forecasts=dsl.Collected(backtest.outputs["holdout_forecasts"]),
-                    sales=sales,
-                    metrics_json=scored.outputs["metrics_json"],
-                    **registration_inputs(settings.kubeflow, settings.promote),
-                ),
-                settings.kubeflow.zenml_url,
-            ).set_display_name("Register the model with ZenML, offer it for staging")
+        register_model(
+            register,
+            settings,
+            run_config=config,
+            metrics_json=scored.outputs["metrics_json"],
+            store_forecaster=merged.outputs["store_forecaster"],
+            holdout_forecasts=dsl.Collected(backtest.outputs["holdout_forecasts"]),
+            sales=sales,
+        )
 
     return forecasting_training

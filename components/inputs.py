@@ -23,11 +23,20 @@ from pydantic import BaseModel
 
 from components.platform import alert_on_failure, component
 from model_factory.config import KubeflowRegistration
-from model_factory.kubeflow.flat_config import input_types
+from model_factory.kubeflow.flat_config import flatten, input_types
 
 # The flattened `kubeflow:` keys of a run config that say where a run registers its model: fixed
-# when compiling (no registration task at all without a ZenML server), never inputs.
+# when compiling (no registration task at all without a ZenML server), never inputs; constants of
+# `resolve-config` (`registration`), so the tasks read them from the config as any other key.
 REGISTRATION = frozenset(f"kubeflow_{key}" for key in KubeflowRegistration.model_fields)
+
+
+def registration(compiled: BaseModel) -> dict[str, Any]:
+    """The `REGISTRATION` values of a training config being compiled, for `resolve-config`; empty
+    without a ZenML server (nothing registers, and no address enters the YAML)."""
+    flat = flatten(compiled.kubeflow if compiled.kubeflow.zenml_url else KubeflowRegistration())
+    return {f"kubeflow_{key}": flat[key] for key in KubeflowRegistration.model_fields}
+
 
 _sources = itertools.count()
 

@@ -14,7 +14,7 @@ from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
 
 from components.data import ingest, validate
-from components.inputs import REGISTRATION, Inputs, run_config
+from components.inputs import REGISTRATION, Inputs, registration, run_config
 from components.platform import (
     component,
     object_store,
@@ -33,7 +33,7 @@ from model_factory.use_cases import TAXI
 INPUTS = Inputs(
     TaxiDetectionConfig, frozenset({"db_url", "promote", "retrain"}), compile_time=REGISTRATION
 )
-resolve_config = INPUTS.resolver()
+resolve_config = INPUTS.resolver(constants=REGISTRATION)
 
 
 @component
@@ -74,8 +74,6 @@ def fit_detector(
 def registered_detector(
     config_json: str,
     promote: bool,
-    stack: str,
-    ui_url: str,
     run_id: str,
     run_name: str,
     detector: dsl.Output[dsl.Model],
@@ -85,9 +83,11 @@ def registered_detector(
     reference window and registered (its F1 logged), as the ZenML pipeline does."""
     from model_factory.kubeflow.artifacts import log_metrics
     from model_factory.kubeflow.registry import KfpRun, taxi_detector
+    from model_factory.taxi.config import TaxiDetectionConfig
 
-    run = KfpRun(run_id, run_name, ui_url or None)
-    chosen, recorded = taxi_detector(run, config_json, promote=promote, stack=stack or None)
+    where = TaxiDetectionConfig.model_validate_json(config_json).kubeflow
+    run = KfpRun(run_id, run_name, where.ui_url)
+    chosen, recorded = taxi_detector(run, config_json, promote=promote, stack=where.zenml_stack)
     log_metrics(evaluation, recorded.pop("scores", {}))
     with open(detector.path, "w") as file:
         file.write(chosen.model_dump_json(indent=2))
@@ -168,17 +168,14 @@ def detection_pipeline(compiled: TaxiDetectionConfig) -> BaseComponent:
         """Inputs are `parameters.config` of zenml_config/taxi_detection.yaml, flattened, except
         `db_url` (the staging database comes from the Secret in components/platform.py) and
         `kubeflow`, `promote` (compiled in)."""
-        config = run_config(resolve_config, inputs)
+        config = run_config(resolve_config, inputs, **registration(compiled))
         raw = reads_external_data(ingest(config_json=config).set_display_name("Read the rides"))
         checked = validate(config_json=config, raw_data=raw.outputs["raw_data"])
         rides = checked.set_display_name("Validate the rides").outputs["dataset"]
         if compiled.kubeflow.zenml_url:  # not retried: a retry would register another
             fit = zenml_registry(
                 object_store(  # a fit reads the reference window
-                    registered_detector(
-                        config_json=config,
-                        **registration_inputs(compiled.kubeflow, compiled.promote),
-                    )
+                    registered_detector(config_json=config, **registration_inputs(compiled.promote))
                 ),
                 compiled.kubeflow.zenml_url,
             ).set_display_name("Load the production detector from ZenML, or fit and register one")
