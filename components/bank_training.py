@@ -7,7 +7,7 @@ a last task registers the classifier with it and offers it for staging
 (model_factory/kubeflow/registry.py); without one, promotion is a ZenML operation CI runs.
 """
 
-from kfp import dsl
+from kfp.dsl import HTML, Artifact, ClassificationMetrics, Dataset, Input, Metrics, Model, Output
 from kfp.dsl.base_component import BaseComponent
 
 from components.data import ingest, validate
@@ -30,9 +30,9 @@ resolve_config = INPUTS.resolver(constants=REGISTRATION)
 @component
 def split(
     config_json: str,
-    dataset: dsl.Input[dsl.Dataset],
-    train_set: dsl.Output[dsl.Dataset],
-    test_set: dsl.Output[dsl.Dataset],
+    dataset: Input[Dataset],
+    train_set: Output[Dataset],
+    test_set: Output[Dataset],
 ) -> None:
     from model_factory import splits
     from model_factory.bank.config import BankTrainingConfig
@@ -46,9 +46,7 @@ def split(
 
 
 @component
-def train(
-    config_json: str, train_set: dsl.Input[dsl.Dataset], classifier: dsl.Output[dsl.Model]
-) -> dict:
+def train(config_json: str, train_set: Input[Dataset], classifier: Output[Model]) -> dict:
     """Returns the search summary (CV ROC-AUC, candidates, fits, best parameters)."""
     import joblib
 
@@ -66,14 +64,14 @@ def train(
 @component
 def evaluate(
     config_json: str,
-    classifier: dsl.Input[dsl.Model],
-    test_set: dsl.Input[dsl.Dataset],
-    dataset: dsl.Input[dsl.Dataset],
+    classifier: Input[Model],
+    test_set: Input[Dataset],
+    dataset: Input[Dataset],
     search_summary: dict,
-    metrics: dsl.Output[dsl.Metrics],
-    classification: dsl.Output[dsl.ClassificationMetrics],
-    metrics_json: dsl.Output[dsl.Artifact],
-    evaluation_plot: dsl.Output[dsl.HTML],
+    metrics: Output[Metrics],
+    classification: Output[ClassificationMetrics],
+    metrics_json: Output[Artifact],
+    evaluation_plot: Output[HTML],
 ) -> None:
     """Score the held-out set once; the JSON's metadata says what the model was trained on.
     The KFP UI shows `metrics` side by side across runs and plots `classification`."""
@@ -114,11 +112,11 @@ def evaluate(
 @component
 def register(
     config_json: str,
-    metrics_json: dsl.Input[dsl.Artifact],
-    classifier: dsl.Input[dsl.Model],
-    train_set: dsl.Input[dsl.Dataset],
-    test_set: dsl.Input[dsl.Dataset],
-    dataset: dsl.Input[dsl.Dataset],
+    metrics_json: Input[Artifact],
+    classifier: Input[Model],
+    train_set: Input[Dataset],
+    test_set: Input[Dataset],
+    dataset: Input[Dataset],
     promote: bool,
     run_id: str,
     run_name: str,
@@ -153,7 +151,6 @@ def training_pipeline(compiled: BankTrainingConfig, nested: bool = False) -> Bas
     """
 
     @INPUTS.pipeline(
-        name="bank-training",
         description="Bank marketing: ingest, validate, hash split, SMOTE + boosting search, "
         "evaluate.",
         alert=None if nested else BANK.model_name,

@@ -2,13 +2,13 @@
 one table (bank, taxi) as steps/data.py is under ZenML: the config's fields say which use case
 it is for (`use_cases.training_config`), and that use case's data module does the work."""
 
-from kfp import dsl
+from kfp.dsl import Dataset, Input, Output
 
 from components.platform import component
 
 
 @component
-def ingest(config_json: str, raw_data: dsl.Output[dsl.Dataset]) -> None:
+def ingest(config_json: str, raw_data: Output[Dataset]) -> None:
     from model_factory import use_cases
     from model_factory.kubeflow.artifacts import write_table
 
@@ -17,9 +17,7 @@ def ingest(config_json: str, raw_data: dsl.Output[dsl.Dataset]) -> None:
 
 
 @component
-def validate(
-    config_json: str, raw_data: dsl.Input[dsl.Dataset], dataset: dsl.Output[dsl.Dataset]
-) -> None:
+def validate(config_json: str, raw_data: Input[Dataset], dataset: Output[Dataset]) -> None:
     from model_factory import use_cases
     from model_factory.kubeflow.artifacts import read_table, write_table
 

@@ -17,6 +17,7 @@ both; the artifact keeps the local parity run honest.
 """
 
 from kfp import dsl
+from kfp.dsl import HTML, Artifact, Dataset, Input, Metrics, Model, Output
 from kfp.dsl.base_component import BaseComponent
 
 from components.inputs import REGISTRATION, Inputs, registration, run_config
@@ -43,9 +44,9 @@ resolve_config = INPUTS.resolver(
 
 @component
 def ingest(
-    run_config: dsl.Input[dsl.Artifact],
-    raw_sales: dsl.Output[dsl.Dataset],
-    raw_stores: dsl.Output[dsl.Dataset],
+    run_config: Input[Artifact],
+    raw_sales: Output[Dataset],
+    raw_stores: Output[Dataset],
 ) -> None:
     from model_factory.forecasting import data
     from model_factory.forecasting.config import ForecastTrainingConfig
@@ -58,11 +59,11 @@ def ingest(
 
 @component
 def validate(
-    run_config: dsl.Input[dsl.Artifact],
-    raw_sales: dsl.Input[dsl.Dataset],
-    raw_stores: dsl.Input[dsl.Dataset],
-    sales: dsl.Output[dsl.Dataset],
-    stores: dsl.Output[dsl.Dataset],
+    run_config: Input[Artifact],
+    raw_sales: Input[Dataset],
+    raw_stores: Input[Dataset],
+    sales: Output[Dataset],
+    stores: Output[Dataset],
 ) -> None:
     from model_factory.forecasting import data
     from model_factory.forecasting.config import ForecastTrainingConfig
@@ -76,7 +77,7 @@ def validate(
 
 
 @component
-def store_groups(run_config: dsl.Input[dsl.Artifact], sales: dsl.Input[dsl.Dataset]) -> list:
+def store_groups(run_config: Input[Artifact], sales: Input[Dataset]) -> list:
     """The stores split into groups: one fan-out task each."""
     from model_factory.forecasting import groups
     from model_factory.forecasting.config import ForecastTrainingConfig
@@ -88,11 +89,11 @@ def store_groups(run_config: dsl.Input[dsl.Artifact], sales: dsl.Input[dsl.Datas
 
 @component
 def backtest_group(
-    run_config: dsl.Input[dsl.Artifact],
-    sales: dsl.Input[dsl.Dataset],
+    run_config: Input[Artifact],
+    sales: Input[Dataset],
     stores: list,
-    holdout_forecasts: dsl.Output[dsl.Dataset],
-    evaluated_forecaster: dsl.Output[dsl.Model],
+    holdout_forecasts: Output[Dataset],
+    evaluated_forecaster: Output[Model],
 ) -> dict:
     """Choose and evaluate the group's models; returns its error sums for the pooled metrics."""
     from pathlib import Path
@@ -112,10 +113,10 @@ def backtest_group(
 
 @component
 def refit_group(
-    run_config: dsl.Input[dsl.Artifact],
-    sales: dsl.Input[dsl.Dataset],
-    evaluated_forecaster: dsl.Input[dsl.Model],
-    store_forecaster: dsl.Output[dsl.Model],
+    run_config: Input[Artifact],
+    sales: Input[Dataset],
+    evaluated_forecaster: Input[Model],
+    store_forecaster: Output[Model],
 ) -> None:
     """The group's chosen models fitted on all data (or as evaluated): what gets registered."""
     from pathlib import Path
@@ -132,16 +133,16 @@ def refit_group(
 
 @component
 def evaluate(
-    run_config: dsl.Input[dsl.Artifact],
+    run_config: Input[Artifact],
     group_results: list[dict],
-    holdout_forecasts: dsl.Input[list[dsl.Dataset]],
-    evaluated_forecasters: dsl.Input[list[dsl.Model]],
-    sales: dsl.Input[dsl.Dataset],
-    stores: dsl.Input[dsl.Dataset],
-    metrics: dsl.Output[dsl.Metrics],
-    metrics_json: dsl.Output[dsl.Artifact],
-    store_metrics: dsl.Output[dsl.Dataset],
-    forecast_plot: dsl.Output[dsl.HTML],
+    holdout_forecasts: Input[list[Dataset]],
+    evaluated_forecasters: Input[list[Model]],
+    sales: Input[Dataset],
+    stores: Input[Dataset],
+    metrics: Output[Metrics],
+    metrics_json: Output[Artifact],
+    store_metrics: Output[Dataset],
+    forecast_plot: Output[HTML],
 ) -> None:
     """Pooled metrics from the groups' sums; per-store table and plot from their forecasts."""
     from pathlib import Path
@@ -178,9 +179,7 @@ def evaluate(
 
 
 @component
-def merge_models(
-    store_forecasters: dsl.Input[list[dsl.Model]], store_forecaster: dsl.Output[dsl.Model]
-) -> None:
+def merge_models(store_forecasters: Input[list[Model]], store_forecaster: Output[Model]) -> None:
     """The groups' refitted models as one forecaster: the run's model artifact."""
     from pathlib import Path
 
@@ -199,11 +198,11 @@ def merge_models(
 
 @component
 def register(
-    run_config: dsl.Input[dsl.Artifact],
-    metrics_json: dsl.Input[dsl.Artifact],
-    store_forecaster: dsl.Input[dsl.Model],
-    holdout_forecasts: dsl.Input[list[dsl.Dataset]],
-    sales: dsl.Input[dsl.Dataset],
+    run_config: Input[Artifact],
+    metrics_json: Input[Artifact],
+    store_forecaster: Input[Model],
+    holdout_forecasts: Input[list[Dataset]],
+    sales: Input[Dataset],
     promote: bool,
     run_id: str,
     run_name: str,
@@ -244,7 +243,6 @@ def training_pipeline(
     settings = compiled or ForecastTrainingConfig()
 
     @INPUTS.pipeline(
-        name="forecasting-training",
         description="Store sales: per-store model choice and holdout backtest over store "
         "groups in parallel, pooled metrics against seasonal naive, refit on all data.",
         alert=None if nested else FORECASTING.model_name,

@@ -19,6 +19,7 @@ run in the KFP UI that the optional Secret `model-factory-alerts` gives it
 from typing import Any, NamedTuple
 
 from kfp import dsl
+from kfp.dsl import HTML, Artifact, Dataset, Input, Metrics, Output
 from kfp.dsl.base_component import BaseComponent
 from kfp.dsl.pipeline_channel import PipelineChannel
 
@@ -31,10 +32,10 @@ def check(
     model: str,
     config_json: str,
     run_id: str,
-    reference: dsl.Input[dsl.Artifact],
-    metrics: dsl.Output[dsl.Metrics],
-    metrics_json: dsl.Output[dsl.Artifact],
-    drift_report: dsl.Output[dsl.HTML],
+    reference: Input[Artifact],
+    metrics: Output[Metrics],
+    metrics_json: Output[Artifact],
+    drift_report: Output[HTML],
 ) -> bool:
     """Drifted or not: the batch against the reference, by the use case's core monitor. Drift
     is also alerted to the webhook its Secret names (a failing receiver is a warning)."""
@@ -51,7 +52,7 @@ def check(
 
 
 @component
-def retraining_window(model: str, config_json: str, window: dsl.Output[dsl.Dataset]) -> NamedTuple(
+def retraining_window(model: str, config_json: str, window: Output[Dataset]) -> NamedTuple(
     "Window", data_path=str, holdout_days=int
 ):
     """The retraining data plus the batch: its URI, the nested training's `data_path`, and for
@@ -93,7 +94,7 @@ def check_then_retrain(
 ) -> None:
     """A monitor pipeline's tasks after `resolve-config` (its validated `config` JSON), given
     the pipeline's `inputs` (`reference_uri`, `retraining_*`) and the training pipeline."""
-    reference = dsl.importer(artifact_uri=inputs["reference_uri"], artifact_class=dsl.Artifact)
+    reference = dsl.importer(artifact_uri=inputs["reference_uri"], artifact_class=Artifact)
     reference.set_display_name("Import the production reference")
     checked = check(model=model, config_json=config, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
                     reference=reference.output)  # fmt: skip

@@ -11,6 +11,7 @@ Kubernetes Secret, never from an input or the YAML.
 """
 
 from kfp import dsl
+from kfp.dsl import HTML, Artifact, Dataset, Input, Metrics, Model, Output
 from kfp.dsl.base_component import BaseComponent
 
 from components.data import ingest, validate
@@ -40,8 +41,8 @@ resolve_config = INPUTS.resolver(constants=REGISTRATION)
 def fit_detector(
     config_json: str,
     run_id: str,
-    detector: dsl.Output[dsl.Model],
-    evaluation: dsl.Output[dsl.Metrics],
+    detector: Output[Model],
+    evaluation: Output[Metrics],
 ) -> None:
     """Fit the scaler on the reference window; score F1 on the seeded evaluation rides."""
     import logging
@@ -76,8 +77,8 @@ def registered_detector(
     promote: bool,
     run_id: str,
     run_name: str,
-    detector: dsl.Output[dsl.Model],
-    evaluation: dsl.Output[dsl.Metrics],
+    detector: Output[Model],
+    evaluation: Output[Metrics],
 ) -> None:
     """The detector in production on the ZenML server; with none there, one fitted on the
     reference window and registered (its F1 logged), as the ZenML pipeline does."""
@@ -97,10 +98,10 @@ def registered_detector(
 @component
 def label(
     config_json: str,
-    rides: dsl.Input[dsl.Dataset],
-    detector: dsl.Input[dsl.Model],
-    labels: dsl.Output[dsl.Dataset],
-    anomaly_plot: dsl.Output[dsl.HTML],
+    rides: Input[Dataset],
+    detector: Input[Model],
+    labels: Output[Dataset],
+    anomaly_plot: Output[HTML],
 ) -> None:
     from model_factory.kubeflow import artifacts
     from model_factory.taxi import evaluate, model
@@ -120,9 +121,9 @@ def label(
 @component
 def write_labels(
     config_json: str,
-    labels: dsl.Input[dsl.Dataset],
-    metrics: dsl.Output[dsl.Metrics],
-    metrics_json: dsl.Output[dsl.Artifact],
+    labels: Input[Dataset],
+    metrics: Output[Metrics],
+    metrics_json: Output[Artifact],
 ) -> None:
     """Replace the run date's rows in `taxi_ride_labels` at $MODEL_FACTORY_DB_URL."""
     from datetime import UTC, datetime
