@@ -4,7 +4,9 @@ Adding a pipeline: a module here with `@component`s over the core and `INPUTS`
 (`components.inputs.Inputs`: its run config's `parameters.config` type, less the keys that mean
 nothing on KFP or are compiled in), whose `pipeline` decorator and `resolver` generate the
 pipeline's inputs and its `resolve-config` task, then an entry below. `model-factory compile`
-writes every entry to build/kfp/<name>.yaml.
+writes every entry to build/kfp/<name>.yaml. Components declare their artifacts with the names
+`kfp.dsl` exports (`Input[Dataset]`: the task runs its source under `from kfp.dsl import *`) and
+read and write them through model_factory/kubeflow/artifacts.py.
 """
 
 from collections.abc import Callable

@@ -5,10 +5,9 @@ reference (profile, classifier, version name) and, only on drift, run
 
 from kfp.dsl.base_component import BaseComponent
 
+from components import monitoring
 from components.bank_training import training_pipeline
 from components.inputs import REGISTRATION, Inputs
-from components.monitoring import check_then_retrain
-from components.platform import alert_on_failure
 from model_factory.bank.monitor import MODEL_NAME
 from model_factory.continuous import BankMonitorAndRetrain
 
@@ -25,19 +24,12 @@ resolve_config = INPUTS.resolver()
 def monitor_pipeline(compiled: BankMonitorAndRetrain) -> BaseComponent:
     """The pipeline; its nested retraining registers the new model with ZenML when the training
     run config names a server (`kubeflow.zenml_url`, fixed when compiling)."""
-    # Built outside (KFP nests no definitions); this pipeline alerts its failures.
-    training = training_pipeline(compiled.retraining, nested=True)
-
-    @INPUTS.pipeline(
+    return monitoring.monitor_pipeline(
+        INPUTS,
+        resolve_config,
+        MODEL_NAME,
+        training_pipeline(compiled.retraining, nested=True),
         name="bank-monitor",
         description="Bank marketing: drift of a batch against the production reference; on drift, "
         "the training pipeline on the reference data plus the batch.",
     )
-    @alert_on_failure(MODEL_NAME)
-    def bank_monitor(inputs: dict) -> None:
-        """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml, `monitor_*` from
-        bank_monitor.yaml and `retraining_*` from bank_training.yaml, flattened."""
-        config = resolve_config(**inputs).set_display_name("Check the run config").output
-        check_then_retrain(MODEL_NAME, config, inputs, training)
-
-    return bank_monitor

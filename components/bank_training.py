@@ -7,18 +7,16 @@ a last task registers the classifier with it and offers it for staging
 (model_factory/kubeflow/registry.py); without one, promotion is a ZenML operation CI runs.
 """
 
-from kfp import dsl
+from kfp.dsl import HTML, Artifact, ClassificationMetrics, Dataset, Input, Metrics, Model, Output
 from kfp.dsl.base_component import BaseComponent
 
 from components.data import ingest, validate
-from components.inputs import REGISTRATION, Inputs
+from components.inputs import REGISTRATION, Inputs, registration, run_config
 from components.platform import (
-    alert_on_failure,
     component,
     reads_external_data,
-    registration_inputs,
+    register_model,
     resources,
-    zenml_registry,
 )
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.use_cases import BANK
@@ -26,43 +24,38 @@ from model_factory.use_cases import BANK
 # Not inputs: `promote` is a ZenML operation; whether and where the run registers its model
 # (and offers it for staging) is fixed when compiling (no registration task without a server).
 INPUTS = Inputs(BankTrainingConfig, frozenset({"promote"}), compile_time=REGISTRATION)
-resolve_config = INPUTS.resolver()
+resolve_config = INPUTS.resolver(constants=REGISTRATION)
 
 
 @component
 def split(
     config_json: str,
-    dataset: dsl.Input[dsl.Dataset],
-    train_set: dsl.Output[dsl.Dataset],
-    test_set: dsl.Output[dsl.Dataset],
+    dataset: Input[Dataset],
+    train_set: Output[Dataset],
+    test_set: Output[Dataset],
 ) -> None:
-    import pandas as pd
-
     from model_factory import splits
     from model_factory.bank.config import BankTrainingConfig
+    from model_factory.kubeflow.artifacts import read_table, write_table
 
     config = BankTrainingConfig.model_validate_json(config_json)
-    train, test = splits.hash_split(
-        pd.read_parquet(dataset.path), config.features, config.test_fraction, config.split_salt
-    )
-    for frame, artifact in ((train, train_set), (test, test_set)):
-        frame.to_parquet(artifact.path)
-        artifact.metadata["rows"] = len(frame)
+    features, fraction, salt = config.features, config.test_fraction, config.split_salt
+    train, test = splits.hash_split(read_table(dataset), features, fraction, salt)
+    write_table(train, train_set)
+    write_table(test, test_set)
 
 
 @component
-def train(
-    config_json: str, train_set: dsl.Input[dsl.Dataset], classifier: dsl.Output[dsl.Model]
-) -> dict:
+def train(config_json: str, train_set: Input[Dataset], classifier: Output[Model]) -> dict:
     """Returns the search summary (CV ROC-AUC, candidates, fits, best parameters)."""
     import joblib
-    import pandas as pd
 
     from model_factory.bank import model
     from model_factory.bank.config import BankTrainingConfig
+    from model_factory.kubeflow.artifacts import read_table
 
     config = BankTrainingConfig.model_validate_json(config_json)
-    trained = model.train(pd.read_parquet(train_set.path), config)
+    trained = model.train(read_table(train_set), config)
     joblib.dump(trained.model, classifier.path)
     classifier.metadata["framework"] = "scikit-learn"
     return trained.search_summary()
@@ -71,43 +64,40 @@ def train(
 @component
 def evaluate(
     config_json: str,
-    classifier: dsl.Input[dsl.Model],
-    test_set: dsl.Input[dsl.Dataset],
-    dataset: dsl.Input[dsl.Dataset],
+    classifier: Input[Model],
+    test_set: Input[Dataset],
+    dataset: Input[Dataset],
     search_summary: dict,
-    metrics: dsl.Output[dsl.Metrics],
-    classification: dsl.Output[dsl.ClassificationMetrics],
-    metrics_json: dsl.Output[dsl.Artifact],
-    evaluation_plot: dsl.Output[dsl.HTML],
+    metrics: Output[Metrics],
+    classification: Output[ClassificationMetrics],
+    metrics_json: Output[Artifact],
+    evaluation_plot: Output[HTML],
 ) -> None:
     """Score the held-out set once; the JSON's metadata says what the model was trained on.
     The KFP UI shows `metrics` side by side across runs and plots `classification`."""
-    import json
-    from pathlib import Path
-
     import joblib
-    import pandas as pd
 
-    from model_factory import plots, provenance
+    from model_factory import provenance
     from model_factory.bank import data
     from model_factory.bank import evaluate as bank_evaluate
     from model_factory.bank.config import BankTrainingConfig
+    from model_factory.kubeflow import artifacts
 
     config = BankTrainingConfig.model_validate_json(config_json)
     model = joblib.load(classifier.path)
-    test, full = pd.read_parquet(test_set.path), pd.read_parquet(dataset.path)
+    test, full = artifacts.read_table(test_set), artifacts.read_table(dataset)
     missing = data.missing_values(full, config)
     scores = {
         **bank_evaluate.evaluate(model, test, config),
         "missing_values": sum(missing.values()),
     }
-    for name, value in scores.items():
-        metrics.log_metric(name, value)
+    artifacts.log_metrics(metrics, scores)
     held_out = bank_evaluate.curves(model, test, config)
     classification.log_roc_curve(held_out.fpr, held_out.tpr, held_out.thresholds)
     classification.log_confusion_matrix(held_out.labels, held_out.confusion)
-    Path(metrics_json.path).write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n")
-    metrics_json.metadata.update(
+    artifacts.write_json(
+        metrics_json,
+        scores,
         data_fingerprint=provenance.data_fingerprint(full),
         n_train=len(full) - len(test),
         git_commit=provenance.git_commit(),
@@ -116,33 +106,42 @@ def evaluate(
         contract=data.contract(config),
     )
     figure = bank_evaluate.evaluation_figure(model, test, config)
-    Path(evaluation_plot.path).write_text(plots.html(figure, "Bank marketing: held-out test"))
+    artifacts.write_html(evaluation_plot, figure, "Bank marketing: held-out test")
 
 
 @component
 def register(
     config_json: str,
-    classifier: dsl.Input[dsl.Model],
-    train_set: dsl.Input[dsl.Dataset],
-    test_set: dsl.Input[dsl.Dataset],
-    dataset: dsl.Input[dsl.Dataset],
-    metrics_json: dsl.Input[dsl.Artifact],
+    metrics_json: Input[Artifact],
+    classifier: Input[Model],
+    train_set: Input[Dataset],
+    test_set: Input[Dataset],
+    dataset: Input[Dataset],
     promote: bool,
-    stack: str,
-    ui_url: str,
     run_id: str,
     run_name: str,
 ) -> dict:
-    """The classifier as a new version of bank_marketing_classifier, through the staging gate;
-    returns the version's name and the decision."""
+    """The classifier as a new version of bank_marketing_classifier, through the staging gate
+    (where: the config's `kubeflow` section); returns the version's name and the decision."""
+    from model_factory.bank.config import BankTrainingConfig
     from model_factory.kubeflow.registry import KfpRun, register_bank
 
-    paths = {"model": classifier.path, "train_set": train_set.path,
-             "test_set": test_set.path, "dataset": dataset.path}  # fmt: skip
+    where = BankTrainingConfig.model_validate_json(config_json).kubeflow
+    paths = {
+        "model": classifier.path,
+        "train_set": train_set.path,
+        "test_set": test_set.path,
+        "dataset": dataset.path,
+    }
     return register_bank(
-        KfpRun(run_id, run_name, ui_url or None), config_json, metrics_json.path,
-        metrics_json.metadata, paths, promote=promote, stack=stack or None,
-    )  # fmt: skip
+        KfpRun(run_id, run_name, where.ui_url),
+        config_json,
+        metrics_json.path,
+        metrics_json.metadata,
+        paths,
+        promote=promote,
+        stack=where.zenml_stack,
+    )
 
 
 def training_pipeline(compiled: BankTrainingConfig, nested: bool = False) -> BaseComponent:
@@ -152,16 +151,14 @@ def training_pipeline(compiled: BankTrainingConfig, nested: bool = False) -> Bas
     """
 
     @INPUTS.pipeline(
-        name="bank-training",
         description="Bank marketing: ingest, validate, hash split, SMOTE + boosting search, "
         "evaluate.",
+        alert=None if nested else BANK.model_name,
     )
-    @alert_on_failure(BANK.model_name, enabled=not nested)
     def bank_training(inputs: dict) -> None:
         """Inputs are `parameters.config` of zenml_config/bank_training.yaml, flattened, except
         `kubeflow` and `promote` (compiled in)."""
-        resolved = resolve_config(**inputs)
-        config = resolved.set_display_name("Check the run config").output
+        config = run_config(resolve_config, inputs, **registration(compiled))
         raw = reads_external_data(ingest(config_json=config).set_display_name("Read the bank data"))
         checked = validate(config_json=config, raw_data=raw.outputs["raw_data"])
         dataset = checked.set_display_name("Validate the rows").outputs["dataset"]
@@ -180,19 +177,16 @@ def training_pipeline(compiled: BankTrainingConfig, nested: bool = False) -> Bas
             ),
             cpu="1", memory="1Gi", cpu_limit=1, memory_limit="2Gi",
         ).set_display_name("Evaluate on the held-out test set")  # fmt: skip
-        if compiled.kubeflow.zenml_url:
-            zenml_registry(
-                register(
-                    config_json=config,
-                    classifier=fit.outputs["classifier"],
-                    train_set=parts.outputs["train_set"],
-                    test_set=parts.outputs["test_set"],
-                    dataset=dataset,
-                    metrics_json=scored.outputs["metrics_json"],
-                    **registration_inputs(compiled.kubeflow, compiled.promote),
-                ),
-                compiled.kubeflow.zenml_url,
-            ).set_display_name("Register the model with ZenML, offer it for staging")
+        register_model(
+            register,
+            compiled,
+            config_json=config,
+            metrics_json=scored.outputs["metrics_json"],
+            classifier=fit.outputs["classifier"],
+            train_set=parts.outputs["train_set"],
+            test_set=parts.outputs["test_set"],
+            dataset=dataset,
+        )
 
     return bank_training
 

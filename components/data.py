@@ -2,30 +2,24 @@
 one table (bank, taxi) as steps/data.py is under ZenML: the config's fields say which use case
 it is for (`use_cases.training_config`), and that use case's data module does the work."""
 
-from kfp import dsl
+from kfp.dsl import Dataset, Input, Output
 
 from components.platform import component
 
 
 @component
-def ingest(config_json: str, raw_data: dsl.Output[dsl.Dataset]) -> None:
+def ingest(config_json: str, raw_data: Output[Dataset]) -> None:
     from model_factory import use_cases
+    from model_factory.kubeflow.artifacts import write_table
 
     config = use_cases.training_config(config_json)
-    frame = use_cases.data_of(config).load(config)
-    frame.to_parquet(raw_data.path)
-    raw_data.metadata["rows"] = len(frame)
+    write_table(use_cases.data_of(config).load(config), raw_data)
 
 
 @component
-def validate(
-    config_json: str, raw_data: dsl.Input[dsl.Dataset], dataset: dsl.Output[dsl.Dataset]
-) -> None:
-    import pandas as pd
-
+def validate(config_json: str, raw_data: Input[Dataset], dataset: Output[Dataset]) -> None:
     from model_factory import use_cases
+    from model_factory.kubeflow.artifacts import read_table, write_table
 
     config = use_cases.training_config(config_json)
-    frame = use_cases.data_of(config).validate(pd.read_parquet(raw_data.path), config)
-    frame.to_parquet(dataset.path)
-    dataset.metadata["rows"] = len(frame)
+    write_table(use_cases.data_of(config).validate(read_table(raw_data), config), dataset)

@@ -5,10 +5,9 @@ production reference (profile, forecaster, version name) and, only on drift, run
 
 from kfp.dsl.base_component import BaseComponent
 
+from components import monitoring
 from components.forecasting_training import training_pipeline
 from components.inputs import REGISTRATION, Inputs
-from components.monitoring import check_then_retrain
-from components.platform import alert_on_failure
 from model_factory.continuous import ForecastMonitorAndRetrain
 from model_factory.forecasting.monitor import MODEL_NAME
 
@@ -29,26 +28,16 @@ def monitor_pipeline(
     """The pipeline; the nested training runs at most `kubeflow_parallelism` group tasks at
     once (a compile-time constant, from forecasting_training.yaml's `kubeflow.parallelism`), and
     registers its model when that file names a ZenML server (`kubeflow.zenml_url`)."""
-    # Nested: this pipeline alerts its failures.
     training = training_pipeline(
         kubeflow_parallelism, compiled.retraining if compiled else None, nested=True
     )
-
-    @INPUTS.pipeline(
+    return monitoring.monitor_pipeline(
+        INPUTS,
+        resolve_config,
+        MODEL_NAME,
+        training,
+        {"retraining_kubeflow_parallelism": kubeflow_parallelism},
         name="forecasting-monitor",
         description="Store sales: drift of actual sales against the production reference; on "
         "drift, the training pipeline on the sales plus the batch.",
     )
-    @alert_on_failure(MODEL_NAME)
-    def forecasting_monitor(inputs: dict) -> None:
-        """Inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml, `monitor_*` from
-        forecasting_monitor.yaml and `retraining_*` from forecasting_training.yaml, flattened,
-        except `kubeflow.parallelism` (compiled in)."""
-        config = (
-            resolve_config(**inputs, retraining_kubeflow_parallelism=kubeflow_parallelism)
-            .set_display_name("Check the run config")
-            .output
-        )
-        check_then_retrain(MODEL_NAME, config, inputs, training)
-
-    return forecasting_monitor

@@ -17,16 +17,15 @@ both; the artifact keeps the local parity run honest.
 """
 
 from kfp import dsl
+from kfp.dsl import HTML, Artifact, Dataset, Input, Metrics, Model, Output
 from kfp.dsl.base_component import BaseComponent
 
-from components.inputs import REGISTRATION, Inputs
+from components.inputs import REGISTRATION, Inputs, registration, run_config
 from components.platform import (
-    alert_on_failure,
     component,
     reads_external_data,
-    registration_inputs,
+    register_model,
     resources,
-    zenml_registry,
 )
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.use_cases import FORECASTING
@@ -38,85 +37,74 @@ INPUTS = Inputs(
     frozenset({"promote"}),
     compile_time=frozenset({"kubeflow_parallelism"}) | REGISTRATION,
 )
-resolve_config = INPUTS.resolver(constants={"kubeflow_parallelism"}, to_artifact=True)
+resolve_config = INPUTS.resolver(
+    constants={"kubeflow_parallelism"} | REGISTRATION, to_artifact=True
+)
 
 
 @component
 def ingest(
-    run_config: dsl.Input[dsl.Artifact],
-    raw_sales: dsl.Output[dsl.Dataset],
-    raw_stores: dsl.Output[dsl.Dataset],
+    run_config: Input[Artifact],
+    raw_sales: Output[Dataset],
+    raw_stores: Output[Dataset],
 ) -> None:
-    from pathlib import Path
-
     from model_factory.forecasting import data
     from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow.artifacts import read_json, write_table
 
-    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
-    sales, stores = data.load(config)
-    for frame, artifact in ((sales, raw_sales), (stores, raw_stores)):
-        frame.to_parquet(artifact.path)
-        artifact.metadata["rows"] = len(frame)
+    sales, stores = data.load(read_json(run_config, ForecastTrainingConfig))
+    write_table(sales, raw_sales)
+    write_table(stores, raw_stores)
 
 
 @component
 def validate(
-    run_config: dsl.Input[dsl.Artifact],
-    raw_sales: dsl.Input[dsl.Dataset],
-    raw_stores: dsl.Input[dsl.Dataset],
-    sales: dsl.Output[dsl.Dataset],
-    stores: dsl.Output[dsl.Dataset],
+    run_config: Input[Artifact],
+    raw_sales: Input[Dataset],
+    raw_stores: Input[Dataset],
+    sales: Output[Dataset],
+    stores: Output[Dataset],
 ) -> None:
-    from pathlib import Path
-
-    import pandas as pd
-
     from model_factory.forecasting import data
     from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow.artifacts import read_json, read_table, write_table
 
-    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
-    raw = pd.read_parquet(raw_sales.path)
-    clean = data.validate(raw, config, source=config.data_path or "synthetic")
-    raw = pd.read_parquet(raw_stores.path)
-    table = data.validate_stores(raw, clean, source=config.store_path or "stores")
-    for frame, artifact in ((clean, sales), (table, stores)):
-        frame.to_parquet(artifact.path)
-        artifact.metadata["rows"] = len(frame)
+    config = read_json(run_config, ForecastTrainingConfig)
+    clean = data.validate(read_table(raw_sales), config, source=config.data_path or "synthetic")
+    write_table(clean, sales)
+    source = config.store_path or "stores"
+    write_table(data.validate_stores(read_table(raw_stores), clean, source=source), stores)
 
 
 @component
-def store_groups(run_config: dsl.Input[dsl.Artifact], sales: dsl.Input[dsl.Dataset]) -> list:
+def store_groups(run_config: Input[Artifact], sales: Input[Dataset]) -> list:
     """The stores split into groups: one fan-out task each."""
-    from pathlib import Path
-
-    import pandas as pd
-
     from model_factory.forecasting import groups
     from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow.artifacts import read_json, read_table
 
-    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
-    return groups.split_stores(pd.read_parquet(sales.path), config.kubeflow.store_groups)
+    config = read_json(run_config, ForecastTrainingConfig)
+    return groups.split_stores(read_table(sales), config.kubeflow.store_groups)
 
 
 @component
 def backtest_group(
-    run_config: dsl.Input[dsl.Artifact],
-    sales: dsl.Input[dsl.Dataset],
+    run_config: Input[Artifact],
+    sales: Input[Dataset],
     stores: list,
-    holdout_forecasts: dsl.Output[dsl.Dataset],
-    evaluated_forecaster: dsl.Output[dsl.Model],
+    holdout_forecasts: Output[Dataset],
+    evaluated_forecaster: Output[Model],
 ) -> dict:
     """Choose and evaluate the group's models; returns its error sums for the pooled metrics."""
     from pathlib import Path
 
-    import pandas as pd
-
     from model_factory.forecasting import forecaster, groups, train
     from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow.artifacts import read_json, read_table
 
-    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
+    config = read_json(run_config, ForecastTrainingConfig)
     group = [int(store) for store in stores]  # JSON numbers may arrive as floats
-    holdout, evaluated = train.backtest(pd.read_parquet(sales.path), config, stores=group)
+    holdout, evaluated = train.backtest(read_table(sales), config, stores=group)
     holdout.to_parquet(holdout_forecasts.path)
     forecaster.save(evaluated, Path(evaluated_forecaster.path))
     evaluated_forecaster.metadata["stores"] = group
@@ -125,64 +113,63 @@ def backtest_group(
 
 @component
 def refit_group(
-    run_config: dsl.Input[dsl.Artifact],
-    sales: dsl.Input[dsl.Dataset],
-    evaluated_forecaster: dsl.Input[dsl.Model],
-    store_forecaster: dsl.Output[dsl.Model],
+    run_config: Input[Artifact],
+    sales: Input[Dataset],
+    evaluated_forecaster: Input[Model],
+    store_forecaster: Output[Model],
 ) -> None:
     """The group's chosen models fitted on all data (or as evaluated): what gets registered."""
     from pathlib import Path
 
-    import pandas as pd
-
     from model_factory.forecasting import forecaster, train
     from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow.artifacts import read_json, read_table
 
-    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
+    config = read_json(run_config, ForecastTrainingConfig)
     evaluated = forecaster.load(Path(evaluated_forecaster.path))
-    refitted = train.refit(pd.read_parquet(sales.path), evaluated, config)
+    refitted = train.refit(read_table(sales), evaluated, config)
     forecaster.save(refitted, Path(store_forecaster.path))
 
 
 @component
 def evaluate(
-    run_config: dsl.Input[dsl.Artifact],
+    run_config: Input[Artifact],
     group_results: list[dict],
-    holdout_forecasts: dsl.Input[list[dsl.Dataset]],
-    evaluated_forecasters: dsl.Input[list[dsl.Model]],
-    sales: dsl.Input[dsl.Dataset],
-    stores: dsl.Input[dsl.Dataset],
-    metrics: dsl.Output[dsl.Metrics],
-    metrics_json: dsl.Output[dsl.Artifact],
-    store_metrics: dsl.Output[dsl.Dataset],
-    forecast_plot: dsl.Output[dsl.HTML],
+    holdout_forecasts: Input[list[Dataset]],
+    evaluated_forecasters: Input[list[Model]],
+    sales: Input[Dataset],
+    stores: Input[Dataset],
+    metrics: Output[Metrics],
+    metrics_json: Output[Artifact],
+    store_metrics: Output[Dataset],
+    forecast_plot: Output[HTML],
 ) -> None:
     """Pooled metrics from the groups' sums; per-store table and plot from their forecasts."""
-    import json
     from pathlib import Path
 
     import pandas as pd
 
-    from model_factory import plots, provenance
+    from model_factory import provenance
     from model_factory.forecasting import data, forecaster, groups, train
     from model_factory.forecasting import evaluate as forecast_evaluate
     from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow import artifacts
 
-    config = ForecastTrainingConfig.model_validate_json(Path(run_config.path).read_text())
+    config = artifacts.read_json(run_config, ForecastTrainingConfig)
     scores = groups.pooled_metrics(group_results)
-    for name, value in scores.items():
-        metrics.log_metric(name, value)
-    holdout = pd.concat([pd.read_parquet(a.path) for a in holdout_forecasts], ignore_index=True)
+    artifacts.log_metrics(metrics, scores)
+    holdout = pd.concat([artifacts.read_table(a) for a in holdout_forecasts], ignore_index=True)
     evaluated = groups.merge([forecaster.load(Path(a.path)) for a in evaluated_forecasters])
-    full, table = pd.read_parquet(sales.path), pd.read_parquet(stores.path)
+    full, table = artifacts.read_table(sales), artifacts.read_table(stores)
     per_store = forecast_evaluate.store_metrics(holdout, evaluated, table)
     per_store.to_parquet(store_metrics.path)
     shown = forecast_evaluate.plot_stores(per_store, config.plot_stores)
     figure = forecast_evaluate.forecast_figure(holdout, full, per_store, shown)
-    Path(forecast_plot.path).write_text(plots.html(figure, "Store sales: holdout forecasts"))
+    artifacts.write_html(forecast_plot, figure, "Store sales: holdout forecasts")
     window = data.windows(full, config)
-    Path(metrics_json.path).write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n")
-    metrics_json.metadata.update(
+    artifacts.write_json(
+        metrics_json,
+        scores,
         data_fingerprint=provenance.data_fingerprint(full),
         git_commit=provenance.git_commit(),
         candidates=evaluated.candidate_counts(),
@@ -192,9 +179,7 @@ def evaluate(
 
 
 @component
-def merge_models(
-    store_forecasters: dsl.Input[list[dsl.Model]], store_forecaster: dsl.Output[dsl.Model]
-) -> None:
+def merge_models(store_forecasters: Input[list[Model]], store_forecaster: Output[Model]) -> None:
     """The groups' refitted models as one forecaster: the run's model artifact."""
     from pathlib import Path
 
@@ -213,21 +198,22 @@ def merge_models(
 
 @component
 def register(
-    run_config: dsl.Input[dsl.Artifact],
-    store_forecaster: dsl.Input[dsl.Model],
-    holdout_forecasts: dsl.Input[list[dsl.Dataset]],
-    sales: dsl.Input[dsl.Dataset],
-    metrics_json: dsl.Input[dsl.Artifact],
+    run_config: Input[Artifact],
+    metrics_json: Input[Artifact],
+    store_forecaster: Input[Model],
+    holdout_forecasts: Input[list[Dataset]],
+    sales: Input[Dataset],
     promote: bool,
-    stack: str,
-    ui_url: str,
     run_id: str,
     run_name: str,
 ) -> dict:
     """The merged forecaster as a new version of store_sales_forecaster, through the staging
-    gate; returns the version's name and the decision."""
+    gate (where: the config's `kubeflow` section); returns the version's name and the decision."""
+    from model_factory.forecasting.config import ForecastTrainingConfig
+    from model_factory.kubeflow.artifacts import read_json
     from model_factory.kubeflow.registry import KfpRun, register_forecasting
 
+    where = read_json(run_config, ForecastTrainingConfig).kubeflow
     paths = {
         "run_config": run_config.path,
         "model": store_forecaster.path,
@@ -235,9 +221,13 @@ def register(
         "sales": sales.path,
     }
     return register_forecasting(
-        KfpRun(run_id, run_name, ui_url or None), metrics_json.path, metrics_json.metadata,
-        paths, promote=promote, stack=stack or None,
-    )  # fmt: skip
+        KfpRun(run_id, run_name, where.ui_url),
+        metrics_json.path,
+        metrics_json.metadata,
+        paths,
+        promote=promote,
+        stack=where.zenml_stack,
+    )
 
 
 def training_pipeline(
@@ -253,16 +243,15 @@ def training_pipeline(
     settings = compiled or ForecastTrainingConfig()
 
     @INPUTS.pipeline(
-        name="forecasting-training",
         description="Store sales: per-store model choice and holdout backtest over store "
         "groups in parallel, pooled metrics against seasonal naive, refit on all data.",
+        alert=None if nested else FORECASTING.model_name,
     )
-    @alert_on_failure(FORECASTING.model_name, enabled=not nested)
     def forecasting_training(inputs: dict) -> None:
         """Inputs are `parameters.config` of zenml_config/forecasting_training.yaml, flattened,
         except `kubeflow.parallelism` (compiled in)."""
-        resolved = resolve_config(**inputs, kubeflow_parallelism=kubeflow_parallelism)
-        config = resolved.set_display_name("Check the run config").outputs["run_config"]
+        constants = {"kubeflow_parallelism": kubeflow_parallelism, **registration(settings)}
+        config = run_config(resolve_config, inputs, **constants)
         raw = reads_external_data(ingest(run_config=config).set_display_name("Read the sales data"))
         valid = validate(
             run_config=config,
@@ -299,17 +288,14 @@ def training_pipeline(
         merged = merge_models(
             store_forecasters=dsl.Collected(refit.outputs["store_forecaster"])
         ).set_display_name("Merge the stores' models")
-        if settings.kubeflow.zenml_url:
-            zenml_registry(
-                register(
-                    run_config=config,
-                    store_forecaster=merged.outputs["store_forecaster"],
-                    holdout_forecasts=dsl.Collected(backtest.outputs["holdout_forecasts"]),
-                    sales=sales,
-                    metrics_json=scored.outputs["metrics_json"],
-                    **registration_inputs(settings.kubeflow, settings.promote),
-                ),
-                settings.kubeflow.zenml_url,
-            ).set_display_name("Register the model with ZenML, offer it for staging")
+        register_model(
+            register,
+            settings,
+            run_config=config,
+            metrics_json=scored.outputs["metrics_json"],
+            store_forecaster=merged.outputs["store_forecaster"],
+            holdout_forecasts=dsl.Collected(backtest.outputs["holdout_forecasts"]),
+            sales=sales,
+        )
 
     return forecasting_training

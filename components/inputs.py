@@ -18,15 +18,25 @@ from typing import Any, NamedTuple
 
 from kfp import dsl
 from kfp.dsl.base_component import BaseComponent
+from kfp.dsl.pipeline_channel import PipelineChannel
 from pydantic import BaseModel
 
-from components.platform import component
+from components.platform import alert_on_failure, component
 from model_factory.config import KubeflowRegistration
-from model_factory.kubeflow.flat_config import input_types
+from model_factory.kubeflow.flat_config import flatten, input_types
 
 # The flattened `kubeflow:` keys of a run config that say where a run registers its model: fixed
-# when compiling (no registration task at all without a ZenML server), never inputs.
+# when compiling (no registration task at all without a ZenML server), never inputs; constants of
+# `resolve-config` (`registration`), so the tasks read them from the config as any other key.
 REGISTRATION = frozenset(f"kubeflow_{key}" for key in KubeflowRegistration.model_fields)
+
+
+def registration(compiled: BaseModel) -> dict[str, Any]:
+    """The `REGISTRATION` values of a training config being compiled, for `resolve-config`; empty
+    without a ZenML server (nothing registers, and no address enters the YAML)."""
+    flat = flatten(compiled.kubeflow if compiled.kubeflow.zenml_url else KubeflowRegistration())
+    return {f"kubeflow_{key}": flat[key] for key in KubeflowRegistration.model_fields}
+
 
 _sources = itertools.count()
 
@@ -48,14 +58,27 @@ class Inputs(NamedTuple):
     zenml_only: frozenset[str] = frozenset()
     compile_time: frozenset[str] = frozenset()
 
-    def pipeline(self, **decorator: Any) -> Callable[[Callable[[dict], Any]], BaseComponent]:
-        return flat_pipeline(self.params, self.zenml_only | self.compile_time, **decorator)
+    def pipeline(
+        self, *, alert: str | None = None, **decorator: Any
+    ) -> Callable[[Callable[[dict], Any]], BaseComponent]:
+        """`@dsl.pipeline(**decorator)` over a body taking these inputs as one dict; with `alert`
+        (a model name) the body runs under the exit handler that alerts a failed run about it
+        (`platform.alert_on_failure`); without, as a pipeline nested in one that alerts (a
+        monitor's retraining): one failure, one alert."""
+        flat = flat_pipeline(self.params, self.zenml_only | self.compile_time, **decorator)
+        return lambda body: flat(body if alert is None else alert_on_failure(alert)(body))
 
     def resolver(self, constants: Collection[str] = (), *, to_artifact: bool = False):
         """The `resolve-config` task of these inputs, plus the compile-time keys the pipeline
         passes it as `constants` (part of the config every task reads)."""
         exclude = self.zenml_only | (self.compile_time - set(constants))
         return resolver(self.params, exclude, to_artifact=to_artifact)
+
+
+def run_config(resolver: BaseComponent, inputs: dict, **constants: Any) -> PipelineChannel:
+    """A pipeline's first task: `resolver` over its `inputs` (plus the compile-time `constants`);
+    its one output, the validated config (JSON, or its file), is what every later task reads."""
+    return resolver(**inputs, **constants).set_display_name("Check the run config").output
 
 
 def flat_pipeline(

@@ -16,12 +16,14 @@ run in the KFP UI that the optional Secret `model-factory-alerts` gives it
 (components/platform.py).
 """
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from kfp import dsl
+from kfp.dsl import HTML, Artifact, Dataset, Input, Metrics, Output
 from kfp.dsl.base_component import BaseComponent
 from kfp.dsl.pipeline_channel import PipelineChannel
 
+from components.inputs import Inputs, run_config
 from components.platform import alert_webhook, component, reads_external_data, resources
 
 
@@ -30,10 +32,10 @@ def check(
     model: str,
     config_json: str,
     run_id: str,
-    reference: dsl.Input[dsl.Artifact],
-    metrics: dsl.Output[dsl.Metrics],
-    metrics_json: dsl.Output[dsl.Artifact],
-    drift_report: dsl.Output[dsl.HTML],
+    reference: Input[Artifact],
+    metrics: Output[Metrics],
+    metrics_json: Output[Artifact],
+    drift_report: Output[HTML],
 ) -> bool:
     """Drifted or not: the batch against the reference, by the use case's core monitor. Drift
     is also alerted to the webhook its Secret names (a failing receiver is a warning)."""
@@ -50,7 +52,7 @@ def check(
 
 
 @component
-def retraining_window(model: str, config_json: str, window: dsl.Output[dsl.Dataset]) -> NamedTuple(
+def retraining_window(model: str, config_json: str, window: Output[Dataset]) -> NamedTuple(
     "Window", data_path=str, holdout_days=int
 ):
     """The retraining data plus the batch: its URI, the nested training's `data_path`, and for
@@ -65,12 +67,34 @@ def retraining_window(model: str, config_json: str, window: dsl.Output[dsl.Datas
     return NamedTuple("Window", data_path=str, holdout_days=int)(window.uri, holdout_days)
 
 
+def monitor_pipeline(
+    inputs: Inputs,
+    resolver: BaseComponent,
+    model: str,
+    training: BaseComponent,
+    constants: dict[str, Any] | None = None,
+    **decorator: Any,
+) -> BaseComponent:
+    """A monitor pipeline (`@dsl.pipeline(**decorator)`) about `model`: its config checked by
+    `resolver` (plus the compile-time `constants`), then `check_then_retrain` with the nested
+    `training` pipeline, built outside (KFP nests no definitions); this pipeline alerts a failure.
+    Its inputs: `reference_uri` from zenml_config/kubeflow_monitors.yaml, `monitor_*` from the use
+    case's monitor run config and `retraining_*` from its training run config, flattened."""
+
+    @inputs.pipeline(alert=model, **decorator)
+    def monitor(channels: dict) -> None:
+        config = run_config(resolver, channels, **(constants or {}))
+        check_then_retrain(model, config, channels, training)
+
+    return monitor
+
+
 def check_then_retrain(
     model: str, config: PipelineChannel, inputs: dict, training: BaseComponent
 ) -> None:
     """A monitor pipeline's tasks after `resolve-config` (its validated `config` JSON), given
     the pipeline's `inputs` (`reference_uri`, `retraining_*`) and the training pipeline."""
-    reference = dsl.importer(artifact_uri=inputs["reference_uri"], artifact_class=dsl.Artifact)
+    reference = dsl.importer(artifact_uri=inputs["reference_uri"], artifact_class=Artifact)
     reference.set_display_name("Import the production reference")
     checked = check(model=model, config_json=config, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
                     reference=reference.output)  # fmt: skip

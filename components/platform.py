@@ -8,8 +8,10 @@ air-gapped clusters work. `model-factory compile --image REF` points every task 
 from collections.abc import Callable
 from functools import partial, wraps
 from importlib.metadata import version
+from typing import Any
 
 from kfp import dsl, kubernetes
+from kfp.dsl.base_component import BaseComponent
 
 PROJECT_IMAGE = f"model-factory:{version('model-factory')}"
 
@@ -118,19 +120,15 @@ def alert_run_failed(model: str, run_id: str, status: dsl.PipelineTaskFinalStatu
     return alert is not None and alerts.send(alert)
 
 
-def alert_on_failure(model: str, enabled: bool = True) -> Callable:
+def alert_on_failure(model: str) -> Callable:
     """Decorate a pipeline function (under `@dsl.pipeline`) to run its body in a `dsl.ExitHandler`
     whose exit task alerts a failure of the run about `model` through the optional alerts Secret.
 
-    `enabled=False` for a pipeline nested in another that alerts (a monitor's retraining): one
-    failure, one alert. KFP takes no pipeline outputs from inside an exit handler, so the body
-    returns nothing; its artifacts stay on its tasks.
+    KFP takes no pipeline outputs from inside an exit handler, so the body returns nothing; its
+    artifacts stay on its tasks.
     """
 
     def decorate(body: Callable) -> Callable:
-        if not enabled:
-            return body
-
         @wraps(body)  # KFP reads the inputs from the signature, which follows __wrapped__
         def pipeline(*args, **kwargs) -> None:
             notify = alert_run_failed(model=model, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER)
@@ -144,12 +142,25 @@ def alert_on_failure(model: str, enabled: bool = True) -> Callable:
     return decorate
 
 
-def registration_inputs(registration, promote: bool) -> dict:
-    """The registration task's compiled-in inputs (a `KubeflowRegistration` and whether to offer
-    for staging) and the run's id and name, which KFP fills in per run."""
-    return {"promote": promote, "stack": registration.zenml_stack or "",
-            "ui_url": registration.ui_url or "", "run_id": dsl.PIPELINE_JOB_ID_PLACEHOLDER,
-            "run_name": dsl.PIPELINE_JOB_NAME_PLACEHOLDER}  # fmt: skip
+def registration_inputs(promote: bool) -> dict:
+    """The registration task's inputs besides the config (which says where it registers): whether
+    to offer for staging, compiled in, and the run's id and name, which KFP fills in per run."""
+    return {
+        "promote": promote,
+        "run_id": dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+        "run_name": dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
+    }
+
+
+def register_model(register: BaseComponent, compiled, **artifacts: Any) -> None:
+    """A training pipeline's last task when its compiled run config names a ZenML server
+    (`kubeflow.zenml_url`; without one, none): `register` over the run's `artifacts`, which makes
+    them a new version of the model and offers it for staging."""
+    if compiled.kubeflow.zenml_url:
+        task = register(**artifacts, **registration_inputs(compiled.promote))
+        zenml_registry(task, compiled.kubeflow.zenml_url).set_display_name(
+            "Register the model with ZenML, offer it for staging"
+        )
 
 
 def zenml_registry(task: dsl.PipelineTask, url: str) -> dsl.PipelineTask:

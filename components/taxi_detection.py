@@ -11,12 +11,12 @@ Kubernetes Secret, never from an input or the YAML.
 """
 
 from kfp import dsl
+from kfp.dsl import HTML, Artifact, Dataset, Input, Metrics, Model, Output
 from kfp.dsl.base_component import BaseComponent
 
 from components.data import ingest, validate
-from components.inputs import REGISTRATION, Inputs
+from components.inputs import REGISTRATION, Inputs, registration, run_config
 from components.platform import (
-    alert_on_failure,
     component,
     object_store,
     reads_external_data,
@@ -34,21 +34,22 @@ from model_factory.use_cases import TAXI
 INPUTS = Inputs(
     TaxiDetectionConfig, frozenset({"db_url", "promote", "retrain"}), compile_time=REGISTRATION
 )
-resolve_config = INPUTS.resolver()
+resolve_config = INPUTS.resolver(constants=REGISTRATION)
 
 
 @component
 def fit_detector(
     config_json: str,
     run_id: str,
-    detector: dsl.Output[dsl.Model],
-    evaluation: dsl.Output[dsl.Metrics],
+    detector: Output[Model],
+    evaluation: Output[Metrics],
 ) -> None:
     """Fit the scaler on the reference window; score F1 on the seeded evaluation rides."""
     import logging
     from pathlib import Path
 
     from model_factory import provenance
+    from model_factory.kubeflow.artifacts import log_metrics
     from model_factory.taxi import fitting
     from model_factory.taxi.config import TaxiDetectionConfig
 
@@ -59,8 +60,7 @@ def fit_detector(
         run_id,
     )
     fitted = fitting.fit(config)
-    for name, value in fitted.scores.items():
-        evaluation.log_metric(name, value)
+    log_metrics(evaluation, fitted.scores)
     stored = fitted.detector.model_copy(update={"version": f"kfp-{run_id}"})
     Path(detector.path).write_text(stored.model_dump_json(indent=2))
     detector.metadata.update(
@@ -75,21 +75,21 @@ def fit_detector(
 def registered_detector(
     config_json: str,
     promote: bool,
-    stack: str,
-    ui_url: str,
     run_id: str,
     run_name: str,
-    detector: dsl.Output[dsl.Model],
-    evaluation: dsl.Output[dsl.Metrics],
+    detector: Output[Model],
+    evaluation: Output[Metrics],
 ) -> None:
     """The detector in production on the ZenML server; with none there, one fitted on the
     reference window and registered (its F1 logged), as the ZenML pipeline does."""
+    from model_factory.kubeflow.artifacts import log_metrics
     from model_factory.kubeflow.registry import KfpRun, taxi_detector
+    from model_factory.taxi.config import TaxiDetectionConfig
 
-    run = KfpRun(run_id, run_name, ui_url or None)
-    chosen, recorded = taxi_detector(run, config_json, promote=promote, stack=stack or None)
-    for name, value in recorded.pop("scores", {}).items():
-        evaluation.log_metric(name, value)
+    where = TaxiDetectionConfig.model_validate_json(config_json).kubeflow
+    run = KfpRun(run_id, run_name, where.ui_url)
+    chosen, recorded = taxi_detector(run, config_json, promote=promote, stack=where.zenml_stack)
+    log_metrics(evaluation, recorded.pop("scores", {}))
     with open(detector.path, "w") as file:
         file.write(chosen.model_dump_json(indent=2))
     detector.metadata.update(recorded)
@@ -98,52 +98,44 @@ def registered_detector(
 @component
 def label(
     config_json: str,
-    rides: dsl.Input[dsl.Dataset],
-    detector: dsl.Input[dsl.Model],
-    labels: dsl.Output[dsl.Dataset],
-    anomaly_plot: dsl.Output[dsl.HTML],
+    rides: Input[Dataset],
+    detector: Input[Model],
+    labels: Output[Dataset],
+    anomaly_plot: Output[HTML],
 ) -> None:
-    from pathlib import Path
-
-    import pandas as pd
-
-    from model_factory import plots
+    from model_factory.kubeflow import artifacts
     from model_factory.taxi import evaluate, model
     from model_factory.taxi.config import TaxiDetectionConfig
     from model_factory.taxi.model import TaxiDetector
 
     config = TaxiDetectionConfig.model_validate_json(config_json)
-    fitted = TaxiDetector.model_validate_json(Path(detector.path).read_text())
-    frame = model.label(pd.read_parquet(rides.path), fitted)
-    frame.to_parquet(labels.path)
-    labels.metadata["rows"] = len(frame)
+    fitted = artifacts.read_json(detector, TaxiDetector)
+    frame = model.label(artifacts.read_table(rides), fitted)
+    artifacts.write_table(frame, labels)
     if "reference" in detector.metadata:  # a registered detector: production or a new fit
         labels.metadata["reference"] = detector.metadata["reference"]
     figure = evaluate.anomaly_figure(frame, config.run_date)
-    Path(anomaly_plot.path).write_text(plots.html(figure, f"Taxi rides {config.run_date}"))
+    artifacts.write_html(anomaly_plot, figure, f"Taxi rides {config.run_date}")
 
 
 @component
 def write_labels(
     config_json: str,
-    labels: dsl.Input[dsl.Dataset],
-    metrics: dsl.Output[dsl.Metrics],
-    metrics_json: dsl.Output[dsl.Artifact],
+    labels: Input[Dataset],
+    metrics: Output[Metrics],
+    metrics_json: Output[Artifact],
 ) -> None:
     """Replace the run date's rows in `taxi_ride_labels` at $MODEL_FACTORY_DB_URL."""
-    import json
     from datetime import UTC, datetime
-    from pathlib import Path
-
-    import pandas as pd
 
     from model_factory import sql
+    from model_factory.kubeflow import artifacts
     from model_factory.paths import resolve_db_url
     from model_factory.taxi import data, evaluate, sink
     from model_factory.taxi.config import TaxiDetectionConfig
 
     config = TaxiDetectionConfig.model_validate_json(config_json)
-    frame = pd.read_parquet(labels.path)
+    frame = artifacts.read_table(labels)
     url = resolve_db_url(None, None)
     engine = sql.engine_for(url)
     try:
@@ -151,8 +143,7 @@ def write_labels(
     finally:
         engine.dispose()
     summary = evaluate.summarise(frame)
-    for name, value in summary.items():
-        metrics.log_metric(name, value)
+    artifacts.log_metrics(metrics, summary)
     report = {
         **summary,
         "model_version": str(frame["model_version"].iloc[0]),
@@ -162,7 +153,7 @@ def write_labels(
         "table": sink.LABELS.name,
         "db_url": sql.safe_url(url),
     }
-    Path(metrics_json.path).write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
+    artifacts.write_json(metrics_json, report)
 
 
 def detection_pipeline(compiled: TaxiDetectionConfig) -> BaseComponent:
@@ -172,24 +163,20 @@ def detection_pipeline(compiled: TaxiDetectionConfig) -> BaseComponent:
     @INPUTS.pipeline(
         name="taxi-detection",
         description="Taxi rides of one run date: ingest, validate, fit the detector, label, write.",
+        alert=TAXI.model_name,
     )
-    @alert_on_failure(TAXI.model_name)
     def taxi_detection(inputs: dict) -> None:
         """Inputs are `parameters.config` of zenml_config/taxi_detection.yaml, flattened, except
         `db_url` (the staging database comes from the Secret in components/platform.py) and
         `kubeflow`, `promote` (compiled in)."""
-        resolved = resolve_config(**inputs)
-        config = resolved.set_display_name("Check the run config").output
+        config = run_config(resolve_config, inputs, **registration(compiled))
         raw = reads_external_data(ingest(config_json=config).set_display_name("Read the rides"))
         checked = validate(config_json=config, raw_data=raw.outputs["raw_data"])
         rides = checked.set_display_name("Validate the rides").outputs["dataset"]
         if compiled.kubeflow.zenml_url:  # not retried: a retry would register another
             fit = zenml_registry(
                 object_store(  # a fit reads the reference window
-                    registered_detector(
-                        config_json=config,
-                        **registration_inputs(compiled.kubeflow, compiled.promote),
-                    )
+                    registered_detector(config_json=config, **registration_inputs(compiled.promote))
                 ),
                 compiled.kubeflow.zenml_url,
             ).set_display_name("Load the production detector from ZenML, or fit and register one")
