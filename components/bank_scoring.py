@@ -7,7 +7,7 @@ the one the monitor reads (components/scoring.py). The predictions are the run's
 dataset, with the version name in every row.
 """
 
-from kfp import dsl
+from kfp.dsl import Artifact, Dataset, Input, Metrics, Output
 from kfp.dsl.pipeline_channel import PipelineChannel
 
 from components.inputs import Inputs
@@ -28,59 +28,52 @@ INPUTS = Inputs(
 
 
 @component
-def load_batch(
-    config_json: str, reference: dsl.Input[dsl.Artifact], batch: dsl.Output[dsl.Dataset]
-) -> None:
+def load_batch(config_json: str, reference: Input[Artifact], batch: Output[Dataset]) -> None:
     """The batch, checked against the columns and types the production version trained on."""
     from pathlib import Path
 
     from model_factory import continuous
     from model_factory.bank import data, predict
     from model_factory.bank.config import BankTrainingConfig
+    from model_factory.kubeflow import artifacts
 
     config = continuous.BankScoringWithReference.model_validate_json(config_json).scoring
     training = continuous.load_training_config(Path(reference.path), BankTrainingConfig)
     frame = data.load_batch(config)
-    frame = predict.validate_batch(frame, training, data.batch_source(config))
-    frame.to_parquet(batch.path)
-    batch.metadata["rows"] = len(frame)
+    artifacts.write_table(predict.validate_batch(frame, training, data.batch_source(config)), batch)
 
 
 @component
 def score(
-    reference: dsl.Input[dsl.Artifact],
-    batch: dsl.Input[dsl.Dataset],
-    predictions: dsl.Output[dsl.Dataset],
-    metrics: dsl.Output[dsl.Metrics],
+    reference: Input[Artifact],
+    batch: Input[Dataset],
+    predictions: Output[Dataset],
+    metrics: Output[Metrics],
 ) -> dict:
     """Probability and prediction per row; returns the summary the ZenML run reports."""
     from datetime import UTC, datetime
     from pathlib import Path
 
-    import pandas as pd
-
     from model_factory import continuous
     from model_factory.bank import predict
     from model_factory.bank.config import BankTrainingConfig
     from model_factory.bank.monitor import MODEL_NAME
+    from model_factory.kubeflow import artifacts
 
     folder = Path(reference.path)
     production = continuous.load_reference(folder, MODEL_NAME)
     training = continuous.load_training_config(folder, BankTrainingConfig)
-    frame = pd.read_parquet(batch.path)
+    frame = artifacts.read_table(batch)
     known = predict.known_categories(production.model, training)
     scored = predict.score(production.model, frame, training, production.version, datetime.now(UTC))
-    scored.to_parquet(predictions.path)
+    artifacts.write_table(scored, predictions)
     summary = {
         "n_rows": len(scored),
         "n_predicted_positive": int(scored["prediction"].sum()),
         "mean_probability": float(scored["probability"].mean()),
     }
-    for name, value in summary.items():
-        metrics.log_metric(name, value)
-    predictions.metadata.update(rows=len(scored), model_version=production.version)
-    if "model_version_id" in reference.metadata:  # the version in a stage on a ZenML server
-        predictions.metadata["model_version_id"] = reference.metadata["model_version_id"]
+    artifacts.log_metrics(metrics, summary)
+    predictions.metadata.update(model_version=production.version, **artifacts.version_id(reference))
     return {
         **summary,
         "unseen_categories": predict.unseen_categories(frame, known),

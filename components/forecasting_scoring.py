@@ -8,7 +8,7 @@ folder at `reference_uri` (`model-factory export-reference`), the one the monito
 (components/platform.py).
 """
 
-from kfp import dsl
+from kfp.dsl import Artifact, Dataset, Input, Metrics, Output
 from kfp.dsl.pipeline_channel import PipelineChannel
 
 from components.inputs import Inputs
@@ -26,7 +26,7 @@ INPUTS = Inputs(ForecastScoringWithReference, frozenset({"scoring_db_url"}), com
 
 @component
 def forecast_stores(
-    config_json: str, reference: dsl.Input[dsl.Artifact], forecasts: dsl.Output[dsl.Dataset]
+    config_json: str, reference: Input[Artifact], forecasts: Output[Dataset]
 ) -> None:
     """Every store's forecast on the calendar file, or on the horizon after the cutoff."""
     from pathlib import Path
@@ -34,6 +34,7 @@ def forecast_stores(
     from model_factory import continuous
     from model_factory.forecasting import batch
     from model_factory.forecasting.monitor import MODEL_NAME
+    from model_factory.kubeflow import artifacts
 
     config = continuous.ForecastScoringWithReference.model_validate_json(config_json).scoring
     forecaster = continuous.load_reference(Path(reference.path), MODEL_NAME).model
@@ -42,30 +43,25 @@ def forecast_stores(
     else:
         calendar = batch.read_calendar(config.calendar_path)
         batch.check_calendar(calendar, forecaster, config.calendar_path)
-    frame = batch.forecast_all(forecaster, calendar)
-    frame.to_parquet(forecasts.path)
-    forecasts.metadata["rows"] = len(frame)
+    artifacts.write_table(batch.forecast_all(forecaster, calendar), forecasts)
 
 
 @component
 def write_forecasts(
-    reference: dsl.Input[dsl.Artifact],
-    forecasts: dsl.Input[dsl.Dataset],
-    metrics: dsl.Output[dsl.Metrics],
+    reference: Input[Artifact], forecasts: Input[Dataset], metrics: Output[Metrics]
 ) -> dict:
     """Replace this version's rows for these stores and dates at $MODEL_FACTORY_DB_URL;
     returns the summary the ZenML run reports."""
     from datetime import UTC, datetime
     from pathlib import Path
 
-    import pandas as pd
-
     from model_factory import continuous, sql
     from model_factory.forecasting import sink
+    from model_factory.kubeflow import artifacts
     from model_factory.paths import resolve_db_url
 
     version = (Path(reference.path) / continuous.VERSION_FILE).read_text().strip()
-    frame = pd.read_parquet(forecasts.path)
+    frame = artifacts.read_table(forecasts)
     url = resolve_db_url(None, None)
     engine = sql.engine_for(url)
     try:
@@ -73,13 +69,11 @@ def write_forecasts(
     finally:
         engine.dispose()
     counts = {"n_stores": int(frame["Store"].nunique()), "rows_written": written}
-    for name, value in counts.items():
-        metrics.log_metric(name, value)
-    summary = {**counts, "model_version": version}
-    if "model_version_id" in reference.metadata:  # the version in a stage on a ZenML server
-        summary["model_version_id"] = reference.metadata["model_version_id"]
+    artifacts.log_metrics(metrics, counts)
     return {
-        **summary,
+        **counts,
+        "model_version": version,
+        **artifacts.version_id(reference),
         "first_date": frame["Date"].min().date().isoformat(),
         "last_date": frame["Date"].max().date().isoformat(),
         "table": sink.FORECASTS.name,

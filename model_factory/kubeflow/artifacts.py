@@ -42,6 +42,13 @@ def write_json(artifact, content: dict[str, Any], **metadata: Any) -> None:
     artifact.metadata.update(metadata)
 
 
+def version_id(reference) -> dict[str, str]:
+    """`{"model_version_id": ...}` when a model reference came from a stage on a ZenML server
+    (an exported folder has no id): what scoring records beside the version name."""
+    key = "model_version_id"
+    return {key: reference.metadata[key]} if key in reference.metadata else {}
+
+
 def write_html(artifact, figure, title: str) -> None:
     """A figure as the artifact's standalone HTML page, which the KFP UI renders."""
     from model_factory import plots
