@@ -29,7 +29,8 @@ def check(
     monitor = use_cases.monitor_of(config)
     drift = monitor.check(batch, profile, model, config, version, monitor.source(config))
     html = report.html(drift)
-    outputs.write_text(report.html_path(drift.use_case), html)  # also a file, for the CLI
+    html_file = report.html_path(use_cases.by_name(drift.use_case).outputs)
+    outputs.write_text(html_file, html)  # also a file, for the CLI
     return drift, HTMLString(html)
 
 

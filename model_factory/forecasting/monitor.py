@@ -39,10 +39,10 @@ from model_factory.errors import InputError
 from model_factory.forecasting import data
 from model_factory.forecasting.forecaster import StoreForecaster
 from model_factory.forecasting.metrics import rmspe, scored_rows
+from model_factory.forecasting.use_case import USE_CASE
 from model_factory.validation import read_table
 
-USE_CASE = "forecasting"
-MODEL_NAME = "store_sales_forecaster"
+MODEL_NAME = USE_CASE.model_name  # what the Kubeflow components import
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -104,7 +104,7 @@ def build_profile(
 ) -> ReferenceProfile:
     rows = residuals(holdout_forecasts)
     return ReferenceProfile(
-        use_case=USE_CASE,
+        use_case=USE_CASE.name,
         n_rows=len(holdout_forecasts),
         prediction=numeric_profile(np.log(rows["forecast"]), thresholds),
         performance={"rmspe": float(metrics["rmspe"])},
@@ -174,15 +174,7 @@ def check(
             higher_is_better=False,
         )
     )
-    return new_report(
-        use_case=USE_CASE,
-        model=MODEL_NAME,
-        model_version=version,
-        source=source,
-        n_rows=len(frame),
-        reference_rows=profile.n_rows,
-        checks=checks,
-    )
+    return new_report(USE_CASE, profile, checks, version, source, len(frame))
 
 
 def store_checks(
