@@ -1,10 +1,37 @@
-"""Database URLs and engines shared by every SQL sink (SQLAlchemy: SQLite, PostgreSQL, ...)."""
+"""What every SQL sink shares (SQLAlchemy: SQLite, PostgreSQL, ...): database URLs and engines,
+the metadata its tables live in, the atomic replacement of a key's rows, and reading rows back.
+A sink module keeps only its table and which rows a write replaces."""
 
-from sqlalchemy import Engine, create_engine
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, Executable, MetaData, Select, Table, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from model_factory.errors import InputError
+
+METADATA = MetaData()  # every sink's tables: two sinks cannot both claim a table name
+
+
+@contextmanager
+def replacing(engine: Engine, table: Table, *stale: Executable) -> Iterator[Connection]:
+    """A transaction on `table` (created if absent) in which the `stale` statements (deletes of
+    the keys a write replaces) have run: what the caller writes in it replaces them exactly, rows
+    of other keys stay, and a failure anywhere leaves the previous rows as they were."""
+    table.metadata.create_all(engine, tables=[table])
+    with engine.begin() as connection:
+        for statement in stale:
+            connection.execute(statement)
+        yield connection
+
+
+def read_rows(engine: Engine, query: Select) -> pd.DataFrame:
+    """The query's rows as a frame with its columns (also when there are none)."""
+    with engine.connect() as connection:
+        rows = connection.execute(query).mappings().all()
+    return pd.DataFrame(rows, columns=list(query.selected_columns.keys()))
 
 
 def engine_for(url: str) -> Engine:

@@ -1,8 +1,9 @@
 """The registry of use cases: adding one is its subpackage, its run configs and a line here."""
 
 from collections.abc import Iterable
+from functools import cache
 from types import ModuleType
-from typing import Union
+from typing import Any, Union
 
 from pydantic import TypeAdapter
 
@@ -63,16 +64,30 @@ def training_config_types() -> tuple[type, ...]:
     return tuple(resolve(use_case.training_params) for use_case in _ALL)
 
 
+@cache
+def training_config_union() -> Any:
+    """Any use case's training config, as one type: the generic data steps' annotation (ZenML
+    rebuilds a recorded config as the type its fields fit) and what `training_config` parses.
+    Built on first use, so reading the registry imports no config module."""
+    return Union[training_config_types()]  # noqa: UP007 (built at run time)
+
+
 def training_config(config_json: str):
     """The training config these JSON fields make, as the type of the use case they fit (a KFP
     task's input; the generic ZenML steps get the same from ZenML)."""
-    return TypeAdapter(Union[training_config_types()]).validate_json(config_json)  # noqa: UP007
+    return TypeAdapter(training_config_union()).validate_json(config_json)
 
 
 def monitor_config_types() -> tuple[type, ...]:
     """Every use case's monitor config type: the generic monitor steps take any of them (the
     types forbid unknown keys, so a config's fields say which one it is)."""
     return tuple(resolve(use_case.monitor_params) for use_case in _ALL)
+
+
+@cache
+def monitor_config_union() -> Any:
+    """Any use case's monitor config, as one type (the generic monitor steps' annotation)."""
+    return Union[monitor_config_types()]  # noqa: UP007 (built at run time)
 
 
 def data_of(config) -> ModuleType:

@@ -132,6 +132,18 @@ def missing_counts(frame: pd.DataFrame, columns: list[str]) -> dict[str, int]:
     return {column: int(n) for column, n in counts.items() if n}
 
 
+def require_table(
+    frame: pd.DataFrame, columns: Iterable[str], numeric: Iterable[str], source: str
+) -> None:
+    """What a table with no missing values starts with: rows, the `columns` present and
+    complete, the `numeric` ones (among them) numbers and finite."""
+    require_rows(frame, source)
+    require_columns(frame, columns, source)
+    require_no_nulls(frame, columns, source)
+    require_numeric(frame, numeric, source)
+    require_finite(frame, numeric, source)
+
+
 def require_rows(frame: pd.DataFrame, source: str) -> None:
     if frame.empty:
         raise InputError(f"{source}: no rows")

@@ -2,7 +2,7 @@
 train on one table (bank, taxi): each looks the use case up from its config's type and calls
 its `model_factory.<use_case>.data` module. Forecasting reads two tables, with its own steps."""
 
-from typing import Annotated, Union
+from typing import Annotated
 
 import pandas as pd
 from zenml import step
@@ -12,7 +12,7 @@ from model_factory.integrations.frame_materializer import HashedPandasMaterializ
 from steps.caching import pure
 
 # Any use case's training config; ZenML rebuilds the right type from the fields a run recorded.
-TrainingConfig = Union[use_cases.training_config_types()]  # noqa: UP007 (built at run time)
+TrainingConfig = use_cases.training_config_union()
 
 
 @step(output_materializers=HashedPandasMaterializer)

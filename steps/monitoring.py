@@ -1,7 +1,7 @@
 """ZenML steps of the monitor pipelines, one set for every use case: each step looks the use case
 up from its config's type and calls its `model_factory.<use_case>.monitor` module."""
 
-from typing import Annotated, Any, Union
+from typing import Annotated, Any
 
 import pandas as pd
 from zenml import step
@@ -14,7 +14,7 @@ from model_factory.drift.report import DriftReport
 from model_factory.integrations.zenml_drift import record
 
 # Any use case's monitor config; ZenML rebuilds the right type from the fields a run recorded.
-MonitorConfig = Union[use_cases.monitor_config_types()]  # noqa: UP007 (built at run time)
+MonitorConfig = use_cases.monitor_config_union()
 
 
 @step
@@ -29,7 +29,8 @@ def check(
     monitor = use_cases.monitor_of(config)
     drift = monitor.check(batch, profile, model, config, version, monitor.source(config))
     html = report.html(drift)
-    outputs.write_text(report.html_path(drift.use_case), html)  # also a file, for the CLI
+    html_file = report.html_path(use_cases.by_name(drift.use_case).outputs)
+    outputs.write_text(html_file, html)  # also a file, for the CLI
     return drift, HTMLString(html)
 
 

@@ -6,6 +6,7 @@ from pydantic import Field
 from sklearn.metrics import roc_auc_score
 
 from model_factory.bank.config import SEPARATOR_HELP, BankTrainingConfig
+from model_factory.bank.use_case import USE_CASE
 from model_factory.config import StrictModel
 from model_factory.drift import compare
 from model_factory.drift.config import DriftThresholds
@@ -18,8 +19,7 @@ from model_factory.drift.profile import (
 from model_factory.drift.report import DriftReport, new_report
 from model_factory.validation import AUTO_SEPARATOR, as_text, read_table
 
-USE_CASE = "bank"
-MODEL_NAME = "bank_marketing_classifier"
+MODEL_NAME = USE_CASE.model_name  # what the Kubeflow components import
 
 
 class BankMonitorConfig(StrictModel):
@@ -43,7 +43,7 @@ def build_profile(
     are out-of-sample, like a new batch's)."""
     probability = classifier.predict_proba(test_set[config.features])[:, 1]
     return ReferenceProfile(
-        use_case=USE_CASE,
+        use_case=USE_CASE.name,
         n_rows=len(dataset),
         **feature_profiles(
             dataset, config.numeric_features, config.categorical_features, thresholds
@@ -99,12 +99,4 @@ def check(
                     higher_is_better=True,
                 )
             )
-    return new_report(
-        use_case=USE_CASE,
-        model=MODEL_NAME,
-        model_version=version,
-        source=source,
-        n_rows=len(batch),
-        reference_rows=profile.n_rows,
-        checks=checks,
-    )
+    return new_report(USE_CASE, profile, checks, version, source, len(batch))

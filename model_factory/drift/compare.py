@@ -56,21 +56,9 @@ def numeric(
     if not len(values):
         raise InputError(f"{name}: the batch has no measured value")
     shares = bin_fractions(values, profile.edges)
-    value = psi(np.asarray(profile.fractions), shares)
     p_value = float(stats.ks_2samp(profile.sample, values).pvalue)
-    return Check(
-        name=name,
-        kind=kind,
-        statistic="psi",
-        value=value,
-        threshold=thresholds.psi,
-        test="ks",
-        p_value=p_value,
-        p_threshold=thresholds.p_value,
-        drifted=value >= thresholds.psi and p_value < thresholds.p_value,
-        bins=_bin_labels(profile.edges),
-        reference=list(profile.fractions),
-        batch=shares.tolist(),
+    return _psi_check(
+        name, kind, _bin_labels(profile.edges), profile.fractions, shares, "ks", p_value, thresholds
     )
 
 
@@ -81,25 +69,51 @@ def categorical(
     categories = sorted(set(profile.counts) | set(batch_counts.index))
     reference = np.array([profile.counts.get(c, 0) for c in categories], dtype=float)
     batch = batch_counts.reindex(categories, fill_value=0).to_numpy(dtype=float)
-    value = psi(reference / reference.sum(), batch / batch.sum())
     seen = (reference + batch) > 0
     if seen.sum() > 1:
         p_value = float(stats.chi2_contingency(np.vstack([reference, batch])[:, seen])[1])
     else:
         p_value = 1.0  # one category on both sides: nothing moved
+    return _psi_check(
+        name,
+        "categorical",
+        categories,
+        reference / reference.sum(),
+        batch / batch.sum(),
+        "chi2",
+        p_value,
+        thresholds,
+    )
+
+
+def _psi_check(
+    name: str,
+    kind: Kind,
+    bins: list[str],
+    reference,
+    batch,
+    test: str,
+    p_value: float,
+    thresholds: DriftThresholds,
+) -> Check:
+    """The PSI of the batch's shares per bin against the reference's: drift needs it at the
+    threshold or above AND the distribution test significant (a large batch makes any move
+    significant, a small one any PSI)."""
+    reference, batch = np.asarray(reference, float), np.asarray(batch, float)
+    value = psi(reference, batch)
     return Check(
         name=name,
-        kind="categorical",
+        kind=kind,
         statistic="psi",
         value=value,
         threshold=thresholds.psi,
-        test="chi2",
+        test=test,
         p_value=p_value,
         p_threshold=thresholds.p_value,
         drifted=value >= thresholds.psi and p_value < thresholds.p_value,
-        bins=categories,
-        reference=(reference / reference.sum()).tolist(),
-        batch=(batch / batch.sum()).tolist(),
+        bins=bins,
+        reference=reference.tolist(),
+        batch=batch.tolist(),
     )
 
 

@@ -11,7 +11,9 @@ from rich.table import Table
 from model_factory import plots
 from model_factory.config import StrictModel
 from model_factory.drift.compare import Check
+from model_factory.drift.profile import ReferenceProfile
 from model_factory.paths import output_dir
+from model_factory.use_case import UseCase
 
 MAX_PLOTS = 6
 
@@ -80,8 +82,26 @@ def html_path(use_case: str) -> Path:
     return output_dir(use_case) / "drift_report.html"
 
 
-def new_report(**fields) -> DriftReport:
-    return DriftReport(created=datetime.now(UTC).isoformat(timespec="seconds"), **fields)
+def new_report(
+    use_case: UseCase,
+    profile: ReferenceProfile,
+    checks: list[Check],
+    version: str,
+    source: str,
+    n_rows: int,
+) -> DriftReport:
+    """The report on a batch of `n_rows` rows from `source`, checked against the profile of the
+    use case's model `version`."""
+    return DriftReport(
+        use_case=use_case.name,
+        model=use_case.model_name,
+        model_version=version,
+        source=source,
+        n_rows=n_rows,
+        reference_rows=profile.n_rows,
+        checks=checks,
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
 
 
 def table(report: DriftReport) -> Table:

@@ -26,7 +26,7 @@ from model_factory.validation import (
     require_in_range,
     require_no_nulls,
     require_numeric,
-    require_rows,
+    require_table,
     require_unique,
     require_values_in,
 )
@@ -124,11 +124,7 @@ def validate_rows(
     sales: pd.DataFrame, source: str = "data", ranges: Mapping[str, ValueRange] = SALES_RANGES
 ) -> pd.DataFrame:
     """Schema, types, values and uniqueness of sales rows (no history needed: a new batch)."""
-    require_rows(sales, source)
-    require_columns(sales, SALES_COLUMNS, source)
-    require_no_nulls(sales, SALES_COLUMNS, source)
-    require_numeric(sales, INTEGER_COLUMNS, source)
-    require_finite(sales, INTEGER_COLUMNS, source)
+    require_table(sales, SALES_COLUMNS, INTEGER_COLUMNS, source)
     bounds = {"Store": STORE_IDS, "DayOfWeek": ValueRange(min=1, max=7), "Open": FLAGS,
               "Promo": FLAGS, "SchoolHoliday": FLAGS, **ranges}  # fmt: skip
     frame = sales[SALES_COLUMNS].copy()

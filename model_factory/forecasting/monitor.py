@@ -39,10 +39,10 @@ from model_factory.errors import InputError
 from model_factory.forecasting import data
 from model_factory.forecasting.forecaster import StoreForecaster
 from model_factory.forecasting.metrics import rmspe, scored_rows
+from model_factory.forecasting.use_case import USE_CASE
 from model_factory.validation import read_table
 
-USE_CASE = "forecasting"
-MODEL_NAME = "store_sales_forecaster"
+MODEL_NAME = USE_CASE.model_name  # what the Kubeflow components import
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -104,7 +104,7 @@ def build_profile(
 ) -> ReferenceProfile:
     rows = residuals(holdout_forecasts)
     return ReferenceProfile(
-        use_case=USE_CASE,
+        use_case=USE_CASE.name,
         n_rows=len(holdout_forecasts),
         prediction=numeric_profile(np.log(rows["forecast"]), thresholds),
         performance={"rmspe": float(metrics["rmspe"])},
@@ -174,15 +174,7 @@ def check(
             higher_is_better=False,
         )
     )
-    return new_report(
-        use_case=USE_CASE,
-        model=MODEL_NAME,
-        model_version=version,
-        source=source,
-        n_rows=len(frame),
-        reference_rows=profile.n_rows,
-        checks=checks,
-    )
+    return new_report(USE_CASE, profile, checks, version, source, len(frame))
 
 
 def store_checks(
@@ -207,30 +199,28 @@ def store_checks(
         if batch.n > 1 and reference.n > 1
         else 1.0
     )
-    threshold = config.drift.p_value
     checks = [
-        Check(
-            name=f"store {store} level",
-            kind="store",
-            statistic="mean log residual shift",
-            value=abs(shift),
-            threshold=config.store_level,
+        _store_check(
+            store,
+            "level",
+            "mean log residual shift",
+            abs(shift),
+            config.store_level,
+            config,
             test="welch t",
             p_value=p_value,
-            p_threshold=threshold,
-            drifted=abs(shift) > config.store_level and p_value < threshold,
         )
     ]
     if reference.promo_effect is not None and batch.promo_effect is not None:
         moved = abs(batch.promo_effect - reference.promo_effect)
         checks.append(
-            Check(
-                name=f"store {store} promo effect",
-                kind="store",
-                statistic="promo residual gap shift",
-                value=moved,
-                threshold=config.promo_effect,
-                drifted=moved > config.promo_effect,
+            _store_check(
+                store,
+                "promo effect",
+                "promo residual gap shift",
+                moved,
+                config.promo_effect,
+                config,
             )
         )
     if reference.weekly is not None and batch.weekly is not None:
@@ -258,21 +248,48 @@ def weekly_check(
     value = float(np.max(np.abs(moved)))
     names = [WEEKDAYS[int(d) - 1] for d in days]
     return [
-        Check(
-            name=f"store {store} weekly profile",
-            kind="store",
-            statistic="largest weekday residual shift",
-            value=value,
-            threshold=config.weekly_profile,
+        _store_check(
+            store,
+            "weekly profile",
+            "largest weekday residual shift",
+            value,
+            config.weekly_profile,
+            config,
             test="F (weekday homogeneity)",
             p_value=p_value,
-            p_threshold=config.drift.p_value,
-            drifted=value > config.weekly_profile and p_value < config.drift.p_value,
             bins=names,
             reference=_centred([reference.means[d] for d in days]),
             batch=_centred([batch.means[d] for d in days]),
         )
     ]
+
+
+def _store_check(
+    store: str,
+    what: str,
+    statistic: str,
+    value: float,
+    threshold: float,
+    config: ForecastMonitorConfig,
+    test: str | None = None,
+    p_value: float | None = None,
+    **plotted,
+) -> Check:
+    """A store's check: drift when `value` is above its threshold and, for a tested statistic,
+    the test is significant too (a store's few weeks of days are noisy)."""
+    significant = p_value is None or p_value < config.drift.p_value
+    return Check(
+        name=f"store {store} {what}",
+        kind="store",
+        statistic=statistic,
+        value=value,
+        threshold=threshold,
+        test=test,
+        p_value=p_value,
+        p_threshold=None if p_value is None else config.drift.p_value,
+        drifted=value > threshold and significant,
+        **plotted,
+    )
 
 
 def _centred(values: list[float]) -> list[float]:

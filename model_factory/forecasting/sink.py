@@ -10,44 +10,29 @@ compared side by side.
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Date,
-    DateTime,
-    Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    delete,
-    insert,
-    select,
-    tuple_,
-)
+import sqlalchemy as sa
 
-metadata = MetaData()
-FORECASTS = Table(
+from model_factory import sql
+
+FORECASTS = sa.Table(
     "store_forecasts",
-    metadata,
-    Column("store", Integer, primary_key=True),
-    Column("date", Date, primary_key=True),
-    Column("model_version", String(64), primary_key=True),
-    Column("open", Boolean, nullable=False),
-    Column("forecast", Float, nullable=False),
-    Column("lower", Float, nullable=False),
-    Column("upper", Float, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
+    sql.METADATA,
+    sa.Column("store", sa.Integer, primary_key=True),
+    sa.Column("date", sa.Date, primary_key=True),
+    sa.Column("model_version", sa.String(64), primary_key=True),
+    sa.Column("open", sa.Boolean, nullable=False),
+    sa.Column("forecast", sa.Float, nullable=False),
+    sa.Column("lower", sa.Float, nullable=False),
+    sa.Column("upper", sa.Float, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 KEYS_PER_DELETE = 400  # (store, date) pairs per DELETE: 800 parameters, under every driver's cap
 
 
 def replace_forecasts(
-    engine: Engine, forecasts: pd.DataFrame, model_version: str, created_at: datetime
+    engine: sa.Engine, forecasts: pd.DataFrame, model_version: str, created_at: datetime
 ) -> int:
     """Make this version's rows for these stores and dates exactly `forecasts`; rows written."""
-    metadata.create_all(engine, tables=[FORECASTS])
     rows = [
         {
             "store": int(row.Store),
@@ -62,26 +47,25 @@ def replace_forecasts(
         for row in forecasts.itertuples(index=False)
     ]
     keys = [(row["store"], row["date"]) for row in rows]
-    with engine.begin() as connection:
-        for start in range(0, len(keys), KEYS_PER_DELETE):
-            connection.execute(
-                delete(FORECASTS).where(
-                    FORECASTS.c.model_version == model_version,
-                    tuple_(FORECASTS.c.store, FORECASTS.c.date).in_(
-                        keys[start : start + KEYS_PER_DELETE]
-                    ),
-                )
-            )
-        connection.execute(insert(FORECASTS), rows)  # one executemany, batched per dialect
+    stale = [
+        sa.delete(FORECASTS).where(
+            FORECASTS.c.model_version == model_version,
+            sa.tuple_(FORECASTS.c.store, FORECASTS.c.date).in_(
+                keys[start : start + KEYS_PER_DELETE]
+            ),
+        )
+        for start in range(0, len(keys), KEYS_PER_DELETE)
+    ]
+    with sql.replacing(engine, FORECASTS, *stale) as connection:
+        connection.execute(sa.insert(FORECASTS), rows)  # one executemany, batched per dialect
     return len(rows)
 
 
-def read_forecasts(engine: Engine, model_version: str | None = None) -> pd.DataFrame:
+def read_forecasts(engine: sa.Engine, model_version: str | None = None) -> pd.DataFrame:
     """Stored rows (of one version, or all), ordered by store, date and version."""
-    query = select(FORECASTS).order_by(
+    query = sa.select(FORECASTS).order_by(
         FORECASTS.c.store, FORECASTS.c.date, FORECASTS.c.model_version
     )
     if model_version is not None:
         query = query.where(FORECASTS.c.model_version == model_version)
-    with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).mappings().all(), columns=FORECASTS.c.keys())
+    return sql.read_rows(engine, query)

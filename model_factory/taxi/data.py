@@ -16,14 +16,11 @@ from model_factory.taxi.simulate import GROUND_TRUTH
 from model_factory.validation import (
     ValueRange,
     read_table,
-    require_columns,
-    require_finite,
     require_in_range,
     require_no_nulls,
-    require_numeric,
     require_positive,
     require_printable,
-    require_rows,
+    require_table,
     require_unique,
     require_values_in,
 )
@@ -78,11 +75,7 @@ def validate_rides(
     frame: pd.DataFrame, source: str = "rides", ranges: Mapping[str, ValueRange] = RIDE_RANGES
 ) -> pd.DataFrame:
     """Check the contract; return the contract columns plus `ride_speed` (and ground truth)."""
-    require_rows(frame, source)
-    require_columns(frame, REQUIRED, source)
-    require_no_nulls(frame, REQUIRED, source)
-    require_numeric(frame, MEASURES, source)
-    require_finite(frame, MEASURES, source)
+    require_table(frame, REQUIRED, MEASURES, source)
     require_positive(frame, MEASURES, source)
     for measure in MEASURES:
         require_in_range(frame, measure, ranges[measure], source)

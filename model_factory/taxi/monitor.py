@@ -17,9 +17,8 @@ from model_factory.errors import InputError
 from model_factory.paths import resolve_db_url
 from model_factory.taxi import sink
 from model_factory.taxi.config import parse_run_date
+from model_factory.taxi.use_case import USE_CASE
 
-USE_CASE = "taxi"
-MODEL_NAME = "taxi_anomaly_detector"
 FEATURES = ["ride_dist", "ride_time", "ride_speed"]
 
 
@@ -43,7 +42,7 @@ def build_profile(
 ) -> ReferenceProfile:
     """`reference`: validated reference rides; `labels`: the detector's labels of them."""
     return ReferenceProfile(
-        use_case=USE_CASE,
+        use_case=USE_CASE.name,
         n_rows=len(reference),
         **feature_profiles(reference, FEATURES, [], thresholds),
         anomaly_rate=float(labels["is_anomaly"].mean()),
@@ -98,12 +97,4 @@ def check(
             higher_is_better=False,
         )
     )
-    return new_report(
-        use_case=USE_CASE,
-        model=MODEL_NAME,
-        model_version=version,
-        source=source,
-        n_rows=len(batch),
-        reference_rows=profile.n_rows,
-        checks=checks,
-    )
+    return new_report(USE_CASE, profile, checks, version, source, len(batch))

@@ -17,54 +17,43 @@ from itertools import repeat
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-from sqlalchemy import (
-    Boolean,
-    Column,
-    Connection,
-    Date,
-    DateTime,
-    Engine,
-    Float,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    delete,
-    insert,
-    select,
-)
+import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
-metadata = MetaData()
-LABELS = Table(
+from model_factory import sql
+
+LABELS = sa.Table(
     "taxi_ride_labels",
-    metadata,
-    Column("run_date", Date, primary_key=True),
-    Column("ride_id", String(255), primary_key=True),
-    Column("ride_dist", Float, nullable=False),
-    Column("ride_time", Float, nullable=False),
-    Column("ride_speed", Float, nullable=False),
-    Column("cluster", Integer, nullable=False),
-    Column("is_anomaly", Boolean, nullable=False),
-    Column("model_version", String(64), nullable=False),
-    Column("scored_at", DateTime(timezone=True), nullable=False),
+    sql.METADATA,
+    sa.Column("run_date", sa.Date, primary_key=True),
+    sa.Column("ride_id", sa.String(255), primary_key=True),
+    sa.Column("ride_dist", sa.Float, nullable=False),
+    sa.Column("ride_time", sa.Float, nullable=False),
+    sa.Column("ride_speed", sa.Float, nullable=False),
+    sa.Column("cluster", sa.Integer, nullable=False),
+    sa.Column("is_anomaly", sa.Boolean, nullable=False),
+    sa.Column("model_version", sa.String(64), nullable=False),
+    sa.Column("scored_at", sa.DateTime(timezone=True), nullable=False),
 )
 WRITTEN = ["ride_id", "ride_dist", "ride_time", "ride_speed", "cluster", "is_anomaly"]
 CHUNK_ROWS = 200_000
 
 
-def replace_day(engine: Engine, labels: pd.DataFrame, run_date: date, scored_at: datetime) -> int:
+def replace_day(
+    engine: sa.Engine, labels: pd.DataFrame, run_date: date, scored_at: datetime
+) -> int:
     """Make the run date's rows exactly `labels`; return the number of rows written."""
-    metadata.create_all(engine, tables=[LABELS])
     write = _copy if engine.dialect.driver == "psycopg2" else _executemany
-    with engine.begin() as connection:
-        connection.execute(delete(LABELS).where(LABELS.c.run_date == run_date))
+    stale = sa.delete(LABELS).where(LABELS.c.run_date == run_date)
+    with sql.replacing(engine, LABELS, stale) as connection:
         for start in range(0, len(labels), CHUNK_ROWS):
             write(connection, labels.iloc[start : start + CHUNK_ROWS], run_date, scored_at)
     return len(labels)
 
 
-def _copy(connection: Connection, chunk: pd.DataFrame, run_date: date, scored_at: datetime) -> None:
+def _copy(
+    connection: sa.Connection, chunk: pd.DataFrame, run_date: date, scored_at: datetime
+) -> None:
     """COPY the chunk into PostgreSQL as CSV; the cursor shares the connection's transaction.
 
     Arrow writes the CSV (strings quoted, floats in shortest round-trip form) 10x faster than
@@ -90,7 +79,7 @@ def _copy(connection: Connection, chunk: pd.DataFrame, run_date: date, scored_at
 
 
 def _executemany(
-    connection: Connection, chunk: pd.DataFrame, run_date: date, scored_at: datetime
+    connection: sa.Connection, chunk: pd.DataFrame, run_date: date, scored_at: datetime
 ) -> None:
     """One executemany of the chunk, values converted by each column type's bind processor.
 
@@ -98,7 +87,7 @@ def _executemany(
     process a dict per row (33 s for 1M rows on SQLite here).
     """
     dialect = connection.dialect
-    compiled = insert(LABELS).compile(dialect=dialect)
+    compiled = sa.insert(LABELS).compile(dialect=dialect)
     constants = {"run_date": run_date, "scored_at": scored_at}
     values = {}
     for column in LABELS.columns:
@@ -116,8 +105,7 @@ def _executemany(
     connection.exec_driver_sql(compiled.string, rows)
 
 
-def read_day(engine: Engine, run_date: date) -> pd.DataFrame:
+def read_day(engine: sa.Engine, run_date: date) -> pd.DataFrame:
     """The stored rows of one run date, ordered by ride_id."""
-    query = select(LABELS).where(LABELS.c.run_date == run_date).order_by(LABELS.c.ride_id)
-    with engine.connect() as connection:
-        return pd.DataFrame(connection.execute(query).mappings().all(), columns=LABELS.c.keys())
+    query = sa.select(LABELS).where(LABELS.c.run_date == run_date).order_by(LABELS.c.ride_id)
+    return sql.read_rows(engine, query)

@@ -9,7 +9,9 @@ import subprocess
 
 import pytest
 
+from model_factory.bank.use_case import USE_CASE as BANK
 from model_factory.drift.compare import Check
+from model_factory.drift.profile import ReferenceProfile
 from model_factory.drift.report import html, new_report
 
 # Runs in the report once it has loaded (the figure is an inline PNG) and sends what it measured
@@ -36,10 +38,9 @@ def report_html() -> str:
               reference=[1 / 12] * 12, batch=[(j + 1) / 78 for j in range(12)])
         for i in range(1, 16)
     ]  # fmt: skip
-    report = new_report(use_case="bank", model="bank_marketing_classifier",
-                        model_version="7", source="outputs/bank/a/rather/long/path/"
-                        "to/the/batch_of_this_week.csv", n_rows=4521, reference_rows=36000,
-                        checks=checks)  # fmt: skip
+    profile = ReferenceProfile(use_case=BANK.name, n_rows=36000)
+    source = "outputs/bank/a/rather/long/path/to/the/batch_of_this_week.csv"
+    report = new_report(BANK, profile, checks, version="7", source=source, n_rows=4521)
     return html(report)
 
 
