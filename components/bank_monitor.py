@@ -8,8 +8,8 @@ from kfp.dsl.base_component import BaseComponent
 from components import monitoring
 from components.bank_training import training_pipeline
 from components.inputs import REGISTRATION, Inputs
-from model_factory.bank.monitor import MODEL_NAME
 from model_factory.continuous import BankMonitorAndRetrain
+from model_factory.use_cases import BANK
 
 # Not inputs: as for bank training, `retraining.promote` is ZenML's and where the nested
 # retraining registers is compiled in.
@@ -27,7 +27,7 @@ def monitor_pipeline(compiled: BankMonitorAndRetrain) -> BaseComponent:
     return monitoring.monitor_pipeline(
         INPUTS,
         resolve_config,
-        MODEL_NAME,
+        BANK.model_name,
         training_pipeline(compiled.retraining, nested=True),
         name="bank-monitor",
         description="Bank marketing: drift of a batch against the production reference; on drift, "

@@ -57,11 +57,11 @@ def score(
     from model_factory import continuous
     from model_factory.bank import predict
     from model_factory.bank.config import BankTrainingConfig
-    from model_factory.bank.monitor import MODEL_NAME
+    from model_factory.bank.use_case import USE_CASE
     from model_factory.kubeflow import artifacts
 
     folder = Path(reference.path)
-    production = continuous.load_reference(folder, MODEL_NAME)
+    production = continuous.load_reference(folder, USE_CASE.model_name)
     training = continuous.load_training_config(folder, BankTrainingConfig)
     frame = artifacts.read_table(batch)
     known = predict.known_categories(production.model, training)

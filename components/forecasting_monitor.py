@@ -9,7 +9,7 @@ from components import monitoring
 from components.forecasting_training import training_pipeline
 from components.inputs import REGISTRATION, Inputs
 from model_factory.continuous import ForecastMonitorAndRetrain
-from model_factory.forecasting.monitor import MODEL_NAME
+from model_factory.use_cases import FORECASTING
 
 # Not inputs: as for forecast training, `retraining.promote` is ZenML's, and the nested
 # training's ParallelFor bound and where it registers are compiled in.
@@ -34,7 +34,7 @@ def monitor_pipeline(
     return monitoring.monitor_pipeline(
         INPUTS,
         resolve_config,
-        MODEL_NAME,
+        FORECASTING.model_name,
         training,
         {"retraining_kubeflow_parallelism": kubeflow_parallelism},
         name="forecasting-monitor",

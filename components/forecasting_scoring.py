@@ -33,11 +33,11 @@ def forecast_stores(
 
     from model_factory import continuous
     from model_factory.forecasting import batch
-    from model_factory.forecasting.monitor import MODEL_NAME
+    from model_factory.forecasting.use_case import USE_CASE
     from model_factory.kubeflow import artifacts
 
     config = continuous.ForecastScoringWithReference.model_validate_json(config_json).scoring
-    forecaster = continuous.load_reference(Path(reference.path), MODEL_NAME).model
+    forecaster = continuous.load_reference(Path(reference.path), USE_CASE.model_name).model
     if config.calendar_path is None:
         calendar = batch.default_calendar(forecaster, config.horizon_days)
     else:

@@ -19,8 +19,6 @@ from model_factory.drift.profile import (
 from model_factory.drift.report import DriftReport, new_report
 from model_factory.validation import AUTO_SEPARATOR, as_text, read_table
 
-MODEL_NAME = USE_CASE.model_name  # what the Kubeflow components import
-
 
 class BankMonitorConfig(StrictModel):
     data_path: str | None = Field(None, description="the batch: a CSV with the model's columns")

@@ -42,7 +42,6 @@ from model_factory.forecasting.metrics import rmspe, scored_rows
 from model_factory.forecasting.use_case import USE_CASE
 from model_factory.validation import read_table
 
-MODEL_NAME = USE_CASE.model_name  # what the Kubeflow components import
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 

@@ -7,7 +7,8 @@ import pytest
 from components import PIPELINES
 from model_factory import continuous
 from model_factory.bank.config import BankTrainingConfig
-from model_factory.bank.monitor import MODEL_NAME, BankMonitorConfig
+from model_factory.bank.monitor import BankMonitorConfig
+from model_factory.bank.use_case import USE_CASE
 from model_factory.errors import InputError
 from model_factory.kubeflow import monitors
 from model_factory.paths import config_dir
@@ -27,7 +28,7 @@ def test_a_table_is_read_from_an_object_store_uri():
 def test_an_incomplete_reference_folder_names_what_is_missing(tmp_path):
     (tmp_path / continuous.VERSION_FILE).write_text("4\n")
     with pytest.raises(InputError, match=r"missing reference_profile.json, classifier.joblib"):
-        continuous.load_reference(tmp_path, MODEL_NAME)
+        continuous.load_reference(tmp_path, USE_CASE.model_name)
 
 
 def test_a_reference_without_its_training_config_cannot_score(tmp_path):
@@ -40,7 +41,7 @@ def test_a_monitor_run_without_a_batch_is_bad_input(tmp_path):
         reference_uri=str(tmp_path), monitor=BankMonitorConfig(), retraining=BankTrainingConfig()
     )
     with pytest.raises(InputError, match="monitor_data_path"):
-        continuous.check(MODEL_NAME, config, tmp_path)
+        continuous.check(USE_CASE.model_name, config, tmp_path)
 
 
 def test_every_configured_monitor_is_a_compiled_pipeline_with_a_valid_schedule():

@@ -22,6 +22,7 @@ from model_factory.forecasting import data, evaluate, forecaster, monitor, shift
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.integrations import zenml_stages
 from model_factory.paths import config_dir
+from model_factory.use_cases import FORECASTING
 from support import TINY_FORECAST, clear_stages, gate_decision, run_kfp_local, stage_reference
 
 VERSION = "3"
@@ -53,7 +54,7 @@ def production(tmp_path_factory):
     profile = monitor.build_profile(holdout, evaluate.pooled_metrics(holdout))
     model = train.refit(sales, evaluated, training)
     reference = save_reference(
-        folder / "reference", monitor.MODEL_NAME, VERSION, profile, model, training
+        folder / "reference", FORECASTING.model_name, VERSION, profile, model, training
     )
     return base.model_copy(update={"reference_uri": str(reference), "retraining": training})
 
@@ -97,7 +98,7 @@ def test_shifted_stores_retrain_on_the_sales_plus_the_batch(production, tmp_path
     server = training.kubeflow.model_copy(update={"zenml_url": Client().zen_store.url})
     retraining = training.model_copy(update={"promote": True, "kubeflow": server})
     registering = production.model_copy(update={"retraining": retraining})
-    clear_stages(monitor.MODEL_NAME)  # other tests of this process may have staged versions
+    clear_stages(FORECASTING.model_name)  # other tests of this process may have staged versions
     shifted = shift.shift(batch, level, promo)
     run_dir, outcome, posted = _monitor(registering, shifted, tmp_path, monkeypatch)
     assert outcome["drifted"] is True
@@ -106,10 +107,13 @@ def test_shifted_stores_retrain_on_the_sales_plus_the_batch(production, tmp_path
     # then the registered retrained version's staging decision (promoted or rejected).
     (alert,) = [a for a in posted if a["event"] == "drift"]
     (decision,) = [a for a in posted if a["event"] != "drift"]
-    assert decision["event"] in {"promoted", "rejected"} and decision["model"] == monitor.MODEL_NAME
+    assert (
+        decision["event"] in {"promoted", "rejected"}
+        and decision["model"] == FORECASTING.model_name
+    )
     drifted = outcome["drifted_checks"]
     assert (alert["event"], alert["version"]) == ("drift", VERSION)
-    assert alert["model"] == monitor.MODEL_NAME
+    assert alert["model"] == FORECASTING.model_name
     assert alert["reason"] == f"{len(drifted)} check(s) drifted: " + ", ".join(drifted)
     assert alert["run"] and alert["run_url"] is None
     assert alert["text"].endswith(f"(run: {alert['run']})")
@@ -127,7 +131,7 @@ def test_shifted_stores_retrain_on_the_sales_plus_the_batch(production, tmp_path
 
     registered = json.loads((run_dir / "register/executor_output.json").read_text())
     registered = registered["parameterValues"]["Output"]
-    version = Client().get_model_version(monitor.MODEL_NAME, registered["model_version"])
+    version = Client().get_model_version(FORECASTING.model_name, registered["model_version"])
     recorded = version.run_metadata
     assert recorded["metrics"] == json.loads((run_dir / "evaluate/metrics_json").read_text())
     assert recorded["trained_by"] == "kubeflow" and recorded["kfp_run_name"] == run_dir.name
@@ -156,12 +160,11 @@ def test_batch_forecasts_use_the_staged_forecaster_and_land_in_staging(
     from model_factory.forecasting import batch, sink
     from model_factory.forecasting.config import ForecastScoringConfig
     from model_factory.integrations.forecast_materializer import StoreForecasterMaterializer
-    from model_factory.use_cases import FORECASTING
 
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d
     url = f"sqlite:///{tmp_path / 'staging.db'}"
     monkeypatch.setenv("MODEL_FACTORY_DB_URL", url)  # what the Secret gives on a cluster
-    version = stage_reference(FORECASTING, production.reference_uri, monitor.MODEL_NAME,
+    version = stage_reference(FORECASTING, production.reference_uri, FORECASTING.model_name,
                               "staging", StoreForecasterMaterializer)  # fmt: skip
     server = KubeflowServer(zenml_url=Client().zen_store.url)
     scoring = ForecastScoringConfig(horizon_days=14, stage="staging", kubeflow=server)
@@ -195,5 +198,5 @@ def test_batch_forecasts_use_the_staged_forecaster_and_land_in_staging(
     assert metrics == {"n_stores": 2, "rows_written": len(expected)}
     staged = json.loads((run_dir / "staged-model/executor_output.json").read_text())
     recorded = staged["artifacts"]["reference"]["artifacts"][0]["metadata"]
-    assert recorded == {"model": monitor.MODEL_NAME, "stage": "staging",
+    assert recorded == {"model": FORECASTING.model_name, "stage": "staging",
                         "version": version.name, "model_version_id": str(version.id)}  # fmt: skip
