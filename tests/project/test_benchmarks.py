@@ -61,7 +61,8 @@ def test_forecasting_quick_run_is_parallel_identical_and_complete(quick_reports)
         assert run["rows_trained"] == 3 * 942 and run["stores"] == 3
         assert _finite_positive(run["train_and_evaluate_s"], run["child_maxrss_mb"], run["rmspe"])
         assert sum(run["chosen_candidates"].values()) == 3
-    assert runs["single_candidate"]["chosen_candidates"] == {"prophet_additive": 3}
+    assert runs["single_candidate"]["chosen_candidates"] == {"prophet_multiplicative": 3}
+    assert _finite_positive(runs["full"]["coverage"], runs["full"]["selection_window_rmspe"])
     assert checks["parallel_identical_to_serial"] is True
     assert runs["serial"]["rmspe"] == runs["full"]["rmspe"]
     phases = runs["full"]["phases"]
