@@ -13,10 +13,11 @@ Candidate = Literal[
     "prophet_additive", "prophet_multiplicative", "prophet_log", "seasonal_naive", "naive_level",
     "mean_best_two",
 ]  # fmt: skip
-# One Prophet variant: each costs a fit per selection window, season window, holdout and refit,
-# and a second one (prophet_log) bought nothing on the holdout.
+# One Prophet variant: each costs a fit per selection window, season window, holdout and refit.
+# The first is the default a store keeps unless another candidate wins by `switch_margin`;
+# multiplicative, as sales are (a promotion lifts a busy Saturday more than a quiet Monday).
 CANDIDATES: tuple[Candidate, ...] = (
-    "prophet_additive", "seasonal_naive", "naive_level", "mean_best_two",
+    "prophet_multiplicative", "seasonal_naive", "naive_level", "mean_best_two",
 )  # fmt: skip
 COMBINATION = "mean_best_two"  # the mean of the two best other candidates
 HolidayType = Literal["a", "b", "c"]
@@ -102,7 +103,13 @@ class ForecastTrainingConfig(StrictModel):
     min_train_days: int = Field(
         364, ge=28, description="history each store needs before a selection window"
     )
-    candidates: list[Candidate] = Field(list(CANDIDATES), min_length=1)
+    candidates: list[Candidate] = Field(
+        list(CANDIDATES), min_length=1, description="the first is each store's default"
+    )
+    switch_margin: float = Field(
+        0.3, ge=0, lt=1,
+        description="share by which a candidate's window score must beat the first's to replace it",
+    )  # fmt: skip
     interval_width: float = Field(0.95, gt=0, lt=1)
     prophet: ProphetConfig = ProphetConfig()
     refit_on_all_data: bool = True

@@ -25,6 +25,7 @@ from model_factory.forecasting.config import (
 
 # Prophet logs an error when plotly is missing and cmdstanpy logs every fit at INFO.
 logging.getLogger("prophet.plot").disabled = True
+from cmdstanpy.utils import get_logger as cmdstanpy_logger  # noqa: E402
 from prophet import Prophet  # noqa: E402
 from prophet.models import CmdStanPyBackend  # noqa: E402
 from prophet.serialize import model_from_json, model_to_json  # noqa: E402
@@ -77,10 +78,25 @@ class _JsonBackend(CmdStanPyBackend):
 _BACKEND: list[_JsonBackend] = []  # one per process: it locates the CmdStan executable
 
 
+class _ExpectedWarnings(logging.Filter):
+    """Drops Prophet's warning that yearly seasonality is fitted on under two years of history:
+    a store needs one year before a window (`min_train_days`), so most window fits log it, a
+    line per store and fit at Rossmann scale."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "less than 730 days" not in record.getMessage()
+
+
+_EXPECTED = _ExpectedWarnings()
+
+
 def quiet_logs() -> None:
-    """Silence cmdstanpy's and Prophet's INFO lines."""
-    logging.getLogger("cmdstanpy").disabled = True
-    logging.getLogger("prophet").setLevel(logging.WARNING)
+    """Silence cmdstanpy's and Prophet's per-fit lines; other warnings and errors still show."""
+    # cmdstanpy sets its logger to DEBUG when it first builds it: build it, then raise the level.
+    cmdstanpy_logger().setLevel(logging.WARNING)
+    prophet = logging.getLogger("prophet")
+    prophet.setLevel(logging.WARNING)
+    prophet.addFilter(_EXPECTED)  # once: a filter already there is not added again
 
 
 def holiday_table(calendar: pd.DataFrame, windows: dict[str, HolidayWindow]) -> pd.DataFrame:

@@ -17,11 +17,16 @@ sys.path.insert(0, str(BENCHMARKS))
 
 import performance_page  # noqa: E402  (benchmarks/ is not a package)
 
-QUICK = ["store_forecasting_bench.py", "bank_search_bench.py", "pipeline_overhead_bench.py"]
+# Each quick-capable benchmark and the JSON it writes by default (what the page generator reads).
+QUICK = {
+    "store_forecasting_bench.py": "forecasting.json",
+    "bank_search_bench.py": "bank_search.json",
+    "pipeline_overhead_bench.py": "pipeline_overhead.json",
+}
 
 
 def _json_name(script: str) -> str:
-    return script.removesuffix("_bench.py") + ".json"
+    return QUICK[script]
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +66,8 @@ def test_forecasting_quick_run_is_parallel_identical_and_complete(quick_reports)
         assert run["rows_trained"] == 3 * 942 and run["stores"] == 3
         assert _finite_positive(run["train_and_evaluate_s"], run["child_maxrss_mb"], run["rmspe"])
         assert sum(run["chosen_candidates"].values()) == 3
-    assert runs["single_candidate"]["chosen_candidates"] == {"prophet_additive": 3}
+    assert runs["single_candidate"]["chosen_candidates"] == {"prophet_multiplicative": 3}
+    assert _finite_positive(runs["full"]["coverage"], runs["full"]["selection_window_rmspe"])
     assert checks["parallel_identical_to_serial"] is True
     assert runs["serial"]["rmspe"] == runs["full"]["rmspe"]
     phases = runs["full"]["phases"]
@@ -121,7 +127,8 @@ def test_performance_page_is_generated_from_the_quick_json(quick_reports, tmp_pa
     assert "Quick (smoke-test) sizes" in text
     assert "Not run: dbscan.json, taxi_rule.json, serve.json." in text
     table = [line for line in text.splitlines() if line.startswith("| ")]
-    assert len(table) == 1 + 4  # header and forecasting x2, bank, overhead (no demo in --quick)
+    assert f"coverage {forecast['runs']['full']['coverage']:.3f}" in text
+    assert len(table) == 1 + 5  # header and forecasting x3, bank, overhead (no demo in --quick)
     assert {line.count(" | ") for line in table} == {4}  # 5 columns in every row
 
 
