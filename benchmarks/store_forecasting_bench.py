@@ -16,10 +16,10 @@ Separate child processes, each with its own peak memory:
    store times the full run's store count is the serial time the workers are compared with
    (speed-up, target >= 1.8x on 2 cores); its holdout forecasts must equal the full run's for
    the same stores (workers and batch size change nothing);
-3. single candidate: the serial loop with `candidates: [prophet_additive]` on the same sample:
-   what choosing per store costs in time and buys in pooled holdout RMSPE.
+3. single candidate: the serial loop with `candidates: [prophet_multiplicative]` (the default's
+   first) on the same sample: what choosing per store costs in time and buys in pooled RMSPE.
 
-On a quiet 2-core machine the default takes about 7 minutes: 4.8 for the full run, the rest for
+On a quiet 2-core machine the default takes about 6 minutes: 4.8 for the full run, the rest for
 the serial samples and the data (measured 2026-12-08).
 Plus data alone: generating the full size vs reading the same rows from CSV.
 
