@@ -50,7 +50,7 @@ test-durations: env $(CHECKOV) browser  ## the whole suite, rewriting tests/dura
 test-fast: env $(CHECKOV) browser  ## the suite without slow tests
 	$(RUN) pytest -n 2 --dist loadscope -m "not slow"
 
-bench: env  ## (~33 min on 2 quiet cores) DBSCAN vs scikit-learn 10k..25M rides, taxi F1 per rule 10k..10M (~6 min, sklearn peaks ~12 GB; BENCH_ARGS=--quick); forecast service vs bare FastAPI (~2 min); forecasting on all 1,115 stores plus a 50-store serial sample (~6 min), bank search vs the book's 100 x 3 random search (~15 min), ZenML overhead and make demo (~4 min); then docs/performance.md
+bench: env  ## (~24 min on 2 quiet cores) DBSCAN vs scikit-learn 10k..25M rides, taxi F1 per rule 10k..10M (~6 min, sklearn peaks ~12 GB; BENCH_ARGS=--quick); forecast service vs bare FastAPI (~2 min); forecasting on all 1,115 stores plus a 50-store serial sample (~6 min), bank search vs the book's 100 x 3 random search (~6 min), ZenML overhead and make demo (~4 min); then docs/performance.md
 	$(RUN) python benchmarks/dbscan_bench.py $(BENCH_ARGS)
 	$(RUN) python benchmarks/taxi_anomaly_rule.py
 	$(RUN) python benchmarks/serve_bench.py --out build/bench/serve.json

@@ -9,7 +9,7 @@ pipeline: 36,125 train, 9,086 test rows), over the same model family and search 
   on a subsample of rows, then the F1 threshold tuned on training folds, which the book-style
   search does not do: its time is in ours);
 - book-style: `RandomizedSearchCV(n_iter=--book-iter, cv=3)` on all training rows, best refitted.
-  The default is the book's 100 iterations x 3 folds (301 fits, ~12 min on 2 quiet cores):
+  The default is the book's 100 iterations x 3 folds (301 fits, ~5 min on 2 quiet cores):
   the targets are stated against the book's search; `--book-iter N` runs a smaller one (its time
   per fit is printed with the projection to 100 x 3).
 
