@@ -6,7 +6,7 @@ nothing on KFP or are compiled in), whose `pipeline` decorator and `resolver` ge
 pipeline's inputs and its `resolve-config` task, then an entry below. `model-factory compile`
 writes every entry to build/kfp/<name>.yaml. Components declare their artifacts with the names
 `kfp.dsl` exports (`Input[Dataset]`: the task runs its source under `from kfp.dsl import *`) and
-read and write them through model_factory/kubeflow/artifacts.py.
+read and write them through model_factory/integrations/kubeflow/artifacts.py.
 """
 
 from collections.abc import Callable
@@ -23,8 +23,8 @@ from components import (
     taxi_detection,
 )
 from model_factory import continuous
-from model_factory.kubeflow import monitors
-from model_factory.kubeflow.compiler import KfpPipeline
+from model_factory.integrations.kubeflow import monitors
+from model_factory.integrations.kubeflow.compiler import KfpPipeline
 from model_factory.use_case import UseCase
 from model_factory.use_cases import BANK, FORECASTING, TAXI
 

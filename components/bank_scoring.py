@@ -35,7 +35,7 @@ def load_batch(config_json: str, reference: Input[Artifact], batch: Output[Datas
     from model_factory import continuous
     from model_factory.bank import data, predict
     from model_factory.bank.config import BankTrainingConfig
-    from model_factory.kubeflow import artifacts
+    from model_factory.integrations.kubeflow import artifacts
 
     config = continuous.BankScoringWithReference.model_validate_json(config_json).scoring
     training = continuous.load_training_config(Path(reference.path), BankTrainingConfig)
@@ -58,7 +58,7 @@ def score(
     from model_factory.bank import predict
     from model_factory.bank.config import BankTrainingConfig
     from model_factory.bank.use_case import USE_CASE
-    from model_factory.kubeflow import artifacts
+    from model_factory.integrations.kubeflow import artifacts
 
     folder = Path(reference.path)
     production = continuous.load_reference(folder, USE_CASE.model_name)

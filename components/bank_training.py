@@ -4,7 +4,8 @@ Each component imports the core inside its body (KFP ships the function's source
 and only moves data: tables as Parquet datasets, the classifier as a joblib model, metrics as
 KFP metrics plus a JSON artifact. With a ZenML server in the run config (`kubeflow.zenml_url`),
 a last task registers the classifier with it and offers it for staging
-(model_factory/kubeflow/registry.py); without one, promotion is a ZenML operation CI runs.
+(model_factory/integrations/kubeflow/registry.py); without one, promotion is a ZenML operation CI
+runs.
 """
 
 from kfp.dsl import HTML, Artifact, ClassificationMetrics, Dataset, Input, Metrics, Model, Output
@@ -36,7 +37,7 @@ def split(
 ) -> None:
     from model_factory import splits
     from model_factory.bank.config import BankTrainingConfig
-    from model_factory.kubeflow.artifacts import read_table, write_table
+    from model_factory.integrations.kubeflow.artifacts import read_table, write_table
 
     config = BankTrainingConfig.model_validate_json(config_json)
     features, fraction, salt = config.features, config.test_fraction, config.split_salt
@@ -52,7 +53,7 @@ def train(config_json: str, train_set: Input[Dataset], classifier: Output[Model]
 
     from model_factory.bank import model
     from model_factory.bank.config import BankTrainingConfig
-    from model_factory.kubeflow.artifacts import read_table
+    from model_factory.integrations.kubeflow.artifacts import read_table
 
     config = BankTrainingConfig.model_validate_json(config_json)
     trained = model.train(read_table(train_set), config)
@@ -81,7 +82,7 @@ def evaluate(
     from model_factory.bank import data
     from model_factory.bank import evaluate as bank_evaluate
     from model_factory.bank.config import BankTrainingConfig
-    from model_factory.kubeflow import artifacts
+    from model_factory.integrations.kubeflow import artifacts
 
     config = BankTrainingConfig.model_validate_json(config_json)
     model = joblib.load(classifier.path)
@@ -124,7 +125,7 @@ def register(
     """The classifier as a new version of bank_marketing_classifier, through the staging gate
     (where: the config's `kubeflow` section); returns the version's name and the decision."""
     from model_factory.bank.config import BankTrainingConfig
-    from model_factory.kubeflow.registry import KfpRun, register_bank
+    from model_factory.integrations.kubeflow.registry import KfpRun, register_bank
 
     where = BankTrainingConfig.model_validate_json(config_json).kubeflow
     paths = {

@@ -10,7 +10,7 @@ from components.platform import component
 @component
 def ingest(config_json: str, raw_data: Output[Dataset]) -> None:
     from model_factory import use_cases
-    from model_factory.kubeflow.artifacts import write_table
+    from model_factory.integrations.kubeflow.artifacts import write_table
 
     config = use_cases.training_config(config_json)
     write_table(use_cases.data_of(config).load(config), raw_data)
@@ -19,7 +19,7 @@ def ingest(config_json: str, raw_data: Output[Dataset]) -> None:
 @component
 def validate(config_json: str, raw_data: Input[Dataset], dataset: Output[Dataset]) -> None:
     from model_factory import use_cases
-    from model_factory.kubeflow.artifacts import read_table, write_table
+    from model_factory.integrations.kubeflow.artifacts import read_table, write_table
 
     config = use_cases.training_config(config_json)
     write_table(use_cases.data_of(config).validate(read_table(raw_data), config), dataset)

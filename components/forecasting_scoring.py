@@ -34,7 +34,7 @@ def forecast_stores(
     from model_factory import continuous
     from model_factory.forecasting import batch
     from model_factory.forecasting.use_case import USE_CASE
-    from model_factory.kubeflow import artifacts
+    from model_factory.integrations.kubeflow import artifacts
 
     config = continuous.ForecastScoringWithReference.model_validate_json(config_json).scoring
     forecaster = continuous.load_reference(Path(reference.path), USE_CASE.model_name).model
@@ -57,7 +57,7 @@ def write_forecasts(
 
     from model_factory import continuous, sql
     from model_factory.forecasting import sink
-    from model_factory.kubeflow import artifacts
+    from model_factory.integrations.kubeflow import artifacts
     from model_factory.paths import resolve_db_url
 
     version = (Path(reference.path) / continuous.VERSION_FILE).read_text().strip()

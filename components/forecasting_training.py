@@ -6,7 +6,7 @@ compiled); `evaluate` adds up the groups' error sums (`dsl.Collected`), so the m
 single-process run's, and `merge-models` joins the groups' models into one artifact. Models
 are folders of JSON (model_factory/forecasting/forecaster.py), never pickles. With a ZenML
 server in the run config (`kubeflow.zenml_url`), a last task registers the merged model with it
-and offers it for staging (model_factory/kubeflow/registry.py); without one, promotion
+and offers it for staging (model_factory/integrations/kubeflow/registry.py); without one, promotion
 is a ZenML operation CI runs.
 
 The validated config travels as a JSON artifact (`run_config`), not as a string parameter as in
@@ -50,7 +50,7 @@ def ingest(
 ) -> None:
     from model_factory.forecasting import data
     from model_factory.forecasting.config import ForecastTrainingConfig
-    from model_factory.kubeflow.artifacts import read_json, write_table
+    from model_factory.integrations.kubeflow.artifacts import read_json, write_table
 
     sales, stores = data.load(read_json(run_config, ForecastTrainingConfig))
     write_table(sales, raw_sales)
@@ -67,7 +67,7 @@ def validate(
 ) -> None:
     from model_factory.forecasting import data
     from model_factory.forecasting.config import ForecastTrainingConfig
-    from model_factory.kubeflow.artifacts import read_json, read_table, write_table
+    from model_factory.integrations.kubeflow.artifacts import read_json, read_table, write_table
 
     config = read_json(run_config, ForecastTrainingConfig)
     clean = data.validate(read_table(raw_sales), config, source=config.data_path or "synthetic")
@@ -81,7 +81,7 @@ def store_groups(run_config: Input[Artifact], sales: Input[Dataset]) -> list:
     """The stores split into groups: one fan-out task each."""
     from model_factory.forecasting import groups
     from model_factory.forecasting.config import ForecastTrainingConfig
-    from model_factory.kubeflow.artifacts import read_json, read_table
+    from model_factory.integrations.kubeflow.artifacts import read_json, read_table
 
     config = read_json(run_config, ForecastTrainingConfig)
     return groups.split_stores(read_table(sales), config.kubeflow.store_groups)
@@ -100,7 +100,7 @@ def backtest_group(
 
     from model_factory.forecasting import forecaster, groups, train
     from model_factory.forecasting.config import ForecastTrainingConfig
-    from model_factory.kubeflow.artifacts import read_json, read_table
+    from model_factory.integrations.kubeflow.artifacts import read_json, read_table
 
     config = read_json(run_config, ForecastTrainingConfig)
     group = [int(store) for store in stores]  # JSON numbers may arrive as floats
@@ -123,7 +123,7 @@ def refit_group(
 
     from model_factory.forecasting import forecaster, train
     from model_factory.forecasting.config import ForecastTrainingConfig
-    from model_factory.kubeflow.artifacts import read_json, read_table
+    from model_factory.integrations.kubeflow.artifacts import read_json, read_table
 
     config = read_json(run_config, ForecastTrainingConfig)
     evaluated = forecaster.load(Path(evaluated_forecaster.path))
@@ -153,7 +153,7 @@ def evaluate(
     from model_factory.forecasting import data, forecaster, groups, train
     from model_factory.forecasting import evaluate as forecast_evaluate
     from model_factory.forecasting.config import ForecastTrainingConfig
-    from model_factory.kubeflow import artifacts
+    from model_factory.integrations.kubeflow import artifacts
 
     config = artifacts.read_json(run_config, ForecastTrainingConfig)
     scores = groups.pooled_metrics(group_results)
@@ -210,8 +210,8 @@ def register(
     """The merged forecaster as a new version of store_sales_forecaster, through the staging
     gate (where: the config's `kubeflow` section); returns the version's name and the decision."""
     from model_factory.forecasting.config import ForecastTrainingConfig
-    from model_factory.kubeflow.artifacts import read_json
-    from model_factory.kubeflow.registry import KfpRun, register_forecasting
+    from model_factory.integrations.kubeflow.artifacts import read_json
+    from model_factory.integrations.kubeflow.registry import KfpRun, register_forecasting
 
     where = read_json(run_config, ForecastTrainingConfig).kubeflow
     paths = {

@@ -1,6 +1,6 @@
 """A pipeline's inputs generated from its config type: the `@dsl.pipeline` signature and the
 `resolve-config` task that validates them, one typed input per flattened config key
-(model_factory/kubeflow/flat_config.py), so no pipeline lists its config keys by hand.
+(model_factory/integrations/kubeflow/flat_config.py), so no pipeline lists its config keys by hand.
 
 KFP reads a pipeline's inputs with `inspect.signature`, which honours `__signature__`:
 `flat_pipeline` gives the body the generated signature and hands it the inputs as one dict. A
@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from components.platform import alert_on_failure, component
 from model_factory.config import KubeflowRegistration
-from model_factory.kubeflow.flat_config import flatten, input_types
+from model_factory.integrations.kubeflow.flat_config import flatten, input_types
 
 # The flattened `kubeflow:` keys of a run config that say where a run registers its model: fixed
 # when compiling (no registration task at all without a ZenML server), never inputs; constants of
@@ -119,7 +119,7 @@ def resolver(
     name = names[0]
     imports = [
         f"from {params.__module__} import {name}",
-        "from model_factory.kubeflow.flat_config import unflatten",
+        "from model_factory.integrations.kubeflow.flat_config import unflatten",
     ]
     validated = f"unflatten({name}, inputs).model_dump_json()"
     parameters = [f"{key}: {kind.__name__}" for key, kind in input_types(params, exclude).items()]

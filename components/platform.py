@@ -169,7 +169,7 @@ def zenml_registry(task: dsl.PipelineTask, url: str) -> dsl.PipelineTask:
 
     Not cached (each run is a new version) and not retried (a retry would register another).
     """
-    from model_factory.kubeflow import registry
+    from model_factory.integrations.kubeflow import registry
 
     task.set_caching_options(False)
     task.set_env_variable(registry.URL_ENV, url)

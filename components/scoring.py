@@ -33,7 +33,7 @@ def staged_model(
 ) -> None:
     """The version of `model_name` in `stage` on the ZenML server, as an exported reference;
     its name and id in the artifact's metadata."""
-    from model_factory.kubeflow.registry import staged_reference
+    from model_factory.integrations.kubeflow.registry import staged_reference
 
     reference.metadata.update(staged_reference(use_case, model_name, stage, reference.path))
 

@@ -49,7 +49,7 @@ def fit_detector(
     from pathlib import Path
 
     from model_factory import provenance
-    from model_factory.kubeflow.artifacts import log_metrics
+    from model_factory.integrations.kubeflow.artifacts import log_metrics
     from model_factory.taxi import fitting
     from model_factory.taxi.config import TaxiDetectionConfig
 
@@ -82,8 +82,8 @@ def registered_detector(
 ) -> None:
     """The detector in production on the ZenML server; with none there, one fitted on the
     reference window and registered (its F1 logged), as the ZenML pipeline does."""
-    from model_factory.kubeflow.artifacts import log_metrics
-    from model_factory.kubeflow.registry import KfpRun, taxi_detector
+    from model_factory.integrations.kubeflow.artifacts import log_metrics
+    from model_factory.integrations.kubeflow.registry import KfpRun, taxi_detector
     from model_factory.taxi.config import TaxiDetectionConfig
 
     where = TaxiDetectionConfig.model_validate_json(config_json).kubeflow
@@ -103,7 +103,7 @@ def label(
     labels: Output[Dataset],
     anomaly_plot: Output[HTML],
 ) -> None:
-    from model_factory.kubeflow import artifacts
+    from model_factory.integrations.kubeflow import artifacts
     from model_factory.taxi import evaluate, model
     from model_factory.taxi.config import TaxiDetectionConfig
     from model_factory.taxi.model import TaxiDetector
@@ -129,7 +129,7 @@ def write_labels(
     from datetime import UTC, datetime
 
     from model_factory import sql
-    from model_factory.kubeflow import artifacts
+    from model_factory.integrations.kubeflow import artifacts
     from model_factory.paths import resolve_db_url
     from model_factory.taxi import data, evaluate, sink
     from model_factory.taxi.config import TaxiDetectionConfig

@@ -5,7 +5,8 @@ production *reference* from a folder named by URI (the pipeline input `reference
 version's reference profile, its model and its name, in the format `save_reference` writes
 (`model-factory export-reference` writes it from the production version). On drift, training
 runs on the retraining config's data plus the batch (`write_window`), the configured window.
-Where each monitor's reference lives and when it runs: model_factory/kubeflow/monitors.py.
+Where each monitor's reference lives and when it runs:
+model_factory/integrations/kubeflow/monitors.py.
 """
 
 import json
@@ -24,7 +25,7 @@ from model_factory.drift.report import DriftReport
 from model_factory.errors import InputError
 from model_factory.forecasting.config import ForecastScoringConfig, ForecastTrainingConfig
 from model_factory.forecasting.monitor import ForecastMonitorConfig
-from model_factory.kubeflow import monitors
+from model_factory.integrations.kubeflow import monitors
 from model_factory.use_case import ExportedModel, UseCase, resolve
 
 PROFILE_FILE = "reference_profile.json"

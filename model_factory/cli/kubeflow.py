@@ -26,7 +26,7 @@ def compile_pipelines(
     """Compile every Kubeflow pipeline to IR YAML; input defaults come from zenml_config/."""
     from components import PIPELINES
     from components.platform import PROJECT_IMAGE
-    from model_factory.kubeflow.compiler import compile_all
+    from model_factory.integrations.kubeflow.compiler import compile_all
 
     paths = compile_all(PIPELINES, out, image or PROJECT_IMAGE, config_dir(), pipeline_root)
     for path in paths:
@@ -37,7 +37,7 @@ def compile_pipelines(
 def warn_unpullable(package: Path) -> None:
     """Say when tasks would run an image a cluster cannot pull (the default `model-factory:<v>`
     is only good for kfp.local and a kind cluster the image was loaded into)."""
-    from model_factory.kubeflow.compiler import unpullable_images
+    from model_factory.integrations.kubeflow.compiler import unpullable_images
 
     for image in unpullable_images(package):
         print(
@@ -130,7 +130,7 @@ def submit_pipeline(
     Auth: $KF_PIPELINES_TOKEN, else the service-account token file $KF_PIPELINES_SA_TOKEN_PATH
     (default /var/run/secrets/kubeflow/pipelines/token if present), else none (standalone KFP).
     """
-    from model_factory.kubeflow import cron, monitors, submitter
+    from model_factory.integrations.kubeflow import cron, monitors, submitter
 
     if local:
         given = {"--host": host, "--namespace": namespace, "--experiment": experiment,
@@ -224,7 +224,7 @@ def submit_pipeline(
 
 def run_locally(package: Path, pipeline_root: Path | None) -> None:
     """`submit --local`: run the package under kfp.local; exit 1 if the run fails."""
-    from model_factory.kubeflow import local_runner
+    from model_factory.integrations.kubeflow import local_runner
     from model_factory.paths import home
 
     root = (pipeline_root or home() / "kfp_local").resolve()
@@ -256,7 +256,7 @@ def stack_register(
 
     Log in to the stack's ZenML server first (`zenml login URL`): Kubeflow pods report to it.
     """
-    from model_factory.kubeflow import stack_template
+    from model_factory.integrations.kubeflow import stack_template
 
     template = definition or config_dir() / stack_template.STACK_FILE
     values = stack_template.terraform_values(outputs) if outputs else {}

@@ -1,4 +1,4 @@
-"""Register the Kubeflow stack document (model_factory/kubeflow/stack_template.py) with ZenML.
+"""Register the Kubeflow stack document (integrations/kubeflow/stack_template.py) with ZenML.
 
 Unlike `zenml stack import`, which prompts for new names when something exists, this is
 idempotent: components and the stack are created, or updated in place when Terraform's outputs

@@ -134,7 +134,7 @@ def run_kfp_local(name: str, config, root: Path):
     from kfp import local
 
     from components import PIPELINES
-    from model_factory.kubeflow.compiler import pipeline_inputs
+    from model_factory.integrations.kubeflow.compiler import pipeline_inputs
 
     entry = PIPELINES[name]
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))

@@ -320,9 +320,9 @@ def _previous_release(fake: FakeKfp, folder: Path, monitors: dict) -> dict[str, 
     """The monitors' recurring runs as an earlier release left them: pipeline version
     `previous`, on their configured crons. Returns recurring run id -> pipeline."""
     from components import PIPELINES
-    from model_factory.kubeflow import submitter
-    from model_factory.kubeflow.compiler import compile_all
-    from model_factory.kubeflow.cron import to_kfp
+    from model_factory.integrations.kubeflow import submitter
+    from model_factory.integrations.kubeflow.compiler import compile_all
+    from model_factory.integrations.kubeflow.cron import to_kfp
 
     wanted = {name: PIPELINES[name] for name in ("bank_monitor", "forecasting_monitor")}
     compile_all(wanted, folder, f"{REGISTRY}/model-factory:previous", PROJECT_ROOT / "zenml_config")

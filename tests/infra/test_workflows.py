@@ -217,7 +217,7 @@ def test_release_knows_every_monitor_reference_and_every_compiled_pipeline():
     """A monitor or pipeline added later must not be left on a stale reference or version."""
     from components import PIPELINES
     from model_factory import use_cases
-    from model_factory.kubeflow.monitors import KubeflowMonitors
+    from model_factory.integrations.kubeflow.monitors import KubeflowMonitors
 
     export = step("release.yml", "Export each new production reference")["run"]
     for monitor in KubeflowMonitors.model_fields:

@@ -25,7 +25,7 @@ from model_factory.bank import data
 from model_factory.bank.config import BankTrainingConfig
 from model_factory.config import KubeflowRegistration, load_run_config
 from model_factory.integrations import zenml_stages
-from model_factory.kubeflow.compiler import compile_pipeline, pipeline_inputs
+from model_factory.integrations.kubeflow.compiler import compile_pipeline, pipeline_inputs
 from support import PROJECT_ROOT, clear_stages, gate_decision, run_main
 
 SMALL_SEARCH = {"n_candidates": 4, "cv_folds": 2, "factor": 2, "n_jobs": 1}

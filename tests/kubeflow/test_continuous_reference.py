@@ -10,7 +10,7 @@ from model_factory.bank.config import BankTrainingConfig
 from model_factory.bank.monitor import BankMonitorConfig
 from model_factory.bank.use_case import USE_CASE
 from model_factory.errors import InputError
-from model_factory.kubeflow import monitors
+from model_factory.integrations.kubeflow import monitors
 from model_factory.paths import config_dir
 from model_factory.validation import read_table
 

@@ -3,7 +3,7 @@
 import pytest
 
 from model_factory.errors import InputError
-from model_factory.kubeflow.cron import to_kfp
+from model_factory.integrations.kubeflow.cron import to_kfp
 
 
 @pytest.mark.parametrize(

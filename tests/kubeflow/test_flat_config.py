@@ -9,7 +9,7 @@ from pydantic import Field
 from model_factory.bank.config import BankTrainingConfig, SearchConfig
 from model_factory.config import StrictModel
 from model_factory.errors import InputError
-from model_factory.kubeflow.flat_config import flatten, input_types, unflatten
+from model_factory.integrations.kubeflow.flat_config import flatten, input_types, unflatten
 
 
 def test_bank_config_flattens_to_typed_inputs_and_back():

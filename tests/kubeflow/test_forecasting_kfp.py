@@ -27,7 +27,7 @@ from model_factory.config import load_run_config
 from model_factory.forecasting import forecaster
 from model_factory.forecasting.config import ForecastTrainingConfig
 from model_factory.integrations import zenml_stages
-from model_factory.kubeflow.compiler import compile_pipeline
+from model_factory.integrations.kubeflow.compiler import compile_pipeline
 from support import PROJECT_ROOT, clear_stages, gate_decision, run_main
 
 SMALL = {

@@ -31,8 +31,8 @@ from components.platform import (
     staging_db,
 )
 from model_factory import alerts, use_cases
-from model_factory.kubeflow.compiler import compile_pipeline
-from model_factory.kubeflow.flat_config import flatten
+from model_factory.integrations.kubeflow.compiler import compile_pipeline
+from model_factory.integrations.kubeflow.flat_config import flatten
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.use_cases import BANK, FORECASTING, TAXI
 from support import PROJECT_ROOT
@@ -506,7 +506,7 @@ def test_a_configured_zenml_server_adds_the_registration_task_with_the_key_from_
     """Only with `kubeflow.zenml_url` in the run config: a last task that registers the model,
     given the URL and the image in its environment and the API key from the Kubernetes Secret
     (nothing secret in the YAML); the run id and name are KFP's placeholders, filled per run."""
-    from model_factory.kubeflow import registry
+    from model_factory.integrations.kubeflow import registry
 
     monkeypatch.setenv(registry.API_KEY_ENV, "zenkey-of-the-compiling-shell")
     plain, _, _ = _parse(compiled[name][0])
@@ -585,7 +585,7 @@ def test_taxi_with_a_zenml_server_loads_or_registers_its_detector_with_the_key_f
     """With `kubeflow.zenml_url`, the fitting task gives way to one that loads the production
     detector from the registry (or fits and registers one): the URL in its environment, the
     API key from the Secret, seen by no other task; the rest of the DAG is the same."""
-    from model_factory.kubeflow import registry
+    from model_factory.integrations.kubeflow import registry
 
     plain, _, _ = _parse(compiled["taxi_detection"][0])
     config = _config("taxi_detection")
@@ -635,7 +635,7 @@ def test_scoring_with_a_zenml_server_loads_the_staged_version_with_the_key_from_
     cached, the URL in its environment, the API key from the Secret seen by no other task and
     the object store's credentials for the artifacts; the scoring tasks read what it loaded."""
     from model_factory.config import KubeflowServer
-    from model_factory.kubeflow import registry
+    from model_factory.integrations.kubeflow import registry
 
     monkeypatch.setenv(registry.API_KEY_ENV, "zenkey-of-the-compiling-shell")
     plain, _, _ = _parse(compiled[name][0])

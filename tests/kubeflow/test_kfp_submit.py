@@ -22,8 +22,8 @@ from fake_kfp_server import FakeKfp, Server
 from kfp import dsl
 
 from model_factory.errors import InputError
-from model_factory.kubeflow import monitors, submitter
-from model_factory.kubeflow.cron import to_kfp
+from model_factory.integrations.kubeflow import monitors, submitter
+from model_factory.integrations.kubeflow.cron import to_kfp
 from model_factory.paths import config_dir
 from support import run_main
 
@@ -37,7 +37,7 @@ def build_dir(tmp_path_factory) -> Path:
     """The real pipelines these tests submit, compiled as `model-factory compile` does (every
     pipeline compiling is test_kfp_compile's)."""
     from components import PIPELINES
-    from model_factory.kubeflow.compiler import compile_all
+    from model_factory.integrations.kubeflow.compiler import compile_all
     from support import PROJECT_ROOT
 
     out = tmp_path_factory.mktemp("kfp")
@@ -464,7 +464,7 @@ def test_cli_scheduled_needs_a_configured_monitor_and_no_other_schedule(
     ],
 )
 def test_images_a_cluster_cannot_pull_are_named(tmp_path, image, pullable):
-    from model_factory.kubeflow.compiler import unpullable_images
+    from model_factory.integrations.kubeflow.compiler import unpullable_images
 
     package = tmp_path / "p.yaml"
     executors = {"exec-a": {"container": {"image": image}}, "exec-b": {"importer": {}}}
@@ -686,7 +686,7 @@ def test_cli_update_recurring_with_a_start_option_is_refused_before_any_request(
 
 def test_a_compiled_pipeline_root_reaches_the_server_with_the_version(fake, tmp_path):
     from components import PIPELINES
-    from model_factory.kubeflow.compiler import compile_pipeline
+    from model_factory.integrations.kubeflow.compiler import compile_pipeline
 
     entry = PIPELINES["bank_training"]
     package = compile_pipeline(

@@ -163,7 +163,7 @@ def kubeflow_stack(tmp_path_factory):
     from zenml.client import Client
 
     from model_factory.integrations import zenml_stack
-    from model_factory.kubeflow import stack_template
+    from model_factory.integrations.kubeflow import stack_template
 
     values = {**GKE_VALUES, "zenml_stack_name": "mf-run-config-test"}
     values = {k: v for k, v in values.items() if v is not None}

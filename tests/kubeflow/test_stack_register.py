@@ -15,7 +15,7 @@ from infra_hcl import MODULES, run_terraform
 from terraform_outputs import CONTEXT, GKE_VALUES, KIND_SETS, KIND_VALUES, PROJECT, outputs_json
 
 from model_factory.errors import InputError
-from model_factory.kubeflow import stack_template
+from model_factory.integrations.kubeflow import stack_template
 from support import PROJECT_ROOT, run_main
 
 TEMPLATE = PROJECT_ROOT / "zenml_config" / stack_template.STACK_FILE

@@ -21,7 +21,7 @@ from kfp import local
 from components import PIPELINES
 from model_factory import provenance, sql
 from model_factory.config import load_run_config
-from model_factory.kubeflow.compiler import pipeline_inputs
+from model_factory.integrations.kubeflow.compiler import pipeline_inputs
 from model_factory.taxi import data, evaluate, model, simulate, sink
 from model_factory.taxi.config import TaxiDetectionConfig
 from model_factory.taxi.model import TaxiDetector
@@ -123,7 +123,7 @@ def test_with_a_zenml_server_the_production_detector_labels_the_day(tmp_path, mo
     from zenml.enums import ModelStages
 
     from model_factory.config import KubeflowRegistration
-    from model_factory.kubeflow.registry import KfpRun, taxi_detector
+    from model_factory.integrations.kubeflow.registry import KfpRun, taxi_detector
     from model_factory.taxi.config import SimulatorConfig
     from model_factory.use_cases import TAXI
     from support import clear_stages

@@ -17,7 +17,7 @@ import yaml
 
 from model_factory import paths, promotion, sql
 from model_factory.errors import InputError
-from model_factory.kubeflow import monitors, stack_template
+from model_factory.integrations.kubeflow import monitors, stack_template
 from support import PROJECT_ROOT, World, assert_refused, run_main
 
 CONFIGS = PROJECT_ROOT / "zenml_config"

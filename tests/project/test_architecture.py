@@ -1,5 +1,6 @@
-"""The core stays framework-free: only `integrations/`, `kubeflow/`, `serving/` and `cli/` import
-ZenML, KFP, Kubernetes or FastAPI, so the core runs the same under ZenML, KFP and plain Python."""
+"""The core stays framework-free: only `integrations/` (Kubeflow's modules included), `serving/`
+and `cli/` import ZenML, KFP, Kubernetes or FastAPI, so the core runs the same under ZenML, KFP
+and plain Python."""
 
 import ast
 import importlib
@@ -8,7 +9,7 @@ from model_factory import use_cases
 from support import PROJECT_ROOT
 
 PACKAGE = PROJECT_ROOT / "model_factory"
-ADAPTERS = {"integrations", "kubeflow", "serving", "cli"}
+ADAPTERS = {"integrations", "serving", "cli"}
 FRAMEWORKS = {"zenml", "kfp", "kubernetes", "fastapi", "uvicorn", "starlette"}
 
 

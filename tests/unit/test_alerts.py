@@ -259,7 +259,7 @@ def test_a_failed_kfp_local_run_alerts_through_its_exit_handler(receiver, tmp_pa
     from kfp import local
 
     from components import PIPELINES
-    from model_factory.kubeflow.compiler import pipeline_inputs
+    from model_factory.integrations.kubeflow.compiler import pipeline_inputs
     from model_factory.use_cases import TAXI
 
     monkeypatch.setenv("TMPDIR", str(tmp_path))  # each KFP task writes its source to mktemp -d

@@ -14,7 +14,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from model_factory.config import StrictModel, describe, read_yaml
 from model_factory.errors import InputError
-from model_factory.kubeflow import cron
+from model_factory.integrations.kubeflow import cron
 
 FILE = "kubeflow_monitors.yaml"
 

@@ -1,9 +1,9 @@
 """Compile the Kubeflow pipelines to IR YAML, one file per pipeline, byte-identical between runs.
 
 The inputs' defaults come from the pipeline's run config in zenml_config/ (validated strictly,
-flattened as in model_factory/kubeflow/flat_config.py) and every task runs `image`. A pipeline root,
-when given, is compiled in (the IR's `defaultPipelineRoot`): runs of the package store their
-artifacts there instead of the cluster's default (the kfp-launcher ConfigMap's
+flattened as in model_factory/integrations/kubeflow/flat_config.py) and every task runs `image`.
+A pipeline root, when given, is compiled in (the IR's `defaultPipelineRoot`): runs of the package
+store their artifacts there instead of the cluster's default (the kfp-launcher ConfigMap's
 `defaultPipelineRoot`).
 """
 
@@ -18,8 +18,8 @@ from kfp.dsl.base_component import BaseComponent
 
 from model_factory.config import StrictModel, load_run_config
 from model_factory.errors import InputError
-from model_factory.kubeflow.flat_config import flatten
-from model_factory.kubeflow.registry import IMAGE_ENV
+from model_factory.integrations.kubeflow.flat_config import flatten
+from model_factory.integrations.kubeflow.registry import IMAGE_ENV
 
 # Object stores the KFP launcher writes to (gs: GCS, s3: S3 or S3-compatible, minio: KFP's own).
 PIPELINE_ROOT_SCHEMES = ("gs://", "s3://", "minio://")
